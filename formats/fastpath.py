@@ -1,0 +1,179 @@
+"""The fast validation path: numpy checks over blocks of records, compiled from the
+same declarative layout as the Construct path.
+
+Every field kind answers ``vector_ok`` for a block of records; record rules answer
+``vector_ok`` too. A data record that passes every vector check is clean: it only
+adds to the group's running totals, in bulk. Every other record — header, trailer,
+end, unknown types, and any data record a vector check flags — goes through the
+streaming reader's Construct path, which gives the exact error with its path.
+
+The fast path applies only to files with one separator throughout and a size that
+fits it; otherwise (or when a layout has a kind that cannot be vectorised) it
+returns ``None`` and the caller validates record by record. Both paths must give the
+same :class:`~formats.validate.ValidationResult`: tests/test_fastpath.py checks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from formats.fields import Numeric
+from formats.framing import EOF_MARK, Frame, sniff_separator
+from formats.layout import FileLayout, RecordLayout
+from formats.reader import RecordReader
+from formats.validate import FileValidator, ValidationResult
+
+__all__ = ["BlockChecker", "validate_fast"]
+
+BLOCK_RECORDS = 32_768
+SEPARATORS = {"crlf": b"\r\n", "lf": b"\n", "none": b""}
+
+
+class BlockChecker:
+    """The vectorised acceptance test of one data record layout."""
+
+    def __init__(self, layout: RecordLayout, strict: bool) -> None:
+        self.layout = layout
+        self.strict = strict
+        self.vectorisable = True
+        for spec in layout.fields:
+            probe = spec.kind.vector_ok(np.full((1, spec.width), 0x30, dtype=np.uint8), strict)
+            if probe is None:
+                self.vectorisable = False
+
+    def clean(self, block: np.ndarray) -> np.ndarray | None:
+        """Rows of ``block`` (shape (n, record_length)) that the Construct path would accept
+        without any error or warning; ``None`` if a rule cannot answer in bulk."""
+        ok = np.ones(len(block), dtype=bool)
+        for spec in self.layout.fields:
+            result = spec.kind.vector_ok(block[:, spec.offset:spec.offset + spec.width], self.strict)
+            if result is None:
+                return None
+            ok &= result
+        columns: Callable[[str], np.ndarray] = lambda name: _cols(block, self.layout, name)
+        for rule in self.layout.rules:
+            result = rule.vector_ok(self.layout, columns)
+            if result is None:
+                return None
+            ok &= result
+        return ok
+
+
+def _cols(block: np.ndarray, layout: RecordLayout, name: str) -> np.ndarray:
+    spec = layout.by_name[name]
+    return block[:, spec.offset:spec.offset + spec.width]
+
+
+def validate_fast(path: Path, layout: FileLayout, *, strict: bool = True, max_listed: int = 1000,
+                  block_records: int = BLOCK_RECORDS) -> ValidationResult | None:
+    """Validate ``path`` in blocks; ``None`` when the file or layout needs the record-by-record path."""
+    data_layout = layout.layout_for("data")
+    checker = BlockChecker(data_layout, strict)
+    amount_spec = data_layout.by_name[layout.totals.data_amount_field]
+    if not checker.vectorisable or not isinstance(amount_spec.kind, Numeric):
+        return None
+    length = layout.record_length
+    size = path.stat().st_size
+    with path.open("rb") as stream:
+        head = stream.read(length + 2)
+        if not head:
+            return None
+        stream.seek(max(size - 1, 0))
+        body = size - 1 if stream.read(1) == EOF_MARK else size
+        separator = sniff_separator(head, length)
+        sep = SEPARATORS[separator]
+        stride = length + len(sep)
+        if body % stride == 0:
+            rows, tail = body // stride, False
+        elif sep and (body + len(sep)) % stride == 0:
+            rows, tail = (body + len(sep)) // stride - 1, True
+        else:
+            return None
+        if rows == 0 and not tail:
+            return None
+
+        data_type = layout.type_of("data")[0]
+        split = layout.totals.split
+        code_spec = data_layout.by_name[split.code_field] if split else None
+        success_byte = split.success_code.encode("ascii")[0] if split else 0
+        sep_row = np.frombuffer(sep, dtype=np.uint8)
+        reader = RecordReader(stream, layout, strict=strict)  # used only for read_frame
+        validator = FileValidator(layout, max_listed=max_listed)
+        buffer = bytearray(block_records * stride)
+        stream.seek(0)
+        start = 0
+        while start < rows:
+            count = min(block_records, rows - start)
+            view = memoryview(buffer)[: count * stride]
+            if stream.readinto(view) != count * stride:
+                return None
+            block = np.frombuffer(view, dtype=np.uint8).reshape(count, stride)
+            records = block[:, :length]
+            if sep and not _separators_regular(block, records, sep_row, length, separator):
+                return None
+            clean = checker.clean(records)
+            if clean is None:
+                return None
+            clean &= records[:, layout.type_offset] == data_type
+            amounts = np.where(clean, amount_spec.kind.vector_int(_cols(records, data_layout, amount_spec.name)), 0)
+            if code_spec is not None:
+                success = clean & (records[:, code_spec.offset] == success_byte)
+            else:
+                success = np.zeros(count, dtype=bool)
+            sums = _prefix(amounts), _prefix(success.astype(np.int64)), _prefix(np.where(success, amounts, 0))
+            previous = 0
+            for row in [*np.flatnonzero(~clean).tolist(), count]:
+                if row > previous:
+                    _feed_run(validator, reader, records, sums, previous, row, start, stride, sep)
+                if row < count:
+                    validator.feed(reader.read_frame(_frame(records, row, start, stride, sep)))
+                previous = row + 1
+            start += count
+        if tail:
+            stream.seek(rows * stride)
+            raw = stream.read(length)
+            if len(raw) != length:
+                return None
+            validator.feed(reader.read_frame(Frame(rows + 1, rows * stride, raw)))
+    return validator.finish(size=size, separator=separator, file=str(path))
+
+
+def _separators_regular(block: np.ndarray, records: np.ndarray, sep_row: np.ndarray, length: int,
+                        separator: str) -> bool:
+    """Every row ends with the separator, and no record byte could be read as a line break."""
+    if not (block[:, length:] == sep_row).all():
+        return False
+    if (records == 0x0A).any():
+        return False
+    if separator == "lf" and (records[:, length - 1] == 0x0D).any():
+        return False
+    return True
+
+
+def _prefix(values: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(values) + 1, dtype=np.int64)
+    np.cumsum(values, out=out[1:])
+    return out
+
+
+def _frame(records: np.ndarray, row: int, start: int, stride: int, sep: bytes) -> Frame:
+    index = start + row
+    return Frame(index + 1, index * stride, records[row].tobytes(), sep)
+
+
+def _feed_run(validator: FileValidator, reader: RecordReader, records: np.ndarray,
+              sums: tuple[np.ndarray, np.ndarray, np.ndarray], first: int, stop: int,
+              start: int, stride: int, sep: bytes) -> None:
+    amounts, successes, success_amounts = sums
+    accepted = validator.feed_bulk(
+        stop - first,
+        int(amounts[stop] - amounts[first]),
+        int(successes[stop] - successes[first]),
+        int(success_amounts[stop] - success_amounts[first]),
+    )
+    if not accepted:
+        for row in range(first, stop):
+            validator.feed(reader.read_frame(_frame(records, row, start, stride, sep)))

@@ -1,0 +1,494 @@
+"""Field kinds for fixed-width records, as small Construct adapters over ``Bytes(width)``.
+
+A layout reads like the spec table::
+
+    "amount" / Numeric(10) * "引落金額",
+
+Every kind knows three things about its bytes:
+
+- ``decode(raw, strict)``: bytes → value, or :class:`~formats.errors.FieldError`
+  naming the reason, what was expected and the first offending byte;
+- ``encode(value)``: value → exactly ``width`` bytes (padded), or
+  :class:`FieldBuildError` when the value does not fit;
+- ``vector_ok(cols, strict)``: the same acceptance test over a block of records at
+  once (a ``uint8`` array of shape ``(n, width)``), for the fast validation path.
+  A kind that cannot say exactly returns ``None`` and its layout is validated
+  record by record. ``vector_ok`` must accept exactly what ``decode`` accepts;
+  tests/test_fastpath.py checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import construct
+import numpy as np
+
+from formats.charset import get_charset
+from formats.dates import century_for, from_wareki
+from formats.errors import FieldError, Reason
+from formats.masking import Personal
+
+__all__ = [
+    "Code",
+    "Constant",
+    "Date",
+    "Digits",
+    "DoubleByteText",
+    "FieldBuildError",
+    "FieldKind",
+    "Filler",
+    "Numeric",
+    "Text",
+]
+
+SPACE = 0x20
+ZERO = 0x30
+NINE = 0x39
+
+
+class FieldBuildError(construct.ValidationError):
+    """Raised while building when a value does not fit its field (too long, wrong characters)."""
+
+
+def _strict_from(context: Any) -> bool:
+    params = getattr(context, "_params", None) or {}
+    return bool(params.get("strict", True)) if isinstance(params, Mapping) else True
+
+
+def _is_digit(cols: np.ndarray) -> np.ndarray:
+    return (cols >= ZERO) & (cols <= NINE)
+
+
+def _first_not(raw: bytes, allowed: frozenset[int] | bytes) -> int:
+    for index, byte in enumerate(raw):
+        if byte not in allowed:
+            return index
+    return -1
+
+
+_DIGIT_BYTES = frozenset(b"0123456789")
+
+
+class FieldKind(construct.Adapter):  # type: ignore[misc]
+    """Base of every field kind: ``width`` bytes holding one value."""
+
+    kind: ClassVar[str] = "field"
+
+    def __init__(self, width: int, *, optional: bool = False, personal: Personal | None = None) -> None:
+        if width < 1:
+            raise ValueError(f"a field must be at least 1 byte wide, got {width}")
+        super().__init__(construct.Bytes(width))
+        self.width = width
+        self.optional = optional
+        self.personal = personal
+
+    # -- construct hooks -------------------------------------------------
+    def _decode(self, obj: bytes, context: Any, path: str) -> Any:
+        try:
+            return self.decode(obj, _strict_from(context))
+        except FieldError as error:
+            error.path = path
+            raise
+
+    def _encode(self, obj: Any, context: Any, path: str) -> bytes:
+        try:
+            return self.encode(obj)
+        except FieldBuildError as error:
+            raise FieldBuildError(f"{path}: {error.args[0] if error.args else error}", path=path) from None
+
+    # -- the kind's own behaviour ---------------------------------------
+    def decode(self, raw: bytes, strict: bool = True) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def encode(self, value: Any) -> bytes:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray | None:
+        return None
+
+    def describe(self) -> str:
+        return f"{self.kind}{self.width}"
+
+    def _blank(self, raw: bytes) -> bool:
+        return raw.count(SPACE) == len(raw)
+
+    def _refuse(self, message: str) -> FieldBuildError:
+        return FieldBuildError(f"{message} (field kind {self.describe()})")
+
+
+class Numeric(FieldKind):
+    """N: digits only, right-aligned, zero-filled; an ``int``. ``optional``: all spaces → ``None``."""
+
+    kind = "N"
+
+    def decode(self, raw: bytes, strict: bool = True) -> int | None:
+        bad = _first_not(raw, _DIGIT_BYTES)
+        if bad < 0:
+            return int(raw)
+        if self.optional and self._blank(raw):
+            return None
+        raise FieldError(Reason.FIELD_NOT_NUMERIC, f"{self.width} digits (0-9)", raw, bad)
+
+    def encode(self, value: int | None) -> bytes:
+        if value is None:
+            if self.optional:
+                return b" " * self.width
+            raise self._refuse("a value is required")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._refuse(f"expected a whole number, got {value!r}")
+        if value < 0:
+            raise self._refuse(f"negative value {value} cannot be written")
+        text = str(value)
+        if len(text) > self.width:
+            raise self._refuse(f"{value} has {len(text)} digits, the field holds {self.width}")
+        return text.zfill(self.width).encode("ascii")
+
+    def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
+        ok = _is_digit(cols).all(axis=1)
+        if self.optional:
+            ok |= (cols == SPACE).all(axis=1)
+        return ok
+
+    def vector_int(self, cols: np.ndarray) -> np.ndarray:
+        """Values of rows already known to be all digits, as int64."""
+        weights = 10 ** np.arange(self.width - 1, -1, -1, dtype=np.int64)
+        return (cols.astype(np.int64) - ZERO) @ weights
+
+
+class Digits(FieldKind):
+    """A code made of digits kept as a string (leading zeros matter: bank codes, 顧客番号).
+
+    ``align="zero"``: every byte a digit. ``align="left"``: digits left-aligned and
+    space-padded (some banks pad 顧客番号 this way). ``optional``: all spaces → ``None``.
+    """
+
+    kind = "digits"
+
+    def __init__(self, width: int, *, align: str = "zero", optional: bool = False,
+                 personal: Personal | None = None) -> None:
+        if align not in ("zero", "left"):
+            raise ValueError(f"align must be 'zero' or 'left', got {align!r}")
+        super().__init__(width, optional=optional, personal=personal)
+        self.align = align
+
+    def decode(self, raw: bytes, strict: bool = True) -> str | None:
+        if self._blank(raw):
+            if self.optional:
+                return None
+            raise FieldError(Reason.FIELD_REQUIRED, f"{self.width} digits", raw, 0)
+        body = raw.rstrip(b" ") if self.align == "left" else raw
+        bad = _first_not(body, _DIGIT_BYTES)
+        if bad >= 0:
+            expected = f"{self.width} digits" if self.align == "zero" else "digits, left-aligned, space-padded"
+            raise FieldError(Reason.FIELD_NOT_NUMERIC, expected, raw, bad)
+        return body.decode("ascii")
+
+    def encode(self, value: str | int | None) -> bytes:
+        if value is None or value == "":
+            if self.optional:
+                return b" " * self.width
+            raise self._refuse("a value is required")
+        text = str(value)
+        if not text.isascii() or not text.isdigit():
+            raise self._refuse(f"{text!r} is not made of digits")
+        if len(text) > self.width:
+            raise self._refuse(f"{text!r} has {len(text)} digits, the field holds {self.width}")
+        padded = text.zfill(self.width) if self.align == "zero" else text.ljust(self.width)
+        return padded.encode("ascii")
+
+    def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
+        digit = _is_digit(cols)
+        space = cols == SPACE
+        blank = space.all(axis=1)
+        if self.align == "zero":
+            ok = digit.all(axis=1)
+        else:
+            # digits then spaces: no digit after a space, first byte a digit
+            after_space = np.logical_or.accumulate(space, axis=1)
+            ok = (digit | space).all(axis=1) & ~(after_space & digit).any(axis=1) & ~blank
+        return ok | blank if self.optional else ok
+
+
+class Text(FieldKind):
+    """C: left-aligned, space-padded single-byte text in a named charset; a stripped ``str``.
+
+    Parsing never fixes data: a byte outside the charset is a FIELD_CHARSET error at
+    its position. ``required``: all spaces is a FIELD_REQUIRED error.
+    """
+
+    kind = "C"
+
+    def __init__(self, width: int, charset: str = "sjis-single", *, required: bool = False,
+                 personal: Personal | None = None) -> None:
+        super().__init__(width, optional=not required, personal=personal)
+        self.charset = get_charset(charset)
+        self.required = required
+        self._tables = {True: self.charset.table(True), False: self.charset.table(False)}
+
+    def describe(self) -> str:
+        return f"C{self.width} [{self.charset.name}]"
+
+    def decode(self, raw: bytes, strict: bool = True) -> str:
+        bad = self.charset.first_invalid(raw, strict)
+        if bad >= 0:
+            raise FieldError(Reason.FIELD_CHARSET, self.charset.describe(strict), raw, bad)
+        if self.required and self._blank(raw):
+            raise FieldError(Reason.FIELD_REQUIRED, "a value (not all spaces)", raw, 0)
+        return raw.decode("cp932").rstrip(" ")
+
+    def encode(self, value: str | None) -> bytes:
+        text = value or ""
+        if self.required and not text.strip():
+            raise self._refuse("a value is required")
+        try:
+            data = text.encode("cp932")
+        except UnicodeEncodeError as error:
+            raise self._refuse(f"character {text[error.start]!r} cannot be written in Shift_JIS") from None
+        bad = self.charset.first_invalid(data, True)
+        if bad >= 0:
+            raise self._refuse(f"byte {bad + 1} of {text!r} is not allowed in {self.charset.name}")
+        if len(data) > self.width:
+            raise self._refuse(f"{text!r} is {len(data)} bytes, the field holds {self.width}")
+        return data.ljust(self.width, b" ")
+
+    def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
+        ok = self._tables[strict][cols].all(axis=1)
+        if self.required:
+            ok &= ~(cols == SPACE).all(axis=1)
+        return ok
+
+
+class DoubleByteText(FieldKind):
+    """Full-width text in cp932 (氏名, 住所); ``width`` counts bytes.
+
+    Padding is full-width spaces (0x8140) or, for the odd last byte or by some
+    senders, half-width spaces. A byte sequence cut in the middle of a character,
+    or a single-byte character inside, is a FIELD_DOUBLE_BYTE error.
+    """
+
+    kind = "N"  # 全角 in the usual layout notation
+
+    def describe(self) -> str:
+        return f"全角{self.width}バイト"
+
+    def decode(self, raw: bytes, strict: bool = True) -> str:
+        index = 0
+        chars: list[str] = []
+        while index < len(raw):
+            byte = raw[index]
+            if byte == SPACE:  # half-width padding only at the end
+                if raw[index:].count(SPACE) != len(raw) - index:
+                    raise FieldError(Reason.FIELD_DOUBLE_BYTE, "full-width characters (cp932)", raw, index)
+                break
+            pair = raw[index:index + 2]
+            try:
+                if len(pair) < 2:
+                    raise UnicodeDecodeError("cp932", pair, 0, 1, "truncated")
+                char = pair.decode("cp932")
+            except UnicodeDecodeError:
+                raise FieldError(Reason.FIELD_DOUBLE_BYTE, "full-width characters (cp932)", raw, index) from None
+            if len(char) != 1:
+                raise FieldError(Reason.FIELD_DOUBLE_BYTE, "full-width characters (cp932)", raw, index)
+            chars.append(char)
+            index += 2
+        text = "".join(chars).rstrip("\u3000")
+        if not text and not self.optional and not raw.strip(b" "):
+            raise FieldError(Reason.FIELD_REQUIRED, "a value (not all spaces)", raw, 0)
+        return text
+
+    def encode(self, value: str | None) -> bytes:
+        text = value or ""
+        try:
+            data = text.encode("cp932")
+        except UnicodeEncodeError as error:
+            raise self._refuse(f"character {text[error.start]!r} cannot be written in cp932") from None
+        if len(data) != 2 * len(text):
+            raise self._refuse(f"{text!r} contains half-width characters")
+        if len(data) > self.width:
+            raise self._refuse(f"{text!r} is {len(data)} bytes, the field holds {self.width}")
+        pad = self.width - len(data)
+        return data + "\u3000".encode("cp932") * (pad // 2) + b" " * (pad % 2)
+
+
+class Code(FieldKind):
+    """An enumerated code: the value must be one of ``codes`` (value → meaning)."""
+
+    kind = "code"
+
+    def __init__(self, width: int, codes: Mapping[str, str], *, optional: bool = False) -> None:
+        super().__init__(width, optional=optional)
+        for code in codes:
+            if len(code.encode("ascii")) != width:
+                raise ValueError(f"code {code!r} is not {width} bytes wide")
+        self.codes = dict(codes)
+        self._rows = np.array([list(code.encode("ascii")) for code in codes], dtype=np.uint8)
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(f"{code} ({meaning})" for code, meaning in self.codes.items())
+
+    def decode(self, raw: bytes, strict: bool = True) -> str | None:
+        if self.optional and self._blank(raw):
+            return None
+        text = raw.decode("latin-1")
+        if text not in self.codes:
+            raise FieldError(Reason.FIELD_CODE, self.describe(), raw, 0)
+        return text
+
+    def encode(self, value: str | None) -> bytes:
+        if value is None and self.optional:
+            return b" " * self.width
+        if value not in self.codes:
+            raise self._refuse(f"{value!r} is not {self.describe()}")
+        return value.encode("ascii")
+
+    def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
+        ok = np.zeros(len(cols), dtype=bool)
+        for row in self._rows:
+            ok |= (cols == row).all(axis=1)
+        if self.optional:
+            ok |= (cols == SPACE).all(axis=1)
+        return ok
+
+
+class Constant(FieldKind):
+    """A fixed value such as the データ区分 or 種別コード."""
+
+    kind = "const"
+
+    def __init__(self, value: bytes) -> None:
+        super().__init__(len(value))
+        self.value = value
+        self._row = np.frombuffer(value, dtype=np.uint8)
+
+    def describe(self) -> str:
+        return repr(self.value.decode("ascii"))
+
+    def decode(self, raw: bytes, strict: bool = True) -> str:
+        if raw != self.value:
+            position = next(i for i, (a, b) in enumerate(zip(raw, self.value)) if a != b)
+            raise FieldError(Reason.FIELD_CONSTANT, self.describe(), raw, position)
+        return raw.decode("ascii")
+
+    def encode(self, value: Any = None) -> bytes:
+        if value not in (None, self.value, self.value.decode("ascii")):
+            raise self._refuse(f"{value!r} is not the constant {self.describe()}")
+        return self.value
+
+    def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
+        return (cols == self._row).all(axis=1)
+
+
+class Filler(FieldKind):
+    """ダミー / 予備: spaces. Strict mode refuses anything else; permissive accepts any bytes."""
+
+    kind = "filler"
+
+    def describe(self) -> str:
+        return f"{self.width} spaces"
+
+    def decode(self, raw: bytes, strict: bool = True) -> None:
+        if strict:
+            bad = _first_not(raw, b" ")
+            if bad >= 0:
+                raise FieldError(Reason.FIELD_NOT_SPACES, self.describe(), raw, bad)
+        return None
+
+    def encode(self, value: Any = None) -> bytes:
+        return b" " * self.width
+
+    def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
+        if not strict:
+            return np.ones(len(cols), dtype=bool)
+        return (cols == SPACE).all(axis=1)
+
+
+_DATE_FORMATS = {"MMDD": 4, "YYMMDD": 6, "YYYYMMDD": 8, "GYYMMDD": 7}
+
+
+class Date(FieldKind):
+    """A date: ``MMDD`` (year implied; kept as the string "MMDD"), ``YYMMDD`` (century
+    window ``pivot``), ``YYYYMMDD``, or ``GYYMMDD`` (和暦: era code 1–5 + era year).
+
+    ``optional``: all spaces or all zeros → ``None``.
+    """
+
+    kind = "date"
+
+    def __init__(self, fmt: str, *, optional: bool = False, pivot: int = 70) -> None:
+        if fmt not in _DATE_FORMATS:
+            raise ValueError(f"date format must be one of {', '.join(_DATE_FORMATS)}, got {fmt!r}")
+        super().__init__(_DATE_FORMATS[fmt], optional=optional)
+        self.fmt = fmt
+        self.pivot = pivot
+
+    def describe(self) -> str:
+        return f"a date {self.fmt}"
+
+    def decode(self, raw: bytes, strict: bool = True) -> dt.date | str | None:
+        if self.optional and (self._blank(raw) or raw.count(ZERO) == len(raw)):
+            return None
+        bad = _first_not(raw, _DIGIT_BYTES)
+        if bad >= 0:
+            raise FieldError(Reason.FIELD_DATE, self.describe(), raw, bad)
+        text = raw.decode("ascii")
+        try:
+            if self.fmt == "MMDD":
+                month, day = int(text[:2]), int(text[2:])
+                dt.date(2000, month, day)  # a leap year: 0229 is a valid month-day
+                return text
+            if self.fmt == "YYMMDD":
+                return dt.date(century_for(int(text[:2]), self.pivot), int(text[2:4]), int(text[4:]))
+            if self.fmt == "YYYYMMDD":
+                return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+            return from_wareki(text[0], int(text[1:3]), int(text[3:5]), int(text[5:]))
+        except ValueError:
+            raise FieldError(Reason.FIELD_DATE, self.describe(), raw, 0) from None
+
+    def encode(self, value: dt.date | str | None) -> bytes:
+        if value is None:
+            if self.optional:
+                return b"0" * self.width
+            raise self._refuse("a date is required")
+        if self.fmt == "MMDD":
+            text = value.strftime("%m%d") if isinstance(value, dt.date) else str(value)
+            if len(text) != 4 or not text.isdigit():
+                raise self._refuse(f"{value!r} is not MMDD")
+            return text.encode("ascii")
+        if not isinstance(value, dt.date):
+            raise self._refuse(f"expected a date, got {value!r}")
+        if self.fmt == "YYMMDD":
+            return value.strftime("%y%m%d").encode("ascii")
+        if self.fmt == "YYYYMMDD":
+            return f"{value.year:04d}{value.month:02d}{value.day:02d}".encode("ascii")
+        from formats.dates import to_wareki
+
+        era, year = to_wareki(value)
+        return f"{era}{year:02d}{value.month:02d}{value.day:02d}".encode("ascii")
+
+    def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray | None:
+        if self.fmt == "GYYMMDD":
+            return None
+        digits = _is_digit(cols).all(axis=1)
+        values = (cols.astype(np.int64) - ZERO) @ (10 ** np.arange(self.width - 1, -1, -1, dtype=np.int64))
+        if self.fmt == "MMDD":
+            year = np.full(len(cols), 2000)
+            month, day = values // 100, values % 100
+        elif self.fmt == "YYMMDD":
+            yy = values // 10000
+            year = np.where(yy < self.pivot, 2000 + yy, 1900 + yy)
+            month, day = (values // 100) % 100, values % 100
+        else:
+            year = values // 10000
+            month, day = (values // 100) % 100, values % 100
+        ok = digits & (month >= 1) & (month <= 12) & (day >= 1) & (year >= 1)
+        leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+        month_days = np.array([0] + [calendar.monthrange(2001, m)[1] for m in range(1, 13)])
+        limit = month_days[np.clip(month, 0, 12)] + ((month == 2) & leap)
+        ok &= day <= limit
+        if self.optional:
+            ok |= (cols == SPACE).all(axis=1) | (cols == ZERO).all(axis=1)
+        return ok

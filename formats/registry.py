@@ -1,0 +1,40 @@
+"""The built-in file formats by identifier, and identification from content."""
+
+from __future__ import annotations
+
+from formats.layout import FileLayout
+from formats.zengin import DEBIT_91, TRANSFER_21
+
+__all__ = ["FORMATS", "UnknownFormatError", "get_format", "identify"]
+
+FORMATS: dict[str, FileLayout] = {layout.id: layout for layout in (DEBIT_91, TRANSFER_21)}
+
+
+class UnknownFormatError(LookupError):
+    """Raised when a format identifier is not known, or content matches no format (or several)."""
+
+
+def get_format(format_id: str) -> FileLayout:
+    try:
+        return FORMATS[format_id]
+    except KeyError:
+        raise UnknownFormatError(
+            f"unknown format {format_id!r}: expected one of {', '.join(sorted(FORMATS))}"
+        ) from None
+
+
+def identify(head: bytes) -> FileLayout:
+    """The one format whose identification test accepts the first record of ``head``."""
+    first = head.lstrip(b"\r\n")[:120]
+    matches = [layout for layout in FORMATS.values() if layout.identify and layout.identify(first)]
+    if len(matches) == 1:
+        return matches[0]
+    found = first[:4].decode("latin-1") if first else "an empty file"
+    if not matches:
+        raise UnknownFormatError(
+            f"no known format starts like this file (first bytes {found!r}); "
+            f"name one with --format ({', '.join(sorted(FORMATS))})"
+        )
+    raise UnknownFormatError(
+        f"the content matches several formats ({', '.join(m.id for m in matches)}); name one with --format"
+    )

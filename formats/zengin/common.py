@@ -1,0 +1,126 @@
+"""What the Zengin (全銀協) file formats share: codes, record rules, the end record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import construct
+import numpy as np
+
+from formats import banks
+from formats.errors import Reason, Severity
+from formats.fields import Constant, Filler
+from formats.layout import FieldIssue, RecordLayout, RecordRule
+
+__all__ = [
+    "ACCOUNT_TYPES_CONSIGNOR",
+    "CODE_DIVISION",
+    "END",
+    "KnownBank",
+    "KnownCode",
+    "NEW_CODES",
+    "RECORD_LENGTH",
+    "RESULT_CODES",
+    "identify_zengin",
+]
+
+RECORD_LENGTH = 120
+
+#: コード区分: 0 = JIS (single-byte Shift_JIS). 1 = EBCDIC has no Japanese codec in Python: refused.
+CODE_DIVISION = {"0": "JIS"}
+
+ACCOUNT_TYPES_CONSIGNOR = {"1": "普通", "2": "当座", "9": "その他"}
+
+NEW_CODES = {"0": "その他", "1": "第1回引落分", "2": "変更分"}
+
+#: 振替結果コード. 5–7 are unused; collection agents may add their own: those are kept, flagged.
+RESULT_CODES = {
+    "0": "振替済",
+    "1": "資金不足",
+    "2": "預金取引なし",
+    "3": "預金者の都合による振替停止",
+    "4": "預金口座振替依頼書なし",
+    "8": "委託者の都合による振替停止",
+    "9": "その他",
+}
+
+END = RecordLayout(
+    "end",
+    "エンド・レコード",
+    construct.Struct(
+        "record_type" / Constant(b"9") * "データ区分",
+        "filler" / Filler(119) * "ダミー",
+    ),
+    length=RECORD_LENGTH,
+)
+
+
+def identify_zengin(type_code: bytes) -> Callable[[bytes], bool]:
+    """A content test: the first record is a Zengin header of the given 種別コード."""
+
+    def identify(first_record: bytes) -> bool:
+        return first_record[:1] == b"1" and first_record[1:3] == type_code
+
+    return identify
+
+
+class KnownBank(RecordRule):
+    """Warn (never reject) when a bank or branch code is not in the zengin-code master."""
+
+    def __init__(self, bank_field: str = "bank_code", branch_field: str = "branch_code") -> None:
+        self.bank_field = bank_field
+        self.branch_field = branch_field
+
+    def check(self, layout: RecordLayout, values: Mapping[str, Any], raw: bytes) -> Iterable[FieldIssue]:
+        bank, branch = values.get(self.bank_field), values.get(self.branch_field)
+        if bank is None:
+            return
+        bank_spec = layout.by_name[self.bank_field]
+        branch_spec = layout.by_name[self.branch_field]
+        if not banks.is_known_bank(bank):
+            yield FieldIssue(bank_spec, Reason.UNKNOWN_BANK, "a bank code in the zengin-code master",
+                             raw[bank_spec.offset:bank_spec.offset + bank_spec.width], severity=Severity.WARNING)
+        elif branch is not None and not banks.is_known_branch(bank, branch):
+            yield FieldIssue(branch_spec, Reason.UNKNOWN_BRANCH,
+                             f"a branch of bank {bank} in the zengin-code master",
+                             raw[branch_spec.offset:branch_spec.offset + branch_spec.width],
+                             severity=Severity.WARNING)
+
+    def vector_ok(self, layout: RecordLayout, columns: Callable[[str], np.ndarray]) -> np.ndarray:
+        known_banks, known_branches = banks.known_tables()
+        bank = _ints(columns(self.bank_field))
+        branch = _ints(columns(self.branch_field))
+        return known_banks[bank] & known_branches[bank * 1000 + branch]
+
+
+class KnownCode(RecordRule):
+    """Warn when a digit code (e.g. 振替結果コード) is not one of the defined ones; keep the record."""
+
+    def __init__(self, field: str, codes: Mapping[str, str], reason: Reason) -> None:
+        self.field = field
+        self.codes = codes
+        self.reason = reason
+        self._known = np.zeros(256, dtype=bool)
+        for code in codes:
+            if len(code) == 1:
+                self._known[ord(code)] = True
+
+    def check(self, layout: RecordLayout, values: Mapping[str, Any], raw: bytes) -> Iterable[FieldIssue]:
+        value = values.get(self.field)
+        if value is not None and value not in self.codes:
+            spec = layout.by_name[self.field]
+            yield FieldIssue(spec, self.reason, "one of " + ", ".join(self.codes),
+                             raw[spec.offset:spec.offset + spec.width], severity=Severity.WARNING)
+
+    def vector_ok(self, layout: RecordLayout, columns: Callable[[str], np.ndarray]) -> np.ndarray | None:
+        if any(len(code) != 1 for code in self.codes):
+            return None
+        cols = columns(self.field)
+        return self._known[cols[:, 0]] | (cols[:, 0] == 0x20)
+
+
+def _ints(cols: np.ndarray) -> np.ndarray:
+    weights = 10 ** np.arange(cols.shape[1] - 1, -1, -1, dtype=np.int64)
+    # rows whose bytes are not digits are refused by the field checks; clip keeps indexing safe
+    return np.clip((cols.astype(np.int64) - 0x30) @ weights, 0, 10 ** cols.shape[1] - 1)
