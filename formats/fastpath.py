@@ -120,10 +120,13 @@ def validate_fast(path: Path, layout: FileLayout, *, strict: bool = True, max_li
             clean &= records[:, layout.type_offset] == data_type
             amounts = np.where(clean, amount_spec.kind.vector_int(_cols(records, data_layout, amount_spec.name)), 0)
             if code_spec is not None:
-                success = clean & (records[:, code_spec.offset] == success_byte)
+                codes = records[:, code_spec.offset]
+                success = clean & (codes == success_byte)
+                failure = clean & ~success & (codes != 0x20)
             else:
-                success = np.zeros(count, dtype=bool)
-            sums = _prefix(amounts), _prefix(success.astype(np.int64)), _prefix(np.where(success, amounts, 0))
+                success = failure = np.zeros(count, dtype=bool)
+            sums = (_prefix(amounts), _prefix(success.astype(np.int64)), _prefix(np.where(success, amounts, 0)),
+                    _prefix(failure.astype(np.int64)))
             previous = 0
             for row in [*np.flatnonzero(~clean).tolist(), count]:
                 if row > previous:
@@ -165,14 +168,15 @@ def _frame(records: np.ndarray, row: int, start: int, stride: int, sep: bytes) -
 
 
 def _feed_run(validator: FileValidator, reader: RecordReader, records: np.ndarray,
-              sums: tuple[np.ndarray, np.ndarray, np.ndarray], first: int, stop: int,
+              sums: tuple[np.ndarray, ...], first: int, stop: int,
               start: int, stride: int, sep: bytes) -> None:
-    amounts, successes, success_amounts = sums
+    amounts, successes, success_amounts, failures = sums
     accepted = validator.feed_bulk(
         stop - first,
         int(amounts[stop] - amounts[first]),
         int(successes[stop] - successes[first]),
         int(success_amounts[stop] - success_amounts[first]),
+        int(failures[stop] - failures[first]),
     )
     if not accepted:
         for row in range(first, stop):

@@ -51,7 +51,14 @@ NINE = 0x39
 
 
 class FieldBuildError(construct.ValidationError):
-    """Raised while building when a value does not fit its field (too long, wrong characters)."""
+    """Raised while building when a value does not fit its field (too long, wrong characters).
+
+    ``reason`` is the plain explanation; Construct adds the path to the message.
+    """
+
+    def __init__(self, reason: str, path: str | None = None) -> None:
+        self.reason = reason
+        super().__init__(reason, path=path)
 
 
 def _strict_from(context: Any) -> bool:
@@ -98,7 +105,7 @@ class FieldKind(construct.Adapter):  # type: ignore[misc]
         try:
             return self.encode(obj)
         except FieldBuildError as error:
-            raise FieldBuildError(f"{path}: {error.args[0] if error.args else error}", path=path) from None
+            raise FieldBuildError(error.reason, path=path) from None
 
     # -- the kind's own behaviour ---------------------------------------
     def decode(self, raw: bytes, strict: bool = True) -> Any:  # pragma: no cover - abstract

@@ -144,7 +144,7 @@ class RecordLayout:
         except FieldBuildError as error:
             spec = self.by_name.get(str(error.path).rsplit(" -> ", 1)[-1]) if error.path else None
             where = f"{spec.label} ({spec.name})" if spec else str(error.path)
-            raise FieldBuildError(f"record {self.name}, field {where}: {error.args[0]}", path=error.path) from None
+            raise FieldBuildError(f"record {self.name}, field {where}: {error.reason}") from None
         assert len(data) == self.length
         return data
 

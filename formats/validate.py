@@ -37,7 +37,7 @@ class GroupSummary:
     trailer_record: int | None = None
     kind: str = "transfer"
     declared: dict[str, int | None] | None = None
-    computed: dict[str, int] = field(default_factory=dict)
+    computed: dict[str, int | None] = field(default_factory=dict)
     # running sums
     count: int = 0
     amount: int = 0
@@ -137,8 +137,12 @@ class FileValidator:
         elif result.role == "trailer" and self.group is not None:
             self._close(result)
 
-    def feed_bulk(self, count: int, amount: int, success_count: int, success_amount: int) -> bool:
-        """Add a run of clean data records; False when the grammar needs them one by one."""
+    def feed_bulk(self, count: int, amount: int, success_count: int, success_amount: int,
+                  failure_codes: int = 0) -> bool:
+        """Add a run of clean data records; False when the grammar needs them one by one.
+
+        ``failure_codes`` counts records whose result code is set and is not the success code.
+        """
         group = self.group
         if group is None or self.ended:
             return False
@@ -150,7 +154,7 @@ class FileValidator:
             group.success_amount += success_amount
             group.other_count += count - success_count
             group.other_amount += amount - success_amount
-            if success_count != count:
+            if failure_codes:
                 group.result_codes_seen = True
         return True
 
@@ -163,6 +167,7 @@ class FileValidator:
         if role == "header":
             if self.group is not None:
                 self._grammar_error(result, "a trailer record before the next header (the group is not closed)")
+                self._summarise(self.group)
             self.group = GroupSummary(index=len(self.groups) + 1, header_record=result.index)
             self.groups.append(self.group)
         elif role == "data":
@@ -174,6 +179,7 @@ class FileValidator:
         elif role == "end":
             if self.group is not None:
                 self._grammar_error(result, "a trailer record before the end record (the group is not closed)")
+                self._summarise(self.group)
                 self.group = None
             elif not self.groups:
                 self._grammar_error(result, "at least one header…trailer group before the end record")
@@ -209,6 +215,26 @@ class FileValidator:
                 group.other_count += 1
                 group.other_amount += amount if isinstance(amount, int) else 0
 
+    def _summarise(self, group: GroupSummary) -> dict[str, int | None]:
+        """Set the group's kind and computed totals from its records (and trailer, if any)."""
+        split = self.layout.totals.split
+        declared = group.declared or {}
+        # amounts cannot be computed when a data record's amount could not be read
+        proven = group.unreadable_amounts == 0
+        computed: dict[str, int | None] = {"count": group.count, "amount": group.amount if proven else None}
+        if split is not None:
+            declared_split = (declared.get("transferred_count") or 0) + (declared.get("failed_count") or 0)
+            is_result = group.result_codes_seen or declared_split > 0
+            group.kind = "result" if is_result else "request"
+            computed.update(
+                transferred_count=group.success_count if is_result else 0,
+                transferred_amount=(group.success_amount if proven else None) if is_result else 0,
+                failed_count=group.other_count if is_result else 0,
+                failed_amount=(group.other_amount if proven else None) if is_result else 0,
+            )
+        group.computed = computed
+        return computed
+
     def _close(self, result: RecordResult) -> None:
         group = self.group
         assert group is not None
@@ -226,18 +252,7 @@ class FileValidator:
                 failed_count=split.failed_count, failed_amount=split.failed_amount,
             )
         group.declared = {key: values.get(name) if readable else None for key, name in names.items()}
-        computed: dict[str, int] = {"count": group.count, "amount": group.amount}
-        if split is not None:
-            declared_split = (group.declared.get("transferred_count") or 0) + (group.declared.get("failed_count") or 0)
-            is_result = group.result_codes_seen or declared_split > 0
-            group.kind = "result" if is_result else "request"
-            computed.update(
-                transferred_count=group.success_count if is_result else 0,
-                transferred_amount=group.success_amount if is_result else 0,
-                failed_count=group.other_count if is_result else 0,
-                failed_amount=group.other_amount if is_result else 0,
-            )
-        group.computed = computed
+        computed = self._summarise(group)
         if not readable:
             return
         checks = [("count", Reason.TRAILER_COUNT_MISMATCH), ("amount", Reason.TRAILER_AMOUNT_MISMATCH)]
@@ -254,12 +269,11 @@ class FileValidator:
             declared = group.declared[key]
             if declared is None:
                 continue  # the field itself is already rejected
-            is_amount = key.endswith("amount")
-            if is_amount and group.unreadable_amounts:
+            if computed[key] is None:
                 if key != "amount":
-                    continue
+                    continue  # one TRAILER_AMOUNT_UNVERIFIABLE says it for the group
                 reason = Reason.TRAILER_AMOUNT_UNVERIFIABLE
-                expected = f"an amount that {group.count} readable data records can prove"
+                expected = "every data record's amount readable, to prove the total"
                 found = f"{group.unreadable_amounts} data record(s) whose amount cannot be read"
             elif declared == computed[key]:
                 continue
@@ -297,6 +311,7 @@ class FileValidator:
                 ))
             if self.group is not None:
                 self._eof_error(size, "a trailer record closing the last group")
+                self._summarise(self.group)
             if self.has_end and not self.ended:
                 self._eof_error(size, "an end record")
         errors = sorted(self.issues.errors, key=_order)

@@ -3,10 +3,11 @@ Positions follow ../shared/reference/zengin.md (1-based in comments)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import construct
+import numpy as np
 
 from formats.errors import Reason
 from formats.fields import Code, Constant, Date, Digits, Filler, Numeric, Text
@@ -58,13 +59,25 @@ class CustomerCodes(RecordRule):
             return
         spec = layout.by_name["customer_codes"]
         chunk = raw[spec.offset:spec.offset + spec.width]
-        for half in (chunk[:10], chunk[10:]):
-            if half.strip(b" ") and not half.isdigit():
-                position = next(i for i, b in enumerate(chunk) if not (0x30 <= b <= 0x39 or b == 0x20))
-                yield FieldIssue(spec, Reason.FIELD_NOT_NUMERIC,
-                                 "顧客コード1・2: two 10-digit codes (or spaces) unless 識別表示 is Y",
-                                 chunk, position)
-                return
+        for start in (0, 10):
+            half = chunk[start:start + 10]
+            if half.isdigit() or half == b" " * 10:
+                continue
+            position = start + next(i for i, b in enumerate(half) if not 0x30 <= b <= 0x39)
+            yield FieldIssue(spec, Reason.FIELD_NOT_NUMERIC,
+                             "顧客コード1・2: two 10-digit codes, each all digits or all spaces, unless 識別表示 is Y",
+                             chunk, position)
+            return
+
+    def vector_ok(self, layout: RecordLayout, columns: Callable[[str], np.ndarray]) -> np.ndarray:
+        codes = columns("customer_codes")
+        edi = columns("edi_flag")[:, 0] == ord("Y")
+        ok = edi.copy()
+        halves = np.ones(len(codes), dtype=bool)
+        for start in (0, 10):
+            half = codes[:, start:start + 10]
+            halves &= ((half >= 0x30) & (half <= 0x39)).all(axis=1) | (half == 0x20).all(axis=1)
+        return ok | halves
 
 
 DATA = RecordLayout(
