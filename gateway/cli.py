@@ -50,8 +50,15 @@ def _open_layout(path: Path, format_id: str | None) -> FileLayout:
 
 
 @app.command()
-def formats() -> None:
+def formats(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print every layout field by field (docs/layouts.md).")] = False,
+) -> None:
     """List the formats the gateway reads and writes, with their identifiers."""
+    if markdown:
+        from formats.describe import layouts_markdown
+
+        sys.stdout.write(layouts_markdown(FORMATS.values()))
+        return
     table = Table("identifier", "format", "record length", "description")
     for layout in FORMATS.values():
         table.add_row(layout.id, layout.title, str(layout.record_length), layout.description)
