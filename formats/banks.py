@@ -1,13 +1,18 @@
 """Bank and branch codes, looked up in the `zengin-code` package's master.
 
 The master is updated irregularly, so it is a lookup, not an authority: an unknown
-code is a warning in the report, never a rejection. It is loaded once, lazily
-(about 0.3 s and 20 MB).
+code is a warning in the report, never a rejection. Loading the master takes about
+0.3 s and 20 MB, so the code tables that validation needs are cached (per installed
+zengin-code version) as a small file under the user's cache folder; names are only
+looked up in the full master when asked for.
 """
 
 from __future__ import annotations
 
+import os
 from functools import cache
+from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 
@@ -35,24 +40,51 @@ def branch_name(bank_code: str, branch_code: str) -> str | None:
 
 
 def is_known_bank(code: str) -> bool:
-    return code in _master()
+    return len(code) == 4 and code.isdigit() and bool(known_tables()[0][int(code)])
 
 
 def is_known_branch(bank_code: str, branch_code: str) -> bool:
-    bank = _master().get(bank_code)
-    return bank is not None and branch_code in bank.branches  # type: ignore[union-attr]
+    if not (len(bank_code) == 4 and bank_code.isdigit() and len(branch_code) == 3 and branch_code.isdigit()):
+        return False
+    return bool(known_tables()[1][int(bank_code) * 1000 + int(branch_code)])
+
+
+def _cache_file() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "collection-gateway" / f"zengin-code-{metadata.version('zengin-code')}.npz"
+
+
+def _codes_from_master() -> tuple[np.ndarray, np.ndarray]:
+    bank_codes: list[int] = []
+    branch_keys: list[int] = []
+    for code, bank in _master().items():
+        if not (code.isdigit() and len(code) == 4):
+            continue
+        bank_codes.append(int(code))
+        for branch_code in bank.branches:  # type: ignore[union-attr]
+            if branch_code.isdigit() and len(branch_code) == 3:
+                branch_keys.append(int(code) * 1000 + int(branch_code))
+    return np.array(bank_codes, dtype=np.int64), np.array(branch_keys, dtype=np.int64)
 
 
 @cache
 def known_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Boolean tables for the fast path: banks[code] and branches[code * 1000 + branch]."""
+    """Boolean tables: banks[code] and branches[code * 1000 + branch] (used by both paths)."""
+    path = _cache_file()
+    try:
+        with np.load(path) as cached:
+            bank_codes, branch_keys = cached["banks"], cached["branches"]
+    except (OSError, KeyError, ValueError):
+        bank_codes, branch_keys = _codes_from_master()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(f".{os.getpid()}.tmp.npz")
+            np.savez_compressed(temporary, banks=bank_codes, branches=branch_keys)
+            os.replace(temporary, path)
+        except OSError:
+            pass  # a read-only home only costs the 0.3 s load next time
     banks = np.zeros(10_000, dtype=bool)
     branches = np.zeros(10_000_000, dtype=bool)
-    for code, bank in _master().items():
-        if not (code.isdigit() and len(code) == 4):
-            continue
-        banks[int(code)] = True
-        for branch_code in bank.branches:  # type: ignore[union-attr]
-            if branch_code.isdigit() and len(branch_code) == 3:
-                branches[int(code) * 1000 + int(branch_code)] = True
+    banks[bank_codes] = True
+    branches[branch_keys] = True
     return banks, branches

@@ -22,7 +22,7 @@ import numpy as np
 
 from formats.fields import Numeric
 from formats.framing import EOF_MARK, Frame, sniff_separator
-from formats.layout import FileLayout, RecordLayout
+from formats.layout import FieldSpec, FileLayout, RecordLayout
 from formats.reader import RecordReader
 from formats.validate import FileValidator, ValidationResult
 
@@ -33,22 +33,48 @@ SEPARATORS = {"crlf": b"\r\n", "lf": b"\n", "none": b""}
 
 
 class BlockChecker:
-    """The vectorised acceptance test of one data record layout."""
+    """The vectorised acceptance test of one data record layout.
+
+    Fields whose test is per byte (``FieldKind.byte_sets``) are checked together: one
+    lookup maps every byte of the block to a bit set of the byte classes it belongs to,
+    and each position needs its class's bit. The rest of each kind's test
+    (``extra_ok``) and the kinds that are not per byte (``vector_ok``) are added on.
+    """
 
     def __init__(self, layout: RecordLayout, strict: bool) -> None:
         self.layout = layout
         self.strict = strict
         self.vectorisable = True
+        self.others: list[FieldSpec] = []
+        self.extras: list[FieldSpec] = []
+        position_sets: list[frozenset[int]] = [frozenset(range(256))] * layout.length
         for spec in layout.fields:
-            probe = spec.kind.vector_ok(np.full((1, spec.width), 0x30, dtype=np.uint8), strict)
-            if probe is None:
-                self.vectorisable = False
+            sets = spec.kind.byte_sets(strict)
+            if sets is None:
+                probe = spec.kind.vector_ok(np.full((1, spec.width), 0x30, dtype=np.uint8), strict)
+                if probe is None:
+                    self.vectorisable = False
+                self.others.append(spec)
+                continue
+            position_sets[spec.offset:spec.offset + spec.width] = sets
+            if spec.kind.extra_ok(np.full((1, spec.width), 0x20, dtype=np.uint8)) is not None:
+                self.extras.append(spec)
+        distinct = sorted(set(position_sets), key=sorted)
+        if len(distinct) > 32:
+            raise ValueError(f"record {layout.name}: more than 32 distinct byte classes")
+        dtype = np.uint8 if len(distinct) <= 8 else np.uint16 if len(distinct) <= 16 else np.uint32
+        self.lookup = np.zeros(256, dtype=dtype)
+        for bit, allowed in enumerate(distinct):
+            self.lookup[list(allowed)] |= dtype(1 << bit)
+        self.need = np.array([1 << distinct.index(allowed) for allowed in position_sets], dtype=dtype)
 
     def clean(self, block: np.ndarray) -> np.ndarray | None:
         """Rows of ``block`` (shape (n, record_length)) that the Construct path would accept
         without any error or warning; ``None`` if a rule cannot answer in bulk."""
-        ok = np.ones(len(block), dtype=bool)
-        for spec in self.layout.fields:
+        ok = np.bitwise_and(np.take(self.lookup, block), self.need).all(axis=1)
+        for spec in self.extras:
+            ok &= spec.kind.extra_ok(block[:, spec.offset:spec.offset + spec.width])
+        for spec in self.others:
             result = spec.kind.vector_ok(block[:, spec.offset:spec.offset + spec.width], self.strict)
             if result is None:
                 return None

@@ -78,6 +78,7 @@ def _first_not(raw: bytes, allowed: frozenset[int] | bytes) -> int:
 
 
 _DIGIT_BYTES = frozenset(b"0123456789")
+_SPACE_BYTES = frozenset(b" ")
 
 
 class FieldKind(construct.Adapter):  # type: ignore[misc]
@@ -115,6 +116,16 @@ class FieldKind(construct.Adapter):  # type: ignore[misc]
         raise NotImplementedError
 
     def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray | None:
+        return None
+
+    def byte_sets(self, strict: bool = True) -> list[frozenset[int]] | None:
+        """Allowed bytes per position, when every byte being allowed is *almost* the whole
+        test: ``decode`` succeeds iff each byte is in its set and ``extra_ok`` holds.
+        ``None`` when the kind's acceptance is not of that shape (use ``vector_ok``)."""
+        return None
+
+    def extra_ok(self, cols: np.ndarray) -> np.ndarray | None:
+        """The part of the test that is not per byte (see ``byte_sets``); ``None`` = nothing more."""
         return None
 
     def describe(self) -> str:
@@ -159,6 +170,11 @@ class Numeric(FieldKind):
         if self.optional:
             ok |= (cols == SPACE).all(axis=1)
         return ok
+
+    def byte_sets(self, strict: bool = True) -> list[frozenset[int]] | None:
+        if self.optional and self.width > 1:
+            return None  # all digits or all spaces: not a per-byte test
+        return [_DIGIT_BYTES | (_SPACE_BYTES if self.optional else frozenset())] * self.width
 
     def vector_int(self, cols: np.ndarray) -> np.ndarray:
         """Values of rows already known to be all digits, as int64."""
@@ -206,6 +222,23 @@ class Digits(FieldKind):
             raise self._refuse(f"{text!r} has {len(text)} digits, the field holds {self.width}")
         padded = text.zfill(self.width) if self.align == "zero" else text.ljust(self.width)
         return padded.encode("ascii")
+
+    def byte_sets(self, strict: bool = True) -> list[frozenset[int]] | None:
+        if self.align == "zero":
+            if self.optional and self.width > 1:
+                return None
+            return [_DIGIT_BYTES | (_SPACE_BYTES if self.optional else frozenset())] * self.width
+        return [_DIGIT_BYTES | _SPACE_BYTES] * self.width
+
+    def extra_ok(self, cols: np.ndarray) -> np.ndarray | None:
+        if self.align == "zero":
+            return None
+        digit = _is_digit(cols)
+        space = cols == SPACE
+        blank = space.all(axis=1)
+        after_space = np.logical_or.accumulate(space, axis=1)
+        ok = ~(after_space & digit).any(axis=1) & ~blank
+        return ok | blank if self.optional else ok
 
     def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
         digit = _is_digit(cols)
@@ -261,6 +294,12 @@ class Text(FieldKind):
         if len(data) > self.width:
             raise self._refuse(f"{text!r} is {len(data)} bytes, the field holds {self.width}")
         return data.ljust(self.width, b" ")
+
+    def byte_sets(self, strict: bool = True) -> list[frozenset[int]] | None:
+        return [self.charset.allowed(strict)] * self.width
+
+    def extra_ok(self, cols: np.ndarray) -> np.ndarray | None:
+        return ~(cols == SPACE).all(axis=1) if self.required else None
 
     def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
         ok = self._tables[strict][cols].all(axis=1)
@@ -352,6 +391,11 @@ class Code(FieldKind):
             raise self._refuse(f"{value!r} is not {self.describe()}")
         return value.encode("ascii")
 
+    def byte_sets(self, strict: bool = True) -> list[frozenset[int]] | None:
+        if self.width != 1:
+            return None
+        return [frozenset(code.encode("ascii")[0] for code in self.codes) | (_SPACE_BYTES if self.optional else frozenset())]
+
     def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
         ok = np.zeros(len(cols), dtype=bool)
         for row in self._rows:
@@ -385,6 +429,9 @@ class Constant(FieldKind):
             raise self._refuse(f"{value!r} is not the constant {self.describe()}")
         return self.value
 
+    def byte_sets(self, strict: bool = True) -> list[frozenset[int]] | None:
+        return [frozenset([byte]) for byte in self.value]
+
     def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
         return (cols == self._row).all(axis=1)
 
@@ -406,6 +453,9 @@ class Filler(FieldKind):
 
     def encode(self, value: Any = None) -> bytes:
         return b" " * self.width
+
+    def byte_sets(self, strict: bool = True) -> list[frozenset[int]] | None:
+        return [_SPACE_BYTES if strict else frozenset(range(256))] * self.width
 
     def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
         if not strict:

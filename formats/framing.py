@@ -52,7 +52,12 @@ class Framer:
     frames: int = field(default=0)
 
     def __iter__(self) -> Iterator[Frame]:
-        buffer = self.stream.read(self.chunk_size)
+        buffer = b""
+        while len(buffer) < self.record_length + 2:  # enough to see the first record's line ending
+            chunk = self.stream.read(self.chunk_size)
+            if not chunk:
+                break
+            buffer += chunk
         self.separator = sniff_separator(buffer[: self.record_length + 2], self.record_length)
         self.size = len(buffer)
         eof = False

@@ -149,18 +149,22 @@ class RecordLayout:
         return data
 
     def check(self, raw: bytes, strict: bool = True) -> tuple[dict[str, Any], list[FieldIssue]]:
-        """Parse every field on its own through Construct; collect every problem.
+        """Check every field on its own; collect every problem.
 
         Returns the decoded values (a field that failed is absent) and the issues,
-        field errors first, then record rules (only when all fields parsed).
+        field errors first, then record rules (only when all fields parsed). A field
+        is decoded by its kind directly (the same code Construct's adapter runs); a
+        field that fails is parsed again through Construct, whose error carries the
+        field's path.
         """
         values: dict[str, Any] = {}
         issues: list[FieldIssue] = []
         for spec in self.fields:
             chunk = raw[spec.offset:spec.offset + spec.width]
             try:
-                value = spec.kind.parse(chunk, strict=strict)
-            except FieldError as error:
+                value = spec.kind.decode(chunk, strict)
+            except FieldError:
+                error = self._construct_error(spec, chunk, strict)
                 issues.append(FieldIssue(spec, error.code, error.expected, chunk, error.position, error.severity))
                 continue
             if spec.reported:
@@ -169,6 +173,13 @@ class RecordLayout:
             for rule in self.rules:
                 issues.extend(rule.check(self, values, raw))
         return values, issues
+
+    def _construct_error(self, spec: FieldSpec, chunk: bytes, strict: bool) -> FieldError:
+        try:
+            (spec.name / spec.kind).parse(chunk, strict=strict)
+        except FieldError as error:
+            return error
+        raise AssertionError(f"field {spec.name}: decode refused {chunk!r} but Construct accepted it")
 
     def decode_clean(self, raw: bytes, strict: bool = True) -> dict[str, Any]:
         """Decode a record already known to be valid (fast path): no Construct, no checks."""
