@@ -71,9 +71,17 @@ class FileBuilder:
                 value = int(values[totals.data_amount_field])
                 count += 1
                 amount += value
-                if split is not None and values.get(split.code_field) == split.success_code:
+                if split is None:
+                    continue
+                code = values.get(split.code_field)
+                code = None if code is None else str(code)
+                if code == split.success_code:
                     success_count += 1
                     success_amount += value
+                elif code is not None and not self.result:
+                    raise ValueError(
+                        f"record {count} of a request carries result code {code!r}: a request has no results "
+                        f"(leave {split.code_field} empty or {split.success_code!r}, or build with result=True)")
             trailer_values: dict[str, Any] = {totals.count_field: count, totals.amount_field: amount}
             if split is not None:
                 done = self.result

@@ -35,6 +35,7 @@ class Reason(StrEnum):
     """Stable reason codes. Never rename one: reports and operators rely on them."""
 
     EMPTY_FILE = "EMPTY_FILE"
+    UNKNOWN_FORMAT = "UNKNOWN_FORMAT"
     SEPARATOR_INCONSISTENT = "SEPARATOR_INCONSISTENT"
     RECORD_LENGTH = "RECORD_LENGTH"
     UNKNOWN_RECORD_TYPE = "UNKNOWN_RECORD_TYPE"
@@ -63,6 +64,7 @@ class Reason(StrEnum):
 #: Plain-language Japanese explanation per reason, for operators' reports.
 MESSAGES_JA: dict[Reason, str] = {
     Reason.EMPTY_FILE: "ファイルが空です。送信元に再送を依頼してください。",
+    Reason.UNKNOWN_FORMAT: "どの形式のファイルか判別できません。チャネル（受付フォルダ）が正しいか確認してください。",
     Reason.SEPARATOR_INCONSISTENT: "レコードの区切り（改行コード）が途中で変わっています。ファイルが編集・結合された可能性があります。",
     Reason.RECORD_LENGTH: "レコードの長さが規定と異なります（欠落または余分なバイト）。",
     Reason.UNKNOWN_RECORD_TYPE: "データ区分が不明なレコードです。",

@@ -10,9 +10,11 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from formats.check import validate_path
+from formats.errors import Reason
 from formats.layout import FileLayout
 from formats.masking import mask
 from formats.reader import RecordReader
@@ -87,17 +89,22 @@ def inspect(
                     if spec.reported and spec.name in result.values and spec.name != "record_type":
                         value = result.values[spec.name]
                         text = "" if value is None else str(value)
-                        fields.append(f"{spec.label}={mask(text, spec.personal)}")
-            problems = "\n".join(f"[{'yellow' if i.severity == 'warning' else 'red'}]{i.code}[/] {i.field or ''}"
+                        fields.append(escape(f"{spec.label}={mask(text, spec.personal)}"))
+            problems = "\n".join(f"[{'yellow' if i.severity == 'warning' else 'red'}]{i.code}[/] {escape(i.field or '')}"
                                  for i in result.issues)
             table.add_row(str(result.index), str(result.offset), result.role or "?", " ".join(fields), problems)
             shown += 1
     console.print(table)
 
 
+def _number(value: int | None) -> str:
+    """A total for a table: '-' when it is not known (not declared, or not provable)."""
+    return "-" if value is None else f"{value:,}"
+
+
 def _print_summary(result: ValidationResult) -> None:
     colour = {Status.OK: "green", Status.REJECTED_RECORDS: "yellow", Status.REJECTED_FILE: "red"}[result.status]
-    console.print(f"[bold]{result.file}[/bold]  format {result.format}  separator {result.separator}")
+    console.print(f"[bold]{escape(str(result.file))}[/bold]  format {result.format}  separator {result.separator}")
     console.print(f"status: [{colour}]{result.status}[/]  data records {result.records:,}  "
                   f"accepted {result.accepted:,}  rejected {result.rejected_records:,}")
     if result.groups:
@@ -106,8 +113,7 @@ def _print_summary(result: ValidationResult) -> None:
             for key, computed in group.computed.items():
                 declared = None if group.declared is None else group.declared.get(key)
                 mark = "" if declared == computed else "[red]✗[/red]"
-                table.add_row(str(group.index), group.kind, key, "-" if declared is None else f"{declared:,}",
-                              f"{computed:,}", mark)
+                table.add_row(str(group.index), group.kind, key, _number(declared), _number(computed), mark)
         console.print(table)
     for title, items in (("rejected", result.errors), ("warnings", result.warnings)):
         if not items:
@@ -118,8 +124,8 @@ def _print_summary(result: ValidationResult) -> None:
                 "-" if item.record is None else str(item.record),
                 "-" if item.offset is None else str(item.offset),
                 str(item.level), str(item.code),
-                f"{item.field_ja} ({item.field})" if item.field else "",
-                item.expected or "", item.found or "",
+                escape(f"{item.field_ja} ({item.field})") if item.field else "",
+                escape(item.expected or ""), escape(item.found or ""),
             )
         console.print(table)
 
@@ -133,6 +139,15 @@ def validate(
     fast: Annotated[bool, typer.Option("--fast/--no-fast", help="Use the vectorised fast path where the file allows it.")] = True,
 ) -> None:
     """Check every field, record and control total. Exit 0 clean, 1 rejected records, 2 file refused."""
+    if as_json and file.is_file():
+        try:
+            _layout_for(file, format_id)
+        except UnknownFormatError as error:
+            refusal = {"file": str(file), "format": None, "status": "rejected-file", "records": 0,
+                       "rejected": [{"code": str(Reason.UNKNOWN_FORMAT), "level": "file", "record": None, "offset": 0,
+                                     "field": None, "message": str(error)}], "groups": [], "warnings": []}
+            sys.stdout.write(json.dumps(refusal, ensure_ascii=False, indent=2) + "\n")
+            raise typer.Exit(2) from None
     layout = _open_layout(file, format_id)
     result = validate_path(file, layout, strict=not permissive, fast=fast)
     if as_json:
