@@ -1,0 +1,218 @@
+"""Durable file operations: a file is either wholly there under its final name or not at all.
+
+Writing goes to a hidden temporary name (``.tmp-<final name>.<pid>.<random>``) in the
+target folder, is fsynced, then renamed over the final name and the folder fsynced:
+a crash leaves at most a stale ``.tmp-*`` file (removed by `remove_stale_temps` at
+start-up), and a retry with the same final name replaces the earlier output instead
+of adding a second one. Files are created with mode 0o600.
+
+Moving an input file (`move_into`) never replaces anything: it is a rename that fails
+if the target exists (``renameat2(RENAME_NOREPLACE)`` on Linux), so of two processes
+claiming the same file exactly one gets it, and the other gets FileNotFoundError.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import hashlib
+import os
+import secrets
+import stat
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import cast
+
+__all__ = [
+    "TEMP_PREFIX",
+    "atomic_write",
+    "commit",
+    "fsync_dir",
+    "move_into",
+    "remove_stale_temps",
+    "sha256_file",
+    "write_temp",
+]
+
+TEMP_PREFIX = ".tmp-"
+"""Every temporary name starts with this (and is therefore hidden from the scanner)."""
+
+_CHUNK = 1024 * 1024
+_FILE_MODE = 0o600
+_NAME_MAX = 255  # bytes, on every file system the spool is meant for
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's content in hex, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a folder's entries (creations, renames, removals) to disk."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _check_name(name: str) -> None:
+    if not name or name in {".", ".."} or "/" in name or "\0" in name:
+        raise ValueError(f"expected a plain file name, found {name!r}")
+
+
+def _temp_name(final_name: str) -> str:
+    tail = f".{os.getpid()}.{secrets.token_hex(6)}"
+    room = _NAME_MAX - len(TEMP_PREFIX) - len(tail.encode())
+    # A final name near the file system's limit is cut (by bytes, at a character boundary).
+    kept = final_name.encode("utf-8", "surrogateescape")[:room].decode("utf-8", "ignore")
+    return f"{TEMP_PREFIX}{kept}{tail}"
+
+
+def write_temp(directory: Path, final_name: str, chunks: bytes | Iterable[bytes]) -> tuple[Path, str]:
+    """Write `chunks` (or one bytes object) to a new hidden temporary file in `directory` and fsync it.
+
+    Returns (temporary path, SHA-256 of the content). If anything fails — including the
+    iterable raising — the temporary file is removed and the exception re-raised."""
+    _check_name(final_name)
+    if isinstance(chunks, (bytes, bytearray, memoryview)):
+        chunks = cast(Iterable[bytes], (chunks,))
+    temp = Path(directory) / _temp_name(final_name)
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, _FILE_MODE)
+    digest = hashlib.sha256()
+    try:
+        os.fchmod(fd, _FILE_MODE)
+        with open(fd, "wb", closefd=False) as f:
+            for chunk in chunks:
+                f.write(chunk)
+                digest.update(chunk)
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        temp.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    return temp, digest.hexdigest()
+
+
+def commit(temp: Path, final: Path) -> None:
+    """Rename `temp` over `final` (replacing an earlier `final`) and fsync the folder(s)."""
+    os.replace(temp, final)
+    fsync_dir(Path(final).parent)
+    if Path(temp).parent != Path(final).parent:
+        fsync_dir(Path(temp).parent)
+
+
+def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> str:
+    """Write `data` to `path` all at once or not at all (replacing an existing file); returns its SHA-256."""
+    path = Path(path)
+    temp, digest = write_temp(path.parent, path.name, data)
+    try:
+        commit(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return digest
+
+
+# --- rename without replacing -------------------------------------------------------------
+
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+
+
+def _load_renameat2() -> Callable[[bytes, bytes], int] | None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        function = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+
+    def rename_noreplace(src: bytes, dst: bytes) -> int:
+        if function(_AT_FDCWD, src, _AT_FDCWD, dst, _RENAME_NOREPLACE) == 0:
+            return 0
+        return ctypes.get_errno()
+
+    return rename_noreplace
+
+
+_renameat2 = _load_renameat2()
+
+
+def _rename_noreplace(src: Path, dst: Path) -> None:
+    """Rename src to dst, failing with FileExistsError if dst exists; never replaces."""
+    if _renameat2 is not None:
+        code = _renameat2(os.fsencode(src), os.fsencode(dst))
+        if code == 0:
+            return
+        if code not in {errno.EINVAL, errno.ENOSYS, errno.ENOTSUP}:  # the file system cannot: fall back
+            raise OSError(code, os.strerror(code), str(src), None, str(dst))
+    _link_then_unlink(src, dst)
+
+
+def _link_then_unlink(src: Path, dst: Path) -> None:
+    """Portable no-replace rename: a hard link (refuses an existing dst), then remove src.
+
+    Of two callers racing on the same src, the one whose unlink fails removes its own
+    link again and gets FileNotFoundError, so exactly one ends up holding the file."""
+    os.link(src, dst, follow_symlinks=False)
+    try:
+        os.unlink(src)
+    except FileNotFoundError:
+        os.unlink(dst)
+        raise
+
+
+def move_into(src: Path, directory: Path, name: str) -> Path:
+    """Rename `src` to `directory/name` on the same file system and fsync both folders.
+
+    Raises FileNotFoundError when `src` is gone (another process claimed it) or `directory`
+    is missing, FileExistsError when the target exists (an input file is never replaced),
+    and OSError(EXDEV) when `directory` is on another file system."""
+    _check_name(name)
+    src = Path(src)
+    target = Path(directory) / name
+    try:
+        _rename_noreplace(src, target)
+    except FileNotFoundError as error:
+        if not Path(directory).is_dir():
+            raise FileNotFoundError(errno.ENOENT, "target folder missing (run the spool's ensure())",
+                                    str(directory)) from error
+        raise FileNotFoundError(errno.ENOENT, "file gone (claimed by another process?)", str(src)) from error
+    except FileExistsError as error:
+        raise FileExistsError(errno.EEXIST, "target exists; refusing to replace it", str(target)) from error
+    fsync_dir(Path(directory))
+    if src.parent != Path(directory):
+        fsync_dir(src.parent)
+    return target
+
+
+def remove_stale_temps(directory: Path, older_than: float = 0) -> list[Path]:
+    """Delete the ``.tmp-*`` regular files in `directory` whose mtime is at least `older_than`
+    seconds old (0: all of them, for start-up after a crash); returns what was deleted."""
+    removed: list[Path] = []
+    now = time.time()
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if not entry.name.startswith(TEMP_PREFIX):
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                if older_than > 0 and now - info.st_mtime < older_than:
+                    continue
+                os.unlink(entry.path)
+            except FileNotFoundError:  # committed or removed meanwhile
+                continue
+            removed.append(Path(entry.path))
+    if removed:
+        fsync_dir(Path(directory))
+    return sorted(removed)
