@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from formats.collection import COLLECTION_INTAKE
 from formats.layout import FileLayout
 from formats.zengin import DEBIT_91, TRANSFER_21
 
 __all__ = ["FORMATS", "UnknownFormatError", "get_format", "identify"]
 
-FORMATS: dict[str, FileLayout] = {layout.id: layout for layout in (DEBIT_91, TRANSFER_21)}
+FORMATS: dict[str, FileLayout] = {layout.id: layout for layout in (DEBIT_91, TRANSFER_21, COLLECTION_INTAKE)}
 
 
 class UnknownFormatError(LookupError):
@@ -25,7 +26,7 @@ def get_format(format_id: str) -> FileLayout:
 
 def identify(head: bytes) -> FileLayout:
     """The one format whose identification test accepts the first record of ``head``."""
-    first = head.lstrip(b"\r\n")[:120]
+    first = head.lstrip(b"\r\n")[:128]
     matches = [layout for layout in FORMATS.values() if layout.identify and layout.identify(first)]
     if len(matches) == 1:
         return matches[0]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from importlib import resources
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -20,6 +19,10 @@ from formats.masking import mask
 from formats.reader import RecordReader
 from formats.registry import FORMATS, UnknownFormatError, get_format, identify
 from formats.validate import Status, ValidationResult
+
+if TYPE_CHECKING:
+    from gateway.ledger import Ledger
+    from gateway.settings import Settings
 
 app = typer.Typer(
     add_completion=False,
@@ -157,21 +160,176 @@ def validate(
     raise typer.Exit(result.exit_code)
 
 
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Configuration file (TOML); the embedded default when omitted.")]
+SpoolOption = Annotated[Optional[Path], typer.Option("--spool", help="Spool root folder, overriding the configuration.")]
+
+
+def _settings(config: Path | None, spool: Path | None) -> "Settings":
+    from gateway.settings import ConfigError, load_settings
+
+    try:
+        return load_settings(config, spool_root=spool)
+    except ConfigError as error:
+        errors.print(escape(str(error)))
+        raise typer.Exit(2) from None
+
+
+def _open_ledger(settings: "Settings") -> "Ledger":
+    from gateway.ledger import Ledger
+
+    path = settings.ledger_path()
+    if not path.exists():
+        errors.print(f"no ledger at {escape(str(path))}: nothing has been processed on this spool yet")
+        raise typer.Exit(2)
+    return Ledger(path)
+
+
 @app.command()
-def run() -> None:
-    """Validate the bundled sample files (the spool pipeline will run here)."""
-    samples = resources.files("gateway") / "samples"
-    worst = 0
-    for entry in sorted(samples.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".dat"):
-            continue
-        with resources.as_file(entry) as path:
-            layout = _open_layout(path, None)
-            result = validate_path(path, layout)
-            _print_summary(result)
-            worst = max(worst, result.exit_code)
-            console.print()
-    console.print("[bold]done[/bold]: every bundled sample validated (see statuses above)")
+def run(config: ConfigOption = None, spool: SpoolOption = None) -> None:
+    """Watch the inboxes and process every file that arrives, until SIGTERM or Ctrl-C."""
+    from gateway import audit
+    from gateway.service import Service
+
+    settings = _settings(config, spool)
+    audit.configure(settings.audit_path(), console=None)
+    service = Service(settings)
+    service.install_signal_handlers()
+    console.print(f"gateway: watching {escape(str(settings.spool.root / 'inbox'))}/<channel>/ "
+                  f"({', '.join(sorted(settings.channels))}); outputs in {escape(str(settings.spool.root / 'outbox'))}/; "
+                  "Ctrl-C to stop")
+    service.run(on_outcome=lambda outcome: console.print(
+        f"{outcome.file_id}  {outcome.state:<11} {outcome.status}"
+        + "".join(f"\n    → {escape(d.path)} ({d.records} records)" for d in outcome.outputs)))
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="The file to push through the pipeline.")],
+    channel: Annotated[str, typer.Option("--channel", help="The channel (inbox) it belongs to.")],
+    config: ConfigOption = None,
+    spool: SpoolOption = None,
+) -> None:
+    """Push one file through the same pipeline as `gateway run`, then exit.
+    Exit 0 archived clean, 1 archived with rejected records, 2 refused (quarantine, rejected, duplicate)."""
+    from gateway import audit
+    from gateway.ledger import Ledger
+    from gateway.pipeline import Pipeline
+    from spool.atomic import atomic_write
+    from spool.scanner import Arrival
+
+    settings = _settings(config, spool)
+    if channel not in settings.channels:
+        errors.print(f"unknown channel {channel!r}: expected one of {', '.join(sorted(settings.channels))}")
+        raise typer.Exit(2)
+    if not file.is_file():
+        errors.print(f"{escape(str(file))}: no such file")
+        raise typer.Exit(2)
+    audit.configure(settings.audit_path(), console=False)
+    settings.spool.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with Ledger(settings.ledger_path()) as ledger:
+        pipeline = Pipeline(settings, ledger)
+        pipeline.spool.ensure()
+        target = pipeline.spool.inbox(channel) / file.name
+        if target.exists():
+            errors.print(f"{escape(str(target))} already waits in the inbox: not overwriting it")
+            raise typer.Exit(2)
+        with file.open("rb") as source:
+            atomic_write(target, iter(lambda: source.read(1 << 20), b""))
+        stat = target.stat()
+        file_id = pipeline.claim(Arrival(channel, target, stat.st_size, stat.st_mtime_ns))
+        if file_id is None:
+            errors.print("another gateway process took the file first")
+            raise typer.Exit(2)
+        outcome = pipeline.process(file_id)
+    console.print(f"{outcome.file_id}  {outcome.state}  {outcome.status}")
+    for delivery in outcome.outputs:
+        console.print(f"  → {escape(delivery.path)} ({delivery.records} records)")
+    if outcome.state == "archived":
+        raise typer.Exit(0 if outcome.status == "ok" else 1)
+    raise typer.Exit(2)
+
+
+@app.command()
+def files(
+    config: ConfigOption = None,
+    spool: SpoolOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of a table.")] = False,
+    limit: Annotated[int, typer.Option(help="How many recent files.")] = 50,
+    state: Annotated[Optional[str], typer.Option(help="Only files in this state (archived, quarantined …).")] = None,
+    channel: Annotated[Optional[str], typer.Option(help="Only files of this channel.")] = None,
+) -> None:
+    """List recent files, their states and counts."""
+    settings = _settings(config, spool)
+    with _open_ledger(settings) as ledger:
+        rows = ledger.recent(limit, state=state, channel=channel)
+    if as_json:
+        sys.stdout.write(json.dumps([row.as_dict() for row in rows], ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table("id", "channel", "file", "state", "status", "records", "accepted", "rejected", "received (UTC)")
+    for row in rows:
+        table.add_row(row.id, row.channel, escape(row.original_name), row.state, row.status or "",
+                      _number(row.records), _number(row.accepted), _number(row.rejected_records),
+                      row.received_at[:19])
+    console.print(table)
+
+
+@app.command()
+def report(
+    file_id: Annotated[str, typer.Argument(help="The file's id (or a unique prefix of it).")],
+    config: ConfigOption = None,
+    spool: SpoolOption = None,
+    kind: Annotated[str, typer.Option("--as", help="text, json, csv or html")] = "text",
+) -> None:
+    """Print one file's report (rejected records, totals, outputs)."""
+    from gateway.reports import FileReport, render_text
+
+    settings = _settings(config, spool)
+    with _open_ledger(settings) as ledger:
+        row = ledger.find(file_id)
+    if row is None or not row.report_json:
+        errors.print(f"no report for {escape(file_id)}: see `gateway files` for the ids")
+        raise typer.Exit(2)
+    if kind == "text":
+        model = FileReport.model_validate_json(Path(row.report_json).read_text(encoding="utf-8"))
+        sys.stdout.write(render_text(model) + "\n")
+        return
+    path = {"json": row.report_json, "csv": row.report_csv, "html": row.report_html}.get(kind)
+    if path is None:
+        errors.print(f"--as {escape(kind)}: expected text, json, csv or html")
+        raise typer.Exit(2)
+    sys.stdout.write(Path(path).read_text(encoding="utf-8-sig" if kind == "csv" else "utf-8"))
+
+
+@app.command()
+def reprocess(
+    file_id: Annotated[str, typer.Argument(help="The file's id (or a unique prefix of it).")],
+    force: Annotated[bool, typer.Option("--force", help="Process even content already processed (posting it again).")] = False,
+    config: ConfigOption = None,
+    spool: SpoolOption = None,
+) -> None:
+    """Put a finished file (archived, rejected, quarantined, duplicate) through the pipeline again."""
+    from gateway import audit
+    from gateway.pipeline import Pipeline
+
+    settings = _settings(config, spool)
+    audit.configure(settings.audit_path(), console=False)
+    with _open_ledger(settings) as ledger:
+        row = ledger.find(file_id)
+        if row is None:
+            errors.print(f"no file {escape(file_id)}: see `gateway files` for the ids")
+            raise typer.Exit(2)
+        pipeline = Pipeline(settings, ledger)
+        pipeline.spool.ensure()
+        try:
+            new_id = pipeline.reprocess(row, force=force)
+        except (ValueError, FileNotFoundError) as error:
+            errors.print(escape(str(error)))
+            raise typer.Exit(2) from None
+        outcome = pipeline.process(new_id)
+    console.print(f"{row.id} reprocessed as {outcome.file_id}: {outcome.state} {outcome.status}")
+    for delivery in outcome.outputs:
+        console.print(f"  → {escape(delivery.path)} ({delivery.records} records)")
+    raise typer.Exit(0 if outcome.state == "archived" else 2)
 
 
 def main() -> None:

@@ -1,0 +1,142 @@
+"""Renderers: canonical payments → the bytes a destination system takes.
+
+A renderer writes one output file for one input file: ``begin`` once, ``add`` per
+payment, ``end`` once, each returning bytes to append. Output names are derived from
+the input file's id and the destination, so a retry replaces instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Protocol
+
+from formats.collection import COLLECTION_INTAKE
+from formats.zengin.common import RESULT_CODES
+from gateway.models import Payment
+
+__all__ = ["RENDERER_NAMES", "CollectionIntakeRenderer", "DebitFollowupCsvRenderer", "OutputMeta", "Renderer", "make_renderer"]
+
+CHANNEL_KIND_CODES = {"direct-debit": "01", "convenience-store": "02", "pay-easy": "03", "ocr": "04", "eltax": "05"}
+STATUS_CODES = {"paid": "1", "failed": "2", "preliminary": "3", "cancelled": "4"}
+
+
+@dataclass(frozen=True)
+class OutputMeta:
+    """What an output knows about the input it came from."""
+
+    file_id: str
+    channel: str
+    format: str
+    created_on: dt.date
+
+
+class Renderer(Protocol):
+    extension: str
+    records: int
+
+    def begin(self, meta: OutputMeta) -> bytes: ...
+    def add(self, payment: Payment) -> bytes: ...
+    def end(self) -> bytes: ...
+
+
+class CollectionIntakeRenderer:
+    """The collection system's fixed-width intake (formats/collection.py), CRLF after each record."""
+
+    extension = "dat"
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.principal = self.late_fee = self.dunning_fee = 0
+        layout = COLLECTION_INTAKE
+        self.header = layout.layout_for("header")
+        self.data = layout.layout_for("data")
+        self.trailer = layout.layout_for("trailer")
+        self.end_record = layout.layout_for("end")
+
+    def begin(self, meta: OutputMeta) -> bytes:
+        return self.header.encode(dict(
+            record_type="1", layout_id="GWCI01", created_on=meta.created_on, source_file_id=meta.file_id,
+            source_channel=meta.channel, source_format=meta.format,
+        )) + b"\r\n"
+
+    def add(self, payment: Payment) -> bytes:
+        self.records += 1
+        self.principal += payment.principal
+        self.late_fee += payment.late_fee
+        self.dunning_fee += payment.dunning_fee
+        account = payment.account
+        return self.data.encode(dict(
+            record_type="2",
+            reconciliation_key=payment.reconciliation_key,
+            channel_kind=CHANNEL_KIND_CODES[payment.kind],
+            status=STATUS_CODES[payment.status],
+            principal=payment.principal,
+            late_fee=payment.late_fee,
+            dunning_fee=payment.dunning_fee,
+            receipt_date=payment.receipt_date,
+            revenue_date=payment.revenue_date,
+            result_code=payment.result_code or "",
+            notice_number=payment.notice_number or "",
+            tax_item=payment.tax_item or "",
+            fiscal_year=payment.fiscal_year,
+            instalment=payment.instalment or "",
+            bank_code=account.bank_code if account else None,
+            branch_code=account.branch_code if account else None,
+            source_record=payment.source.record,
+        )) + b"\r\n"
+
+    def end(self) -> bytes:
+        return self.trailer.encode(dict(
+            record_type="8", record_count=self.records, principal_total=self.principal,
+            late_fee_total=self.late_fee, dunning_fee_total=self.dunning_fee,
+        )) + b"\r\n" + self.end_record.encode({"record_type": "9"}) + b"\r\n"
+
+
+class DebitFollowupCsvRenderer:
+    """Failed debits for 督促/再振替 follow-up: CSV in UTF-8 with BOM (opens in Excel), CRLF.
+
+    Account numbers are shown by their last 3 digits only: the list is for people.
+    """
+
+    extension = "csv"
+    COLUMNS = ("ファイルID", "レコード番号", "顧客番号", "引落日", "引落金額", "振替結果コード", "結果内容",
+               "金融機関コード", "支店コード", "預金種目", "口座番号(下3桁)")
+
+    def __init__(self) -> None:
+        self.records = 0
+
+    def _row(self, values: tuple[object, ...]) -> bytes:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerow(values)
+        return buffer.getvalue().encode("utf-8")
+
+    def begin(self, meta: OutputMeta) -> bytes:
+        return "\ufeff".encode("utf-8") + self._row(self.COLUMNS)
+
+    def add(self, payment: Payment) -> bytes:
+        self.records += 1
+        account = payment.account
+        return self._row((
+            payment.source.file_id, payment.source.record, payment.reconciliation_key,
+            payment.receipt_date.isoformat() if payment.receipt_date else "", payment.principal,
+            payment.result_code or "", payment.result_meaning or RESULT_CODES.get(payment.result_code or "", ""),
+            account.bank_code if account else "", account.branch_code if account else "",
+            account.account_type if account else "", account.masked_number if account else "",
+        ))
+
+    def end(self) -> bytes:
+        return b""
+
+
+_RENDERERS = {"collection-intake": CollectionIntakeRenderer, "debit-followup-csv": DebitFollowupCsvRenderer}
+RENDERER_NAMES = tuple(_RENDERERS)
+
+
+def make_renderer(name: str) -> Renderer:
+    try:
+        return _RENDERERS[name]()
+    except KeyError:
+        raise KeyError(f"unknown renderer {name!r}: expected one of {', '.join(_RENDERERS)}") from None

@@ -1,0 +1,89 @@
+"""Canonical models: what flows through the gateway, whatever channel it came from.
+
+One :class:`Payment` is one payment or debit outcome against a notice. Field names
+follow the national standard's 収納 items where they exist
+(../shared/reference/standard-data.md): 消込特定キー (reconciliation_key), 通知書番号,
+科目, 賦課年度, 期別, 本税 / 延滞金 / 督促手数料 kept apart, 領収日 (receipt_date, the
+day the money was paid or debited) and 収入日 (revenue_date, the day it is booked),
+納付チャネル (channel kind). Direct-debit results, convenience-store 速報/確報,
+Pay-easy, OCR 済通 and eLTAX all become this one model.
+
+Account numbers are personal: ``BankAccount`` shows itself masked; only renderers
+that a route allows to carry them read ``number``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from formats.masking import mask
+
+__all__ = ["BankAccount", "Payment", "PaymentKind", "PaymentStatus", "SourceRef"]
+
+#: 納付チャネル: how the money came.
+PaymentKind = Literal["direct-debit", "convenience-store", "pay-easy", "ocr", "eltax"]
+#: paid = money received (振替済, 確報 …); failed = a debit that did not happen (振替不能);
+#: preliminary = 速報 (not money yet); cancelled = 速報取消.
+PaymentStatus = Literal["paid", "failed", "preliminary", "cancelled"]
+
+
+class SourceRef(BaseModel):
+    """Where a record came from: the ledger's file id, the channel, the physical record."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file_id: str
+    channel: str
+    record: int = Field(ge=1, description="physical record number, 1-based")
+    offset: int = Field(ge=0, description="byte offset of the record in the file")
+
+
+class BankAccount(BaseModel):
+    """A bank account (振替口座). Shown masked: only the last 3 digits of the number."""
+
+    model_config = ConfigDict(frozen=True)
+
+    bank_code: str = Field(pattern=r"^\d{4}$", description="金融機関コード")
+    branch_code: str = Field(pattern=r"^\d{3}$", description="店番")
+    account_type: str = Field(description="預金種目 (口座種別)")
+    number: str = Field(pattern=r"^\d{1,8}$", description="口座番号 (personal)")
+
+    @property
+    def masked_number(self) -> str:
+        return mask(self.number, "account")
+
+    def __repr__(self) -> str:
+        return f"BankAccount({self.bank_code}-{self.branch_code} {self.account_type} {self.masked_number})"
+
+    __str__ = __repr__
+
+
+class Payment(BaseModel):
+    """One payment or debit outcome against a notice, in integer yen."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: PaymentKind
+    status: PaymentStatus
+    reconciliation_key: str = Field(
+        min_length=1, description="消込特定キー: 顧客番号 (口座振替), 納付番号 (Pay-easy), 納付書番号 …")
+    notice_number: str | None = Field(default=None, description="通知書番号")
+    tax_item: str | None = Field(default=None, description="科目 (業務詳細コード)")
+    fiscal_year: int | None = Field(default=None, description="賦課年度")
+    instalment: str | None = Field(default=None, description="期別")
+    principal: int = Field(ge=0, description="本税 (yen)")
+    late_fee: int = Field(default=0, ge=0, description="延滞金 (yen)")
+    dunning_fee: int = Field(default=0, ge=0, description="督促手数料 (yen)")
+    receipt_date: dt.date | None = Field(default=None, description="領収日: paid or debited on")
+    revenue_date: dt.date | None = Field(default=None, description="収入日: booked on")
+    result_code: str | None = Field(default=None, description="結果コード (振替結果コード …)")
+    result_meaning: str | None = None
+    account: BankAccount | None = None
+    source: SourceRef
+
+    @property
+    def total(self) -> int:
+        return self.principal + self.late_fee + self.dunning_fee

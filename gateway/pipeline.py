@@ -1,0 +1,382 @@
+"""The flow of one file: claim → hash → duplicate check → validate → normalise → route
+→ stage outputs → deliver → report → archive. Exactly once, across crashes.
+
+The ledger records each step before the next one can be seen from outside:
+
+1. **claim**: a ledger row (``claiming``), then an atomic no-replace rename from the
+   inbox into ``work/`` (of two processes exactly one wins; the loser forgets its row);
+2. **processing**: decided inside one transaction, unless the same content was
+   already accepted (then ``duplicate/``, an audit event, nothing routed);
+3. **validate** the whole file (fast path where it applies). A refused file
+   (grammar, totals, encoding, empty) routes nothing and goes to ``quarantine/``;
+4. **route**: the accepted data records are read again, normalised into canonical
+   payments and rendered by each destination into a staged temporary file;
+5. **delivering**: every staged output is recorded (name, SHA-256) in one
+   transaction, then renamed into place; ``delivered`` when all are;
+6. the reports are written, the input moves to ``archive/`` (or ``rejected/`` when no
+   record was acceptable), and the ledger closes the file.
+
+A crash at any point is recovered by :meth:`Pipeline.recover`: ``claiming`` rows are
+finished or forgotten, ``processing`` rows start again from their work file (staged
+temporaries discarded, so nothing was delivered twice), ``delivering`` rows rename
+what was staged and never regenerate, ``delivered`` rows are only filed away.
+
+Bad input never crashes the gateway: an exception while processing a file
+quarantines that file with a report and an audit event, and the next file goes on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from adapters.local import LocalFolder, StagedFile, output_name
+from adapters.renderers import OutputMeta, Renderer, make_renderer
+from formats.check import validate_path
+from formats.framing import Framer
+from formats.layout import FileLayout
+from formats.reader import RecordReader
+from formats.registry import get_format
+from formats.validate import Status, ValidationResult
+from gateway.audit import get_logger
+from gateway.ledger import Delivery, FileRow, Ledger
+from gateway.models import SourceRef
+from gateway.normalise import GroupContext, normaliser_for
+from gateway.reports import FileReport, write_reports
+from gateway.routing import Router
+from gateway.settings import Settings
+from spool.atomic import move_into, sha256_file
+from spool.layout import SpoolLayout
+from spool.scanner import Arrival
+
+__all__ = ["Outcome", "Pipeline"]
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one file ended."""
+
+    file_id: str
+    state: str  # archived | rejected | quarantined | duplicate
+    status: str
+    outputs: tuple[Delivery, ...] = ()
+
+
+@dataclass
+class _Staging:
+    """The outputs of one input file while they are being written."""
+
+    meta: OutputMeta
+    transports: dict[str, LocalFolder]
+    renderers: dict[str, str]
+    open: dict[str, tuple[StagedFile, Renderer]] = field(default_factory=dict)
+
+    def add(self, destination: str, payment: Any) -> None:
+        if destination not in self.open:
+            renderer = make_renderer(self.renderers[destination])
+            name = output_name(self.meta.file_id, destination, renderer.extension)
+            staged = self.transports[destination].stage(name)
+            staged.write(renderer.begin(self.meta))
+            self.open[destination] = (staged, renderer)
+        staged, renderer = self.open[destination]
+        staged.write(renderer.add(payment))
+
+    def finish(self) -> list[Delivery]:
+        deliveries = []
+        for destination, (staged, renderer) in sorted(self.open.items()):
+            staged.write(renderer.end())
+            digest = staged.finish()
+            deliveries.append(Delivery(destination, str(staged.temp), str(staged.final), digest, renderer.records))
+        return deliveries
+
+    def discard(self) -> None:
+        for staged, _ in self.open.values():
+            staged.discard()
+
+
+class Pipeline:
+    """Processes files of one spool, with one ledger connection (one per thread)."""
+
+    def __init__(self, settings: Settings, ledger: Ledger, *, spool: SpoolLayout | None = None,
+                 layouts: dict[str, FileLayout] | None = None) -> None:
+        self.settings = settings
+        self.ledger = ledger
+        self.spool = spool or SpoolLayout(settings.spool.root, settings.channels, settings.destinations)
+        self.router = Router(settings.routes)
+        #: the layout each channel reads (tests may substitute one)
+        self.layouts = layouts or {name: get_format(channel.format) for name, channel in settings.channels.items()}
+        self.transports = {name: LocalFolder(settings.destination_path(name)) for name in settings.destinations}
+        self.renderers = {name: destination.render for name, destination in settings.destinations.items()}
+        self.log = get_logger()
+
+    # -- arrival and claim -------------------------------------------------
+    def claim(self, arrival: Arrival, *, marker: Path | None = None, forced: bool = False,
+              reprocess_of: str | None = None) -> str | None:
+        """Take a stable inbox file into ``work/``; its ledger id, or None if another process took it."""
+        file_id = Ledger.new_file_id()
+        name = arrival.path.name
+        work_name = f"{file_id}__{name}"
+        log = self.log.bind(file_id=file_id, channel=arrival.channel, original_name=name)
+        log.info("received", size=arrival.size, inbox=str(arrival.path))
+        self.ledger.begin_claim(file_id, arrival.channel, name, arrival.path, self.spool.work / work_name,
+                                arrival.size, forced=forced, reprocess_of=reprocess_of)
+        try:
+            work = move_into(arrival.path, self.spool.work, work_name)
+        except (FileNotFoundError, FileExistsError):
+            self.ledger.abandon(file_id)
+            log.info("claim-lost", reason="another process took the file")
+            return None
+        if marker is not None:
+            marker.unlink(missing_ok=True)
+        digest = sha256_file(work)
+        self.ledger.claimed(file_id, digest, work.stat().st_size)
+        log.info("claimed", sha256=digest, work=str(work))
+        return file_id
+
+    def reprocess(self, row: FileRow, *, force: bool) -> str:
+        """Put a finished file through the pipeline again under a new id (the operator's override).
+
+        An archived or rejected input stays where it is (a copy is processed); a
+        duplicate or quarantined one is moved. ``force`` skips the duplicate check.
+        """
+        if row.state not in ("archived", "rejected", "quarantined", "duplicate"):
+            raise ValueError(f"file {row.id} is {row.state}: only a finished file can be reprocessed")
+        source = Path(row.final_path or "")
+        if not source.exists():
+            raise FileNotFoundError(f"file {row.id}: its input {source} is no longer in the spool (purged?)")
+        file_id = Ledger.new_file_id()
+        work = self.spool.work / f"{file_id}__{row.original_name}"
+        self.ledger.begin_claim(file_id, row.channel, row.original_name, source, work, source.stat().st_size,
+                                forced=force, reprocess_of=row.id)
+        if row.state in ("archived", "rejected"):
+            from spool.atomic import atomic_write
+
+            with open(source, "rb") as original:
+                atomic_write(work, iter(lambda: original.read(1 << 20), b""))
+        else:
+            move_into(source, self.spool.work, work.name)
+        digest = sha256_file(work)
+        self.ledger.claimed(file_id, digest, work.stat().st_size)
+        self.log.bind(file_id=file_id, channel=row.channel).warning(
+            "reprocess", reprocess_of=row.id, forced=force, sha256=digest)
+        return file_id
+
+    # -- processing ----------------------------------------------------------
+    def process(self, file_id: str) -> Outcome:
+        """Carry one claimed (or interrupted) file to a terminal state. Never raises for bad input."""
+        row = self.ledger.get(file_id)
+        if row is None:
+            raise KeyError(f"no file {file_id} in the ledger")
+        log = self.log.bind(file_id=file_id, channel=row.channel, sha256=row.sha256)
+        try:
+            if row.state == "delivering":
+                self._commit_staged(row, log)
+                row = self._require(file_id)
+            if row.state == "delivered":
+                return self._file_away(row, log)
+            return self._process(row, log)
+        except Exception as error:  # a bug or a layout that raises: quarantine, never crash
+            return self._fail(self._require(file_id), error, log)
+
+    def _process(self, row: FileRow, log: Any) -> Outcome:
+        work = Path(row.work_path)
+        if row.state == "claimed":
+            earlier = self.ledger.start_processing(row.id)
+            if earlier is not None:
+                return self._duplicate(row, earlier, log)
+        else:  # interrupted while processing: start again, discarding anything staged
+            for transport in self.transports.values():
+                transport.discard_stale(row.id)
+            log.info("resumed", state=row.state)
+        layout = self.layouts[row.channel]
+        channel = self.settings.channels[row.channel]
+        result = validate_path(work, layout, strict=channel.strict)
+        log.info("parsed", format=layout.id, status=str(result.status), records=result.records,
+                 accepted=result.accepted, rejected=result.rejected_records, warnings=len(result.warnings))
+        counts = dict(format=layout.id, status=str(result.status), records=result.records,
+                      accepted=result.accepted, rejected_records=result.rejected_records)
+        if result.status is Status.REJECTED_FILE:
+            reason = "ファイル全体が不備のため、何も送付していません: " + ", ".join(
+                sorted({str(e.code) for e in result.errors if e.level == "file" or e.record is not None})[:6])
+            self.ledger.update(row.id, **counts)
+            return self._quarantine(row, result, reason, "rejected-file", log)
+
+        staging = _Staging(
+            OutputMeta(row.id, row.channel, layout.id, dt.datetime.now(JST).date()),
+            self.transports, self.renderers,
+        )
+        try:
+            routed = self._route(row, layout, result, staging)
+            deliveries = staging.finish()
+        except BaseException:
+            staging.discard()
+            raise
+        self.ledger.plan_deliveries(row.id, deliveries, **counts)
+        log.info("staged", outputs=len(deliveries), payments=routed)
+        self._commit_staged(self._require(row.id), log)
+        return self._file_away(self._require(row.id), log, result)
+
+    def _route(self, row: FileRow, layout: FileLayout, result: ValidationResult, staging: _Staging) -> int:
+        """Read the accepted data records again, normalise and render them. Returns payments routed."""
+        received = dt.datetime.fromisoformat(row.received_at).astimezone(JST).date()
+        normaliser = normaliser_for(layout.id, received)
+        if normaliser is None or result.accepted == 0:
+            return 0
+        # records the validation refused; when not all were listed, check each record again
+        refused = {issue.record for issue in result.errors if issue.record is not None}
+        recheck = result.dropped_errors > 0
+        kinds = [group.kind for group in result.groups]
+        strict = self.settings.channels[row.channel].strict
+        data_type = layout.type_of("data")
+        header_type = layout.type_of("header")
+        routed = 0
+        group_index = -1
+        header: dict[str, Any] = {}
+        with open(row.work_path, "rb") as stream:
+            reader = RecordReader(stream, layout, strict=strict)
+            for frame in Framer(stream, layout.record_length):
+                kind_byte = frame.raw[layout.type_offset:layout.type_offset + 1]
+                if kind_byte == header_type:
+                    group_index += 1
+                    header = reader.read_frame(frame).values
+                    continue
+                if kind_byte != data_type or frame.index in refused or group_index < 0:
+                    continue
+                record_layout = layout.records[data_type][1]
+                if recheck:
+                    checked = reader.read_frame(frame)
+                    if not checked.ok:
+                        continue
+                    values = checked.values
+                else:
+                    values = record_layout.decode_clean(frame.raw, strict)
+                source = SourceRef(file_id=row.id, channel=row.channel, record=frame.index, offset=frame.offset)
+                payment = normaliser.normalise(values, GroupContext(header, kinds[group_index]), source)
+                if payment is None:
+                    continue
+                for destination in self.router.destinations(payment):
+                    staging.add(destination, payment)
+                routed += 1
+        return routed
+
+    def _commit_staged(self, row: FileRow, log: Any) -> None:
+        """Rename every staged output into place (idempotent: a renamed one is left alone)."""
+        for delivery in self.ledger.deliveries(row.id):
+            temp, final = Path(delivery.temp_path), Path(delivery.path)
+            if temp.exists():
+                LocalFolder.commit(temp, final)
+            log.info("routed", destination=delivery.destination, path=str(final), sha256=delivery.sha256,
+                     records=delivery.records)
+        self.ledger.delivered(row.id)
+
+    # -- endings -------------------------------------------------------------
+    def _file_away(self, row: FileRow, log: Any, result: ValidationResult | None = None) -> Outcome:
+        """Reports, then the input to archive/ (rejected/ when nothing was acceptable)."""
+        if result is None:  # resumed after a crash: the report needs the validation again
+            result = validate_path(Path(row.work_path), self.layouts[row.channel],
+                                   strict=self.settings.channels[row.channel].strict)
+        nothing_good = result.records > 0 and result.accepted == 0
+        deliveries = self.ledger.deliveries(row.id)
+        outputs = [dict(destination=d.destination, path=d.path, sha256=d.sha256, records=d.records)
+                   for d in deliveries]
+        state = "rejected" if nothing_good else "archived"
+        final = self._end(row, result, state, status=str(result.status), outputs=outputs)
+        log.info(state, path=str(final), status=str(result.status), accepted=result.accepted,
+                 rejected=result.rejected_records)
+        return Outcome(row.id, state, str(result.status), tuple(deliveries))
+
+    def _quarantine(self, row: FileRow, result: ValidationResult | None, reason: str, status: str,
+                    log: Any) -> Outcome:
+        final = self._end(row, result, "quarantined", status=status, reason=reason)
+        log.warning("quarantined", path=str(final), status=status, reason=reason)
+        return Outcome(row.id, "quarantined", status)
+
+    def _duplicate(self, row: FileRow, earlier: str, log: Any) -> Outcome:
+        reason = f"同じ内容のファイルが処理済みです (ファイルID {earlier})。再処理は gateway reprocess {row.id} --force"
+        final = self._end(row, None, "duplicate", status="duplicate", reason=reason)
+        log.warning("duplicate", path=str(final), duplicate_of=earlier)
+        return Outcome(row.id, "duplicate", "duplicate")
+
+    def _fail(self, row: FileRow, error: Exception, log: Any) -> Outcome:
+        detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+        log.error("worker-failed", state=row.state, error=detail, traceback=traceback.format_exc())
+        if row.state in ("delivering", "delivered") or not Path(row.work_path).exists():
+            # outputs are already out (or the input is gone): leave the row for recovery, never re-route
+            return Outcome(row.id, row.state, "failed")
+        for transport in self.transports.values():
+            transport.discard_stale(row.id)
+        reason = f"処理中にエラーが発生したため隔離しました。何も送付していません: {detail}"
+        try:
+            return self._quarantine(row, None, reason, "failed", log)
+        except Exception as second:  # even the quarantine failed (disk full?): keep the file in work/
+            log.critical("quarantine-failed", error=repr(second))
+            return Outcome(row.id, row.state, "failed")
+
+    _FOLDERS = {"archived": "archive", "rejected": "rejected", "quarantined": "quarantine", "duplicate": "duplicate"}
+    _REPORT_STATES = {"archived": "archive", "rejected": "rejected", "quarantined": "quarantine",
+                      "duplicate": "duplicate"}
+
+    def _end(self, row: FileRow, result: ValidationResult | None, state: str, **report_fields: Any) -> Path:
+        """Write the reports, record where the input goes, move it, close the ledger row."""
+        folder: Path = getattr(self.spool, self._FOLDERS[state])
+        work = Path(row.work_path)
+        final = folder / work.name
+        reports = self._report(row, result, state=self._REPORT_STATES[state], **report_fields)
+        ledger_fields = {key: value for key, value in report_fields.items() if key in ("status", "reason")}
+        self.ledger.update(row.id, final_path=str(final), **reports)
+        if work.exists() or not final.exists():
+            move_into(work, folder, work.name)
+        self.ledger.finish(row.id, state, **ledger_fields)
+        return final
+
+    def _report(self, row: FileRow, result: ValidationResult | None, **fields: Any) -> dict[str, str]:
+        row = self._require(row.id)
+        metadata = dict(file_id=row.id, channel=row.channel, original_name=row.original_name,
+                        sha256=row.sha256 or "0" * 64, size=row.size or 0,
+                        received_at=dt.datetime.fromisoformat(row.received_at), **fields)
+        if result is not None:
+            report = FileReport.from_validation(result, **metadata)
+        else:
+            report = FileReport(format=row.format, **metadata)
+        paths = write_reports(self.spool.reports, report)
+        return {f"report_{kind}": str(path) for kind, path in paths.items()}
+
+    def _require(self, file_id: str) -> FileRow:
+        row = self.ledger.get(file_id)
+        if row is None:
+            raise KeyError(file_id)
+        return row
+
+    # -- recovery --------------------------------------------------------------
+    def recover(self) -> list[Outcome]:
+        """Finish every unfinished file whose owner is gone (after a crash, at start-up)."""
+        outcomes = []
+        for row in self.ledger.unfinished():
+            if not self.ledger.take_over(row.id):
+                continue
+            row = self._require(row.id)
+            if row.state == "claiming":
+                work = Path(row.work_path)
+                if work.exists():
+                    self.ledger.claimed(row.id, sha256_file(work), work.stat().st_size)
+                else:  # the rename never happened: the file is still in its inbox
+                    self.ledger.abandon(row.id)
+                    continue
+            elif not Path(row.work_path).exists() and row.final_path and Path(row.final_path).exists():
+                self._finish_moved(row)
+                continue
+            outcomes.append(self.process(row.id))
+        return outcomes
+
+    def _finish_moved(self, row: FileRow) -> None:
+        """The input was filed away just before a crash (reports already written): close the row."""
+        folder = Path(row.final_path or "").parent
+        state = {self.spool.archive: "archived", self.spool.rejected: "rejected",
+                 self.spool.quarantine: "quarantined", self.spool.duplicate: "duplicate"}.get(folder, "archived")
+        self.ledger.finish(row.id, state)
+        self.log.bind(file_id=row.id).info(state, path=row.final_path, recovered=True)

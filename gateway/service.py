@@ -1,0 +1,91 @@
+"""`gateway run`: the watcher and the worker, until SIGTERM or SIGINT.
+
+The watchdog handler only sets an event (spool/watcher.py); this loop does the work:
+scan the inboxes for stable files, claim each, process it to the end, and go on.
+On a stop signal the current file is finished, then the loop stops cleanly. At start,
+and from time to time, files left unfinished by a process that died are recovered.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+
+from gateway.audit import get_logger
+from gateway.ledger import Ledger
+from gateway.pipeline import Outcome, Pipeline
+from gateway.settings import Settings
+from spool.layout import SpoolLayout
+from spool.scanner import StableScanner
+from spool.watcher import Watcher
+
+__all__ = ["Service"]
+
+RECOVERY_EVERY = 30.0
+
+
+class Service:
+    """One gateway process on one spool."""
+
+    def __init__(self, settings: Settings, *, stop: threading.Event | None = None) -> None:
+        self.settings = settings
+        self.stop = stop or threading.Event()
+        self.wake = threading.Event()
+        self.spool = SpoolLayout(settings.spool.root, settings.channels, settings.destinations)
+        self.log = get_logger()
+
+    def install_signal_handlers(self) -> None:
+        def handler(signum: int, frame: FrameType | None) -> None:
+            self.log.info("stopping", signal=signal.Signals(signum).name)
+            self.stop.set()
+            self.wake.set()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def run(self, *, until_idle: bool = False, on_outcome: Callable[[Outcome], None] | None = None) -> None:
+        """Process files until stopped (or, with ``until_idle``, until the inboxes are empty)."""
+        self.spool.ensure()
+        settings = self.settings
+        ledger = Ledger(settings.ledger_path())
+        pipeline = Pipeline(settings, ledger, spool=self.spool)
+        scanner = StableScanner(
+            self.spool.inboxes(),
+            quiet_seconds=settings.spool.quiet_seconds,
+            done_markers={name: channel.done_marker for name, channel in settings.channels.items()},
+        )
+        watcher = Watcher(list(self.spool.inboxes().values()), self.wake, rescan_seconds=settings.spool.rescan_seconds)
+        self.log.info("started", spool=str(settings.spool.root), channels=sorted(settings.channels))
+        report = on_outcome or (lambda outcome: None)
+        try:
+            for outcome in pipeline.recover():
+                report(outcome)
+            watcher.start()
+            last_recovery = time.monotonic()
+            while not self.stop.is_set():
+                arrivals = scanner.scan()
+                for arrival in arrivals:
+                    if self.stop.is_set():
+                        break
+                    file_id = pipeline.claim(arrival, marker=scanner.marker_for(arrival))
+                    if file_id is not None:
+                        report(pipeline.process(file_id))
+                if time.monotonic() - last_recovery > RECOVERY_EVERY:
+                    for outcome in pipeline.recover():
+                        report(outcome)
+                    last_recovery = time.monotonic()
+                if arrivals:
+                    continue  # more may have arrived meanwhile
+                due = scanner.due_in()
+                if until_idle and due is None:
+                    break
+                timeout = settings.spool.rescan_seconds if due is None else max(0.05, min(due, settings.spool.rescan_seconds))
+                self.wake.wait(timeout)
+                self.wake.clear()
+        finally:
+            watcher.stop()
+            ledger.close()
+            self.log.info("stopped")

@@ -1,0 +1,169 @@
+"""Settings: how one city wires the gateway, from a TOML file validated by pydantic.
+
+A configuration that is wrong fails at start with the key, the value and what was
+expected (:class:`ConfigError`). The embedded default (gateway/defaults/gateway.toml,
+the same as config/gateway.toml) runs out of the box on a local spool.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from adapters.renderers import RENDERER_NAMES
+from formats.registry import FORMATS
+
+__all__ = [
+    "ChannelConfig",
+    "ConfigError",
+    "DestinationConfig",
+    "RENDERERS",
+    "RouteCondition",
+    "RouteConfig",
+    "Settings",
+    "SpoolConfig",
+    "load_settings",
+]
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+#: What a destination can be rendered as (adapters/renderers.py).
+RENDERERS = RENDERER_NAMES
+
+
+class ConfigError(ValueError):
+    """Raised when the configuration cannot be loaded: names the key, the value and what was expected."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SpoolConfig(_Strict):
+    root: Path = Field(default=Path("var/spool"), description="spool root; relative paths are relative to the working directory")
+    quiet_seconds: float = Field(default=2.0, ge=0, description="a file must stay unchanged this long before it is taken")
+    rescan_seconds: float = Field(default=5.0, gt=0, description="periodic rescan of the inboxes, besides file events")
+    ledger: Path | None = Field(default=None, description="SQLite ledger; default <root>/ledger.sqlite3")
+    audit_log: Path | None = Field(default=None, description="JSON-lines audit log; default <root>/audit.log")
+
+
+class ChannelConfig(_Strict):
+    format: str = Field(description="format identifier, see `gateway formats`")
+    strict: bool = Field(default=True, description="strict 全銀 charset and filler rules (false = permissive)")
+    done_marker: str | None = Field(default=None, description="take a file only once <name><marker> exists, e.g. '.done'")
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value not in FORMATS:
+            raise ValueError(f"expected one of {', '.join(sorted(FORMATS))}")
+        return value
+
+
+class DestinationConfig(_Strict):
+    transport: Literal["local"] = Field(default="local", description="how outputs are delivered")
+    path: Path | None = Field(default=None, description="folder for a local destination; default <root>/outbox/<name>")
+    render: str = Field(description="output format: " + ", ".join(RENDERERS))
+
+    @field_validator("render")
+    @classmethod
+    def _known_renderer(cls, value: str) -> str:
+        if value not in RENDERERS:
+            raise ValueError(f"expected one of {', '.join(RENDERERS)}")
+        return value
+
+
+class RouteCondition(_Strict):
+    """All given conditions must hold; each lists the values that match."""
+
+    kind: list[str] | None = Field(default=None, description="payment kind, e.g. direct-debit")
+    status: list[str] | None = Field(default=None, description="paid, failed, preliminary, cancelled")
+    channel: list[str] | None = None
+    result_code: list[str] | None = None
+
+
+class RouteConfig(_Strict):
+    name: str
+    description: str = ""
+    when: RouteCondition = Field(default_factory=RouteCondition)
+    to: list[str] = Field(min_length=1)
+
+
+class Settings(_Strict):
+    spool: SpoolConfig = Field(default_factory=SpoolConfig)
+    channels: dict[str, ChannelConfig]
+    destinations: dict[str, DestinationConfig]
+    routes: list[RouteConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        for kind, names in (("channels", self.channels), ("destinations", self.destinations)):
+            for name in names:
+                if not NAME.match(name):
+                    raise ValueError(f"{kind}.{name}: a name of lower-case letters, digits, '.', '_' or '-' expected")
+        seen: set[str] = set()
+        for index, route in enumerate(self.routes):
+            if route.name in seen:
+                raise ValueError(f"routes[{index}].name = {route.name!r}: a unique route name expected")
+            seen.add(route.name)
+            for target in route.to:
+                if target not in self.destinations:
+                    raise ValueError(
+                        f"routes[{index}].to = {target!r}: a destination defined under [destinations] expected "
+                        f"({', '.join(sorted(self.destinations)) or 'none defined'})")
+            for channel in route.when.channel or []:
+                if channel not in self.channels:
+                    raise ValueError(f"routes[{index}].when.channel = {channel!r}: a channel defined under [channels] expected")
+        return self
+
+    # -- derived paths ------------------------------------------------------
+    def ledger_path(self) -> Path:
+        return self.spool.ledger or self.spool.root / "ledger.sqlite3"
+
+    def audit_path(self) -> Path:
+        return self.spool.audit_log or self.spool.root / "audit.log"
+
+    def destination_path(self, name: str) -> Path:
+        destination = self.destinations[name]
+        return destination.path or self.spool.root / "outbox" / name
+
+    def with_spool_root(self, root: Path) -> Settings:
+        return self.model_copy(update={"spool": self.spool.model_copy(update={"root": root})})
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = [f"{source}: the configuration is not valid:"]
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        value = item.get("input")
+        shown = "missing" if item["type"] == "missing" else repr(value) if not isinstance(value, dict) else "a table"
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"  {key} = {shown}: {message}")
+    return "\n".join(lines)
+
+
+def default_text() -> str:
+    return (resources.files("gateway") / "defaults" / "gateway.toml").read_text(encoding="utf-8")
+
+
+def load_settings(path: Path | None = None, *, spool_root: Path | None = None) -> Settings:
+    """Load and validate the configuration (the embedded default when ``path`` is None)."""
+    source = str(path) if path else "embedded default configuration"
+    try:
+        text = path.read_text(encoding="utf-8") if path else default_text()
+    except OSError as error:
+        raise ConfigError(f"{source}: cannot be read: {error.strerror}") from None
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from None
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, source)) from None
+    return settings.with_spool_root(spool_root) if spool_root else settings

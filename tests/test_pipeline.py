@@ -1,0 +1,297 @@
+"""The pipeline in process: claim, duplicates, routing, reports, quarantine, recovery from every state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from formats.check import validate_path
+from formats.registry import get_format
+from gateway.ledger import Ledger
+from gateway.normalise import implied_date
+from gateway.pipeline import Pipeline
+from gateway.settings import ConfigError, load_settings
+from spool.scanner import Arrival
+from tests.conftest import debit_file
+
+CLEAN = debit_file([(1000, "0"), (2500, "1"), (300, "0"), (4700, "9")])
+
+
+@pytest.fixture
+def spool(tmp_path: Path):
+    settings = load_settings(spool_root=tmp_path / "spool")
+    (tmp_path / "spool").mkdir()
+    ledger = Ledger(settings.ledger_path())
+    pipeline = Pipeline(settings, ledger)
+    pipeline.spool.ensure()
+    yield pipeline
+    ledger.close()
+
+
+def drop(pipeline: Pipeline, name: str, content: bytes, channel: str = "zengin-91") -> Arrival:
+    path = pipeline.spool.inbox(channel) / name
+    path.write_bytes(content)
+    stat = path.stat()
+    return Arrival(channel, path, stat.st_size, stat.st_mtime_ns)
+
+
+def ingest(pipeline: Pipeline, name: str, content: bytes):
+    file_id = pipeline.claim(drop(pipeline, name, content))
+    assert file_id is not None
+    return pipeline.process(file_id)
+
+
+def collection_records(path: Path) -> list[tuple[str, int, str]]:
+    lines = path.read_bytes().split(b"\r\n")
+    return [(line[1:21].decode().strip(), int(line[24:36]), line[23:24].decode()) for line in lines if line[:1] == b"2"]
+
+
+def test_clean_result_is_routed_archived_and_reported(spool):
+    """A clean 91 result goes to the collection system (all) and the follow-up list (failed only), then archive/."""
+    outcome = ingest(spool, "result.dat", CLEAN)
+    assert (outcome.state, outcome.status) == ("archived", "ok")
+    by_destination = {d.destination: d for d in outcome.outputs}
+    assert set(by_destination) == {"collection", "followup"}
+    collection = Path(by_destination["collection"].path)
+    assert collection.name == f"{outcome.file_id}.collection.dat"
+    assert collection_records(collection) == [
+        ("00000000000000000001", 1000, "1"), ("00000000000000000002", 2500, "2"),
+        ("00000000000000000003", 300, "1"), ("00000000000000000004", 4700, "2")]
+    assert validate_path(collection, get_format("collection-intake")).status == "ok"
+    followup = Path(by_destination["followup"].path).read_text(encoding="utf-8-sig").splitlines()
+    assert len(followup) == 3 and followup[1].split(",")[2:7] == ["00000000000000000002", followup[1].split(",")[3],
+                                                                   "2500", "1", "資金不足"]
+    row = spool.ledger.get(outcome.file_id)
+    assert (row.state, row.records, row.accepted, row.rejected_records) == ("archived", 4, 4, 0)
+    assert Path(row.final_path) == spool.spool.archive / f"{outcome.file_id}__result.dat"
+    assert Path(row.final_path).read_bytes() == CLEAN
+    assert not list(spool.spool.work.iterdir())
+    report = json.loads(Path(row.report_json).read_text(encoding="utf-8"))
+    assert report["status"] == "ok" and report["outputs"][0]["sha256"] == by_destination["collection"].sha256
+    assert oct(os.stat(row.report_html).st_mode & 0o777) == "0o600"
+
+
+def test_same_content_twice_is_a_duplicate_and_routes_nothing(spool):
+    """The same bytes again go to duplicate/ with nothing routed, naming the earlier file."""
+    first = ingest(spool, "a.dat", CLEAN)
+    second = ingest(spool, "b.dat", CLEAN)
+    assert (second.state, second.outputs) == ("duplicate", ())
+    row = spool.ledger.get(second.file_id)
+    assert row.duplicate_of == first.file_id
+    assert Path(row.final_path).parent == spool.spool.duplicate
+    assert len(list(spool.transports["collection"].folder.iterdir())) == 1
+
+
+def test_forced_reprocess_routes_again_under_a_new_id(spool):
+    """`reprocess --force` of a duplicate processes it under a new id with its own outputs."""
+    ingest(spool, "a.dat", CLEAN)
+    duplicate = ingest(spool, "b.dat", CLEAN)
+    new_id = spool.reprocess(spool.ledger.get(duplicate.file_id), force=True)
+    outcome = spool.process(new_id)
+    assert outcome.state == "archived"
+    assert spool.ledger.get(new_id).reprocess_of == duplicate.file_id
+    assert len(list(spool.transports["collection"].folder.iterdir())) == 2
+
+
+def test_bad_records_are_rejected_good_ones_routed(spool):
+    """A record with a small-kana name is reported; the other records still reach the collection system."""
+    content = bytearray(CLEAN)
+    name_offset = 122 * 2 + 50  # record 3 (second data record), 預金者名
+    content[name_offset:name_offset + 1] = b"\xaf"  # ｯ
+    outcome = ingest(spool, "bad.dat", bytes(content))
+    assert (outcome.state, outcome.status) == ("archived", "rejected-records")
+    keys = [key for key, _, _ in collection_records(Path(outcome.outputs[0].path))]
+    assert keys == ["00000000000000000001", "00000000000000000003", "00000000000000000004"]
+    report = json.loads(Path(spool.ledger.get(outcome.file_id).report_json).read_text(encoding="utf-8"))
+    assert [(r["record"], r["field"], r["code"]) for r in report["rejected"]] == [(3, "account_holder", "FIELD_CHARSET")]
+
+
+def test_totals_mismatch_is_quarantined_with_nothing_routed(spool):
+    """A trailer that disagrees refuses the file: quarantine/, a report, no output."""
+    content = bytearray(CLEAN)
+    trailer = 122 * 5
+    assert content[trailer + 7:trailer + 19] == b"000000008500"  # 合計金額
+    content[trailer + 18:trailer + 19] = b"1"
+    content = bytes(content)
+    outcome = ingest(spool, "mismatch.dat", content)
+    assert (outcome.state, outcome.status, outcome.outputs) == ("quarantined", "rejected-file", ())
+    row = spool.ledger.get(outcome.file_id)
+    assert "TRAILER_AMOUNT_MISMATCH" in row.reason
+    assert not any(spool.transports["collection"].folder.iterdir())
+
+
+def test_a_failing_worker_quarantines_the_file_and_goes_on(spool, monkeypatch):
+    """An exception while processing quarantines that file with a report; the next file is processed."""
+    import gateway.pipeline as module
+
+    real = module.validate_path
+
+    def explode(path, *args, **kwargs):
+        if "boom" in Path(path).name:
+            raise RuntimeError("layout exploded")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(module, "validate_path", explode)
+    failed = ingest(spool, "boom.dat", CLEAN)
+    assert (failed.state, failed.status) == ("quarantined", "failed")
+    row = spool.ledger.get(failed.file_id)
+    assert "layout exploded" in row.reason and Path(row.report_html).exists()
+    assert ingest(spool, "fine.dat", debit_file([(5, "0")])).state == "archived"
+
+
+def test_request_files_route_no_payments(spool):
+    """A 91 request (no results yet) is validated and archived; a request is not money, so nothing is posted."""
+    from formats.builder import FileBuilder, Group
+    from formats.zengin import DEBIT_91
+    from tests.conftest import debit_header, debit_record
+
+    request = FileBuilder(DEBIT_91).to_bytes([Group(debit_header(), [debit_record(1, 1000, None),
+                                                                    debit_record(2, 2000, None)])])
+    outcome = ingest(spool, "request.dat", request)
+    assert (outcome.state, outcome.outputs) == ("archived", ())
+
+
+# -- recovery -----------------------------------------------------------------------
+
+def _claimed(pipeline: Pipeline, name: str, content: bytes) -> str:
+    file_id = pipeline.claim(drop(pipeline, name, content))
+    assert file_id
+    return file_id
+
+
+def _orphan(pipeline: Pipeline, file_id: str) -> None:
+    """Make the row look owned by a process that died."""
+    import socket
+
+    pipeline.ledger.update(file_id, owner=f"{socket.gethostname()}:999999:1")
+
+
+def test_recovery_of_a_claim_that_never_renamed(spool):
+    """A `claiming` row whose file is still in the inbox is forgotten; the file stays to be claimed again."""
+    arrival = drop(spool, "x.dat", CLEAN)
+    spool.ledger.begin_claim("20260101-000000-deadbeef", "zengin-91", "x.dat", arrival.path,
+                             spool.spool.work / "20260101-000000-deadbeef__x.dat", arrival.size)
+    _orphan(spool, "20260101-000000-deadbeef")
+    assert spool.recover() == []
+    assert spool.ledger.get("20260101-000000-deadbeef") is None
+    assert arrival.path.exists()
+
+
+def test_recovery_while_processing_discards_staged_outputs_and_starts_again(spool):
+    """A file interrupted while processing is processed again; its stale temporaries are removed first."""
+    file_id = _claimed(spool, "x.dat", CLEAN)
+    assert spool.ledger.start_processing(file_id) is None
+    stale = spool.transports["collection"].folder / f".tmp-{file_id}.collection.dat.1.abcd"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"half")
+    _orphan(spool, file_id)
+    (outcome,) = spool.recover()
+    assert outcome.state == "archived" and not stale.exists()
+    assert len(list(spool.transports["collection"].folder.iterdir())) == 1
+
+
+def test_recovery_while_delivering_renames_staged_outputs_without_regenerating(spool, monkeypatch):
+    """A crash after outputs were staged and recorded renames them, never writes them again."""
+    file_id = _claimed(spool, "x.dat", CLEAN)
+
+    def crash(row, log):
+        raise SystemExit("killed after staging")
+
+    monkeypatch.setattr(spool, "_commit_staged", crash)
+    with pytest.raises(SystemExit):
+        spool.process(file_id)
+    monkeypatch.undo()
+    row = spool.ledger.get(file_id)
+    assert row.state == "delivering"
+    (staged,) = [d for d in spool.ledger.deliveries(file_id) if d.destination == "collection"]
+    assert Path(staged.temp_path).exists() and not Path(staged.path).exists()
+    staged_bytes = Path(staged.temp_path).read_bytes()
+
+    import gateway.pipeline as module
+    monkeypatch.setattr(module, "validate_path", lambda *a, **k: (_ for _ in ()).throw(AssertionError("re-validated")))
+    monkeypatch.setattr(Pipeline, "_route", lambda *a, **k: (_ for _ in ()).throw(AssertionError("re-routed")))
+    monkeypatch.setattr(Pipeline, "_file_away", lambda self, row, log, result=None: "filed")
+    _orphan(spool, file_id)
+    assert spool.recover() == ["filed"]
+    assert Path(staged.path).read_bytes() == staged_bytes
+    assert spool.ledger.get(file_id).state == "delivered"
+
+
+def test_recovery_after_the_move_only_closes_the_ledger(spool):
+    """If the input was already filed away when the process died, recovery just closes the row."""
+    file_id = _claimed(spool, "x.dat", CLEAN)
+    row = spool.ledger.get(file_id)
+    final = spool.spool.archive / Path(row.work_path).name
+    spool.ledger.update(file_id, state="delivered", final_path=str(final))
+    os.rename(row.work_path, final)
+    _orphan(spool, file_id)
+    spool.recover()
+    assert spool.ledger.get(file_id).state == "archived"
+
+
+def test_live_owner_is_never_taken_over(spool):
+    """Recovery leaves alone a file whose owner process is alive (another gateway working on it)."""
+    file_id = _claimed(spool, "x.dat", CLEAN)
+    import socket
+
+    spool.ledger.update(file_id, owner=f"{socket.gethostname()}:1:{_pid1_start()}")
+    assert spool.recover() == []
+    assert spool.ledger.get(file_id).state == "claimed"
+
+
+def _pid1_start() -> str:
+    from gateway.ledger import _start_time
+
+    return _start_time(1)
+
+
+# -- settings, dates ----------------------------------------------------------------
+
+def test_bad_configuration_names_key_value_and_expectation(tmp_path):
+    """A wrong value fails at start with the key, the value and what was expected."""
+    config = tmp_path / "gateway.toml"
+    config.write_text('[channels.x]\nformat = "zengin-99"\n[destinations.c]\nrender = "collection-intake"\n'
+                      '[[routes]]\nname = "r"\nto = ["nowhere"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    text = str(caught.value)
+    assert "channels.x.format = 'zengin-99'" in text and "expected one of" in text
+
+
+def test_route_to_an_unknown_destination_is_refused(tmp_path):
+    """A route naming a destination that does not exist is refused with the route's index and the name."""
+    config = tmp_path / "gateway.toml"
+    config.write_text('[channels.x]\nformat = "zengin-91"\n[destinations.c]\nrender = "collection-intake"\n'
+                      '[[routes]]\nname = "r"\nto = ["nowhere"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"routes\[0\]\.to = 'nowhere': a destination defined"):
+        load_settings(config)
+
+
+def test_unknown_key_is_refused(tmp_path):
+    """A misspelt key is an error, not silently ignored."""
+    config = tmp_path / "gateway.toml"
+    config.write_text('[spool]\nquiet_secnds = 3\n[channels.x]\nformat = "zengin-91"\n[destinations]\n',
+                      encoding="utf-8")
+    with pytest.raises(ConfigError, match="spool.quiet_secnds"):
+        load_settings(config)
+
+
+def test_embedded_default_equals_the_config_folder():
+    """config/gateway.toml is the embedded default, byte for byte."""
+    root = Path(__file__).parent.parent
+    assert (root / "config" / "gateway.toml").read_bytes() == (root / "gateway" / "defaults" / "gateway.toml").read_bytes()
+
+
+@pytest.mark.parametrize(("mmdd", "reference", "direction", "expected"), [
+    ("0527", dt.date(2026, 6, 1), "past", dt.date(2026, 5, 27)),
+    ("1227", dt.date(2027, 1, 5), "past", dt.date(2026, 12, 27)),
+    ("0105", dt.date(2026, 12, 20), "future", dt.date(2027, 1, 5)),
+    ("0229", dt.date(2026, 3, 10), "past", dt.date(2024, 2, 29)),
+])
+def test_implied_year_of_a_zengin_date(mmdd, reference, direction, expected):
+    """引落日 has no year: a result's is the latest such day on or before the day it arrived."""
+    assert implied_date(mmdd, reference, direction=direction) == expected
