@@ -47,11 +47,17 @@ class Charset:
 
     def first_invalid(self, raw: bytes, strict: bool = True) -> int:
         """Index of the first byte not in the set, or -1."""
+        if not raw.translate(None, self._bytes(strict)):  # every byte allowed (checked in C)
+            return -1
         allowed = self.allowed(strict)
-        for index, byte in enumerate(raw):
-            if byte not in allowed:
-                return index
-        return -1
+        return next(index for index, byte in enumerate(raw) if byte not in allowed)
+
+    def _bytes(self, strict: bool) -> bytes:
+        return self._strict_bytes if strict else self._permissive_bytes
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_strict_bytes", bytes(sorted(self.strict)))
+        object.__setattr__(self, "_permissive_bytes", bytes(sorted(self.permissive)))
 
     def describe(self, strict: bool = True) -> str:
         return f"{self.name} ({'strict' if strict else 'permissive'}): {self.description}"

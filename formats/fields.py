@@ -71,10 +71,13 @@ def _is_digit(cols: np.ndarray) -> np.ndarray:
 
 
 def _first_not(raw: bytes, allowed: frozenset[int] | bytes) -> int:
-    for index, byte in enumerate(raw):
-        if byte not in allowed:
-            return index
-    return -1
+    """Index of the first byte of ``raw`` not in ``allowed``, or -1 (the common case checked in C)."""
+    if allowed is _DIGIT_BYTES:
+        if raw.isdigit():
+            return -1
+    elif not raw.translate(None, bytes(sorted(allowed))):
+        return -1
+    return next(index for index, byte in enumerate(raw) if byte not in allowed)
 
 
 _DIGIT_BYTES = frozenset(b"0123456789")
@@ -118,6 +121,10 @@ class FieldKind(construct.Adapter):  # type: ignore[misc]
     def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray | None:
         return None
 
+    def convert(self, raw: bytes) -> Any:
+        """``decode`` for bytes already known to be valid (the fast path checked them): no checks."""
+        return self.decode(raw)
+
     def byte_sets(self, strict: bool = True) -> list[frozenset[int]] | None:
         """Allowed bytes per position, when every byte being allowed is *almost* the whole
         test: ``decode`` succeeds iff each byte is in its set and ``extra_ok`` holds.
@@ -152,6 +159,8 @@ class Numeric(FieldKind):
         raise FieldError(Reason.FIELD_NOT_NUMERIC, f"{self.width} digits (0-9)", raw, bad)
 
     def encode(self, value: int | None) -> bytes:
+        if type(value) is int and 0 <= value < 10**self.width:  # the common case, first
+            return b"%0*d" % (self.width, value)
         if value is None:
             if self.optional:
                 return b" " * self.width
@@ -175,6 +184,9 @@ class Numeric(FieldKind):
         if self.optional and self.width > 1:
             return None  # all digits or all spaces: not a per-byte test
         return [_DIGIT_BYTES | (_SPACE_BYTES if self.optional else frozenset())] * self.width
+
+    def convert(self, raw: bytes) -> int | None:
+        return int(raw) if raw.isdigit() else None
 
     def vector_int(self, cols: np.ndarray) -> np.ndarray:
         """Values of rows already known to be all digits, as int64."""
@@ -223,6 +235,10 @@ class Digits(FieldKind):
         padded = text.zfill(self.width) if self.align == "zero" else text.ljust(self.width)
         return padded.encode("ascii")
 
+    def convert(self, raw: bytes) -> str | None:
+        text = raw.rstrip(b" ")
+        return text.decode("ascii") if text else None
+
     def byte_sets(self, strict: bool = True) -> list[frozenset[int]] | None:
         if self.align == "zero":
             if self.optional and self.width > 1:
@@ -268,6 +284,7 @@ class Text(FieldKind):
         self.charset = get_charset(charset)
         self.required = required
         self._tables = {True: self.charset.table(True), False: self.charset.table(False)}
+        self._allowed = bytes(sorted(self.charset.allowed(True)))
 
     def describe(self) -> str:
         return f"C{self.width} [{self.charset.name}]"
@@ -288,12 +305,15 @@ class Text(FieldKind):
             data = text.encode("cp932")
         except UnicodeEncodeError as error:
             raise self._refuse(f"character {text[error.start]!r} cannot be written in Shift_JIS") from None
+        if len(data) <= self.width and not data.translate(None, self._allowed):  # the common case
+            return data.ljust(self.width, b" ")
         bad = self.charset.first_invalid(data, True)
         if bad >= 0:
             raise self._refuse(f"byte {bad + 1} of {text!r} is not allowed in {self.charset.name}")
-        if len(data) > self.width:
-            raise self._refuse(f"{text!r} is {len(data)} bytes, the field holds {self.width}")
-        return data.ljust(self.width, b" ")
+        raise self._refuse(f"{text!r} is {len(data)} bytes, the field holds {self.width}")
+
+    def convert(self, raw: bytes) -> str:
+        return raw.decode("cp932").rstrip(" ")
 
     def byte_sets(self, strict: bool = True) -> list[frozenset[int]] | None:
         return [self.charset.allowed(strict)] * self.width
@@ -391,6 +411,9 @@ class Code(FieldKind):
             raise self._refuse(f"{value!r} is not {self.describe()}")
         return value.encode("ascii")
 
+    def convert(self, raw: bytes) -> str | None:
+        return None if self.optional and self._blank(raw) else raw.decode("latin-1")
+
     def byte_sets(self, strict: bool = True) -> list[frozenset[int]] | None:
         if self.width != 1:
             return None
@@ -428,6 +451,9 @@ class Constant(FieldKind):
         if value not in (None, self.value, self.value.decode("ascii")):
             raise self._refuse(f"{value!r} is not the constant {self.describe()}")
         return self.value
+
+    def convert(self, raw: bytes) -> str:
+        return raw.decode("ascii")
 
     def byte_sets(self, strict: bool = True) -> list[frozenset[int]] | None:
         return [frozenset([byte]) for byte in self.value]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from formats.zengin.common import RESULT_CODES
-from gateway.models import BankAccount, Payment, SourceRef
+from gateway.models import Payment, SourceRef
 
 __all__ = ["DebitResultNormaliser", "Normaliser", "implied_date", "normaliser_for"]
 
@@ -64,7 +64,8 @@ class DebitResultNormaliser:
         self.received_on = received_on
         self._dates: dict[str, dt.date] = {}
 
-    def normalise(self, values: Mapping[str, Any], group: GroupContext, source: SourceRef) -> Payment | None:
+    def normalise(self, values: Mapping[str, Any], group: GroupContext,
+                  source: SourceRef | Mapping[str, Any]) -> Payment | None:
         if group.kind != "result":
             return None
         code = values.get("result_code")
@@ -79,8 +80,8 @@ class DebitResultNormaliser:
             receipt_date=self._dates[mmdd],
             result_code=code,
             result_meaning=RESULT_CODES.get(code or "", f"未定義の結果コード {code}"),
-            account=BankAccount(bank_code=values["bank_code"], branch_code=values["branch_code"],
-                                account_type=values["account_type"], number=values["account_number"]),
+            account={"bank_code": values["bank_code"], "branch_code": values["branch_code"],
+                     "account_type": values["account_type"], "number": values["account_number"]},
             source=source,
         )
 

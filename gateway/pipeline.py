@@ -43,7 +43,6 @@ from formats.registry import get_format
 from formats.validate import Status, ValidationResult
 from gateway.audit import get_logger
 from gateway.ledger import Delivery, FileRow, Ledger
-from gateway.models import SourceRef
 from gateway.normalise import GroupContext, normaliser_for
 from gateway.reports import FileReport, write_reports
 from gateway.routing import Router
@@ -255,7 +254,7 @@ class Pipeline:
                     values = checked.values
                 else:
                     values = record_layout.decode_clean(frame.raw, strict)
-                source = SourceRef(file_id=row.id, channel=row.channel, record=frame.index, offset=frame.offset)
+                source = {"file_id": row.id, "channel": row.channel, "record": frame.index, "offset": frame.offset}
                 payment = normaliser.normalise(values, GroupContext(header, kinds[group_index]), source)
                 if payment is None:
                     continue

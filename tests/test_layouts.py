@@ -114,6 +114,7 @@ def test_round_trip(where, record, data):
     assert checked == expected
     assert record.build(parsed) == raw
     assert record.encode(values) == raw  # the fast builder gives Construct's bytes
+    assert record.decode_clean(raw) == expected  # and the fast reader Construct's values
 
 
 def test_build_error_names_the_field():
