@@ -132,6 +132,7 @@ class Pipeline:
             return None
         if marker is not None:
             marker.unlink(missing_ok=True)
+        work.chmod(0o600)  # spool files are readable by the owner only
         digest = sha256_file(work)
         self.ledger.claimed(file_id, digest, work.stat().st_size)
         log.info("claimed", sha256=digest, work=str(work))
