@@ -332,6 +332,16 @@ def reprocess(
     raise typer.Exit(0 if outcome.state == "archived" else 2)
 
 
+def _register_commands() -> None:
+    """Commands that live in their own modules (gateway/commands/)."""
+    from gateway.commands import decode
+
+    decode.register(app)
+
+
+_register_commands()
+
+
 def main() -> None:
     app()
 
