@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS files (
     report_csv       TEXT,
     report_html      TEXT,
     reason           TEXT,
+    flags            TEXT,
     duplicate_of     TEXT,
     forced           INTEGER NOT NULL DEFAULT 0,
     reprocess_of     TEXT,
@@ -77,7 +78,23 @@ CREATE TABLE IF NOT EXISTS deliveries (
     committed_at TEXT,
     PRIMARY KEY (file_id, destination)
 );
+CREATE TABLE IF NOT EXISTS postings (
+    payment_key  TEXT PRIMARY KEY,
+    notice_key   TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    amount       INTEGER NOT NULL,
+    file_id      TEXT NOT NULL,
+    record       INTEGER NOT NULL,
+    updated_at   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS postings_notice ON postings (notice_key);
 """
+
+
+def _may_follow(current: str, new: str) -> bool:
+    """Whether a posting in state ``current`` (by another file) may become ``new``."""
+    return (current, new) in {("preliminary", "confirmed"), ("preliminary", "cancelled"), ("cancelled", "preliminary"),
+                              ("cancelled", "confirmed")}
 
 
 def _now() -> str:
@@ -149,6 +166,7 @@ class FileRow:
     report_csv: str | None
     report_html: str | None
     reason: str | None
+    flags: str | None
     duplicate_of: str | None
     forced: int
     reprocess_of: str | None
@@ -251,10 +269,31 @@ class Ledger:
             db.execute("UPDATE files SET state = 'processing', updated_at = ? WHERE id = ?", (_now(), file_id))
         return None
 
-    def plan_deliveries(self, file_id: str, deliveries: Sequence[Delivery], **counts: Any) -> None:
-        """Record the staged outputs and move to ``delivering`` in one transaction."""
+    def plan_deliveries(self, file_id: str, deliveries: Sequence[Delivery], postings: Sequence[Any] = (),
+                        **counts: Any) -> None:
+        """Record the staged outputs (and the postings they carry) and move to ``delivering``,
+        in one transaction. Raises PostingConflictError when another file posted one of the
+        same payment keys since this file's routing read the ledger."""
+        from gateway.posting import PostingConflictError
+
         now = _now()
         with self.transaction() as db:
+            for posting in postings:
+                current = db.execute("SELECT status, file_id FROM postings WHERE payment_key = ?",
+                                     (posting.payment_key,)).fetchone()
+                forced = db.execute("SELECT forced FROM files WHERE id = ?", (file_id,)).fetchone()["forced"]
+                if (current is not None and current["file_id"] != file_id and not forced
+                        and not _may_follow(current["status"], posting.status)):
+                    raise PostingConflictError(
+                        f"payment {posting.payment_key} became {current['status']} by file {current['file_id']} meanwhile")
+                db.execute(
+                    "INSERT INTO postings (payment_key, notice_key, status, amount, file_id, record, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (payment_key) DO UPDATE SET status = excluded.status,"
+                    " amount = excluded.amount, file_id = excluded.file_id, record = excluded.record,"
+                    " updated_at = excluded.updated_at",
+                    (posting.payment_key, posting.notice_key, posting.status, posting.amount, posting.file_id,
+                     posting.record, now),
+                )
             db.execute("DELETE FROM deliveries WHERE file_id = ?", (file_id,))
             for delivery in deliveries:
                 db.execute(
@@ -264,6 +303,20 @@ class Ledger:
                      delivery.records, now),
                 )
             self._set(db, file_id, state="delivering", **counts)
+
+    def posting(self, payment_key: str) -> Any:
+        from gateway.posting import PostingRow
+
+        row = self.db.execute("SELECT payment_key, notice_key, status, amount, file_id, record FROM postings"
+                              " WHERE payment_key = ?", (payment_key,)).fetchone()
+        return None if row is None else PostingRow(**dict(row))
+
+    def postings_for_notice(self, notice_key: str) -> list[Any]:
+        from gateway.posting import PostingRow
+
+        rows = self.db.execute("SELECT payment_key, notice_key, status, amount, file_id, record FROM postings"
+                               " WHERE notice_key = ? ORDER BY updated_at", (notice_key,)).fetchall()
+        return [PostingRow(**dict(row)) for row in rows]
 
     def delivered(self, file_id: str) -> None:
         now = _now()

@@ -70,6 +70,11 @@ class Payment(BaseModel):
     status: PaymentStatus
     reconciliation_key: str = Field(
         min_length=1, description="消込特定キー: 顧客番号 (口座振替), 納付番号 (Pay-easy), 納付書番号 …")
+    payment_key: str | None = Field(
+        default=None,
+        description="収納特定キー: identifies this payment event across 速報/確報/取消 and re-sent files "
+                    "(e.g. barcode + 収納日時 + 店舗; 仕向センタ + 処理年月日 + 通番)")
+    resident_code: str | None = Field(default=None, description="住民コード / 宛名番号")
     notice_number: str | None = Field(default=None, description="通知書番号")
     tax_item: str | None = Field(default=None, description="科目 (業務詳細コード)")
     fiscal_year: int | None = Field(default=None, description="賦課年度")
@@ -87,3 +92,10 @@ class Payment(BaseModel):
     @property
     def total(self) -> int:
         return self.principal + self.late_fee + self.dunning_fee
+
+    @property
+    def notice_key(self) -> str:
+        """Which notice (and instalment) was paid: the key double payments are found by."""
+        parts = [self.notice_number or self.reconciliation_key]
+        parts += [str(part) for part in (self.tax_item, self.fiscal_year, self.instalment) if part]
+        return "/".join(parts)

@@ -76,6 +76,8 @@ class DebitResultNormaliser:
             kind="direct-debit",
             status="paid" if code == "0" else "failed",
             reconciliation_key=values["customer_number"],
+            # one debit: the consignor, the day and the customer number (a re-sent file posts nothing twice)
+            payment_key=f"{group.header['consignor_code']}:{self._dates[mmdd].isoformat()}:{values['customer_number']}",
             principal=values["amount"],
             receipt_date=self._dates[mmdd],
             result_code=code,

@@ -28,6 +28,7 @@ quarantines that file with a report and an audit event, and the next file goes o
 from __future__ import annotations
 
 import datetime as dt
+import json
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,7 @@ from formats.validate import Status, ValidationResult
 from gateway.audit import get_logger
 from gateway.ledger import Delivery, FileRow, Ledger
 from gateway.normalise import GroupContext, normaliser_for
+from gateway.posting import Flag, PostingBook, PostingConflictError
 from gateway.reports import FileReport, write_reports
 from gateway.routing import Router
 from gateway.settings import Settings
@@ -52,6 +54,15 @@ from spool.layout import SpoolLayout
 from spool.scanner import Arrival
 
 __all__ = ["Outcome", "Pipeline"]
+
+
+def _flag_dict(flag: Flag) -> dict[str, Any]:
+    """A posting flag as a report warning (the same shape as a validation warning)."""
+    from formats.errors import MESSAGES_JA
+
+    return {"code": str(flag.code), "level": "record", "severity": "warning", "record": flag.record,
+            "offset": flag.offset, "field": None, "field_ja": None, "expected": None, "found": None,
+            "message": f"record {flag.record}: {flag.message}", "message_ja": MESSAGES_JA[flag.code]}
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
@@ -206,22 +217,34 @@ class Pipeline:
             self.ledger.update(row.id, **counts)
             return self._quarantine(row, result, reason, "rejected-file", log)
 
-        staging = _Staging(
-            OutputMeta(row.id, row.channel, layout.id, dt.datetime.now(JST).date()),
-            self.transports, self.renderers,
-        )
-        try:
-            routed = self._route(row, layout, result, staging)
-            deliveries = staging.finish()
-        except BaseException:
-            staging.discard()
-            raise
-        self.ledger.plan_deliveries(row.id, deliveries, **counts)
+        for attempt in range(1, 4):
+            staging = _Staging(
+                OutputMeta(row.id, row.channel, layout.id, dt.datetime.now(JST).date()),
+                self.transports, self.renderers,
+            )
+            book = PostingBook(self.ledger.posting, self.ledger.postings_for_notice, row.id, forced=bool(row.forced))
+            try:
+                routed = self._route(row, layout, result, staging, book)
+                deliveries = staging.finish()
+                flags = json.dumps([_flag_dict(flag) for flag in book.flags], ensure_ascii=False)
+                self.ledger.plan_deliveries(row.id, deliveries, book.rows(), flags=flags, **counts)
+                break
+            except PostingConflictError as conflict:
+                staging.discard()
+                log.warning("posting-conflict", attempt=attempt, detail=str(conflict))
+                if attempt == 3:
+                    raise
+            except BaseException:
+                staging.discard()
+                raise
+        for flag in book.flags:
+            log.warning("posting-flag", code=str(flag.code), record=flag.record, detail=flag.message)
         log.info("staged", outputs=len(deliveries), payments=routed)
         self._commit_staged(self._require(row.id), log)
         return self._file_away(self._require(row.id), log, result)
 
-    def _route(self, row: FileRow, layout: FileLayout, result: ValidationResult, staging: _Staging) -> int:
+    def _route(self, row: FileRow, layout: FileLayout, result: ValidationResult, staging: _Staging,
+               book: PostingBook) -> int:
         """Read the accepted data records again, normalise and render them. Returns payments routed."""
         received = dt.datetime.fromisoformat(row.received_at).astimezone(JST).date()
         normaliser = normaliser_for(layout.id, received)
@@ -257,7 +280,7 @@ class Pipeline:
                     values = record_layout.decode_clean(frame.raw, strict)
                 source = {"file_id": row.id, "channel": row.channel, "record": frame.index, "offset": frame.offset}
                 payment = normaliser.normalise(values, GroupContext(header, kinds[group_index]), source)
-                if payment is None:
+                if payment is None or not book.decide(payment).route:
                     continue
                 for destination in self.router.destinations(payment):
                     staging.add(destination, payment)
@@ -341,6 +364,9 @@ class Pipeline:
                         received_at=dt.datetime.fromisoformat(row.received_at), **fields)
         if result is not None:
             report = FileReport.from_validation(result, **metadata)
+            posting_flags = json.loads(row.flags) if row.flags else []
+            if posting_flags:
+                report = report.model_copy(update={"warnings": [*report.warnings, *posting_flags]})
         else:
             report = FileReport(format=row.format, **metadata)
         paths = write_reports(self.spool.reports, report)

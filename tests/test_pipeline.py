@@ -295,3 +295,47 @@ def test_embedded_default_equals_the_config_folder():
 def test_implied_year_of_a_zengin_date(mmdd, reference, direction, expected):
     """引落日 has no year: a result's is the latest such day on or before the day it arrived."""
     assert implied_date(mmdd, reference, direction=direction) == expected
+
+
+# -- posting once ---------------------------------------------------------------------
+
+def test_a_resent_result_with_other_framing_posts_nothing_twice(spool):
+    """The same debits re-sent with other line endings (other bytes) reach the collection system once, flagged."""
+    first = ingest(spool, "a.dat", CLEAN)
+    again = ingest(spool, "b.dat", CLEAN.replace(b"\r\n", b""))
+    assert first.state == again.state == "archived"
+    assert again.outputs == ()
+    report = json.loads(Path(spool.ledger.get(again.file_id).report_json).read_text(encoding="utf-8"))
+    assert [w["code"] for w in report["warnings"]] == ["DUPLICATE_POSTING"] * 4
+    assert [w["record"] for w in report["warnings"]] == [2, 3, 4, 5]
+
+
+def test_posting_book_rules():
+    """速報 then 確報 is one confirmed payment; 取消 reverses a 速報; a second 確報 is refused; a notice paid
+    under another key is a double payment."""
+    from gateway.models import Payment
+    from gateway.posting import PostingBook
+
+    store: dict[str, object] = {}
+    book = PostingBook(store.get, lambda notice: [], "F1")
+
+    def pay(status, key="K1", notice="N1", record=1):
+        return Payment(kind="convenience-store", status=status, reconciliation_key=notice, payment_key=key,
+                       principal=1000, source={"file_id": "F1", "channel": "cvs", "record": record, "offset": 0})
+
+    assert book.decide(pay("preliminary")).route
+    assert not book.decide(pay("preliminary", record=2)).route  # the same 速報 again
+    confirmed = book.decide(pay("paid", record=3))
+    assert confirmed.route and not confirmed.flags
+    again = book.decide(pay("paid", record=4))
+    assert not again.route and again.flags[0].code == "DUPLICATE_POSTING"
+    assert not book.decide(pay("cancelled", record=5)).route  # cannot cancel after 確報
+    assert book.decide(pay("preliminary", key="K2", record=6)).route
+    assert book.decide(pay("cancelled", key="K2", record=7)).route
+    orphan = book.decide(pay("cancelled", key="K3", record=8))
+    assert not orphan.route and orphan.flags[0].code == "CANCEL_WITHOUT_PRELIMINARY"
+    double = book.decide(pay("paid", key="K4", notice="N1", record=9))
+    assert double.route and double.flags[0].code == "DOUBLE_PAYMENT"
+    assert {row.payment_key: row.status for row in book.rows()} == {
+        "convenience-store:K1": "confirmed", "convenience-store:K2": "cancelled",
+        "convenience-store:K4": "confirmed"}

@@ -1,0 +1,159 @@
+"""Posting once: what the collection system has been told about each payment.
+
+Every payment that carries a ``payment_key`` (the identity of one payment event:
+barcode + 収納日時 + 店舗, 仕向センタ + 処理年月日 + 通番, 委託者 + 引落日 + 顧客番号 …)
+is checked against the ``postings`` table of the ledger before it is routed:
+
+============  ==========================  =======================================
+arrives       already posted              then
+============  ==========================  =======================================
+不能 (failed)  nothing                      routed (a failed debit is reported once)
+不能           anything                     not routed (DUPLICATE_POSTING)
+============  ==========================  =======================================
+速報 (prelim)  nothing / cancelled          routed as 速報; remembered
+速報           速報                          not routed (DUPLICATE_POSTING)
+速報           確報                          not routed (PRELIMINARY_AFTER_CONFIRMED)
+確報 / paid    nothing / 速報 / cancelled    routed as 収納 — a 速報 then its 確報 reach
+                                            the collection system as one confirmed payment
+確報 / paid    確報                          not routed (DUPLICATE_POSTING): never twice
+取消           速報                          routed as 取消; the 速報 is reversed
+取消           nothing                       not routed (CANCEL_WITHOUT_PRELIMINARY)
+取消           確報                          not routed (CANCEL_AFTER_CONFIRMED)
+============  ==========================  =======================================
+
+An operator's forced reprocess (``gateway reprocess ID --force``) routes again what
+would be refused as already posted, and flags each such record.
+
+A confirmed payment whose notice (``Payment.notice_key``) was already paid under
+another payment key — at a store and by direct debit, say — is routed (the money is
+real) and flagged DOUBLE_PAYMENT: a refund candidate (二重納付 → 還付候補).
+
+Decisions are taken while a file is routed and written to the ledger in the same
+transaction that records its deliveries (:meth:`Ledger.plan_deliveries`), so they
+survive restarts and a crash never leaves a posting without its output or the
+reverse. If another process posted the same key meanwhile, the ledger refuses the
+plan (:class:`PostingConflictError`) and the file is routed again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from formats.errors import Reason
+from gateway.models import Payment
+
+__all__ = ["Flag", "PostingBook", "PostingConflictError", "PostingDecision", "PostingRow"]
+
+
+class PostingConflictError(RuntimeError):
+    """Raised by the ledger when a planned posting collides with one another process made meanwhile."""
+
+
+@dataclass(frozen=True, slots=True)
+class PostingRow:
+    payment_key: str
+    notice_key: str
+    status: str  # preliminary | confirmed | cancelled
+    amount: int
+    file_id: str
+    record: int
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """Something an operator must see about one record (a warning in the file's report)."""
+
+    code: Reason
+    record: int
+    offset: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostingDecision:
+    route: bool
+    flags: tuple[Flag, ...] = ()
+    row: PostingRow | None = None  # what to remember, when routed
+
+
+@dataclass
+class PostingBook:
+    """Decides, record by record, what reaches the collection system; remembers within the file.
+
+    ``lookup`` reads what the ledger already holds for a payment key; ``notice_lookup``
+    the confirmed payment keys of a notice.
+    """
+
+    lookup: object  # Callable[[str], PostingRow | None]
+    notice_lookup: object  # Callable[[str], list[PostingRow]]
+    file_id: str
+    #: an operator's forced reprocess: what would be refused as already posted is routed again (and flagged)
+    forced: bool = False
+    pending: dict[str, PostingRow] = field(default_factory=dict)
+    pending_notices: dict[str, list[PostingRow]] = field(default_factory=dict)
+    flags: list[Flag] = field(default_factory=list)
+
+    def decide(self, payment: Payment) -> PostingDecision:
+        decision = self._decide(payment)
+        if self.forced and not decision.route and decision.flags[0].code is Reason.DUPLICATE_POSTING:
+            first = decision.flags[0]
+            forced = Flag(first.code, first.record, first.offset, first.message + "; sent again: forced reprocess")
+            status = {"paid": "confirmed"}.get(payment.status, payment.status)
+            decision = PostingDecision(True, (forced,), self._remember(
+                f"{payment.kind}:{payment.payment_key}", payment, status).row)
+        self.flags.extend(decision.flags)
+        return decision
+
+    def _decide(self, payment: Payment) -> PostingDecision:
+        if payment.payment_key is None:
+            return PostingDecision(route=True)
+        key = f"{payment.kind}:{payment.payment_key}"
+        before = self.pending.get(key) or self.lookup(key)  # type: ignore[operator]
+        where = f"(file {before.file_id}, record {before.record})" if before else ""
+        record, offset = payment.source.record, payment.source.offset
+
+        def flag(code: Reason, message: str) -> Flag:
+            return Flag(code, record, offset, message)
+
+        if payment.status == "failed":  # a debit that did not happen: reported once, never again
+            if before is not None:
+                return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"already reported {where}"),))
+            return self._remember(key, payment, "failed")
+        if payment.status == "preliminary":
+            if before is not None and before.status == "preliminary":
+                return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"速報 already sent {where}"),))
+            if before is not None and before.status == "confirmed":
+                return PostingDecision(False, (flag(Reason.PRELIMINARY_AFTER_CONFIRMED,
+                                                    f"確報 already posted {where}"),))
+            return self._remember(key, payment, "preliminary")
+        if payment.status == "cancelled":
+            if before is None or before.status == "cancelled":
+                return PostingDecision(False, (flag(Reason.CANCEL_WITHOUT_PRELIMINARY,
+                                                    "no 速報 to cancel for this payment"),))
+            if before.status == "confirmed":
+                return PostingDecision(False, (flag(Reason.CANCEL_AFTER_CONFIRMED, f"確報 posted {where}"),))
+            return self._remember(key, payment, "cancelled")
+        # paid / confirmed
+        if before is not None and before.status == "confirmed":
+            return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"already posted {where}"),))
+        flags: tuple[Flag, ...] = ()
+        others = [row for row in [*self.pending_notices.get(payment.notice_key, []),
+                                  *self.notice_lookup(payment.notice_key)]  # type: ignore[operator]
+                  if row.payment_key != key and row.status == "confirmed"]
+        if others:
+            first = others[0]
+            flags = (flag(Reason.DOUBLE_PAYMENT,
+                          f"notice {payment.notice_key} already paid (file {first.file_id}, record {first.record}, "
+                          f"{first.amount} yen): refund candidate"),)
+        decision = self._remember(key, payment, "confirmed")
+        return PostingDecision(True, flags, decision.row)
+
+    def _remember(self, key: str, payment: Payment, status: str) -> PostingDecision:
+        row = PostingRow(key, payment.notice_key, status, payment.total, self.file_id, payment.source.record)
+        self.pending[key] = row
+        if status == "confirmed":
+            self.pending_notices.setdefault(payment.notice_key, []).append(row)
+        return PostingDecision(True, (), row)
+
+    def rows(self) -> list[PostingRow]:
+        return list(self.pending.values())
