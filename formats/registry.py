@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from formats.address import ADDRESS
 from formats.collection import COLLECTION_INTAKE
 from formats.layout import FileLayout
+from formats.levy import LEVY_ASSESSMENT
+from formats.micjet import MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT
+from formats.payment_info import PAYMENT_INFO
 from formats.zengin import DEBIT_91, TRANSFER_21
 
 __all__ = ["FORMATS", "UnknownFormatError", "get_format", "identify"]
 
-FORMATS: dict[str, FileLayout] = {layout.id: layout for layout in (DEBIT_91, TRANSFER_21, COLLECTION_INTAKE)}
+FORMATS: dict[str, FileLayout] = {layout.id: layout for layout in (
+    DEBIT_91, TRANSFER_21, COLLECTION_INTAKE,
+    LEVY_ASSESSMENT, PAYMENT_INFO, ADDRESS, MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT)}
 
 
 class UnknownFormatError(LookupError):
@@ -26,7 +32,7 @@ def get_format(format_id: str) -> FileLayout:
 
 def identify(head: bytes) -> FileLayout:
     """The one format whose identification test accepts the first record of ``head``."""
-    first = head.lstrip(b"\r\n")[:128]
+    first = head.lstrip(b"\r\n")[:512]
     matches = [layout for layout in FORMATS.values() if layout.identify and layout.identify(first)]
     if len(matches) == 1:
         return matches[0]

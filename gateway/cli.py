@@ -40,7 +40,7 @@ def _layout_for(path: Path, format_id: str | None) -> FileLayout:
     if format_id:
         return get_format(format_id)
     with path.open("rb") as stream:
-        return identify(stream.read(256))
+        return identify(stream.read(1024))
 
 
 def _open_layout(path: Path, format_id: str | None) -> FileLayout:

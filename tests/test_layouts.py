@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from formats.charset import get_charset
+from formats.checkdigits import my_number_check_digit
 from formats.fields import (
     Code,
     Constant,
@@ -74,6 +75,9 @@ OVERRIDES = {
     # 顧客コード1・2: two halves, each ten digits or ten spaces (識別表示 not "Y")
     ("data", "customer_codes"): st.tuples(_HALF, _HALF).map(lambda h: (h[0] + h[1]).rstrip(" ")),
     ("data", "edi_flag"): st.none(),
+    # 個人番号: 11 digits and their check digit (or blank)
+    ("data", "my_number"): st.one_of(st.none(), st.text("0123456789", min_size=11, max_size=11)
+                                     .map(lambda b: b + str(my_number_check_digit(b)))),
 }
 _STRATEGIES: dict[int, st.SearchStrategy] = {}
 
