@@ -53,7 +53,26 @@ from spool.atomic import move_into, sha256_file
 from spool.layout import SpoolLayout
 from spool.scanner import Arrival
 
-__all__ = ["Outcome", "Pipeline"]
+__all__ = ["Outcome", "Pipeline", "readable_name"]
+
+
+def readable_name(name: str) -> str:
+    """A file name as text the ledger, the log and the reports can hold.
+
+    A name that is not UTF-8 (Python keeps its bytes as surrogates) is read as
+    Shift_JIS when it is (files uploaded from Windows), else its odd bytes are
+    written as \\xNN escapes. Path separators never survive.
+    """
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        raw = name.encode("utf-8", "surrogateescape")
+    try:
+        text = raw.decode("cp932")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", "backslashreplace")
+    return text.replace("/", "_").replace("\0", "_")
 
 
 def _flag_dict(flag: Flag) -> dict[str, Any]:
@@ -129,14 +148,15 @@ class Pipeline:
               reprocess_of: str | None = None) -> str | None:
         """Take a stable inbox file into ``work/``; its ledger id, or None if another process took it."""
         file_id = Ledger.new_file_id()
-        name = arrival.path.name
+        name = readable_name(arrival.path.name)
         work_name = f"{file_id}__{name}"
         log = self.log.bind(file_id=file_id, channel=arrival.channel, original_name=name)
-        log.info("received", size=arrival.size, inbox=str(arrival.path))
-        self.ledger.begin_claim(file_id, arrival.channel, name, arrival.path, self.spool.work / work_name,
+        inbox_path = arrival.path.parent / name
+        log.info("received", size=arrival.size, inbox=str(inbox_path))
+        self.ledger.begin_claim(file_id, arrival.channel, name, inbox_path, self.spool.work / work_name,
                                 arrival.size, forced=forced, reprocess_of=reprocess_of)
         try:
-            work = move_into(arrival.path, self.spool.work, work_name)
+            work = move_into(arrival.path, self.spool.work, work_name)  # the name is made readable here
         except (FileNotFoundError, FileExistsError):
             self.ledger.abandon(file_id)
             log.info("claim-lost", reason="another process took the file")
@@ -293,8 +313,8 @@ class Pipeline:
             temp, final = Path(delivery.temp_path), Path(delivery.path)
             if temp.exists():
                 LocalFolder.commit(temp, final)
-            log.info("routed", destination=delivery.destination, path=str(final), sha256=delivery.sha256,
-                     records=delivery.records)
+            log.info("routed", destination=delivery.destination, path=str(final),
+                     output_sha256=delivery.sha256, records=delivery.records)
         self.ledger.delivered(row.id)
 
     # -- endings -------------------------------------------------------------
@@ -351,10 +371,12 @@ class Pipeline:
         final = folder / work.name
         reports = self._report(row, result, state=self._REPORT_STATES[state], **report_fields)
         ledger_fields = {key: value for key, value in report_fields.items() if key in ("status", "reason")}
-        self.ledger.update(row.id, final_path=str(final), **reports)
+        # everything the closed row must say is recorded before the move, so that a crash
+        # between the move and the close loses nothing (recovery only sets the state)
+        self.ledger.update(row.id, final_path=str(final), **ledger_fields, **reports)
         if work.exists() or not final.exists():
             move_into(work, folder, work.name)
-        self.ledger.finish(row.id, state, **ledger_fields)
+        self.ledger.finish(row.id, state)
         return final
 
     def _report(self, row: FileRow, result: ValidationResult | None, **fields: Any) -> dict[str, str]:

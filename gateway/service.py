@@ -8,23 +8,54 @@ and from time to time, files left unfinished by a process that died are recovere
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import signal
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 
 from gateway.audit import get_logger
 from gateway.ledger import Ledger
 from gateway.pipeline import Outcome, Pipeline
 from gateway.settings import Settings
+from spool.atomic import TEMP_PREFIX, fsync_dir
 from spool.layout import SpoolLayout
 from spool.scanner import StableScanner
 from spool.watcher import Watcher
 
-__all__ = ["Service"]
+__all__ = ["Service", "remove_orphan_temps"]
 
 RECOVERY_EVERY = 30.0
+
+
+def remove_orphan_temps(folder: Path) -> list[Path]:
+    """Remove ``.tmp-*`` files left by processes that died (their pid is in the name:
+    ``.tmp-<name>.<pid>.<random>``); a live process's temporaries are left alone."""
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    for path in folder.glob(f"{TEMP_PREFIX}*"):
+        parts = path.name.rsplit(".", 2)
+        if len(parts) != 3 or not parts[1].isdigit() or _pid_alive(int(parts[1])) or not path.is_file():
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    if removed:
+        fsync_dir(folder)
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Service:
@@ -36,10 +67,14 @@ class Service:
         self.wake = threading.Event()
         self.spool = SpoolLayout(settings.spool.root, settings.channels, settings.destinations)
         self.log = get_logger()
+        self.stop_signal: str | None = None
+        self.stop_requested_at: str | None = None
 
     def install_signal_handlers(self) -> None:
         def handler(signum: int, frame: FrameType | None) -> None:
-            self.log.info("stopping", signal=signal.Signals(signum).name)
+            # only set flags: a signal can arrive while this thread holds the audit log's lock
+            self.stop_signal = signal.Signals(signum).name
+            self.stop_requested_at = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
             self.stop.set()
             self.wake.set()
 
@@ -61,6 +96,9 @@ class Service:
         self.log.info("started", spool=str(settings.spool.root), channels=sorted(settings.channels))
         report = on_outcome or (lambda outcome: None)
         try:
+            for folder in [self.spool.work, self.spool.reports, *(t.folder for t in pipeline.transports.values())]:
+                for removed in remove_orphan_temps(folder):
+                    self.log.info("stale-temp-removed", path=str(removed))
             for outcome in pipeline.recover():
                 report(outcome)
             watcher.start()
@@ -86,6 +124,8 @@ class Service:
                 self.wake.wait(timeout)
                 self.wake.clear()
         finally:
+            if self.stop_signal:
+                self.log.info("stopping", signal=self.stop_signal, requested_at=self.stop_requested_at)
             watcher.stop()
             ledger.close()
             self.log.info("stopped")
