@@ -25,11 +25,17 @@ dev: $(VENV)/.installed-dev
 run: $(VENV)/.installed
 	$(BIN)/gateway run
 
+# System programs the tests need (OpenSSH's sshd for the SFTP tests): installed with
+# apt-get when missing and run as root; under CI a missing one is an error.
 test: $(VENV)/.installed-dev
+	bash scripts/ensure-system-packages.sh || test "$$CI" != true
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-dev
+	bash scripts/ensure-system-packages.sh
 	$(BIN)/python benchmarks/validate_91.py
+	$(BIN)/python benchmarks/pipeline_91.py
+	$(BIN)/python benchmarks/sftp_pull.py
 
 clean:
 	rm -rf $(VENV) var

@@ -334,9 +334,10 @@ def reprocess(
 
 def _register_commands() -> None:
     """Commands that live in their own modules (gateway/commands/)."""
-    from gateway.commands import decode
+    from gateway.commands import decode, sftp
 
     decode.register(app)
+    sftp.register(app)
 
 
 _register_commands()

@@ -20,7 +20,9 @@ from types import FrameType
 from gateway.audit import get_logger
 from gateway.ledger import Ledger
 from gateway.pipeline import Outcome, Pipeline
+from gateway.scheduler import EndpointLocks, EndpointRunner, Scheduler, endpoints_of
 from gateway.settings import Settings
+from gateway.transfers import TransferStore
 from spool.atomic import TEMP_PREFIX, fsync_dir
 from spool.layout import SpoolLayout
 from spool.scanner import StableScanner
@@ -95,6 +97,17 @@ class Service:
         watcher = Watcher(list(self.spool.inboxes().values()), self.wake, rescan_seconds=settings.spool.rescan_seconds)
         self.log.info("started", spool=str(settings.spool.root), channels=sorted(settings.channels))
         report = on_outcome or (lambda outcome: None)
+        # scheduled SFTP pulls and pushes run beside the worker, in their own thread
+        endpoints = endpoints_of(settings)
+        scheduler_stop = threading.Event()
+        scheduler_thread: threading.Thread | None = None
+        transfer_store: TransferStore | None = None
+        if endpoints and not until_idle:
+            transfer_store = TransferStore(settings.ledger_path())
+            scheduler = Scheduler(endpoints, transfer_store, locks=EndpointLocks(settings.ledger_path().parent))
+            scheduler_thread = threading.Thread(
+                target=scheduler.serve, args=(scheduler_stop, EndpointRunner(settings, transfer_store)),
+                name="gateway-scheduler", daemon=True)
         try:
             for folder in [self.spool.work, self.spool.reports, *(t.folder for t in pipeline.transports.values())]:
                 for removed in remove_orphan_temps(folder):
@@ -102,6 +115,8 @@ class Service:
             for outcome in pipeline.recover():
                 report(outcome)
             watcher.start()
+            if scheduler_thread is not None:
+                scheduler_thread.start()
             last_recovery = time.monotonic()
             while not self.stop.is_set():
                 arrivals = scanner.scan()
@@ -127,5 +142,10 @@ class Service:
             if self.stop_signal:
                 self.log.info("stopping", signal=self.stop_signal, requested_at=self.stop_requested_at)
             watcher.stop()
+            scheduler_stop.set()
+            if scheduler_thread is not None and scheduler_thread.is_alive():
+                scheduler_thread.join()  # a transfer under way finishes first
+            if transfer_store is not None:
+                transfer_store.close()
             ledger.close()
             self.log.info("stopped")

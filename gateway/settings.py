@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from adapters.renderers import RENDERER_NAMES
+from adapters.sftp import EndpointConfig, validate_endpoints
 from formats.registry import FORMATS
 
 __all__ = [
@@ -99,6 +100,7 @@ class Settings(_Strict):
     channels: dict[str, ChannelConfig]
     destinations: dict[str, DestinationConfig]
     routes: list[RouteConfig] = Field(default_factory=list)
+    endpoints: dict[str, EndpointConfig] = Field(default_factory=dict, description="SFTP endpoints (adapters/sftp.py)")
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -119,6 +121,7 @@ class Settings(_Strict):
             for channel in route.when.channel or []:
                 if channel not in self.channels:
                     raise ValueError(f"routes[{index}].when.channel = {channel!r}: a channel defined under [channels] expected")
+        validate_endpoints(self.endpoints, self.channels, self.destinations)
         return self
 
     # -- derived paths ------------------------------------------------------

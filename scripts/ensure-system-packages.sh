@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Make sure the system programs the SFTP tests and benchmark need are present:
+#   sshd        (Debian package openssh-server)  — the tests start a real OpenSSH server
+#   sftp, ssh-keygen (Debian package openssh-client) — host/client keys, the benchmark's reference client
+#
+# As root: installs what is missing with apt-get (running `apt-get update` once first).
+# Otherwise: prints what is missing and how to install it, and exits 1 if anything is.
+# Exits 0 when everything is there. Safe to run again: it does nothing when all is present.
+set -euo pipefail
+
+find_program() {
+    # sshd lives in /usr/sbin, which is not on every user's PATH
+    command -v "$1" 2>/dev/null || { [ -x "/usr/sbin/$1" ] && echo "/usr/sbin/$1"; } || true
+}
+
+declare -A package_of=(
+    [sshd]=openssh-server
+    [sftp]=openssh-client
+    [ssh-keygen]=openssh-client
+)
+
+missing_packages=()
+missing_programs=()
+for program in sshd sftp ssh-keygen; do
+    if [ -z "$(find_program "$program")" ]; then
+        missing_programs+=("$program")
+        package="${package_of[$program]}"
+        case " ${missing_packages[*]-} " in
+            *" $package "*) ;;
+            *) missing_packages+=("$package") ;;
+        esac
+    fi
+done
+
+if [ ${#missing_programs[@]} -eq 0 ]; then
+    echo "ensure-system-packages: sshd, sftp and ssh-keygen are present"
+    exit 0
+fi
+
+echo "ensure-system-packages: missing ${missing_programs[*]} (Debian packages: ${missing_packages[*]})"
+if [ "$(id -u)" -ne 0 ]; then
+    echo "ensure-system-packages: not root; install them with:"
+    echo "    sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing_packages[*]}"
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+# policy-rc.d 101: do not start the system's sshd service from the package's postinst
+# (the tests start their own sshd on a free port as the current user).
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy"
+    chmod 0755 "$policy"
+    created_policy=1
+fi
+status=0
+apt-get install -y --no-install-recommends "${missing_packages[@]}" || status=$?
+if [ "$created_policy" -eq 1 ]; then
+    rm -f "$policy"
+fi
+if [ "$status" -ne 0 ]; then
+    echo "ensure-system-packages: apt-get install failed (exit $status)" >&2
+    exit "$status"
+fi
+
+for program in "${missing_programs[@]}"; do
+    if [ -z "$(find_program "$program")" ]; then
+        echo "ensure-system-packages: $program still missing after installing ${missing_packages[*]}" >&2
+        exit 1
+    fi
+done
+echo "ensure-system-packages: installed ${missing_packages[*]}"
