@@ -318,6 +318,11 @@ class Ledger:
                                " WHERE notice_key = ? ORDER BY updated_at", (notice_key,)).fetchall()
         return [PostingRow(**dict(row)) for row in rows]
 
+    def planned_temps(self) -> frozenset[str]:
+        """Temporary paths of staged outputs not yet renamed into place (never to be removed)."""
+        rows = self.db.execute("SELECT temp_path FROM deliveries WHERE state = 'planned'").fetchall()
+        return frozenset(row[0] for row in rows)
+
     def delivered(self, file_id: str) -> None:
         now = _now()
         with self.transaction() as db:

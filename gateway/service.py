@@ -33,15 +33,18 @@ __all__ = ["Service", "remove_orphan_temps"]
 RECOVERY_EVERY = 30.0
 
 
-def remove_orphan_temps(folder: Path) -> list[Path]:
+def remove_orphan_temps(folder: Path, keep: frozenset[str] = frozenset()) -> list[Path]:
     """Remove ``.tmp-*`` files left by processes that died (their pid is in the name:
-    ``.tmp-<name>.<pid>.<random>``); a live process's temporaries are left alone."""
+    ``.tmp-<name>.<pid>.<random>``); a live process's temporaries, and staged outputs the
+    ledger still plans to deliver (``keep``), are left alone."""
     removed: list[Path] = []
     if not folder.is_dir():
         return removed
     for path in folder.glob(f"{TEMP_PREFIX}*"):
         parts = path.name.rsplit(".", 2)
         if len(parts) != 3 or not parts[1].isdigit() or _pid_alive(int(parts[1])) or not path.is_file():
+            continue
+        if str(path) in keep:
             continue
         path.unlink(missing_ok=True)
         removed.append(path)
@@ -109,11 +112,13 @@ class Service:
                 target=scheduler.serve, args=(scheduler_stop, EndpointRunner(settings, transfer_store)),
                 name="gateway-scheduler", daemon=True)
         try:
-            for folder in [self.spool.work, self.spool.reports, *(t.folder for t in pipeline.transports.values())]:
-                for removed in remove_orphan_temps(folder):
-                    self.log.info("stale-temp-removed", path=str(removed))
             for outcome in pipeline.recover():
                 report(outcome)
+            # after recovery (which renames the staged outputs it needs), what a dead process left
+            planned = ledger.planned_temps()
+            for folder in [self.spool.work, self.spool.reports, *(t.folder for t in pipeline.transports.values())]:
+                for removed in remove_orphan_temps(folder, keep=planned):
+                    self.log.info("stale-temp-removed", path=str(removed))
             watcher.start()
             if scheduler_thread is not None:
                 scheduler_thread.start()
