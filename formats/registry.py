@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+
 from formats.address import ADDRESS
 from formats.collection import COLLECTION_INTAKE
 from formats.layout import FileLayout
@@ -10,37 +13,52 @@ from formats.micjet import MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT
 from formats.payment_info import PAYMENT_INFO
 from formats.zengin import DEBIT_91, TRANSFER_21
 
-__all__ = ["FORMATS", "UnknownFormatError", "get_format", "identify"]
+__all__ = ["DEFAULT_LAYOUTS", "FORMATS", "UnknownFormatError", "get_format", "identify", "load_formats"]
 
 FORMATS: dict[str, FileLayout] = {layout.id: layout for layout in (
     DEBIT_91, TRANSFER_21, COLLECTION_INTAKE,
     LEVY_ASSESSMENT, PAYMENT_INFO, ADDRESS, MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT)}
 
 
+#: The channels' default layouts, described in files (a city adapts copies of them).
+DEFAULT_LAYOUTS = Path(__file__).parent / "layouts"
+
+
+def load_formats(layouts_dir: Path | None = None) -> dict[str, FileLayout]:
+    """Every format: the built-in ones, the default layout files, and a city's own layout files
+    (``layouts_dir``; a file there may replace a default layout of the same id, never a built-in one)."""
+    from formats.declarative import load_layout_dir
+
+    formats = {**FORMATS, **load_layout_dir(DEFAULT_LAYOUTS, reserved=FORMATS)}
+    if layouts_dir is not None:
+        formats.update(load_layout_dir(layouts_dir, reserved=FORMATS))
+    return formats
+
+
 class UnknownFormatError(LookupError):
     """Raised when a format identifier is not known, or content matches no format (or several)."""
 
 
-def get_format(format_id: str) -> FileLayout:
+def get_format(format_id: str, formats: Mapping[str, FileLayout] = FORMATS) -> FileLayout:
     try:
-        return FORMATS[format_id]
+        return formats[format_id]
     except KeyError:
         raise UnknownFormatError(
-            f"unknown format {format_id!r}: expected one of {', '.join(sorted(FORMATS))}"
+            f"unknown format {format_id!r}: expected one of {', '.join(sorted(formats))}"
         ) from None
 
 
-def identify(head: bytes) -> FileLayout:
+def identify(head: bytes, formats: Mapping[str, FileLayout] = FORMATS) -> FileLayout:
     """The one format whose identification test accepts the first record of ``head``."""
     first = head.lstrip(b"\r\n")[:512]
-    matches = [layout for layout in FORMATS.values() if layout.identify and layout.identify(first)]
+    matches = [layout for layout in formats.values() if layout.identify and layout.identify(first)]
     if len(matches) == 1:
         return matches[0]
     found = first[:4].decode("latin-1") if first else "an empty file"
     if not matches:
         raise UnknownFormatError(
             f"no known format starts like this file (first bytes {found!r}); "
-            f"name one with --format ({', '.join(sorted(FORMATS))})"
+            f"name one with --format ({', '.join(sorted(formats))})"
         )
     raise UnknownFormatError(
         f"the content matches several formats ({', '.join(m.id for m in matches)}); name one with --format"

@@ -17,7 +17,7 @@ from formats.errors import Reason
 from formats.layout import FileLayout
 from formats.masking import mask
 from formats.reader import RecordReader
-from formats.registry import FORMATS, UnknownFormatError, get_format, identify
+from formats.registry import FORMATS, UnknownFormatError, get_format, identify, load_formats
 from formats.validate import Status, ValidationResult
 
 if TYPE_CHECKING:
@@ -36,11 +36,17 @@ FormatOption = Annotated[Optional[str], typer.Option("--format", "-f", help="For
 PermissiveOption = Annotated[bool, typer.Option("--permissive", help="Permissive charset and filler rules instead of strict 全銀 rules.")]
 
 
+def _all_formats() -> dict[str, FileLayout]:
+    """Built-in formats and the default layout files (formats/layouts/)."""
+    return load_formats()
+
+
 def _layout_for(path: Path, format_id: str | None) -> FileLayout:
+    formats = _all_formats()
     if format_id:
-        return get_format(format_id)
+        return get_format(format_id, formats)
     with path.open("rb") as stream:
-        return identify(stream.read(1024))
+        return identify(stream.read(1024), formats)
 
 
 def _open_layout(path: Path, format_id: str | None) -> FileLayout:
@@ -65,7 +71,7 @@ def formats(
         sys.stdout.write(layouts_markdown(FORMATS.values()))
         return
     table = Table("identifier", "format", "record length", "description")
-    for layout in FORMATS.values():
+    for layout in _all_formats().values():
         table.add_row(layout.id, layout.title, str(layout.record_length), layout.description)
     console.print(table)
 

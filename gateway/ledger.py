@@ -93,8 +93,7 @@ CREATE INDEX IF NOT EXISTS postings_notice ON postings (notice_key);
 
 def _may_follow(current: str, new: str) -> bool:
     """Whether a posting in state ``current`` (by another file) may become ``new``."""
-    return (current, new) in {("preliminary", "confirmed"), ("preliminary", "cancelled"), ("cancelled", "preliminary"),
-                              ("cancelled", "confirmed")}
+    return (current, new) in {("preliminary", "confirmed"), ("preliminary", "cancelled"), ("cancelled", "confirmed")}
 
 
 def _now() -> str:

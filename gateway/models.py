@@ -95,7 +95,10 @@ class Payment(BaseModel):
 
     @property
     def notice_key(self) -> str:
-        """Which notice (and instalment) was paid: the key double payments are found by."""
-        parts = [self.notice_number or self.reconciliation_key]
-        parts += [str(part) for part in (self.tax_item, self.fiscal_year, self.instalment) if part]
-        return "/".join(parts)
+        """Which notice was paid: the key double payments are found by, across channels.
+
+        The 通知書番号 when the channel carries it, else the 消込特定キー: a city's keys name one
+        notice and instalment (its 顧客番号 for direct debit and the 納付番号 in its barcodes are
+        the same key), while the tax item and year are spelt differently by each channel.
+        """
+        return self.notice_number or self.reconciliation_key

@@ -11,12 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from formats.layout import FileLayout
 from formats.zengin.common import RESULT_CODES
-from gateway.models import Payment, SourceRef
+from gateway.models import Payment, PaymentKind, PaymentStatus, SourceRef
 
-__all__ = ["DebitResultNormaliser", "Normaliser", "implied_date", "normaliser_for"]
+__all__ = ["CanonicalMapping", "DebitResultNormaliser", "MappedNormaliser", "Normaliser", "canonical_mapping",
+           "implied_date", "normaliser_for"]
 
 
 def implied_date(mmdd: str, reference: dt.date, *, direction: str) -> dt.date:
@@ -88,8 +92,137 @@ class DebitResultNormaliser:
         )
 
 
-def normaliser_for(format_id: str, received_on: dt.date) -> Normaliser | None:
+class CanonicalMapping(BaseModel):
+    """A layout file's ``[canonical]`` table: which fields make the canonical payment.
+
+    A *source* is a field name (``"amount"``), a field decoded by a codec and one of its
+    parts (``"barcode.customer_reference"``), or a constant (``"=01"``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: PaymentKind
+    status: PaymentStatus | StatusFromField
+    reconciliation_key: str
+    payment_key: list[str] | None = None
+    principal: str
+    late_fee: str | None = None
+    dunning_fee: str | None = None
+    receipt_date: str | None = None
+    revenue_date: str | None = None
+    notice_number: str | None = None
+    tax_item: str | None = None
+    fiscal_year: str | None = None
+    instalment: str | None = None
+    resident_code: str | None = None
+    result_code: str | None = None
+    codecs: dict[str, Literal["cvs-barcode", "ocr", "elqr"]] = {}
+
+
+class MappedNormaliser:
+    """Records of a layout described in a file → payments, as its ``[canonical]`` table says."""
+
+    def __init__(self, mapping: CanonicalMapping) -> None:
+        self.mapping = mapping
+
+    def _codec(self, name: str, value: Any) -> Mapping[str, Any]:
+        from formats import codecs
+
+        decode = {"cvs-barcode": codecs.decode_barcode, "ocr": codecs.decode_ocr, "elqr": codecs.decode_elqr}[
+            self.mapping.codecs[name]]
+        result = decode(str(value))
+        if not result.valid:
+            raise ValueError(f"{name}: {result.errors[0].message}")
+        return result.fields
+
+    def _get(self, source: str | None, values: Mapping[str, Any], decoded: dict[str, Mapping[str, Any]]) -> Any:
+        if source is None:
+            return None
+        if source.startswith("="):
+            return source[1:]
+        field, _, part = source.partition(".")
+        if field not in values:
+            raise KeyError(f"[canonical] names {field!r}, which is not a field of the data record")
+        if not part:
+            return values[field]
+        if field not in decoded:
+            decoded[field] = self._codec(field, values[field])
+        return decoded[field][part]
+
+    def normalise(self, values: Mapping[str, Any], group: GroupContext,
+                  source: SourceRef | Mapping[str, Any]) -> Payment | None:
+        m = self.mapping
+        decoded: dict[str, Mapping[str, Any]] = {}
+        get = lambda name: self._get(name, values, decoded)  # noqa: E731
+        if isinstance(m.status, StatusFromField):
+            status = m.status.map[str(values[m.status.field])]
+        else:
+            status = m.status
+        key = None
+        if m.payment_key:
+            key = ":".join(str(get(part)) for part in m.payment_key)
+        return Payment(
+            kind=m.kind, status=status, reconciliation_key=str(get(m.reconciliation_key)), payment_key=key,
+            principal=get(m.principal), late_fee=get(m.late_fee) or 0, dunning_fee=get(m.dunning_fee) or 0,
+            receipt_date=_date(get(m.receipt_date)), revenue_date=_date(get(m.revenue_date)),
+            notice_number=_text(get(m.notice_number)), tax_item=_text(get(m.tax_item)),
+            fiscal_year=get(m.fiscal_year), instalment=_text(get(m.instalment)),
+            resident_code=_text(get(m.resident_code)), result_code=_text(get(m.result_code)),
+            source=source,
+        )
+
+
+class StatusFromField(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    field: str
+    map: dict[str, PaymentStatus]
+
+
+CanonicalMapping.model_rebuild()
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    text = str(value)
+    return dt.date(int(text[:4]), int(text[4:6]), int(text[6:8])) if len(text) == 8 and text.isdigit() else None
+
+
+def _text(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def normaliser_for(layout: FileLayout, received_on: dt.date) -> Normaliser | None:
     """The normaliser of a format, or None when the format carries no payments (e.g. 21 transfers)."""
-    if format_id == "zengin-91":
+    if layout.id == "zengin-91":
         return DebitResultNormaliser(received_on)
+    if layout.canonical is not None:
+        return MappedNormaliser(canonical_mapping(layout))
     return None
+
+
+def canonical_mapping(layout: FileLayout) -> CanonicalMapping:
+    """The layout's ``[canonical]`` table, checked against its data record's fields."""
+    try:
+        mapping = CanonicalMapping.model_validate(layout.canonical)
+    except ValidationError as error:
+        raise ValueError(f"layout {layout.id}: [canonical] is not valid: {error}") from None
+    fields = layout.layout_for("data").by_name
+    sources = [mapping.reconciliation_key, mapping.principal, *(mapping.payment_key or []),
+               *(getattr(mapping, name) for name in ("late_fee", "dunning_fee", "receipt_date", "revenue_date",
+                                                      "notice_number", "tax_item", "fiscal_year", "instalment",
+                                                      "resident_code", "result_code"))]
+    if isinstance(mapping.status, StatusFromField):
+        sources.append(mapping.status.field)
+    for source in sources:
+        if source is None or source.startswith("="):
+            continue
+        field, _, part = source.partition(".")
+        if field not in fields:
+            raise ValueError(f"layout {layout.id}: [canonical] names {field!r}, which is not a field of the "
+                             f"data record ({', '.join(fields)})")
+        if part and field not in mapping.codecs:
+            raise ValueError(f"layout {layout.id}: [canonical] reads {source!r} but {field!r} has no codec in "
+                             "[canonical] codecs")
+    return mapping

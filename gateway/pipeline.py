@@ -138,7 +138,8 @@ class Pipeline:
         self.spool = spool or SpoolLayout(settings.spool.root, settings.channels, settings.destinations)
         self.router = Router(settings.routes)
         #: the layout each channel reads (tests may substitute one)
-        self.layouts = layouts or {name: get_format(channel.format) for name, channel in settings.channels.items()}
+        self.layouts = layouts or {name: settings.formats_by_id()[channel.format]
+                                   for name, channel in settings.channels.items()}
         self.transports = {name: LocalFolder(settings.destination_path(name)) for name in settings.destinations}
         self.renderers = {name: destination.render for name, destination in settings.destinations.items()}
         self.log = get_logger()
@@ -267,7 +268,7 @@ class Pipeline:
                book: PostingBook) -> int:
         """Read the accepted data records again, normalise and render them. Returns payments routed."""
         received = dt.datetime.fromisoformat(row.received_at).astimezone(JST).date()
-        normaliser = normaliser_for(layout.id, received)
+        normaliser = normaliser_for(layout, received)
         if normaliser is None or result.accepted == 0:
             return 0
         # records the validation refused; when not all were listed, check each record again

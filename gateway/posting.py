@@ -10,14 +10,15 @@ arrives       already posted              then
 不能 (failed)  nothing                      routed (a failed debit is reported once)
 不能           anything                     not routed (DUPLICATE_POSTING)
 ============  ==========================  =======================================
-速報 (prelim)  nothing / cancelled          routed as 速報; remembered
-速報           速報                          not routed (DUPLICATE_POSTING)
+速報 (prelim)  nothing                      routed as 速報; remembered
+速報           速報 / 取消                    not routed (DUPLICATE_POSTING: a re-sent file)
 速報           確報                          not routed (PRELIMINARY_AFTER_CONFIRMED)
 確報 / paid    nothing / 速報 / cancelled    routed as 収納 — a 速報 then its 確報 reach
                                             the collection system as one confirmed payment
 確報 / paid    確報                          not routed (DUPLICATE_POSTING): never twice
 取消           速報                          routed as 取消; the 速報 is reversed
 取消           nothing                       not routed (CANCEL_WITHOUT_PRELIMINARY)
+取消           取消                          not routed (DUPLICATE_POSTING)
 取消           確報                          not routed (CANCEL_AFTER_CONFIRMED)
 ============  ==========================  =======================================
 
@@ -120,14 +121,16 @@ class PostingBook:
                 return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"already reported {where}"),))
             return self._remember(key, payment, "failed")
         if payment.status == "preliminary":
-            if before is not None and before.status == "preliminary":
-                return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"速報 already sent {where}"),))
             if before is not None and before.status == "confirmed":
                 return PostingDecision(False, (flag(Reason.PRELIMINARY_AFTER_CONFIRMED,
                                                     f"確報 already posted {where}"),))
+            if before is not None:  # the same 速報 again (or again after its 取消): a re-sent file
+                return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"速報 already sent {where}"),))
             return self._remember(key, payment, "preliminary")
         if payment.status == "cancelled":
-            if before is None or before.status == "cancelled":
+            if before is not None and before.status == "cancelled":
+                return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"取消 already sent {where}"),))
+            if before is None:
                 return PostingDecision(False, (flag(Reason.CANCEL_WITHOUT_PRELIMINARY,
                                                     "no 速報 to cancel for this payment"),))
             if before.status == "confirmed":

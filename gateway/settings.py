@@ -13,11 +13,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from adapters.renderers import RENDERER_NAMES
 from adapters.sftp import EndpointConfig, validate_endpoints
-from formats.registry import FORMATS
+from formats.layout import FileLayout, LayoutError
+from formats.registry import load_formats
 
 __all__ = [
     "ChannelConfig",
@@ -53,17 +54,14 @@ class SpoolConfig(_Strict):
     audit_log: Path | None = Field(default=None, description="JSON-lines audit log; default <root>/audit.log")
 
 
+class FormatsConfig(_Strict):
+    layouts: Path | None = Field(default=None, description="a folder of the city's own layout files (*.toml)")
+
+
 class ChannelConfig(_Strict):
     format: str = Field(description="format identifier, see `gateway formats`")
     strict: bool = Field(default=True, description="strict 全銀 charset and filler rules (false = permissive)")
     done_marker: str | None = Field(default=None, description="take a file only once <name><marker> exists, e.g. '.done'")
-
-    @field_validator("format")
-    @classmethod
-    def _known_format(cls, value: str) -> str:
-        if value not in FORMATS:
-            raise ValueError(f"expected one of {', '.join(sorted(FORMATS))}")
-        return value
 
 
 class DestinationConfig(_Strict):
@@ -97,13 +95,29 @@ class RouteConfig(_Strict):
 
 class Settings(_Strict):
     spool: SpoolConfig = Field(default_factory=SpoolConfig)
+    formats: FormatsConfig = Field(default_factory=FormatsConfig)
     channels: dict[str, ChannelConfig]
     destinations: dict[str, DestinationConfig]
     routes: list[RouteConfig] = Field(default_factory=list)
     endpoints: dict[str, EndpointConfig] = Field(default_factory=dict, description="SFTP endpoints (adapters/sftp.py)")
 
+    _formats: dict[str, FileLayout] = PrivateAttr(default_factory=dict)
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
+        try:
+            self._formats = load_formats(self.formats.layouts)
+        except (LayoutError, OSError) as error:
+            raise ValueError(f"formats.layouts = {str(self.formats.layouts)!r}: {error}") from None
+        for name, channel in self.channels.items():
+            if channel.format not in self._formats:
+                raise ValueError(f"channels.{name}.format = {channel.format!r}: expected one of "
+                                 f"{', '.join(sorted(self._formats))}")
+            layout = self._formats[channel.format]
+            if layout.canonical is not None:
+                from gateway.normalise import canonical_mapping
+
+                canonical_mapping(layout)  # a wrong [canonical] table fails at start
         for kind, names in (("channels", self.channels), ("destinations", self.destinations)):
             for name in names:
                 if not NAME.match(name):
@@ -124,6 +138,10 @@ class Settings(_Strict):
         validate_endpoints(self.endpoints, self.channels, self.destinations)
         return self
 
+    def formats_by_id(self) -> dict[str, FileLayout]:
+        """Every format this configuration knows: built-in, default layout files, the city's own."""
+        return self._formats
+
     # -- derived paths ------------------------------------------------------
     def ledger_path(self) -> Path:
         return self.spool.ledger or self.spool.root / "ledger.sqlite3"
@@ -136,7 +154,9 @@ class Settings(_Strict):
         return destination.path or self.spool.root / "outbox" / name
 
     def with_spool_root(self, root: Path) -> Settings:
-        return self.model_copy(update={"spool": self.spool.model_copy(update={"root": root})})
+        copy = self.model_copy(update={"spool": self.spool.model_copy(update={"root": root})})
+        copy._formats = self._formats
+        return copy
 
 
 def _describe(error: ValidationError, source: str) -> str:
