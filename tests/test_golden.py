@@ -16,11 +16,17 @@ import pytest
 
 from formats.check import validate_path, validate_stream
 from formats.reader import RecordReader
-from formats.registry import get_format
+from formats.registry import get_format as _get_format
+from formats.registry import load_formats
 
 DATA_DIR = Path(__file__).parent / "data"
 CASES = sorted(DATA_DIR.glob("*/*.dat"))
 KEYS = ("record", "offset", "field", "code", "level")
+ALL_FORMATS = load_formats()  # built-in formats and the default layout files (formats/layouts/)
+
+
+def get_format(format_id: str):
+    return _get_format(format_id, ALL_FORMATS)
 
 
 def _expected(path: Path) -> dict[str, Any]:
