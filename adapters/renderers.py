@@ -17,7 +17,7 @@ from formats.collection import COLLECTION_INTAKE
 from formats.zengin.common import RESULT_CODES
 from gateway.models import Payment
 
-__all__ = ["RENDERER_NAMES", "CollectionIntakeRenderer", "DebitFollowupCsvRenderer", "OutputMeta", "Renderer", "make_renderer"]
+__all__ = ["RENDERER_CLASSES", "RENDERER_NAMES", "NumberLinkageRenderer", "CollectionIntakeRenderer", "DebitFollowupCsvRenderer", "OutputMeta", "Renderer", "make_renderer"]
 
 CHANNEL_KIND_CODES = {"direct-debit": "01", "convenience-store": "02", "pay-easy": "03", "ocr": "04", "eltax": "05"}
 STATUS_CODES = {"paid": "1", "failed": "2", "preliminary": "3", "cancelled": "4"}
@@ -46,6 +46,8 @@ class CollectionIntakeRenderer:
     """The collection system's fixed-width intake (formats/collection.py), CRLF after each record."""
 
     extension = "dat"
+    accepts = frozenset({"payment"})
+    writes_individual_numbers: frozenset[str] = frozenset()
 
     def __init__(self) -> None:
         self.records = 0
@@ -102,6 +104,8 @@ class DebitFollowupCsvRenderer:
     """
 
     extension = "csv"
+    accepts = frozenset({"payment"})
+    writes_individual_numbers: frozenset[str] = frozenset()
     COLUMNS = ("ファイルID", "レコード番号", "顧客番号", "引落日", "引落金額", "振替結果コード", "結果内容",
                "金融機関コード", "支店コード", "預金種目", "口座番号(下3桁)")
 
@@ -131,7 +135,59 @@ class DebitFollowupCsvRenderer:
         return b""
 
 
-_RENDERERS = {"collection-intake": CollectionIntakeRenderer, "debit-followup-csv": DebitFollowupCsvRenderer}
+class NumberLinkageRenderer:
+    """Number-linkage records for the collection system, in the micjet-linkage layout
+    (formats/micjet.py). Its output holds 個人番号: only a route with a legal basis may
+    feed it (gateway/protection.py)."""
+
+    extension = "dat"
+    accepts = frozenset({"number-linkage"})
+    writes_individual_numbers = frozenset({"individual_number"})
+
+    def __init__(self) -> None:
+        from formats.micjet import MICJET_LINKAGE
+
+        self.records = 0
+        self.serial_total = 0
+        self.layout = MICJET_LINKAGE
+        self.legal_basis: str | None = None
+        self._header: bytes | None = None
+        self._meta: OutputMeta | None = None
+
+    def begin(self, meta: OutputMeta) -> bytes:
+        self._meta = meta
+        return b""  # the header names the legal basis, known with the first record
+
+    def add(self, record: object) -> bytes:
+        out = b""
+        if self.records == 0:
+            assert self._meta is not None
+            self.legal_basis = record.legal_basis  # type: ignore[attr-defined]
+            out = self.layout.layout_for("header").encode(dict(
+                created_on=self._meta.created_on, municipality_code="000000",
+                legal_basis=self.legal_basis)) + b"\r\n"
+        elif record.legal_basis != self.legal_basis:  # type: ignore[attr-defined]
+            raise ValueError("records of one output must share one legal basis")
+        self.records += 1
+        self.serial_total += self.records
+        return out + self.layout.layout_for("data").encode(dict(
+            serial=self.records, process_kind=record.process_kind,  # type: ignore[attr-defined]
+            integrated_address_number=record.integrated_address_number,  # type: ignore[attr-defined]
+            resident_code=record.resident_code, my_number=record.individual_number,  # type: ignore[attr-defined]
+            change_date=record.change_date)) + b"\r\n"  # type: ignore[attr-defined]
+
+    def end(self) -> bytes:
+        return (self.layout.layout_for("trailer").encode(dict(record_count=self.records,
+                                                              serial_total=self.serial_total)) + b"\r\n"
+                + self.layout.layout_for("end").encode({}) + b"\r\n")
+
+
+RENDERER_CLASSES: dict[str, type] = {
+    "collection-intake": CollectionIntakeRenderer,
+    "debit-followup-csv": DebitFollowupCsvRenderer,
+    "number-linkage": NumberLinkageRenderer,
+}
+_RENDERERS = RENDERER_CLASSES
 RENDERER_NAMES = tuple(_RENDERERS)
 
 

@@ -15,13 +15,27 @@ that a route allows to carry them read ``number``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from formats.checkdigits import is_valid_my_number
 from formats.masking import mask
 
-__all__ = ["BankAccount", "Payment", "PaymentKind", "PaymentStatus", "SourceRef"]
+__all__ = ["BankAccount", "IndividualNumber", "NumberLinkage", "Payment", "PaymentKind", "PaymentStatus",
+           "RECORD_KINDS", "SourceRef", "individual_numbers_in"]
+
+
+def _valid_individual_number(value: str) -> str:
+    if not is_valid_my_number(value):
+        # the value itself never goes into the message
+        raise ValueError("an individual number (個人番号) of 12 digits with a valid check digit expected")
+    return value
+
+
+#: 個人番号: 12 digits whose last is the check digit (番号法施行令). Fields of this type are
+#: what gateway/protection.py guards: they flow only where a route declares a legal basis.
+IndividualNumber = Annotated[str, AfterValidator(_valid_individual_number)]
 
 #: 納付チャネル: how the money came.
 PaymentKind = Literal["direct-debit", "convenience-store", "pay-easy", "ocr", "eltax"]
@@ -65,6 +79,8 @@ class Payment(BaseModel):
     """One payment or debit outcome against a notice, in integer yen."""
 
     model_config = ConfigDict(frozen=True)
+    record: ClassVar[str] = "payment"
+    individual_number_fields: ClassVar[tuple[str, ...]] = ()
 
     kind: PaymentKind
     status: PaymentStatus
@@ -102,3 +118,32 @@ class Payment(BaseModel):
         the same key), while the tax item and year are spelt differently by each channel.
         """
         return self.notice_number or self.reconciliation_key
+
+
+class NumberLinkage(BaseModel):
+    """団体内統合宛名番号 ↔ 住民コード ↔ 個人番号, from the MICJET number-linkage server.
+
+    The only canonical record that carries an individual number; its ``repr`` never shows it,
+    and a validation error never quotes the value (``hide_input_in_errors``).
+    """
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+    record: ClassVar[str] = "number-linkage"
+    individual_number_fields: ClassVar[tuple[str, ...]] = ("individual_number",)
+
+    process_kind: str = Field(description="処理区分 (1 新規, 2 変更, 3 削除)")
+    integrated_address_number: str = Field(description="団体内統合宛名番号")
+    resident_code: str = Field(description="住民コード")
+    individual_number: IndividualNumber | None = Field(default=None, description="個人番号 (guarded)", repr=False)
+    change_date: dt.date | None = Field(default=None, description="異動日")
+    legal_basis: str = Field(description="利用事務: the 番号法 別表第一 item the linkage was made for")
+    source: SourceRef
+
+
+#: Every kind of canonical record, by the name routes use (``when.record``).
+RECORD_KINDS: dict[str, type[BaseModel]] = {"payment": Payment, "number-linkage": NumberLinkage}
+
+
+def individual_numbers_in(record: BaseModel) -> list[str]:
+    """The names of the record's individual-number fields that hold a value."""
+    return [name for name in getattr(record, "individual_number_fields", ()) if getattr(record, name, None)]

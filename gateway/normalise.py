@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from formats.layout import FileLayout
 from formats.zengin.common import RESULT_CODES
-from gateway.models import Payment, PaymentKind, PaymentStatus, SourceRef
+from gateway.models import NumberLinkage, Payment, PaymentKind, PaymentStatus, SourceRef
 
 __all__ = ["CanonicalMapping", "DebitResultNormaliser", "MappedNormaliser", "Normaliser", "canonical_mapping",
            "implied_date", "normaliser_for"]
@@ -193,10 +193,23 @@ def _text(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
 
+class NumberLinkageNormaliser:
+    """micjet-linkage records → :class:`~gateway.models.NumberLinkage` (with the header's 利用事務)."""
+
+    def normalise(self, values: Mapping[str, Any], group: GroupContext,
+                  source: SourceRef | Mapping[str, Any]) -> NumberLinkage:
+        return NumberLinkage(
+            process_kind=values["process_kind"], integrated_address_number=values["integrated_address_number"],
+            resident_code=values["resident_code"], individual_number=values.get("my_number"),
+            change_date=values.get("change_date"), legal_basis=group.header["legal_basis"], source=source)
+
+
 def normaliser_for(layout: FileLayout, received_on: dt.date) -> Normaliser | None:
-    """The normaliser of a format, or None when the format carries no payments (e.g. 21 transfers)."""
+    """The normaliser of a format, or None when the format carries no canonical records (e.g. 21 transfers)."""
     if layout.id == "zengin-91":
         return DebitResultNormaliser(received_on)
+    if layout.id == "micjet-linkage":
+        return NumberLinkageNormaliser()
     if layout.canonical is not None:
         return MappedNormaliser(canonical_mapping(layout))
     return None

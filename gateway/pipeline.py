@@ -37,6 +37,7 @@ from typing import Any
 from adapters.local import LocalFolder, StagedFile, output_name
 from adapters.renderers import OutputMeta, Renderer, make_renderer
 from formats.check import validate_path
+from formats.checkdigits import mask_my_numbers
 from formats.framing import Framer
 from formats.layout import FileLayout
 from formats.reader import RecordReader
@@ -46,6 +47,7 @@ from gateway.audit import get_logger
 from gateway.ledger import Delivery, FileRow, Ledger
 from gateway.normalise import GroupContext, normaliser_for
 from gateway.posting import Flag, PostingBook, PostingConflictError
+from gateway.protection import FlowGuard, IndividualNumberFlowError
 from gateway.reports import FileReport, write_reports
 from gateway.routing import Router
 from gateway.settings import Settings
@@ -61,18 +63,20 @@ def readable_name(name: str) -> str:
 
     A name that is not UTF-8 (Python keeps its bytes as surrogates) is read as
     Shift_JIS when it is (files uploaded from Windows), else its odd bytes are
-    written as \\xNN escapes. Path separators never survive.
+    written as \\xNN escapes. A valid individual number in it is masked (the input
+    is filed under the masked name). Path separators never survive.
     """
     try:
         name.encode("utf-8")
-        return name
+        text = name
     except UnicodeEncodeError:
         raw = name.encode("utf-8", "surrogateescape")
-    try:
-        text = raw.decode("cp932")
-    except UnicodeDecodeError:
-        text = raw.decode("utf-8", "backslashreplace")
-    return text.replace("/", "_").replace("\0", "_")
+        try:
+            text = raw.decode("cp932")
+        except UnicodeDecodeError:
+            text = raw.decode("utf-8", "backslashreplace")
+    # an individual number in a file name never reaches the ledger, the log or a report
+    return mask_my_numbers(text, "[個人番号]").replace("/", "_").replace("\0", "_")
 
 
 def _flag_dict(flag: Flag) -> dict[str, Any]:
@@ -106,6 +110,7 @@ class _Staging:
     open: dict[str, tuple[StagedFile, Renderer]] = field(default_factory=dict)
 
     def add(self, destination: str, payment: Any) -> None:
+        """Render one record for one destination (the guard has cleared the pair)."""
         if destination not in self.open:
             renderer = make_renderer(self.renderers[destination])
             name = output_name(self.meta.file_id, destination, renderer.extension)
@@ -142,6 +147,7 @@ class Pipeline:
                                    for name, channel in settings.channels.items()}
         self.transports = {name: LocalFolder(settings.destination_path(name)) for name in settings.destinations}
         self.renderers = {name: destination.render for name, destination in settings.destinations.items()}
+        self.guard = FlowGuard(settings.cleared_flows())
         self.log = get_logger()
 
     # -- arrival and claim -------------------------------------------------
@@ -212,6 +218,9 @@ class Pipeline:
             if row.state == "delivered":
                 return self._file_away(row, log)
             return self._process(row, log)
+        except IndividualNumberFlowError as error:
+            log.error("individual-number-flow-stopped", detail=str(error))
+            return self._fail(self._require(file_id), error, log)
         except Exception as error:  # a bug or a layout that raises: quarantine, never crash
             return self._fail(self._require(file_id), error, log)
 
@@ -303,7 +312,8 @@ class Pipeline:
                 payment = normaliser.normalise(values, GroupContext(header, kinds[group_index]), source)
                 if payment is None or not book.decide(payment).route:
                     continue
-                for destination in self.router.destinations(payment):
+                for route, destination in self.router.targets(payment):
+                    self.guard.check(payment, route, destination)  # 個人番号 only where cleared
                     staging.add(destination, payment)
                 routed += 1
         return routed

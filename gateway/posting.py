@@ -106,7 +106,7 @@ class PostingBook:
         return decision
 
     def _decide(self, payment: Payment) -> PostingDecision:
-        if payment.payment_key is None:
+        if not isinstance(payment, Payment) or payment.payment_key is None:
             return PostingDecision(route=True)
         key = f"{payment.kind}:{payment.payment_key}"
         before = self.pending.get(key) or self.lookup(key)  # type: ignore[operator]

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pydantic import BaseModel
+
 from gateway.models import Payment
 from gateway.settings import RouteCondition, RouteConfig
 
 __all__ = ["Router"]
 
 
-def _matches(condition: RouteCondition, payment: Payment) -> bool:
+def _matches(condition: RouteCondition, record: BaseModel) -> bool:
+    kind = getattr(type(record), "record", "payment")
+    if condition.record is not None and kind not in condition.record:
+        return False
+    payment_conditions = (condition.kind, condition.status, condition.result_code)
+    if kind != "payment":  # conditions on payments never match other records
+        return all(allowed is None for allowed in payment_conditions) and (
+            condition.channel is None or record.source.channel in condition.channel)  # type: ignore[attr-defined]
+    assert isinstance(record, Payment)
     checks = (
-        (condition.kind, payment.kind),
-        (condition.status, payment.status),
-        (condition.channel, payment.source.channel),
-        (condition.result_code, payment.result_code),
+        (condition.kind, record.kind),
+        (condition.status, record.status),
+        (condition.channel, record.source.channel),
+        (condition.result_code, record.result_code),
     )
     return all(allowed is None or value in allowed for allowed, value in checks)
 
@@ -26,12 +36,17 @@ class Router:
     def __init__(self, routes: Sequence[RouteConfig]) -> None:
         self.routes = tuple(routes)
 
-    def destinations(self, payment: Payment) -> list[str]:
-        targets: list[str] = []
+    def destinations(self, record: BaseModel) -> list[str]:
+        return [destination for _, destination in self.targets(record)]
+
+    def targets(self, record: BaseModel) -> list[tuple[str, str]]:
+        """(route, destination) for each destination the record goes to (the first route naming it)."""
+        targets: list[tuple[str, str]] = []
         for route in self.routes:
-            if _matches(route.when, payment):
-                targets.extend(target for target in route.to if target not in targets)
+            if _matches(route.when, record):
+                targets.extend((route.name, target) for target in route.to
+                               if target not in [seen for _, seen in targets])
         return targets
 
-    def routes_for(self, payment: Payment) -> list[str]:
-        return [route.name for route in self.routes if _matches(route.when, payment)]
+    def routes_for(self, record: BaseModel) -> list[str]:
+        return [route.name for route in self.routes if _matches(route.when, record)]

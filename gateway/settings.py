@@ -68,6 +68,7 @@ class DestinationConfig(_Strict):
     transport: Literal["local"] = Field(default="local", description="how outputs are delivered")
     path: Path | None = Field(default=None, description="folder for a local destination; default <root>/outbox/<name>")
     render: str = Field(description="output format: " + ", ".join(RENDERERS))
+    individual_numbers: bool = Field(default=False, description="may this destination receive 個人番号 at all")
 
     @field_validator("render")
     @classmethod
@@ -84,11 +85,24 @@ class RouteCondition(_Strict):
     status: list[str] | None = Field(default=None, description="paid, failed, preliminary, cancelled")
     channel: list[str] | None = None
     result_code: list[str] | None = None
+    record: list[str] | None = Field(default=None, description="record kinds: payment, number-linkage")
+
+    @field_validator("record")
+    @classmethod
+    def _known_records(cls, value: list[str] | None) -> list[str] | None:
+        from gateway.models import RECORD_KINDS
+
+        for kind in value or []:
+            if kind not in RECORD_KINDS:
+                raise ValueError(f"expected record kinds among {', '.join(RECORD_KINDS)}")
+        return value
 
 
 class RouteConfig(_Strict):
     name: str
     description: str = ""
+    purpose: str = Field(default="", description="what the route is for (利用目的)")
+    legal_basis: str | None = Field(default=None, description="required for 個人番号: see gateway/protection.py")
     when: RouteCondition = Field(default_factory=RouteCondition)
     to: list[str] = Field(min_length=1)
 
@@ -102,6 +116,7 @@ class Settings(_Strict):
     endpoints: dict[str, EndpointConfig] = Field(default_factory=dict, description="SFTP endpoints (adapters/sftp.py)")
 
     _formats: dict[str, FileLayout] = PrivateAttr(default_factory=dict)
+    _cleared: set[tuple[str, str]] = PrivateAttr(default_factory=set)
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
@@ -136,7 +151,14 @@ class Settings(_Strict):
                 if channel not in self.channels:
                     raise ValueError(f"routes[{index}].when.channel = {channel!r}: a channel defined under [channels] expected")
         validate_endpoints(self.endpoints, self.channels, self.destinations)
+        from gateway.protection import check_flows
+
+        self._cleared = check_flows(self)
         return self
+
+    def cleared_flows(self) -> set[tuple[str, str]]:
+        """(route, destination) pairs cleared at start to carry 個人番号 (gateway/protection.py)."""
+        return self._cleared
 
     def formats_by_id(self) -> dict[str, FileLayout]:
         """Every format this configuration knows: built-in, default layout files, the city's own."""
@@ -156,6 +178,7 @@ class Settings(_Strict):
     def with_spool_root(self, root: Path) -> Settings:
         copy = self.model_copy(update={"spool": self.spool.model_copy(update={"root": root})})
         copy._formats = self._formats
+        copy._cleared = self._cleared
         return copy
 
 

@@ -101,3 +101,12 @@ def test_golden_round_trip(path: Path):
     for result in results:
         assert result.layout is not None
         assert result.layout.build(result.values) == result.raw
+
+
+@pytest.mark.parametrize("path", [p for p in CASES if _expected(p)["status"] == "ok"],
+                         ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_clean_golden_files_are_identified_as_their_format(path: Path):
+    """Every clean sample is identified from its content as exactly its own format, among all formats."""
+    from formats.registry import identify
+
+    assert identify(path.read_bytes()[:1024], ALL_FORMATS).id == _expected(path)["format"]
