@@ -61,7 +61,7 @@ def test_two_gateways_one_spool(tmp_path: Path, gateways: Gateways) -> None:  # 
 
     one = gateways.run(spool, config=config, wait_started=False)
     two = gateways.run(spool, config=config, wait_started=False)
-    wait_until(lambda: count_events(spool, "started") >= 2, 30, "both gateways to start", process=one)
+    wait_until(lambda: count_events(spool, "started") >= 2, 120, "both gateways to start", process=one)
     for item in later:  # arrivals while both run
         drop(spool, item.name, item.content)
         time.sleep(0.05)

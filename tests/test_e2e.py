@@ -135,7 +135,7 @@ class Gateways:
                                  env=None if env is None else {**os.environ, **env})
         self.started.append(process)
         if wait_started:
-            wait_until(lambda: count_events(spool, "started") > before, 30, "the gateway to start",
+            wait_until(lambda: count_events(spool, "started") > before, 120, "the gateway to start",
                        process=process)
         return process
 
