@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from formats.address import ADDRESS
-from formats.collection import COLLECTION_INTAKE
+from formats.collection import COLLECTION_INTAKE, REFUND_ORDERS
 from formats.layout import FileLayout
 from formats.levy import LEVY_ASSESSMENT
 from formats.micjet import MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT
@@ -16,7 +16,7 @@ from formats.zengin import DEBIT_91, TRANSFER_21
 __all__ = ["DEFAULT_LAYOUTS", "FORMATS", "UnknownFormatError", "get_format", "identify", "load_formats"]
 
 FORMATS: dict[str, FileLayout] = {layout.id: layout for layout in (
-    DEBIT_91, TRANSFER_21, COLLECTION_INTAKE,
+    DEBIT_91, TRANSFER_21, COLLECTION_INTAKE, REFUND_ORDERS,
     LEVY_ASSESSMENT, PAYMENT_INFO, ADDRESS, MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT)}
 
 

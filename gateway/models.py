@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from formats.checkdigits import is_valid_my_number
 from formats.masking import mask
 
-__all__ = ["BankAccount", "IndividualNumber", "NumberLinkage", "Payment", "PaymentKind", "PaymentStatus",
+__all__ = ["BankAccount", "IndividualNumber", "NumberLinkage", "Payment", "RefundOrder", "PaymentKind", "PaymentStatus",
            "RECORD_KINDS", "SourceRef", "individual_numbers_in"]
 
 
@@ -140,8 +140,25 @@ class NumberLinkage(BaseModel):
     source: SourceRef
 
 
+class RefundOrder(BaseModel):
+    """A refund (還付) the collection system ordered: money to a payee's registered account."""
+
+    model_config = ConfigDict(frozen=True)
+    record: ClassVar[str] = "refund-order"
+    individual_number_fields: ClassVar[tuple[str, ...]] = ()
+
+    refund_id: str = Field(description="還付番号")
+    resident_code: str = Field(description="住民コード")
+    account: BankAccount
+    payee_kana: str = Field(description="受取人名カナ (as the collection system wrote it)")
+    amount: int = Field(gt=0, description="還付金額 (yen)")
+    transfer_date: dt.date = Field(description="振込指定日")
+    source: SourceRef
+
+
 #: Every kind of canonical record, by the name routes use (``when.record``).
-RECORD_KINDS: dict[str, type[BaseModel]] = {"payment": Payment, "number-linkage": NumberLinkage}
+RECORD_KINDS: dict[str, type[BaseModel]] = {"payment": Payment, "number-linkage": NumberLinkage,
+                                            "refund-order": RefundOrder}
 
 
 def individual_numbers_in(record: BaseModel) -> list[str]:

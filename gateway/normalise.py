@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from formats.layout import FileLayout
 from formats.zengin.common import RESULT_CODES
-from gateway.models import NumberLinkage, Payment, PaymentKind, PaymentStatus, SourceRef
+from gateway.models import NumberLinkage, Payment, PaymentKind, PaymentStatus, RefundOrder, SourceRef
 
 __all__ = ["CanonicalMapping", "DebitResultNormaliser", "MappedNormaliser", "Normaliser", "canonical_mapping",
            "implied_date", "normaliser_for"]
@@ -204,12 +204,27 @@ class NumberLinkageNormaliser:
             change_date=values.get("change_date"), legal_basis=group.header["legal_basis"], source=source)
 
 
+class RefundOrderNormaliser:
+    """refund-orders records → :class:`~gateway.models.RefundOrder`."""
+
+    def normalise(self, values: Mapping[str, Any], group: GroupContext,
+                  source: SourceRef | Mapping[str, Any]) -> RefundOrder:
+        return RefundOrder(
+            refund_id=values["refund_id"], resident_code=values["resident_code"],
+            account={"bank_code": values["bank_code"], "branch_code": values["branch_code"],
+                     "account_type": values["account_type"], "number": values["account_number"]},
+            payee_kana=values["payee_kana"], amount=values["amount"],
+            transfer_date=group.header["transfer_date"], source=source)
+
+
 def normaliser_for(layout: FileLayout, received_on: dt.date) -> Normaliser | None:
     """The normaliser of a format, or None when the format carries no canonical records (e.g. 21 transfers)."""
     if layout.id == "zengin-91":
         return DebitResultNormaliser(received_on)
     if layout.id == "micjet-linkage":
         return NumberLinkageNormaliser()
+    if layout.id == "refund-orders":
+        return RefundOrderNormaliser()
     if layout.canonical is not None:
         return MappedNormaliser(canonical_mapping(layout))
     return None

@@ -106,13 +106,13 @@ class _Staging:
 
     meta: OutputMeta
     transports: dict[str, LocalFolder]
-    renderers: dict[str, str]
+    renderers: dict[str, tuple[str, dict[str, str]]]
     open: dict[str, tuple[StagedFile, Renderer]] = field(default_factory=dict)
 
     def add(self, destination: str, payment: Any) -> None:
         """Render one record for one destination (the guard has cleared the pair)."""
         if destination not in self.open:
-            renderer = make_renderer(self.renderers[destination])
+            renderer = make_renderer(*self.renderers[destination])
             name = output_name(self.meta.file_id, destination, renderer.extension)
             staged = self.transports[destination].stage(name)
             staged.write(renderer.begin(self.meta))
@@ -146,7 +146,8 @@ class Pipeline:
         self.layouts = layouts or {name: settings.formats_by_id()[channel.format]
                                    for name, channel in settings.channels.items()}
         self.transports = {name: LocalFolder(settings.destination_path(name)) for name in settings.destinations}
-        self.renderers = {name: destination.render for name, destination in settings.destinations.items()}
+        self.renderers = {name: (destination.render, destination.options)
+                          for name, destination in settings.destinations.items()}
         self.guard = FlowGuard(settings.cleared_flows())
         self.log = get_logger()
 

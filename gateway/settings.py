@@ -69,6 +69,7 @@ class DestinationConfig(_Strict):
     path: Path | None = Field(default=None, description="folder for a local destination; default <root>/outbox/<name>")
     render: str = Field(description="output format: " + ", ".join(RENDERERS))
     individual_numbers: bool = Field(default=False, description="may this destination receive 個人番号 at all")
+    options: dict[str, str] = Field(default_factory=dict, description="settings of the renderer (e.g. the requester of a 21 file)")
 
     @field_validator("render")
     @classmethod
@@ -151,6 +152,13 @@ class Settings(_Strict):
                 if channel not in self.channels:
                     raise ValueError(f"routes[{index}].when.channel = {channel!r}: a channel defined under [channels] expected")
         validate_endpoints(self.endpoints, self.channels, self.destinations)
+        from adapters.renderers import make_renderer
+
+        for name, destination in self.destinations.items():
+            try:
+                make_renderer(destination.render, destination.options)
+            except ValueError as error:
+                raise ValueError(f"destinations.{name}.options = {destination.options!r}: {error}") from None
         from gateway.protection import check_flows
 
         self._cleared = check_flows(self)
