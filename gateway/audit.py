@@ -125,13 +125,29 @@ class _AuditSink:
 
     def __init__(self) -> None:
         self.file: TextIO | None = None
+        self.path: Path | None = None
         self.lock = threading.Lock()
 
     def msg(self, message: str) -> None:
         with self.lock:
             if self.file is not None:
+                self._follow_rotation()
                 self.file.write(message + "\n")
                 self.file.flush()
+
+    def _follow_rotation(self) -> None:
+        """Reopen the log when another process replaced it (gateway purge rotates it), as
+        logging's WatchedFileHandler does."""
+        if self.path is None or self.file is None:
+            return
+        try:
+            current = os.stat(self.path)
+        except FileNotFoundError:
+            current = None
+        opened = os.fstat(self.file.fileno())
+        if current is None or (current.st_ino, current.st_dev) != (opened.st_ino, opened.st_dev):
+            self.file.close()
+            self.file = _open_log(self.path)
 
     log = debug = info = warn = warning = error = err = critical = fatal = exception = failure = msg
 
@@ -202,6 +218,7 @@ def configure(log_path: Path | None, *, console: bool | None = None, level: int 
     new_file = _open_log(Path(log_path)) if log_path is not None else None
     with _SINK.lock:
         old_file, _SINK.file = _SINK.file, new_file
+        _SINK.path = Path(log_path) if log_path is not None else None
     if old_file is not None:
         old_file.close()
 

@@ -340,9 +340,10 @@ def reprocess(
 
 def _register_commands() -> None:
     """Commands that live in their own modules (gateway/commands/)."""
-    from gateway.commands import decode, sftp
+    from gateway.commands import decode, purge, sftp
 
     decode.register(app)
+    purge.register(app)
     sftp.register(app)
 
 

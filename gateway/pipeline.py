@@ -185,9 +185,10 @@ class Pipeline:
         """
         if row.state not in ("archived", "rejected", "quarantined", "duplicate"):
             raise ValueError(f"file {row.id} is {row.state}: only a finished file can be reprocessed")
-        source = Path(row.final_path or "")
-        if not source.exists():
-            raise FileNotFoundError(f"file {row.id}: its input {source} is no longer in the spool (purged?)")
+        if not row.final_path or not Path(row.final_path).is_file():
+            raise FileNotFoundError(
+                f"file {row.id}: its input is no longer in the spool (erased after its retention period?)")
+        source = Path(row.final_path)
         file_id = Ledger.new_file_id()
         work = self.spool.work / f"{file_id}__{row.original_name}"
         self.ledger.begin_claim(file_id, row.channel, row.original_name, source, work, source.stat().st_size,

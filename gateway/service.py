@@ -20,6 +20,7 @@ from types import FrameType
 from gateway.audit import get_logger
 from gateway.ledger import Ledger
 from gateway.pipeline import Outcome, Pipeline
+from gateway.retention import PURGE_EVERY, purge_for_settings
 from gateway.scheduler import EndpointLocks, EndpointRunner, Scheduler, endpoints_of
 from gateway.settings import Settings
 from gateway.transfers import TransferStore
@@ -86,6 +87,13 @@ class Service:
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
 
+    def _purge(self) -> None:
+        """The daily erasure ([retention]); a failure is logged and tried again the next day."""
+        try:
+            purge_for_settings(self.settings, now=dt.datetime.now(dt.UTC))
+        except Exception as error:  # never stops the gateway
+            self.log.error("purge-failed", error=repr(error))
+
     def run(self, *, until_idle: bool = False, on_outcome: Callable[[Outcome], None] | None = None) -> None:
         """Process files until stopped (or, with ``until_idle``, until the inboxes are empty)."""
         self.spool.ensure()
@@ -123,6 +131,7 @@ class Service:
             if scheduler_thread is not None:
                 scheduler_thread.start()
             last_recovery = time.monotonic()
+            last_purge: float | None = None
             while not self.stop.is_set():
                 arrivals = scanner.scan()
                 for arrival in arrivals:
@@ -135,6 +144,10 @@ class Service:
                     for outcome in pipeline.recover():
                         report(outcome)
                     last_recovery = time.monotonic()
+                if not until_idle and settings.retention.enabled and (
+                        last_purge is None or time.monotonic() - last_purge >= PURGE_EVERY):
+                    self._purge()
+                    last_purge = time.monotonic()
                 if arrivals:
                     continue  # more may have arrived meanwhile
                 due = scanner.due_in()

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from adapters.renderers import RENDERER_NAMES
 from adapters.sftp import EndpointConfig, validate_endpoints
+from gateway.retention import RetentionConfig
 from formats.layout import FileLayout, LayoutError
 from formats.registry import load_formats
 
@@ -115,6 +116,9 @@ class Settings(_Strict):
     destinations: dict[str, DestinationConfig]
     routes: list[RouteConfig] = Field(default_factory=list)
     endpoints: dict[str, EndpointConfig] = Field(default_factory=dict, description="SFTP endpoints (adapters/sftp.py)")
+    retention: RetentionConfig = Field(
+        default_factory=RetentionConfig,
+        description="how long inputs, reports, outputs and audit lines are kept (gateway/retention.py)")
 
     _formats: dict[str, FileLayout] = PrivateAttr(default_factory=dict)
     _cleared: set[tuple[str, str]] = PrivateAttr(default_factory=set)

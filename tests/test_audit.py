@@ -201,3 +201,22 @@ def test_level_filter(tmp_path: Path) -> None:
     audit.get_logger().warning("kept")
     audit.configure(None, console=False)
     assert [line["event"] for line in _read_lines(path)] == ["kept"]
+
+
+def test_the_log_follows_a_rotation_by_another_process(tmp_path):
+    """When `gateway purge` replaces audit.log, a running gateway's next event goes to the new file."""
+    import json
+    import os
+
+    from gateway import audit as module
+
+    path = tmp_path / "audit.log"
+    module.configure(path, console=False)
+    try:
+        module.get_logger().info("before")
+        os.replace(path, tmp_path / "old.log")  # what a rotation does: a new file under the same name
+        path.write_text("", encoding="utf-8")
+        module.get_logger().info("after")
+    finally:
+        module.configure(None, console=False)
+    assert [json.loads(line)["event"] for line in path.read_text(encoding="utf-8").splitlines()] == ["after"]
