@@ -197,7 +197,11 @@ class RecordLayout:
                 values[spec.name] = value
         if not issues:
             for rule in self.rules:
-                issues.extend(rule.check(self, values, raw))
+                for issue in rule.check(self, values, raw):
+                    # two rules may check the same thing (a check digit, and a codec that checks it too):
+                    # one bad field gives one rejection per reason
+                    if not any(seen.field is issue.field and seen.code == issue.code for seen in issues):
+                        issues.append(issue)
         return values, issues
 
     def _construct_error(self, spec: FieldSpec, chunk: bytes, strict: bool) -> FieldError:

@@ -21,7 +21,9 @@ import pytest
 from pydantic import ValidationError
 
 from formats.check import validate_path
-from formats.registry import get_format
+from formats.registry import get_format, load_formats
+
+_ALL_FORMATS = load_formats()  # built-in formats and the default layout files
 from gateway.reports import CSV_COLUMNS, FileReport, render_html, render_text, write_reports
 
 DATA = Path(__file__).parent / "data"
@@ -32,7 +34,7 @@ MY_NUMBER = "314159265352"  # invented; arithmetic in tests/test_checkdigits.py
 
 
 def _report(path: Path, **metadata: Any) -> FileReport:
-    layout = get_format(path.parent.name)
+    layout = get_format(path.parent.name, _ALL_FORMATS)
     result = validate_path(path, layout)
     values: dict[str, Any] = dict(
         file_id="F-" + path.stem, channel="bank", sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
