@@ -46,7 +46,7 @@ from typing import TypeVar
 import construct
 
 from formats.fields import Code, Constant, Date, Digits, DoubleByteText, FieldKind, Filler, Numeric, Text
-from formats.layout import ControlTotals, FileLayout, RecordLayout
+from formats.layout import ControlTotals, end_record, FileLayout, RecordLayout
 from formats.masking import Personal
 
 __all__ = [
@@ -138,15 +138,7 @@ TRAILER = RecordLayout(
     length=RECORD_LENGTH,
 )
 
-END = RecordLayout(
-    "end",
-    "エンド・レコード",
-    construct.Struct(
-        "record_type" / Constant(b"9") * "データ区分",       # 1
-        "filler" / Filler(499) * "予備",                     # 2–500
-    ),
-    length=RECORD_LENGTH,
-)
+END = end_record(RECORD_LENGTH)
 
 ADDRESS = FileLayout(
     id="address",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import construct
 
 from formats.fields import Code, Constant, Date, Digits, DoubleByteText, Filler, Numeric, Text
-from formats.layout import ControlTotals, FileLayout, RecordLayout
+from formats.layout import ControlTotals, end_record, FileLayout, RecordLayout
 
 __all__ = ["CHANNEL_KINDS", "COLLECTION_INTAKE", "REFUND_ORDERS", "DATA", "END", "HEADER", "RECORD_LENGTH", "STATUSES", "TRAILER"]
 
@@ -81,15 +81,7 @@ TRAILER = RecordLayout(
     length=RECORD_LENGTH,
 )
 
-END = RecordLayout(
-    "end",
-    "エンド・レコード",
-    construct.Struct(
-        "record_type" / Constant(b"9") * "データ区分",
-        "filler" / Filler(127) * "予備",
-    ),
-    length=RECORD_LENGTH,
-)
+END = end_record(RECORD_LENGTH)
 
 COLLECTION_INTAKE = FileLayout(
     id="collection-intake",
@@ -153,15 +145,7 @@ REFUND_TRAILER = RecordLayout(
     length=REFUND_RECORD_LENGTH,
 )
 
-REFUND_END = RecordLayout(
-    "end",
-    "エンド・レコード",
-    construct.Struct(
-        "record_type" / Constant(b"9") * "データ区分",
-        "filler" / Filler(159) * "予備",
-    ),
-    length=REFUND_RECORD_LENGTH,
-)
+REFUND_END = end_record(REFUND_RECORD_LENGTH)
 
 REFUND_ORDERS = FileLayout(
     id="refund-orders",

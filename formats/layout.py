@@ -26,6 +26,7 @@ from formats.masking import Personal
 
 __all__ = [
     "ControlTotals",
+    "end_record",
     "FieldIssue",
     "FieldSpec",
     "FileLayout",
@@ -216,6 +217,21 @@ class RecordLayout:
 
         Gives what :meth:`check` gives for a valid record (tests/test_layouts.py)."""
         return {name: convert(chunk) for (name, convert), chunk in zip(self._converters, self._splitter.unpack(raw))}
+
+
+def end_record(length: int, *, filler_label: str = "予備") -> RecordLayout:
+    """The end record every Zengin-style layout closes with: データ区分 "9", then spaces."""
+    from formats.fields import Constant
+
+    return RecordLayout(
+        "end",
+        "エンド・レコード",
+        construct.Struct(
+            "record_type" / Constant(b"9") * "データ区分",
+            "filler" / Filler(length - 1) * filler_label,
+        ),
+        length=length,
+    )
 
 
 @dataclass(frozen=True, slots=True)

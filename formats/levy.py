@@ -32,7 +32,7 @@ from __future__ import annotations
 import construct
 
 from formats.fields import Code, Constant, Date, Digits, Filler, Numeric, Text
-from formats.layout import ControlTotals, FileLayout, RecordLayout
+from formats.layout import ControlTotals, end_record, FileLayout, RecordLayout
 
 __all__ = [
     "ASSESSMENT_KINDS",
@@ -137,15 +137,7 @@ TRAILER = RecordLayout(
     length=RECORD_LENGTH,
 )
 
-END = RecordLayout(
-    "end",
-    "エンド・レコード",
-    construct.Struct(
-        "record_type" / Constant(b"9") * "データ区分",      # 1
-        "filler" / Filler(119) * "予備",                    # 2–120
-    ),
-    length=RECORD_LENGTH,
-)
+END = end_record(RECORD_LENGTH)
 
 LEVY_ASSESSMENT = FileLayout(
     id="levy-assessment",

@@ -45,7 +45,7 @@ import numpy as np
 from formats.checkdigits import is_valid_my_number
 from formats.errors import Reason
 from formats.fields import Code, Constant, Date, Digits, Filler, Numeric, Text
-from formats.layout import ControlTotals, FieldIssue, FileLayout, RecordLayout, RecordRule
+from formats.layout import ControlTotals, end_record, FieldIssue, FileLayout, RecordLayout, RecordRule
 from formats.zengin.common import KnownBank
 
 __all__ = [
@@ -162,15 +162,7 @@ LINKAGE_TRAILER = RecordLayout(
     length=LINKAGE_RECORD_LENGTH,
 )
 
-LINKAGE_END = RecordLayout(
-    "end",
-    "エンド・レコード",
-    construct.Struct(
-        "record_type" / Constant(b"9") * "データ区分",      # 1
-        "filler" / Filler(79) * "予備",                     # 2–80
-    ),
-    length=LINKAGE_RECORD_LENGTH,
-)
+LINKAGE_END = end_record(LINKAGE_RECORD_LENGTH)
 
 MICJET_LINKAGE = FileLayout(
     id="micjet-linkage",
@@ -233,15 +225,7 @@ ACCOUNT_TRAILER = RecordLayout(
     length=ACCOUNT_RECORD_LENGTH,
 )
 
-ACCOUNT_END = RecordLayout(
-    "end",
-    "エンド・レコード",
-    construct.Struct(
-        "record_type" / Constant(b"9") * "データ区分",      # 1
-        "filler" / Filler(119) * "予備",                    # 2–120
-    ),
-    length=ACCOUNT_RECORD_LENGTH,
-)
+ACCOUNT_END = end_record(ACCOUNT_RECORD_LENGTH)
 
 PUBLIC_FUND_ACCOUNT = FileLayout(
     id="public-fund-account",

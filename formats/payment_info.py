@@ -38,7 +38,7 @@ import construct
 
 from formats.collection import CHANNEL_KINDS
 from formats.fields import Code, Constant, Date, Digits, Filler, Numeric, Text
-from formats.layout import ControlTotals, FileLayout, RecordLayout
+from formats.layout import ControlTotals, end_record, FileLayout, RecordLayout
 from formats.levy import TAX_ITEMS
 
 __all__ = [
@@ -143,15 +143,7 @@ TRAILER = RecordLayout(
     length=RECORD_LENGTH,
 )
 
-END = RecordLayout(
-    "end",
-    "エンド・レコード",
-    construct.Struct(
-        "record_type" / Constant(b"9") * "データ区分",    # 1
-        "filler" / Filler(149) * "予備",                  # 2–150
-    ),
-    length=RECORD_LENGTH,
-)
+END = end_record(RECORD_LENGTH)
 
 PAYMENT_INFO = FileLayout(
     id="payment-info",

@@ -41,7 +41,6 @@ from formats.checkdigits import mask_my_numbers
 from formats.framing import Framer
 from formats.layout import FileLayout
 from formats.reader import RecordReader
-from formats.registry import get_format
 from formats.validate import Status, ValidationResult
 from gateway.audit import get_logger
 from gateway.ledger import Delivery, FileRow, Ledger

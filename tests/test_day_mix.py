@@ -44,7 +44,7 @@ from formats.check import validate_path, validate_stream
 from formats.checkdigits import mod10_w31
 from formats.codecs import encode_barcode, encode_elqr, encode_ocr
 from formats.layout import FileLayout
-from formats.registry import UnknownFormatError, get_format, load_formats
+from formats.registry import get_format, load_formats
 from formats.validate import Status
 from formats.zengin import DEBIT_91
 from gateway.normalise import canonical_mapping

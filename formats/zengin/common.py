@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import construct
 import numpy as np
 
 from formats import banks
 from formats.errors import Reason, Severity
-from formats.fields import Constant, Filler
-from formats.layout import FieldIssue, RecordLayout, RecordRule
+
+from formats.layout import end_record, FieldIssue, RecordLayout, RecordRule
 
 __all__ = [
     "ACCOUNT_TYPES_CONSIGNOR",
@@ -45,15 +44,7 @@ RESULT_CODES = {
     "9": "その他",
 }
 
-END = RecordLayout(
-    "end",
-    "エンド・レコード",
-    construct.Struct(
-        "record_type" / Constant(b"9") * "データ区分",
-        "filler" / Filler(119) * "ダミー",
-    ),
-    length=RECORD_LENGTH,
-)
+END = end_record(RECORD_LENGTH, filler_label="ダミー")
 
 
 def identify_zengin(type_code: bytes) -> Callable[[bytes], bool]:
