@@ -23,6 +23,7 @@ import os
 import secrets
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -189,13 +190,27 @@ class Ledger:
         self.db.row_factory = sqlite3.Row
         if fresh:
             os.chmod(path, 0o600)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
         self.db.execute("PRAGMA busy_timeout=30000")
+        self._enable_wal()
+        self.db.execute("PRAGMA synchronous=FULL")
         with self.transaction():
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     self.db.execute(statement)
+
+    def _enable_wal(self) -> None:
+        """Switch to WAL. Two processes opening a new ledger at once can make SQLite answer
+        "database is locked" at once (the busy handler does not cover a journal-mode change),
+        so try again for a while."""
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         self.db.close()

@@ -339,3 +339,21 @@ def test_posting_book_rules():
     assert {row.payment_key: row.status for row in book.rows()} == {
         "convenience-store:K1": "confirmed", "convenience-store:K2": "cancelled",
         "convenience-store:K4": "confirmed"}
+
+
+def test_many_processes_opening_a_new_ledger_at_once(tmp_path):
+    """Processes that create the same new ledger at the same moment all get it (WAL switch retried)."""
+    import subprocess
+    import sys
+
+    import time
+
+    for attempt in range(1):
+        path = tmp_path / f"ledger-{attempt}.sqlite3"
+        start = time.time() + 2.0  # every process opens it at the same moment
+        code = ("import time; from pathlib import Path; from gateway.ledger import Ledger\n"
+                f"while time.time() < {start}: pass\n"
+                f"Ledger(Path({str(path)!r})).close()")
+        procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(6)]
+        results = [(proc.wait(timeout=60), proc.stderr.read().decode()) for proc in procs]
+        assert all(code == 0 for code, _ in results), [err[-300:] for _, err in results if err]
