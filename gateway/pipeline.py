@@ -56,6 +56,10 @@ from spool.scanner import Arrival
 
 __all__ = ["Outcome", "Pipeline", "readable_name"]
 
+#: What a purpose-limited channel refuses a whole file for: record kinds it does not know,
+#: and records longer or shorter than its layout (fields it does not expect).
+_UNEXPECTED_CONTENT = frozenset({"UNKNOWN_RECORD_TYPE", "RECORD_LENGTH"})
+
 
 def readable_name(name: str) -> str:
     """A file name as text the ledger, the log and the reports can hold.
@@ -247,6 +251,15 @@ class Pipeline:
                 sorted({str(e.code) for e in result.errors if e.level == "file" or e.record is not None})[:6])
             self.ledger.update(row.id, **counts)
             return self._quarantine(row, result, reason, "rejected-file", log)
+        unexpected = sorted({str(e.code) for e in result.errors if e.code in _UNEXPECTED_CONTENT})
+        if unexpected and channel.purpose_limited:
+            # no collecting beyond the purpose (目的外の入手): records or fields the channel does not expect
+            reason = ("このチャネルで想定していないレコード種別・項目を含むため、ファイル全体を受け付けず、何も送付していません: "
+                      + ", ".join(unexpected))
+            self.ledger.update(row.id, **counts)
+            final = self._end(row, result, "rejected", status="rejected-file", reason=reason)
+            log.warning("refused-unexpected-content", path=str(final), codes=unexpected)
+            return Outcome(row.id, "rejected", "rejected-file")
 
         for attempt in range(1, 4):
             staging = _Staging(

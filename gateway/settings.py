@@ -35,6 +35,11 @@ __all__ = [
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
+#: Files between the city's own systems: a channel of these refuses a whole file that carries
+#: record kinds or fields it does not expect (no collecting beyond the purpose, seed Ⅲ).
+INTER_SYSTEM_FORMATS = frozenset({"levy-assessment", "payment-info", "address", "micjet-linkage",
+                                  "public-fund-account", "refund-orders"})
+
 #: What a destination can be rendered as (adapters/renderers.py).
 RENDERERS = RENDERER_NAMES
 
@@ -63,6 +68,17 @@ class ChannelConfig(_Strict):
     format: str = Field(description="format identifier, see `gateway formats`")
     strict: bool = Field(default=True, description="strict 全銀 charset and filler rules (false = permissive)")
     done_marker: str | None = Field(default=None, description="take a file only once <name><marker> exists, e.g. '.done'")
+    purpose_limited: bool = Field(
+        default=False,
+        description="refuse a whole file that carries record kinds or fields the channel does not expect "
+                    "(default: true for inter-system formats, false for bank and agent files)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _purpose_limited_by_default(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "purpose_limited" not in data:
+            return {**data, "purpose_limited": data.get("format") in INTER_SYSTEM_FORMATS}
+        return data
 
 
 class DestinationConfig(_Strict):

@@ -192,3 +192,21 @@ def test_no_individual_number_is_written_where_it_has_no_basis(tmp_path):
     assert scanned >= 10
     carried = "".join(_decoded(p) for p in cleared.iterdir())
     assert numbers & {n for n in numbers if n in carried}  # the cleared flow did carry them
+
+
+def test_a_linkage_file_with_an_unexpected_record_kind_is_refused_whole(tmp_path):
+    """No collecting beyond the purpose: an inter-system file carrying a record kind its channel does not
+    expect is refused as a whole (rejected/, nothing routed), where a bank file would only lose that record."""
+    lines = LINKAGE.read_bytes().split(b"\r\n")
+    extra = b"5" + b"0" * 79  # a record kind the micjet-linkage layout does not have
+    content = b"\r\n".join([*lines[:2], extra, *lines[2:]])
+    (tmp_path / "spool").mkdir()
+    with Ledger(tmp_path / "spool" / "ledger.sqlite3") as ledger:
+        pipeline = _pipeline(tmp_path, ledger)
+        assert pipeline.settings.channels["micjet-linkage"].purpose_limited
+        assert not pipeline.settings.channels["zengin-91"].purpose_limited
+        outcome = _ingest(pipeline, "micjet-linkage", Path("linkage-extra.dat"), content)
+        row = ledger.get(outcome.file_id)
+    assert (outcome.state, outcome.status, outcome.outputs) == ("rejected", "rejected-file", ())
+    assert "UNKNOWN_RECORD_TYPE" in row.reason and Path(row.final_path).parent.name == "rejected"
+    assert not any(pipeline.transports["collection-linkage"].folder.iterdir())
