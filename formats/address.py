@@ -48,6 +48,7 @@ import construct
 from formats.fields import Code, Constant, Date, Digits, DoubleByteText, FieldKind, Filler, Numeric, Text
 from formats.layout import ControlTotals, end_record, FileLayout, RecordLayout
 from formats.masking import Personal
+from formats.micjet import hash_total_trailer
 
 __all__ = [
     "ADDRESS",
@@ -126,17 +127,7 @@ DATA = RecordLayout(
     length=RECORD_LENGTH,
 )
 
-TRAILER = RecordLayout(
-    "trailer",
-    "トレーラ・レコード",
-    construct.Struct(
-        "record_type" / Constant(b"8") * "データ区分",       # 1
-        "record_count" / Numeric(8) * "件数",                # 2–9
-        "serial_total" / Numeric(14) * "連番合計",            # 10–23
-        "filler" / Filler(477) * "予備",                     # 24–500
-    ),
-    length=RECORD_LENGTH,
-)
+TRAILER = hash_total_trailer(RECORD_LENGTH)
 
 END = end_record(RECORD_LENGTH)
 

@@ -49,6 +49,7 @@ from formats.layout import ControlTotals, end_record, FieldIssue, FileLayout, Re
 from formats.zengin.common import KnownBank
 
 __all__ = [
+    "hash_total_trailer",
     "ACCOUNT_DATA",
     "ACCOUNT_END",
     "ACCOUNT_HEADER",
@@ -117,6 +118,22 @@ class MyNumberCheckDigit(RecordRule):
         return (check == digits[:, 11]) | (cols == 0x20).all(axis=1)
 
 
+def hash_total_trailer(length: int) -> RecordLayout:
+    """The trailer of a file without money: 件数 and 連番合計 (the sum of the records' 連番,
+    1 … n in a complete file), so one record sent twice and another lost still shows."""
+    return RecordLayout(
+        "trailer",
+        "トレーラ・レコード",
+        construct.Struct(
+            "record_type" / Constant(b"8") * "データ区分",      # 1
+            "record_count" / Numeric(8) * "件数",               # 2–9
+            "serial_total" / Numeric(14) * "連番合計",           # 10–23
+            "filler" / Filler(length - 23) * "予備",            # 24–
+        ),
+        length=length,
+    )
+
+
 # ---------------------------------------------------------------- micjet-linkage (団体内統合宛名番号)
 
 LINKAGE_HEADER = RecordLayout(
@@ -150,17 +167,7 @@ LINKAGE_DATA = RecordLayout(
     rules=(MyNumberCheckDigit("my_number"),),
 )
 
-LINKAGE_TRAILER = RecordLayout(
-    "trailer",
-    "トレーラ・レコード",
-    construct.Struct(
-        "record_type" / Constant(b"8") * "データ区分",      # 1
-        "record_count" / Numeric(8) * "件数",               # 2–9
-        "serial_total" / Numeric(14) * "連番合計",           # 10–23
-        "filler" / Filler(57) * "予備",                     # 24–80
-    ),
-    length=LINKAGE_RECORD_LENGTH,
-)
+LINKAGE_TRAILER = hash_total_trailer(LINKAGE_RECORD_LENGTH)
 
 LINKAGE_END = end_record(LINKAGE_RECORD_LENGTH)
 
@@ -213,17 +220,7 @@ ACCOUNT_DATA = RecordLayout(
     rules=(KnownBank(),),
 )
 
-ACCOUNT_TRAILER = RecordLayout(
-    "trailer",
-    "トレーラ・レコード",
-    construct.Struct(
-        "record_type" / Constant(b"8") * "データ区分",      # 1
-        "record_count" / Numeric(8) * "件数",               # 2–9
-        "serial_total" / Numeric(14) * "連番合計",           # 10–23
-        "filler" / Filler(97) * "予備",                     # 24–120
-    ),
-    length=ACCOUNT_RECORD_LENGTH,
-)
+ACCOUNT_TRAILER = hash_total_trailer(ACCOUNT_RECORD_LENGTH)
 
 ACCOUNT_END = end_record(ACCOUNT_RECORD_LENGTH)
 
