@@ -10,14 +10,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, ClassVar, Protocol
 
 from formats.collection import COLLECTION_INTAKE
 from formats.zengin.common import RESULT_CODES
 from gateway.models import Payment
 
-__all__ = ["RENDERER_CLASSES", "RENDERER_NAMES", "NumberLinkageRenderer", "CollectionIntakeRenderer", "DebitFollowupCsvRenderer", "OutputMeta", "Renderer", "make_renderer"]
+__all__ = ["RENDERER_CLASSES", "RENDERER_NAMES", "AddressRenderer", "CollectionIntakeRenderer", "DebitFollowupCsvRenderer",
+           "LayoutRenderer", "LevyAssessmentRenderer", "NumberLinkageRenderer", "OutputMeta", "PaymentInfoRenderer",
+           "PublicFundAccountRenderer", "RefundTransferRenderer", "Renderer", "make_renderer"]
 
 CHANNEL_KIND_CODES = {"direct-debit": "01", "convenience-store": "02", "pay-easy": "03", "ocr": "04", "eltax": "05"}
 STATUS_CODES = {"paid": "1", "failed": "2", "preliminary": "3", "cancelled": "4"}
@@ -31,6 +34,8 @@ class OutputMeta:
     channel: str
     format: str
     created_on: dt.date
+    #: the input's first header record (decoded), for outputs that carry its values on
+    header: Mapping[str, Any] | None = None
 
 
 class Renderer(Protocol):
@@ -233,11 +238,198 @@ class RefundTransferRenderer:
         return FileBuilder(TRANSFER_21).to_bytes([Group(header, records)])
 
 
+class LayoutRenderer:
+    """Canonical records back into a fixed-width layout of formats/: header, one data
+    record per canonical record, trailer with totals computed from what was written, end.
+
+    Used for the inter-system files, whose layouts name their fields after the canonical
+    models. The header is written with the first record (or at the end for an empty
+    output), from the input's header where it has the value. Records are numbered again
+    (``serial``) so the output's hash totals prove the output, not the input.
+    """
+
+    extension = "dat"
+    layout: ClassVar[Any]
+    writes_individual_numbers: frozenset[str] = frozenset()
+    #: trailer field → data field summed into it (besides the count)
+    sums: ClassVar[dict[str, str]] = {}
+    #: header fields taken from the input's header when it has them, else from the first record
+    header_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self) -> None:
+        self.records = 0
+        self._totals = dict.fromkeys(self.sums, 0)
+        self._meta: OutputMeta | None = None
+        self._header_written = False
+
+    def begin(self, meta: OutputMeta) -> bytes:
+        self._meta = meta
+        return b""
+
+    def header_values(self, first: Any | None) -> dict[str, Any]:
+        assert self._meta is not None
+        source = dict(self._meta.header or {})
+        values: dict[str, Any] = {"created_on": self._meta.created_on}
+        for name in self.header_fields:
+            if name in source:
+                values[name] = source[name]
+            elif first is not None and hasattr(first, name):
+                values[name] = getattr(first, name)
+        return values
+
+    def data_values(self, record: Any) -> dict[str, Any]:
+        values = record.model_dump(exclude={"source", "account"})
+        account = getattr(record, "account", None)
+        if account is not None:
+            values.update(bank_code=account.bank_code, branch_code=account.branch_code,
+                          account_type=account.account_type, account_number=account.number)
+        if "serial" in values:
+            values["serial"] = self.records
+        return values
+
+    def _header(self, first: Any | None) -> bytes:
+        self._header_written = True
+        return self.layout.layout_for("header").encode(self.header_values(first)) + b"\r\n"
+
+    def add(self, record: Any) -> bytes:
+        out = b"" if self._header_written else self._header(record)
+        self.records += 1
+        values = self.data_values(record)
+        for total, field_name in self.sums.items():
+            self._totals[total] += values[field_name]
+        return out + self.layout.layout_for("data").encode(values) + b"\r\n"
+
+    def end(self) -> bytes:
+        out = b"" if self._header_written else self._header(None)
+        totals = self.layout.totals
+        trailer = {totals.count_field: self.records, **self._totals}
+        return (out + self.layout.layout_for("trailer").encode(trailer) + b"\r\n"
+                + self.layout.layout_for("end").encode({}) + b"\r\n")
+
+
+class LevyAssessmentRenderer(LayoutRenderer):
+    """調定 for the collection system, in the levy-assessment layout (formats/levy.py): the
+    accepted records of one levy file, totals of what is sent."""
+
+    accepts = frozenset({"assessment"})
+    header_fields = ("municipality_code", "source_system")
+    sums = {"assessed_total": "assessed_amount"}
+
+    def __init__(self) -> None:
+        from formats.levy import LEVY_ASSESSMENT
+
+        self.layout = LEVY_ASSESSMENT
+        super().__init__()
+
+    def add(self, record: Any) -> bytes:
+        source = (self._meta.header or {}).get("source_system") if self._meta else None
+        if source is not None and record.source_system != source:
+            raise ValueError("records of one assessment output must come from one levy system")
+        return super().add(record)
+
+
+class PaymentInfoRenderer(LayoutRenderer):
+    """収納情報 for one levy department (formats/payment_info.py), from the collection
+    system's reconciliation output. Options: ``department`` (01 市民税課, 02 資産税課,
+    03 保険年金課) and optionally ``tax_items`` (comma-separated 科目; default the
+    department's own, formats.payment_info.DEPARTMENT_TAX_ITEMS). A posting of another
+    科目 never reaches the department: the whole input is stopped instead (the routes'
+    ``when.tax_item`` should never let one through; this is the second lock)."""
+
+    takes_options = True
+    accepts = frozenset({"revenue-posting"})
+    header_fields = ("municipality_code", "revenue_date")
+    sums = {"principal_total": "principal", "late_fee_total": "late_fee", "dunning_fee_total": "dunning_fee"}
+
+    def __init__(self, options: dict[str, str] | None = None) -> None:
+        from formats.payment_info import DEPARTMENT_TAX_ITEMS, DEPARTMENTS, PAYMENT_INFO
+
+        self.layout = PAYMENT_INFO
+        options = dict(options or {})
+        department = options.get("department")
+        if department not in DEPARTMENTS:
+            raise ValueError("renderer payment-info needs destination option department, one of "
+                             + ", ".join(f"{code} {name}" for code, name in DEPARTMENTS.items()))
+        self.department = department
+        listed = options.get("tax_items")
+        self.tax_items = (frozenset(item.strip() for item in listed.split(",") if item.strip()) if listed
+                          else DEPARTMENT_TAX_ITEMS[department])
+        super().__init__()
+
+    def header_values(self, first: Any | None) -> dict[str, Any]:
+        values = super().header_values(first)
+        values["department"] = self.department
+        if "revenue_date" not in values:
+            assert self._meta is not None
+            values["revenue_date"] = self._meta.created_on
+        values.setdefault("municipality_code", "000000")
+        return values
+
+    def add(self, record: Any) -> bytes:
+        if record.tax_item not in self.tax_items:
+            raise ValueError(f"科目 {record.tax_item} is not one of department {self.department}'s "
+                             f"({', '.join(sorted(self.tax_items))}): check the routes' when.tax_item")
+        return super().add(record)
+
+
+class AddressRenderer(LayoutRenderer):
+    """宛名 changes in the address layout (formats/address.py). Option ``scope``: ``all``
+    (default; the collection system addresses its notices, 送付先 included) or ``basic``
+    (MICJET's 団体内統合宛名: 住民コード, 氏名, 生年月日, 性別, 住所 — the 送付先 fields are
+    left blank: no data beyond the purpose)."""
+
+    takes_options = True
+    accepts = frozenset({"address-change"})
+    header_fields = ("municipality_code", "extract_kind")
+    sums = {"serial_total": "serial"}
+    DELIVERY = ("delivery_postal_code", "delivery_address", "delivery_address_line2", "delivery_name")
+
+    def __init__(self, options: dict[str, str] | None = None) -> None:
+        from formats.address import ADDRESS
+
+        self.layout = ADDRESS
+        self.scope = (options or {}).get("scope", "all")
+        if self.scope not in ("all", "basic"):
+            raise ValueError("renderer address: option scope expected 'all' or 'basic'")
+        super().__init__()
+
+    def header_values(self, first: Any | None) -> dict[str, Any]:
+        values = super().header_values(first)
+        values.setdefault("extract_kind", "1")
+        values.setdefault("municipality_code", "000000")
+        return values
+
+    def data_values(self, record: Any) -> dict[str, Any]:
+        values = super().data_values(record)
+        if self.scope == "basic":
+            values.update(dict.fromkeys(self.DELIVERY))
+        return values
+
+
+class PublicFundAccountRenderer(LayoutRenderer):
+    """公金受取口座 results for the collection system (refunds), in the public-fund-account
+    layout (formats/micjet.py)."""
+
+    accepts = frozenset({"public-fund-account"})
+    header_fields = ("municipality_code", "inquiry_date")
+    sums = {"serial_total": "serial"}
+
+    def __init__(self) -> None:
+        from formats.micjet import PUBLIC_FUND_ACCOUNT
+
+        self.layout = PUBLIC_FUND_ACCOUNT
+        super().__init__()
+
+
 RENDERER_CLASSES: dict[str, type] = {
     "collection-intake": CollectionIntakeRenderer,
     "debit-followup-csv": DebitFollowupCsvRenderer,
     "number-linkage": NumberLinkageRenderer,
     "zengin-21-refunds": RefundTransferRenderer,
+    "levy-assessment": LevyAssessmentRenderer,
+    "payment-info": PaymentInfoRenderer,
+    "address": AddressRenderer,
+    "public-fund-account": PublicFundAccountRenderer,
 }
 _RENDERERS = RENDERER_CLASSES
 RENDERER_NAMES = tuple(_RENDERERS)

@@ -65,6 +65,8 @@ class Reason(StrEnum):
     CANCEL_WITHOUT_PRELIMINARY = "CANCEL_WITHOUT_PRELIMINARY"
     CANCEL_AFTER_CONFIRMED = "CANCEL_AFTER_CONFIRMED"
     PRELIMINARY_AFTER_CONFIRMED = "PRELIMINARY_AFTER_CONFIRMED"
+    # routing (gateway/pipeline.py): a good record that no route takes
+    NOT_ROUTED = "NOT_ROUTED"
 
 
 #: Plain-language Japanese explanation per reason, for operators' reports.
@@ -96,6 +98,7 @@ MESSAGES_JA: dict[Reason, str] = {
     Reason.TOO_MANY_ERRORS: "エラーが多すぎるため、以降の明細は件数のみ数えています。",
     Reason.DUPLICATE_POSTING: "この収納は既に消込データとして送付済みです。二重計上を防ぐため、今回は送付していません。",
     Reason.DOUBLE_PAYMENT: "同じ納付書（期別）に対する収納が既にあります（二重納付）。還付候補として確認してください。",
+    Reason.NOT_ROUTED: "このレコードに該当する送付経路がないため、どこにも送付していません。経路の設定（routes）を確認してください。",
     Reason.CANCEL_WITHOUT_PRELIMINARY: "取消対象の速報が見つかりません。取消は送付していません。収納代行業者に確認してください。",
     Reason.CANCEL_AFTER_CONFIRMED: "確報済みの収納に対する速報取消です。自動では取り消していません。手作業で確認してください。",
     Reason.PRELIMINARY_AFTER_CONFIRMED: "確報済みの収納に対する速報です。送付していません。",

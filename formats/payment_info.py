@@ -50,6 +50,7 @@ __all__ = [
     "HEADER",
     "LAYOUT_ID",
     "PAYMENT_INFO",
+    "RECONCILIATION",
     "RECORD_LENGTH",
     "REVENUE_KINDS",
     "TRAILER",
@@ -155,4 +156,38 @@ PAYMENT_INFO = FileLayout(
     identify=lambda first: first[:7] == b"1" + LAYOUT_ID,
     description=("Posted payments to the levy department of their 科目, at every reconciliation run: 本税, 延滞金 "
                  "and 督促手数料 apart, 納付日 (領収日) and 日計日 (収入日); linked by 住民コード only."),
+)
+
+RECONCILIATION_LAYOUT_ID = b"GWRC01"
+
+RECONCILIATION_HEADER = RecordLayout(
+    "header",
+    "ヘッダー・レコード",
+    construct.Struct(
+        "record_type" / Constant(b"1") * "データ区分",                        # 1
+        "layout_id" / Constant(RECONCILIATION_LAYOUT_ID) * "レイアウト識別",   # 2–7
+        "created_on" / Date("YYYYMMDD") * "作成日",                           # 8–15
+        "municipality_code" / Digits(6) * "利用団体コード",                    # 16–21
+        "run_number" / Numeric(3) * "消込処理回",                              # 22–24
+        "revenue_date" / Date("YYYYMMDD") * "日計日",                          # 25–32
+        "filler" / Filler(118) * "予備",                                      # 33–150
+    ),
+    length=RECORD_LENGTH,
+)
+
+#: 収納消込結果: what the collection system posted in one reconciliation run, every 科目 in one
+#: file. The gateway splits it by 科目 into one :data:`PAYMENT_INFO` file per department
+#: (routes with ``when.tax_item``; adapters/renderers.py ``payment-info``). Data, trailer and
+#: end records are those of :data:`PAYMENT_INFO`; the header names the run instead of a department.
+RECONCILIATION = FileLayout(
+    id="reconciliation",
+    title="収納消込結果 (収納管理システム → ゲートウェイ: 全科目, 消込処理ごと)",
+    records={b"1": ("header", RECONCILIATION_HEADER), b"2": ("data", DATA), b"8": ("trailer", TRAILER),
+             b"9": ("end", END)},
+    totals=ControlTotals(count_field="record_count", amount_field="principal_total", data_amount_field="principal"),
+    record_length=RECORD_LENGTH,
+    multi_group=False,
+    identify=lambda first: first[:7] == b"1" + RECONCILIATION_LAYOUT_ID,
+    description=("The collection system's postings of one reconciliation run (消込処理回, 日計日), every 科目 in one "
+                 "file; the gateway splits it into one 収納情報 file per levy department."),
 )

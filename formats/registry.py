@@ -10,14 +10,14 @@ from formats.collection import COLLECTION_INTAKE, REFUND_ORDERS
 from formats.layout import FileLayout
 from formats.levy import LEVY_ASSESSMENT
 from formats.micjet import MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT
-from formats.payment_info import PAYMENT_INFO
+from formats.payment_info import PAYMENT_INFO, RECONCILIATION
 from formats.zengin import DEBIT_91, TRANSFER_21
 
 __all__ = ["DEFAULT_LAYOUTS", "FORMATS", "UnknownFormatError", "get_format", "identify", "load_formats"]
 
 FORMATS: dict[str, FileLayout] = {layout.id: layout for layout in (
     DEBIT_91, TRANSFER_21, COLLECTION_INTAKE, REFUND_ORDERS,
-    LEVY_ASSESSMENT, PAYMENT_INFO, ADDRESS, MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT)}
+    LEVY_ASSESSMENT, RECONCILIATION, PAYMENT_INFO, ADDRESS, MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT)}
 
 
 #: The channels' default layouts, described in files (a city adapts copies of them).

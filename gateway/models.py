@@ -22,7 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from formats.checkdigits import is_valid_my_number
 from formats.masking import mask
 
-__all__ = ["BankAccount", "IndividualNumber", "NumberLinkage", "Payment", "RefundOrder", "PaymentKind", "PaymentStatus",
+__all__ = ["AddressChange", "Assessment", "BankAccount", "PublicFundAccount", "RevenuePosting", "IndividualNumber", "NumberLinkage", "Payment", "RefundOrder", "PaymentKind", "PaymentStatus",
            "RECORD_KINDS", "SourceRef", "individual_numbers_in"]
 
 
@@ -156,9 +156,123 @@ class RefundOrder(BaseModel):
     source: SourceRef
 
 
+class Assessment(BaseModel):
+    """One 調定 (assessment) of a notice and instalment, from a levy system (formats/levy.py).
+
+    ``assessed_amount`` is the amount *after* the change (a 更正 carries the new amount)."""
+
+    model_config = ConfigDict(frozen=True)
+    record: ClassVar[str] = "assessment"
+    individual_number_fields: ClassVar[tuple[str, ...]] = ()
+
+    source_system: str = Field(description="送信元の賦課システム")
+    municipality_code: str = Field(description="利用団体コード")
+    resident_code: str = Field(description="住民コード")
+    notice_number: str = Field(description="納付書番号 (通知書番号)")
+    accounting_year: int = Field(description="会計年度")
+    fiscal_year: int = Field(description="賦課年度")
+    tax_item: str = Field(description="科目")
+    assessment_kind: str = Field(description="調定区分")
+    instalment: str = Field(description="期別")
+    assessed_amount: int = Field(ge=0, description="調定額 (yen, after the change)")
+    due_date: dt.date = Field(description="納期限")
+    statutory_due_date: dt.date | None = Field(default=None, description="法定納期限")
+    payment_method: str = Field(description="納付方法")
+    change_reason: str | None = Field(default=None, description="異動事由")
+    change_date: dt.date = Field(description="異動日")
+    assessment_seq: int = Field(description="調定履歴SEQ")
+    source: SourceRef
+
+
+class RevenuePosting(BaseModel):
+    """One posting (収納情報) of the collection system's reconciliation run, for the levy
+    department of its 科目 (formats/payment_info.py)."""
+
+    model_config = ConfigDict(frozen=True)
+    record: ClassVar[str] = "revenue-posting"
+    individual_number_fields: ClassVar[tuple[str, ...]] = ()
+
+    municipality_code: str = Field(description="利用団体コード")
+    resident_code: str = Field(description="住民コード")
+    notice_number: str = Field(description="納付書番号")
+    accounting_year: int = Field(description="会計年度")
+    fiscal_year: int = Field(description="賦課年度")
+    tax_item: str = Field(description="科目")
+    instalment: str = Field(description="期別")
+    revenue_kind: str = Field(description="収入区分 (1 収入, 2 収入取消, 3 充当)")
+    channel_kind: str = Field(description="納付区分")
+    principal: int = Field(ge=0, description="収入額")
+    late_fee: int = Field(ge=0, description="収入延滞金")
+    dunning_fee: int = Field(ge=0, description="収入督促手数料")
+    receipt_date: dt.date = Field(description="納付日 (領収日)")
+    revenue_date: dt.date = Field(description="日計日 (収入日)")
+    paid_in_full: str = Field(description="完納フラグ")
+    revenue_seq: int = Field(description="収入履歴SEQ")
+    reconciliation_key: str = Field(description="消込特定キー")
+    source: SourceRef
+
+
+class AddressChange(BaseModel):
+    """One 宛名 change from the address system (formats/address.py). Personal throughout:
+    its ``repr`` shows the record's place, never names or addresses."""
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+    record: ClassVar[str] = "address-change"
+    individual_number_fields: ClassVar[tuple[str, ...]] = ()
+
+    municipality_code: str
+    serial: int = Field(description="連番")
+    resident_code: str = Field(description="住民コード")
+    change_kind: str = Field(description="異動区分")
+    change_reason: str = Field(description="異動事由コード")
+    change_date: dt.date = Field(description="異動日")
+    resident_kind: str = Field(description="住民区分")
+    kana_name: str = Field(description="カナ氏名")
+    name: str = Field(description="氏名")
+    birth_date: dt.date | None = Field(default=None, description="生年月日")
+    sex: str | None = Field(default=None, description="性別")
+    postal_code: str | None = Field(default=None, description="郵便番号")
+    address: str = Field(description="住所")
+    address_line2: str | None = Field(default=None, description="方書")
+    delivery_postal_code: str | None = Field(default=None, description="送付先郵便番号")
+    delivery_address: str | None = Field(default=None, description="送付先住所")
+    delivery_address_line2: str | None = Field(default=None, description="送付先方書")
+    delivery_name: str | None = Field(default=None, description="送付先氏名")
+    source: SourceRef
+
+    def __repr__(self) -> str:
+        return f"AddressChange(record {self.source.record} of {self.source.file_id}, 住民コード {mask(self.resident_code, 'account')})"
+
+    __str__ = __repr__
+
+
+class PublicFundAccount(BaseModel):
+    """A registered 公金受取口座 found by the MICJET inquiry, for refunds (formats/micjet.py)."""
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+    record: ClassVar[str] = "public-fund-account"
+    individual_number_fields: ClassVar[tuple[str, ...]] = ()
+
+    inquiry_date: dt.date = Field(description="照会日")
+    municipality_code: str
+    serial: int = Field(description="連番")
+    integrated_address_number: str = Field(description="団体内統合宛名番号")
+    resident_code: str = Field(description="住民コード")
+    account: BankAccount
+    account_holder: str = Field(description="名義人カナ")
+    source: SourceRef
+
+    def __repr__(self) -> str:
+        return (f"PublicFundAccount(record {self.source.record} of {self.source.file_id}, "
+                f"住民コード {mask(self.resident_code, 'account')}, {self.account!r})")
+
+    __str__ = __repr__
+
+
 #: Every kind of canonical record, by the name routes use (``when.record``).
-RECORD_KINDS: dict[str, type[BaseModel]] = {"payment": Payment, "number-linkage": NumberLinkage,
-                                            "refund-order": RefundOrder}
+RECORD_KINDS: dict[str, type[BaseModel]] = {
+    "payment": Payment, "number-linkage": NumberLinkage, "refund-order": RefundOrder, "assessment": Assessment,
+    "revenue-posting": RevenuePosting, "address-change": AddressChange, "public-fund-account": PublicFundAccount}
 
 
 def individual_numbers_in(record: BaseModel) -> list[str]:

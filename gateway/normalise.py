@@ -17,9 +17,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from formats.layout import FileLayout
 from formats.zengin.common import RESULT_CODES
-from gateway.models import NumberLinkage, Payment, PaymentKind, PaymentStatus, RefundOrder, SourceRef
+from gateway.models import (AddressChange, Assessment, NumberLinkage, Payment, PaymentKind, PaymentStatus,
+                            PublicFundAccount, RefundOrder, RevenuePosting, SourceRef)
 
-__all__ = ["CanonicalMapping", "DebitResultNormaliser", "MappedNormaliser", "Normaliser", "canonical_mapping",
+__all__ = ["CanonicalMapping", "DebitResultNormaliser", "InterSystemNormaliser", "MappedNormaliser", "Normaliser", "canonical_mapping",
            "implied_date", "normaliser_for"]
 
 
@@ -217,6 +218,44 @@ class RefundOrderNormaliser:
             transfer_date=group.header["transfer_date"], source=source)
 
 
+class InterSystemNormaliser:
+    """Records of an inter-system layout → their canonical model, field for field.
+
+    The layouts of formats/levy.py, payment_info.py, address.py and micjet.py name their
+    fields after the canonical models, so a record's values are the model's; ``from_header``
+    adds fields the group's header carries (e.g. a levy file's 送信元システム).
+    """
+
+    def __init__(self, model: type[BaseModel], from_header: Mapping[str, str] = {}) -> None:
+        self.model = model
+        self.from_header = dict(from_header)
+        self.fields = frozenset(model.model_fields) - {"source", "account"}
+
+    def normalise(self, values: Mapping[str, Any], group: GroupContext,
+                  source: SourceRef | Mapping[str, Any]) -> BaseModel:
+        data: dict[str, Any] = {name: value for name, value in values.items() if name in self.fields}
+        data.update({name: group.header[field] for name, field in self.from_header.items()})
+        for name in ("change_reason", "delivery_address", "delivery_address_line2", "delivery_name",
+                     "address_line2", "sex", "postal_code", "delivery_postal_code"):
+            if name in data and data[name] == "":
+                data[name] = None
+        if "account" in self.model.model_fields:
+            data["account"] = {"bank_code": values["bank_code"], "branch_code": values["branch_code"],
+                               "account_type": values["account_type"], "number": values["account_number"]}
+        return self.model(**data, source=source)
+
+
+#: Inter-system formats and the canonical record each data record becomes.
+INTER_SYSTEM_NORMALISERS: dict[str, tuple[type[BaseModel], dict[str, str]]] = {
+    "levy-assessment": (Assessment, {"source_system": "source_system"}),
+    "reconciliation": (RevenuePosting, {}),
+    "payment-info": (RevenuePosting, {}),
+    "address": (AddressChange, {}),
+    "public-fund-account": (PublicFundAccount, {"inquiry_date": "inquiry_date", "municipality_code":
+                                                "municipality_code"}),
+}
+
+
 def normaliser_for(layout: FileLayout, received_on: dt.date) -> Normaliser | None:
     """The normaliser of a format, or None when the format carries no canonical records (e.g. 21 transfers)."""
     if layout.id == "zengin-91":
@@ -225,6 +264,8 @@ def normaliser_for(layout: FileLayout, received_on: dt.date) -> Normaliser | Non
         return NumberLinkageNormaliser()
     if layout.id == "refund-orders":
         return RefundOrderNormaliser()
+    if layout.id in INTER_SYSTEM_NORMALISERS:
+        return InterSystemNormaliser(*INTER_SYSTEM_NORMALISERS[layout.id])
     if layout.canonical is not None:
         return MappedNormaliser(canonical_mapping(layout))
     return None

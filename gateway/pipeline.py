@@ -37,6 +37,7 @@ from typing import Any
 from adapters.local import LocalFolder, StagedFile, output_name
 from adapters.renderers import OutputMeta, Renderer, make_renderer
 from formats.check import validate_path
+from formats.errors import Reason
 from formats.checkdigits import mask_my_numbers
 from formats.framing import Framer
 from formats.layout import FileLayout
@@ -91,6 +92,14 @@ def _flag_dict(flag: Flag) -> dict[str, Any]:
             "message": f"record {flag.record}: {flag.message}", "message_ja": MESSAGES_JA[flag.code]}
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
+#: NOT_ROUTED warnings listed per file (the report says how many records were routed)
+_MAX_UNROUTED_FLAGS = 1000
+
+
+def _unrouted(record: Any) -> str:
+    kind = getattr(type(record), "record", "payment")
+    detail = f"科目 {record.tax_item}" if getattr(record, "tax_item", None) else ""
+    return f"no route takes this {kind} record {detail}".rstrip()
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,15 @@ class _Staging:
         staged, renderer = self.open[destination]
         staged.write(renderer.add(payment))
 
+    def ensure(self, destination: str) -> None:
+        """Open the destination's output even when no record reached it (``every_file`` routes)."""
+        if destination not in self.open:
+            renderer = make_renderer(*self.renderers[destination])
+            staged = self.transports[destination].stage(
+                output_name(self.meta.file_id, destination, renderer.extension))
+            staged.write(renderer.begin(self.meta))
+            self.open[destination] = (staged, renderer)
+
     def finish(self) -> list[Delivery]:
         deliveries = []
         for destination, (staged, renderer) in sorted(self.open.items()):
@@ -134,6 +152,14 @@ class _Staging:
     def discard(self) -> None:
         for staged, _ in self.open.values():
             staged.discard()
+
+
+def _first_header(path: Path, layout: FileLayout, strict: bool) -> dict[str, Any] | None:
+    """The decoded first record when it is a valid header (outputs carry some of its values on)."""
+    with open(path, "rb") as stream:
+        for record in RecordReader(stream, layout, strict=strict):
+            return dict(record.values) if record.ok and record.role == "header" else None
+    return None
 
 
 class Pipeline:
@@ -261,14 +287,19 @@ class Pipeline:
             log.warning("refused-unexpected-content", path=str(final), codes=unexpected)
             return Outcome(row.id, "rejected", "rejected-file")
 
+        first_header = _first_header(work, layout, channel.strict)
         for attempt in range(1, 4):
             staging = _Staging(
-                OutputMeta(row.id, row.channel, layout.id, dt.datetime.now(JST).date()),
+                OutputMeta(row.id, row.channel, layout.id, dt.datetime.now(JST).date(), first_header),
                 self.transports, self.renderers,
             )
             book = PostingBook(self.ledger.posting, self.ledger.postings_for_notice, row.id, forced=bool(row.forced))
             try:
                 routed = self._route(row, layout, result, staging, book)
+                for route in self.settings.routes:  # receivers that see every run, even an empty one
+                    if route.every_file and row.channel in (route.when.channel or ()):
+                        for destination in route.to:
+                            staging.ensure(destination)
                 deliveries = staging.finish()
                 flags = json.dumps([_flag_dict(flag) for flag in book.flags], ensure_ascii=False)
                 self.ledger.plan_deliveries(row.id, deliveries, book.rows(), flags=flags, **counts)
@@ -301,7 +332,7 @@ class Pipeline:
         strict = self.settings.channels[row.channel].strict
         data_type = layout.type_of("data")
         header_type = layout.type_of("header")
-        routed = 0
+        routed = unrouted = 0
         group_index = -1
         header: dict[str, Any] = {}
         with open(row.work_path, "rb") as stream:
@@ -326,10 +357,15 @@ class Pipeline:
                 payment = normaliser.normalise(values, GroupContext(header, kinds[group_index]), source)
                 if payment is None or not book.decide(payment).route:
                     continue
-                for route, destination in self.router.targets(payment):
+                targets = self.router.targets(payment)
+                for route, destination in targets:
                     self.guard.check(payment, route, destination)  # 個人番号 only where cleared
                     staging.add(destination, payment)
-                routed += 1
+                if targets:
+                    routed += 1
+                elif unrouted < _MAX_UNROUTED_FLAGS:  # a good record that goes nowhere: the operator must know
+                    unrouted += 1
+                    book.flags.append(Flag(Reason.NOT_ROUTED, frame.index, frame.offset, _unrouted(payment)))
         return routed
 
     def _commit_staged(self, row: FileRow, log: Any) -> None:

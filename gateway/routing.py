@@ -16,15 +16,17 @@ def _matches(condition: RouteCondition, record: BaseModel) -> bool:
     kind = getattr(type(record), "record", "payment")
     if condition.record is not None and kind not in condition.record:
         return False
+    if condition.channel is not None and record.source.channel not in condition.channel:  # type: ignore[attr-defined]
+        return False
+    if condition.tax_item is not None and getattr(record, "tax_item", None) not in condition.tax_item:
+        return False  # a record without a 科目 never matches a condition on it
     payment_conditions = (condition.kind, condition.status, condition.result_code)
     if kind != "payment":  # conditions on payments never match other records
-        return all(allowed is None for allowed in payment_conditions) and (
-            condition.channel is None or record.source.channel in condition.channel)  # type: ignore[attr-defined]
+        return all(allowed is None for allowed in payment_conditions)
     assert isinstance(record, Payment)
     checks = (
         (condition.kind, record.kind),
         (condition.status, record.status),
-        (condition.channel, record.source.channel),
         (condition.result_code, record.result_code),
     )
     return all(allowed is None or value in allowed for allowed, value in checks)
