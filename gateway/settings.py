@@ -37,7 +37,7 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 #: Files between the city's own systems: a channel of these refuses a whole file that carries
 #: record kinds or fields it does not expect (no collecting beyond the purpose, seed Ⅲ).
-INTER_SYSTEM_FORMATS = frozenset({"levy-assessment", "payment-info", "address", "micjet-linkage",
+INTER_SYSTEM_FORMATS = frozenset({"levy-assessment", "reconciliation", "payment-info", "address", "micjet-linkage",
                                   "public-fund-account", "refund-orders"})
 
 #: What a destination can be rendered as (adapters/renderers.py).
@@ -103,7 +103,9 @@ class RouteCondition(_Strict):
     status: list[str] | None = Field(default=None, description="paid, failed, preliminary, cancelled")
     channel: list[str] | None = None
     result_code: list[str] | None = None
-    record: list[str] | None = Field(default=None, description="record kinds: payment, number-linkage")
+    record: list[str] | None = Field(default=None, description="record kinds: payment, number-linkage, assessment …")
+    tax_item: list[str] | None = Field(default=None, description="科目 codes (records that carry a 科目: payments, "
+                                                               "revenue postings, assessments)")
 
     @field_validator("record")
     @classmethod
@@ -123,6 +125,10 @@ class RouteConfig(_Strict):
     legal_basis: str | None = Field(default=None, description="required for 個人番号: see gateway/protection.py")
     when: RouteCondition = Field(default_factory=RouteCondition)
     to: list[str] = Field(min_length=1)
+    every_file: bool = Field(
+        default=False,
+        description="deliver an output to each destination for every file of the route's when.channel, also when "
+                    "no record matched (header and zero totals): the receiver sees every run")
 
 
 class Settings(_Strict):
@@ -171,6 +177,9 @@ class Settings(_Strict):
             for channel in route.when.channel or []:
                 if channel not in self.channels:
                     raise ValueError(f"routes[{index}].when.channel = {channel!r}: a channel defined under [channels] expected")
+            if route.every_file and not route.when.channel:
+                raise ValueError(f"routes[{index}].every_file = true: the route needs when.channel (the channels whose "
+                                 "every file gets an output)")
         validate_endpoints(self.endpoints, self.channels, self.destinations)
         from adapters.renderers import make_renderer
 
