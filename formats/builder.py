@@ -65,12 +65,15 @@ class FileBuilder:
         for group in groups:
             yield self._build(header, group.header)
             count = amount = success_count = success_amount = 0
+            extra = dict.fromkeys(totals.extra, 0)
             split = totals.split
             for values in group.records:
                 yield self._build(data, values)
                 value = int(values[totals.data_amount_field])
                 count += 1
                 amount += value
+                for total, data_field in totals.extra.items():
+                    extra[total] += int(values.get(data_field) or 0)
                 if split is None:
                     continue
                 code = values.get(split.code_field)
@@ -82,7 +85,7 @@ class FileBuilder:
                     raise ValueError(
                         f"record {count} of a request carries result code {code!r}: a request has no results "
                         f"(leave {split.code_field} empty or {split.success_code!r}, or build with result=True)")
-            trailer_values: dict[str, Any] = {totals.count_field: count, totals.amount_field: amount}
+            trailer_values: dict[str, Any] = {totals.count_field: count, totals.amount_field: amount, **extra}
             if split is not None:
                 done = self.result
                 trailer_values[split.transferred_count] = success_count if done else 0

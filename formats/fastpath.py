@@ -99,8 +99,8 @@ def validate_fast(path: Path, layout: FileLayout, *, strict: bool = True, max_li
     data_layout = layout.layout_for("data")
     checker = BlockChecker(data_layout, strict)
     amount_spec = data_layout.by_name[layout.totals.data_amount_field]
-    if not checker.vectorisable or not isinstance(amount_spec.kind, Numeric):
-        return None
+    if not checker.vectorisable or not isinstance(amount_spec.kind, Numeric) or layout.totals.extra:
+        return None  # (further amount totals: small inter-system files, checked record by record)
     length = layout.record_length
     size = path.stat().st_size
     with path.open("rb") as stream:

@@ -254,6 +254,10 @@ class ControlTotals:
     amount_field: str = "total_amount"
     data_amount_field: str = "amount"
     split: ResultSplit | None = None
+    #: further amount totals: trailer field → the data field it sums (e.g. 延滞金合計 → 延滞金).
+    #: Checked when every record's value is readable; a record whose value is not is already
+    #: rejected, and the main amount total alone decides whether the file can be proven.
+    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,10 @@ Data minimisation (seed, Ⅲ リスク1 "目的を超えた紐付け"): people a
 only. 個人番号, names, addresses and bank accounts are not in this layout, so no route
 can send them to a levy department by this format.
 
-Control totals: the trailer's 件数 and 収入額合計 are checked against the data records;
-延滞金合計 and 督促手数料合計 are declared for the receiver (the engine checks one amount
-per file). Amounts are written as positive numbers; a 収入取消 (``revenue_kind`` 2)
+Control totals: the trailer's 件数, 収入額合計, 収入延滞金合計 and 収入督促手数料合計 are
+checked against the data records (the 延滞金 and 督促手数料 totals when every record's value
+is readable: a record whose value is not is rejected on its own, and 収入額合計 decides
+whether the file is proven). Amounts are written as positive numbers; a 収入取消 (``revenue_kind`` 2)
 reverses an earlier posting and is added to the totals as written (gross totals).
 
 The header carries the layout id ``GWPI01`` right after the record type (``identify``)
@@ -146,11 +147,14 @@ TRAILER = RecordLayout(
 
 END = end_record(RECORD_LENGTH)
 
+_TOTALS = ControlTotals(count_field="record_count", amount_field="principal_total", data_amount_field="principal",
+                        extra={"late_fee_total": "late_fee", "dunning_fee_total": "dunning_fee"})
+
 PAYMENT_INFO = FileLayout(
     id="payment-info",
     title="収納情報 (収納管理システム → 市民税課・資産税課・保険年金課)",
     records={b"1": ("header", HEADER), b"2": ("data", DATA), b"8": ("trailer", TRAILER), b"9": ("end", END)},
-    totals=ControlTotals(count_field="record_count", amount_field="principal_total", data_amount_field="principal"),
+    totals=_TOTALS,
     record_length=RECORD_LENGTH,
     multi_group=False,
     identify=lambda first: first[:7] == b"1" + LAYOUT_ID,
@@ -184,7 +188,7 @@ RECONCILIATION = FileLayout(
     title="収納消込結果 (収納管理システム → ゲートウェイ: 全科目, 消込処理ごと)",
     records={b"1": ("header", RECONCILIATION_HEADER), b"2": ("data", DATA), b"8": ("trailer", TRAILER),
              b"9": ("end", END)},
-    totals=ControlTotals(count_field="record_count", amount_field="principal_total", data_amount_field="principal"),
+    totals=_TOTALS,
     record_length=RECORD_LENGTH,
     multi_group=False,
     identify=lambda first: first[:7] == b"1" + RECONCILIATION_LAYOUT_ID,

@@ -47,6 +47,7 @@ class GroupSummary:
     other_count: int = 0
     other_amount: int = 0
     result_codes_seen: bool = False
+    extra: dict[str, int | None] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -204,6 +205,10 @@ class FileValidator:
             group.amount += amount
         else:
             group.unreadable_amounts += 1
+        for total, data_field in self.layout.totals.extra.items():
+            value = result.values.get(data_field) if result.readable else None
+            before = group.extra.get(total, 0)
+            group.extra[total] = before + value if isinstance(value, int) and before is not None else None
         if self._code_field is not None:
             code = result.values.get(self._code_field) if result.readable else None
             if code is not None and code != self._success:
@@ -222,6 +227,8 @@ class FileValidator:
         # amounts cannot be computed when a data record's amount could not be read
         proven = group.unreadable_amounts == 0
         computed: dict[str, int | None] = {"count": group.count, "amount": group.amount if proven else None}
+        for total in self.layout.totals.extra:
+            computed[total] = group.extra.get(total, 0)
         if split is not None:
             declared_split = (declared.get("transferred_count") or 0) + (declared.get("failed_count") or 0)
             is_result = group.result_codes_seen or declared_split > 0
@@ -245,7 +252,7 @@ class FileValidator:
         readable = result.readable
         values = result.values if readable else {}
 
-        names = {"count": totals.count_field, "amount": totals.amount_field}
+        names = {"count": totals.count_field, "amount": totals.amount_field, **{t: t for t in totals.extra}}
         if split is not None:
             names.update(
                 transferred_count=split.transferred_count, transferred_amount=split.transferred_amount,
@@ -255,7 +262,8 @@ class FileValidator:
         computed = self._summarise(group)
         if not readable:
             return
-        checks = [("count", Reason.TRAILER_COUNT_MISMATCH), ("amount", Reason.TRAILER_AMOUNT_MISMATCH)]
+        checks = [("count", Reason.TRAILER_COUNT_MISMATCH), ("amount", Reason.TRAILER_AMOUNT_MISMATCH),
+                  *((total, Reason.TRAILER_AMOUNT_MISMATCH) for total in totals.extra)]
         if split is not None:
             checks += [
                 ("transferred_count", Reason.TRAILER_TRANSFERRED_MISMATCH),

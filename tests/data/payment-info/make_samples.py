@@ -136,6 +136,8 @@ def build() -> None:
     write("late_fee_not_numeric", crlf_after_each([header(), P1, bad_late, P3, TRAILER, end()]))
     write("trailer_count_mismatch", crlf_after_each([header(), P1, P2, P3, trailer(4, 56000, 1200, 100), end()]))
     write("trailer_amount_mismatch", crlf_after_each([header(), P1, P2, P3, trailer(3, 56001, 1200, 100), end()]))
+    write("trailer_late_fee_mismatch", crlf_after_each([header(), P1, P2, P3, trailer(3, 56000, 1300, 100), end()]))
+    write("trailer_dunning_fee_mismatch", crlf_after_each([header(), P1, P2, P3, trailer(3, 56000, 1200, 0), end()]))
     # header, data, trailer, then end of file
     write("missing_end", crlf_after_each([header(), P1, P2, P3, TRAILER]))
 
