@@ -30,12 +30,13 @@ from formats.fields import Code, Constant, Date, Digits, DoubleByteText, Filler,
 from formats.layout import FileLayout, RecordLayout
 from formats.levy import LEVY_ASSESSMENT
 from formats.micjet import MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT, MyNumberCheckDigit
-from formats.payment_info import PAYMENT_INFO
+from formats.payment_info import PAYMENT_INFO, RECONCILIATION
 from formats.reader import field_rejection
 from formats.registry import FORMATS
 
 LAYOUTS: dict[str, FileLayout] = {
-    layout.id: layout for layout in (LEVY_ASSESSMENT, PAYMENT_INFO, ADDRESS, MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT)
+    layout.id: layout
+    for layout in (LEVY_ASSESSMENT, PAYMENT_INFO, RECONCILIATION, ADDRESS, MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT)
 }
 DATA_DIR = Path(__file__).parent / "data"
 CASES = sorted(path for layout_id in LAYOUTS for path in (DATA_DIR / layout_id).glob("*.dat"))
@@ -95,6 +96,10 @@ def test_personal_values_never_appear_in_rejections(path: Path):
 
 # -- identification --------------------------------------------------------------------------
 
+#: Golden files that carry another layout's header on purpose (validated as their folder's format).
+FOREIGN_HEADERS = {"reconciliation/header_wrong_layout_id.dat": "payment-info"}
+
+
 @pytest.mark.parametrize("layout_id", sorted(LAYOUTS))
 def test_identify_by_header(layout_id: str):
     """Each layout recognises its own header (the layout id after the record type) and no other file's."""
@@ -102,7 +107,8 @@ def test_identify_by_header(layout_id: str):
     assert layout.identify is not None
     own = (DATA_DIR / layout_id / "clean_crlf.dat").read_bytes()
     assert layout.identify(own[:layout.record_length])
-    others = [path for path in DATA_DIR.glob("*/*.dat") if path.parent.name != layout_id and path.stat().st_size]
+    others = [path for path in DATA_DIR.glob("*/*.dat") if path.parent.name != layout_id and path.stat().st_size
+              and FOREIGN_HEADERS.get(f"{path.parent.name}/{path.name}") != layout_id]
     assert others
     for path in others:
         assert not layout.identify(path.read_bytes()[:128]), path
@@ -420,7 +426,7 @@ def test_blank_optional_dates_read_as_none():
 
 # -- the fast path agrees with the Construct path ------------------------------------------
 
-FAST_LAYOUTS = ["levy-assessment", "payment-info", "micjet-linkage", "public-fund-account"]
+FAST_LAYOUTS = ["levy-assessment", "payment-info", "reconciliation", "micjet-linkage", "public-fund-account"]
 _BYTES = list(b"0123456789 A") + [0x82, 0xAE, 0x31, 0x32, 0x38, 0x39, 0x0A, 0x0D]
 
 
