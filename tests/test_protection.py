@@ -13,7 +13,7 @@ from gateway import audit
 from gateway.ledger import Ledger
 from gateway.pipeline import Pipeline
 from gateway.protection import FlowGuard
-from gateway.settings import ConfigError, load_settings
+from gateway.settings import ConfigError, default_text, load_settings
 from spool.scanner import Arrival
 from tests.conftest import debit_file
 
@@ -160,23 +160,57 @@ def _decoded(path: Path) -> str:
     return data.decode("latin-1")
 
 
+#: The default configuration plus the refund flow (which needs the city's own requester details).
+REFUNDS = """
+[channels.refunds]
+format = "refund-orders"
+[destinations.bank-refunds]
+render = "zengin-21-refunds"
+options = { requester_code = "1234567890", requester_name = "ｶｸｳｼ ｾﾞｲﾑﾌﾞ", bank_code = "0001", branch_code = "001" }
+[[routes]]
+name = "refunds-to-bank"
+when = { record = ["refund-order"] }
+to = ["bank-refunds"]
+"""
+
+#: Every channel of that configuration and the golden inputs it is fed (good and bad ones).
+EVERY_FLOW = {"zengin-91": "zengin-91", "zengin-21": "zengin-21", "cvs": "cvs", "mpn": "mpn", "ocr": "ocr",
+              "eltax": "eltax", "micjet-linkage": "micjet-linkage", "levy": "levy-assessment",
+              "reconciliation": "reconciliation", "address": "address", "public-fund-account": "public-fund-account"}
+
+
 def test_no_individual_number_is_written_where_it_has_no_basis(tmp_path):
-    """After a batch of every flow (linkage with valid numbers, a bad linkage file, direct debits), no file the
-    gateway wrote — audit log, reports, ledger, outboxes without a legal basis — holds a valid 12-digit number."""
-    (tmp_path / "spool").mkdir()
-    audit.configure(tmp_path / "spool" / "audit.log", console=False)
+    """A batch through every flow of the default configuration and the refund flow — every golden input,
+    good and bad, linkage files holding valid individual numbers, direct debits, refund orders, a file name
+    holding a number — and then no file the gateway wrote (audit log, reports, ledger, every outbox
+    but the one cleared for 個人番号) holds a valid 12-digit number."""
+    from tests.test_refunds import refund_orders
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    text = default_text().replace('root = "var/spool"', f'root = "{spool}"') + REFUNDS
+    (tmp_path / "gateway.toml").write_text(text, encoding="utf-8")
+    settings = load_settings(tmp_path / "gateway.toml")
+    assert set(settings.channels) == set(EVERY_FLOW) | {"refunds"}, "a new channel must join this batch"
+    audit.configure(spool / "audit.log", console=False)
+    outcomes = []
     try:
-        with Ledger(tmp_path / "spool" / "ledger.sqlite3") as ledger:
-            pipeline = _pipeline(tmp_path, ledger)
-            for path in sorted((DATA / "micjet-linkage").glob("*.dat")):
-                _ingest(pipeline, "micjet-linkage", path)
-            _ingest(pipeline, "zengin-91", Path("kfuri.dat"), debit_file([(1000, "0"), (2000, "1")]))
+        with Ledger(settings.ledger_path()) as ledger:
+            pipeline = Pipeline(settings, ledger)
+            pipeline.spool.ensure()
+            for channel, folder in EVERY_FLOW.items():
+                for path in sorted((DATA / folder).glob("*.dat")):
+                    outcomes.append(_ingest(pipeline, channel, path))
+            outcomes.append(_ingest(pipeline, "zengin-91", Path("kfuri.dat"), debit_file([(1000, "0"), (2000, "1")])))
+            outcomes.append(_ingest(pipeline, "refunds", Path("kanpu.dat"), refund_orders()))
             # a file name holding a number is made harmless too
-            _ingest(pipeline, "micjet-linkage", Path("linkage-123456789018.dat"), LINKAGE.read_bytes())
+            outcomes.append(_ingest(pipeline, "micjet-linkage", Path("linkage-123456789018.dat"), LINKAGE.read_bytes()))
     finally:
         audit.configure(None, console=False)
-    spool = tmp_path / "spool"
+    delivered = {delivery.destination for outcome in outcomes for delivery in outcome.outputs}
+    assert set(settings.destinations) <= delivered, "every destination received something"
     cleared = spool / "outbox" / "collection-linkage"
+    assert {name for name, d in settings.destinations.items() if d.individual_numbers} == {"collection-linkage"}
     inputs = {spool / "archive", spool / "quarantine", spool / "duplicate", spool / "rejected", spool / "work",
               spool / "inbox"}
     scanned = 0
@@ -189,7 +223,7 @@ def test_no_individual_number_is_written_where_it_has_no_basis(tmp_path):
         found = [text[a:b] for a, b in find_my_numbers(text)]  # any standalone valid 12-digit number
         found += [number for number in numbers if number in text]  # and the batch's own, even inside digits
         assert not found, f"{path.relative_to(spool)} holds an individual number"
-    assert scanned >= 10
+    assert scanned >= 3 * len(outcomes)  # reports (3 a file), outputs, ledger, audit log
     carried = "".join(_decoded(p) for p in cleared.iterdir())
     assert numbers & {n for n in numbers if n in carried}  # the cleared flow did carry them
 
