@@ -121,7 +121,7 @@ class RouteCondition(_Strict):
 class RouteConfig(_Strict):
     name: str
     description: str = ""
-    purpose: str = Field(default="", description="what the route is for (利用目的)")
+    purpose: str = Field(default="", description="what the route is for (利用目的): required for every route")
     legal_basis: str | None = Field(default=None, description="required for 個人番号: see gateway/protection.py")
     when: RouteCondition = Field(default_factory=RouteCondition)
     to: list[str] = Field(min_length=1)
@@ -169,6 +169,9 @@ class Settings(_Strict):
             if route.name in seen:
                 raise ValueError(f"routes[{index}].name = {route.name!r}: a unique route name expected")
             seen.add(route.name)
+            if not route.purpose.strip():
+                raise ValueError(f"routes[{index}].purpose = {route.purpose!r}: every route declares its purpose "
+                                 "(利用目的), e.g. \"口座振替の結果を収納管理システムへ (消込)\"")
             for target in route.to:
                 if target not in self.destinations:
                     raise ValueError(

@@ -266,8 +266,17 @@ def test_route_to_an_unknown_destination_is_refused(tmp_path):
     """A route naming a destination that does not exist is refused with the route's index and the name."""
     config = tmp_path / "gateway.toml"
     config.write_text('[channels.x]\nformat = "zengin-91"\n[destinations.c]\nrender = "collection-intake"\n'
-                      '[[routes]]\nname = "r"\nto = ["nowhere"]\n', encoding="utf-8")
+                      '[[routes]]\nname = "r"\npurpose = "消込"\nto = ["nowhere"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"routes\[0\]\.to = 'nowhere': a destination defined"):
+        load_settings(config)
+
+
+def test_a_route_without_a_purpose_is_refused(tmp_path):
+    """Every route declares what it is for (利用目的): no flow without a stated purpose."""
+    config = tmp_path / "gateway.toml"
+    config.write_text('[channels.x]\nformat = "zengin-91"\n[destinations.c]\nrender = "collection-intake"\n'
+                      '[[routes]]\nname = "r"\nto = ["c"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"routes\[0\]\.purpose = '': every route declares its purpose"):
         load_settings(config)
 
 

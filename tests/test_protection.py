@@ -34,6 +34,7 @@ render = "number-linkage"
 individual_numbers = {allowed}
 [[routes]]
 name = "debits"
+purpose = "口座振替の消込"
 when = {{ kind = ["direct-debit"] }}
 to = ["collection"]
 [[routes]]
@@ -79,7 +80,7 @@ def test_a_route_with_a_legal_basis_to_a_cleared_destination_loads(tmp_path):
                        r"\(number-linkage.individual_number\) without a legal basis"),
     (dict(basis="because-we-can"), r"legal_basis = 'because-we-can'; expected one of bangohou-9-1-table1-16"),
     (dict(allowed=False), r"destinations.collection-linkage.individual_numbers is not true"),
-    (dict(purpose=""), r"the route must declare its purpose"),
+    (dict(purpose=""), r"routes\[1\]\.purpose = '': every route declares its purpose"),
 ])
 def test_a_configuration_routing_individual_numbers_without_basis_does_not_load(tmp_path, kwargs, message):
     """Refused at start, naming the route, the destination and the field."""
@@ -169,6 +170,7 @@ render = "zengin-21-refunds"
 options = { requester_code = "1234567890", requester_name = "ｶｸｳｼ ｾﾞｲﾑﾌﾞ", bank_code = "0001", branch_code = "001" }
 [[routes]]
 name = "refunds-to-bank"
+purpose = "市税過誤納金の還付"
 when = { record = ["refund-order"] }
 to = ["bank-refunds"]
 """
