@@ -37,6 +37,16 @@ class Router:
 
     def __init__(self, routes: Sequence[RouteConfig]) -> None:
         self.routes = tuple(routes)
+        self._by_kind: dict[type, tuple[RouteConfig, ...]] = {}
+
+    def _candidates(self, record: BaseModel) -> tuple[RouteConfig, ...]:
+        """The routes whose ``when.record`` admits the record's kind, in order (computed once a kind)."""
+        model = type(record)
+        if model not in self._by_kind:
+            kind = getattr(model, "record", "payment")
+            self._by_kind[model] = tuple(route for route in self.routes
+                                         if route.when.record is None or kind in route.when.record)
+        return self._by_kind[model]
 
     def destinations(self, record: BaseModel) -> list[str]:
         return [destination for _, destination in self.targets(record)]
@@ -44,7 +54,7 @@ class Router:
     def targets(self, record: BaseModel) -> list[tuple[str, str]]:
         """(route, destination) for each destination the record goes to (the first route naming it)."""
         targets: list[tuple[str, str]] = []
-        for route in self.routes:
+        for route in self._candidates(record):
             if _matches(route.when, record):
                 targets.extend((route.name, target) for target in route.to
                                if target not in [seen for _, seen in targets])
