@@ -228,7 +228,11 @@ class Pipeline:
             with open(source, "rb") as original:
                 atomic_write(work, iter(lambda: original.read(1 << 20), b""))
         else:
-            move_into(source, self.spool.work, work.name)
+            try:
+                move_into(source, self.spool.work, work.name)
+            except (FileNotFoundError, FileExistsError):  # another process reprocessed it first
+                self.ledger.abandon(file_id)
+                raise FileNotFoundError(f"file {row.id}: already taken for reprocessing by another process") from None
         digest = sha256_file(work)
         self.ledger.claimed(file_id, digest, work.stat().st_size)
         self.log.bind(file_id=file_id, channel=row.channel).warning(
