@@ -340,11 +340,13 @@ def reprocess(
 
 def _register_commands() -> None:
     """Commands that live in their own modules (gateway/commands/)."""
-    from gateway.commands import decode, purge, sftp
+    from gateway.commands import console, decode, purge, sftp, users
 
+    console.register(app)
     decode.register(app)
     purge.register(app)
     sftp.register(app)
+    users.register(app)
 
 
 _register_commands()

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from adapters.renderers import RENDERER_NAMES
 from adapters.sftp import EndpointConfig, validate_endpoints
 from gateway.retention import RetentionConfig
+from gateway.console.config import ConsoleConfig
 from formats.layout import FileLayout, LayoutError
 from formats.registry import load_formats
 
@@ -141,6 +142,7 @@ class Settings(_Strict):
     retention: RetentionConfig = Field(
         default_factory=RetentionConfig,
         description="how long inputs, reports, outputs and audit lines are kept (gateway/retention.py)")
+    console: ConsoleConfig = ConsoleConfig()
 
     _formats: dict[str, FileLayout] = PrivateAttr(default_factory=dict)
     _cleared: set[tuple[str, str]] = PrivateAttr(default_factory=set)

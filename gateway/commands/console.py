@@ -1,0 +1,77 @@
+"""`gateway console [--config PATH] [--spool DIR] [--host H] [--port N]`: the operators' web console.
+
+Serves the console (gateway/console/, docs/console.md) with uvicorn until Ctrl-C, on
+``[console] host`` and ``port`` (127.0.0.1:8300 by default: only this machine). Users are
+managed with `gateway users`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+if TYPE_CHECKING:
+    from gateway.settings import Settings
+
+__all__ = ["console_command", "register"]
+
+errors = Console(stderr=True)
+
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Configuration file (TOML); the embedded default when omitted.")]
+SpoolOption = Annotated[Optional[Path], typer.Option("--spool", help="Spool root folder, overriding the configuration.")]
+
+
+def load(config: Path | None, spool: Path | None) -> Settings:
+    """The settings (exit 2 with the configuration's error)."""
+    from gateway.settings import ConfigError, load_settings
+
+    try:
+        return load_settings(config, spool_root=spool)
+    except ConfigError as error:
+        errors.print(escape(str(error)))
+        raise typer.Exit(2) from None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def console_command(
+    config: ConfigOption = None,
+    spool: SpoolOption = None,
+    host: Annotated[Optional[str], typer.Option("--host", help="Address to listen on (default [console] host, 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option("--port", min=1, max=65535, help="Port (default [console] port, 8300).")] = None,
+) -> None:
+    """Serve the operators' web console (files, reports, quarantine, endpoints, audit log) until Ctrl-C."""
+    import uvicorn
+
+    from gateway.console.app import create_app
+
+    settings = load(config, spool)
+    host = host or settings.console.host
+    port = port or settings.console.port
+    settings.spool.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    app = create_app(settings)
+    if not _loopback(host):
+        errors.print(f"[yellow]warning:[/yellow] listening on {escape(host)}, not only on this machine. "
+                     "Put a TLS proxy in front: "
+                     + ("browsers send the session cookie (Secure) only over HTTPS." if settings.console.secure_cookies
+                        else "secure_cookies = false sends the session cookie over plain HTTP."))
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"gateway console: http://{shown}:{port}/ (Ctrl-C to stop; users: `gateway users list`)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `console` to the `gateway` command line."""
+    app.command("console")(console_command)

@@ -1,0 +1,254 @@
+"""What the console's pages show, read from the ledger, the reports, the transfer journal and
+the audit log. Read only: nothing here changes state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gateway.ledger import FileRow, Ledger
+from gateway.reports import TOTALS_JA, FileReport
+
+__all__ = [
+    "ACTIONABLE",
+    "AuditEntry",
+    "EndpointStatus",
+    "JST",
+    "STATE_LABELS",
+    "TotalRow",
+    "audit_entries",
+    "endpoint_statuses",
+    "files_on",
+    "jst_text",
+    "load_report",
+    "reprocessed_as",
+    "summary",
+    "total_rows",
+]
+
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
+
+#: The ledger's states as operators read them.
+STATE_LABELS: dict[str, str] = {
+    "claiming": "受付中",
+    "claimed": "受付済み",
+    "processing": "処理中",
+    "delivering": "送付中",
+    "delivered": "送付済み",
+    "archived": "処理済み",
+    "rejected": "不備ファイル",
+    "quarantined": "隔離",
+    "duplicate": "重複",
+}
+
+#: States a supervisor can act on, and the actions each allows.
+ACTIONABLE: dict[str, tuple[str, ...]] = {
+    "quarantined": ("release", "resubmit"),
+    "duplicate": ("force",),
+    "rejected": ("resubmit",),
+}
+
+FILE_LIMIT = 2000
+AUDIT_LIMIT = 500
+
+
+def jst_text(value: str | None) -> str:
+    """An ISO-8601 time as 'YYYY-MM-DD HH:MM:SS' in Japan time ('-' when absent)."""
+    if not value:
+        return "-"
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def files_on(ledger: Ledger, day: dt.date | None, *, channel: str | None = None,
+             state: str | None = None, limit: int = FILE_LIMIT) -> list[FileRow]:
+    """Files received on ``day`` (a Japan-time calendar day; every day when None), newest first."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if day is not None:
+        start = dt.datetime.combine(day, dt.time(), JST).astimezone(dt.UTC)
+        end = start + dt.timedelta(days=1)
+        clauses.append("received_at >= ? AND received_at < ?")
+        params += [start.isoformat(timespec="milliseconds"), end.isoformat(timespec="milliseconds")]
+    if channel:
+        clauses.append("channel = ?")
+        params.append(channel)
+    if state:
+        clauses.append("state = ?")
+        params.append(state)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = ledger.db.execute(f"SELECT * FROM files {where} ORDER BY received_at DESC, id DESC LIMIT ?",
+                             (*params, limit)).fetchall()
+    return [FileRow(**dict(row)) for row in rows]
+
+
+def summary(rows: list[FileRow]) -> tuple[list[str], list[tuple[str, dict[str, int], int]]]:
+    """Counts per channel and state: the states shown (in ledger order) and one row per channel."""
+    counts: dict[str, Counter[str]] = {}
+    for row in rows:
+        counts.setdefault(row.channel, Counter())[row.state] += 1
+    states = [state for state in STATE_LABELS if any(state in c for c in counts.values())]
+    return states, [(channel, dict(c), sum(c.values())) for channel, c in sorted(counts.items())]
+
+
+def reprocessed_as(ledger: Ledger, file_id: str) -> list[FileRow]:
+    """The files that reprocessed or replaced this one (``reprocess_of``), oldest first."""
+    rows = ledger.db.execute("SELECT * FROM files WHERE reprocess_of = ? ORDER BY received_at", (file_id,)).fetchall()
+    return [FileRow(**dict(row)) for row in rows]
+
+
+def load_report(row: FileRow) -> FileReport | None:
+    """The file's report (None while it is being processed, or once erased)."""
+    if not row.report_json:
+        return None
+    try:
+        return FileReport.model_validate_json(Path(row.report_json).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class TotalRow:
+    group: str
+    item: str
+    expected: str
+    found: str
+    ok: bool
+
+
+def _number(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def total_rows(report: FileReport) -> list[TotalRow]:
+    """Each control total of each group: the trailer's figure against the records' sum."""
+    rows = []
+    for group in report.groups:
+        declared = group.get("declared")
+        computed = group.get("computed") or {}
+        keys = list(computed) + [key for key in (declared or {}) if key not in computed]
+        for key in keys:
+            stated = None if declared is None else declared.get(key)
+            counted = computed.get(key)
+            rows.append(TotalRow(
+                group=str(group.get("index", "")),
+                item=f"{TOTALS_JA.get(key, key)} ({key})",
+                expected="（トレーラーなし）" if declared is None else "（読取不能）" if stated is None else _number(stated),
+                found="（照合不能）" if counted is None else _number(counted),
+                ok=stated is not None and counted is not None and stated == counted,
+            ))
+    return rows
+
+
+# -- endpoints -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EndpointStatus:
+    name: str
+    direction: str
+    server: str
+    schedule: str
+    last_success: str
+    last_error: str
+    last_error_message: str
+    next_run: str
+    alerts: list[str] = field(default_factory=list)
+
+
+def endpoint_statuses(settings: Any, now: dt.datetime) -> tuple[list[EndpointStatus], list[Any]]:
+    """Each configured endpoint's last success, last error, next run and alerts (as `gateway
+    endpoints` and `gateway alerts` compute them), and the recent alerts of every kind."""
+    from gateway.scheduler import Scheduler, endpoints_of
+    from gateway.transfers import TransferStore
+
+    endpoints = endpoints_of(settings)
+    scheduler = Scheduler(endpoints)
+    ledger = settings.ledger_path()
+    store = TransferStore(ledger) if ledger.exists() else None
+    statuses: list[EndpointStatus] = []
+    try:
+        alerts = store.alerts(limit=50) if store else []
+        for name, endpoint in sorted(endpoints.items()):
+            success = store.last_success(name) if store else None
+            failure = store.last_error(name) if store else None
+            upcoming = scheduler.next_run(name, now.astimezone(JST))
+            mine = [alert for alert in alerts if alert.endpoint == name
+                    or (alert.channel and alert.channel == endpoint.channel and not alert.endpoint)]
+            statuses.append(EndpointStatus(
+                name=name,
+                direction="+".join(d for d, on in (("pull", endpoint.pulls), ("push", endpoint.pushes)) if on),
+                server=f"{endpoint.user}@{endpoint.host}:{endpoint.port}",
+                schedule=(endpoint.schedule or "-") + ("（銀行営業日のみ）" if endpoint.business_days_only else ""),
+                last_success=jst_text(success.finished_at if success else None),
+                last_error=jst_text(failure.finished_at if failure else None),
+                last_error_message=(failure.error or "") if failure else "",
+                next_run=upcoming.astimezone(JST).strftime("%Y-%m-%d %H:%M") if upcoming else "-",
+                alerts=[f"{alert.date} {alert.kind}: {alert.message}" for alert in mine],
+            ))
+    finally:
+        if store is not None:
+            store.close()
+    return statuses, alerts
+
+
+# -- audit log ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AuditEntry:
+    time: str
+    event: str
+    level: str
+    user: str
+    file_id: str
+    details: str
+
+
+_SHOWN_APART = ("timestamp", "event", "level", "user", "file_id")
+
+
+def _matches(event: dict[str, Any], file_id: str) -> bool:
+    own = event.get("file_id")
+    if isinstance(own, str) and own.startswith(file_id):
+        return True
+    return any(isinstance(value, str) and value == file_id for value in event.values())
+
+
+def audit_entries(path: Path, *, file_id: str | None = None, limit: int = AUDIT_LIMIT) -> list[AuditEntry]:
+    """The newest ``limit`` audit events, newest first; only those about ``file_id`` when given
+    (its own events, and events naming it, such as a reprocess or a resubmission)."""
+    kept: deque[dict[str, Any]] = deque(maxlen=limit)
+    try:
+        with path.open(encoding="utf-8", errors="replace") as log:
+            for line in log:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if not isinstance(event, dict):
+                    continue
+                if file_id and not _matches(event, file_id):
+                    continue
+                kept.append(event)
+    except FileNotFoundError:
+        return []
+    entries = []
+    for event in reversed(kept):
+        details = {key: value for key, value in event.items() if key not in _SHOWN_APART}
+        entries.append(AuditEntry(
+            time=jst_text(str(event.get("timestamp") or "")),
+            event=str(event.get("event", "")),
+            level=str(event.get("level", "")),
+            user=str(event.get("user") or ""),
+            file_id=str(event.get("file_id") or ""),
+            details=json.dumps(details, ensure_ascii=False)[:2000] if details else "",
+        ))
+    return entries
