@@ -25,8 +25,9 @@ dev: $(VENV)/.installed-dev
 run: $(VENV)/.installed
 	$(BIN)/gateway run
 
-# System programs the tests need (OpenSSH's sshd for the SFTP tests): installed with
-# apt-get when missing and run as root; under CI a missing one is an error.
+# System programs the tests need (OpenSSH's sshd for the SFTP tests, Debian's Chromium and
+# CJK fonts for the console's browser tests): installed with apt-get when missing and run as
+# root; under CI a missing one is an error.
 test: $(VENV)/.installed-dev
 	bash scripts/ensure-system-packages.sh || test "$$CI" != true
 	$(BIN)/python -m pytest

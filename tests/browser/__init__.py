@@ -1,0 +1,1 @@
+"""Browser tests of the operators' web console (`gateway console`), driven by Playwright."""
