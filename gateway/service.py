@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from gateway.audit import get_logger
 from gateway.ledger import Ledger
@@ -94,6 +95,26 @@ class Service:
         except Exception as error:  # never stops the gateway
             self.log.error("purge-failed", error=repr(error))
 
+    def _start_console(self) -> tuple[Any, threading.Thread] | None:
+        """The web console beside the worker (``[console] with_run``); a console that cannot start
+        (the port taken …) is logged and the gateway goes on without it."""
+        try:
+            import uvicorn
+
+            from gateway.console.app import create_app
+
+            console = self.settings.console
+            app = create_app(self.settings, configure_audit=False)  # `gateway run` configured the audit log
+            server = uvicorn.Server(uvicorn.Config(app, host=console.host, port=console.port, log_level="warning",
+                                                   server_header=False, proxy_headers=False))
+        except Exception as error:  # never stops the gateway
+            self.log.error("console-failed", error=repr(error))
+            return None
+        thread = threading.Thread(target=server.run, name="gateway-console", daemon=True)
+        thread.start()  # outside the main thread uvicorn leaves the signal handlers to us
+        self.log.info("console-started", url=f"http://{console.host}:{console.port}/")
+        return server, thread
+
     def run(self, *, until_idle: bool = False, on_outcome: Callable[[Outcome], None] | None = None) -> None:
         """Process files until stopped (or, with ``until_idle``, until the inboxes are empty)."""
         self.spool.ensure()
@@ -113,6 +134,7 @@ class Service:
         scheduler_stop = threading.Event()
         scheduler_thread: threading.Thread | None = None
         transfer_store: TransferStore | None = None
+        console: tuple[Any, threading.Thread] | None = None
         if endpoints and not until_idle:
             transfer_store = TransferStore(settings.ledger_path())
             scheduler = Scheduler(endpoints, transfer_store, locks=EndpointLocks(settings.ledger_path().parent))
@@ -130,6 +152,8 @@ class Service:
             watcher.start()
             if scheduler_thread is not None:
                 scheduler_thread.start()
+            if settings.console.with_run and not until_idle:
+                console = self._start_console()
             last_recovery = time.monotonic()
             last_purge: float | None = None
             while not self.stop.is_set():
@@ -160,6 +184,10 @@ class Service:
             if self.stop_signal:
                 self.log.info("stopping", signal=self.stop_signal, requested_at=self.stop_requested_at)
             watcher.stop()
+            if console is not None:
+                server, console_thread = console
+                server.should_exit = True
+                console_thread.join(timeout=10)
             scheduler_stop.set()
             if scheduler_thread is not None and scheduler_thread.is_alive():
                 scheduler_thread.join()  # a transfer under way finishes first

@@ -26,3 +26,5 @@ class ConsoleConfig(BaseModel):
     lockout_attempts: int = Field(default=5, ge=1, le=100,
                                   description="failed logins in a row that lock an account")
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60, description="how long a locked account stays locked")
+    with_run: bool = Field(default=False,
+                           description="also serve the console inside `gateway run` (in a thread of its own)")
