@@ -20,6 +20,8 @@ from formats.reader import RecordReader
 from formats.registry import FORMATS, UnknownFormatError, get_format, identify, load_formats
 from formats.validate import Status, ValidationResult
 
+from gateway.commands.options import ConfigOption, SpoolOption, load
+
 if TYPE_CHECKING:
     from gateway.ledger import Ledger
     from gateway.settings import Settings
@@ -166,18 +168,8 @@ def validate(
     raise typer.Exit(result.exit_code)
 
 
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Configuration file (TOML); the embedded default when omitted.")]
-SpoolOption = Annotated[Optional[Path], typer.Option("--spool", help="Spool root folder, overriding the configuration.")]
 
 
-def _settings(config: Path | None, spool: Path | None) -> "Settings":
-    from gateway.settings import ConfigError, load_settings
-
-    try:
-        return load_settings(config, spool_root=spool)
-    except ConfigError as error:
-        errors.print(escape(str(error)))
-        raise typer.Exit(2) from None
 
 
 def _open_ledger(settings: "Settings") -> "Ledger":
@@ -196,7 +188,7 @@ def run(config: ConfigOption = None, spool: SpoolOption = None) -> None:
     from gateway import audit
     from gateway.service import Service
 
-    settings = _settings(config, spool)
+    settings = load(config, spool)
     audit.configure(settings.audit_path(), console=None)
     service = Service(settings)
     service.install_signal_handlers()
@@ -223,7 +215,7 @@ def ingest(
     from spool.atomic import atomic_write
     from spool.scanner import Arrival
 
-    settings = _settings(config, spool)
+    settings = load(config, spool)
     if channel not in settings.channels:
         errors.print(f"unknown channel {channel!r}: expected one of {', '.join(sorted(settings.channels))}")
         raise typer.Exit(2)
@@ -265,7 +257,7 @@ def files(
     channel: Annotated[Optional[str], typer.Option(help="Only files of this channel.")] = None,
 ) -> None:
     """List recent files, their states and counts."""
-    settings = _settings(config, spool)
+    settings = load(config, spool)
     with _open_ledger(settings) as ledger:
         rows = ledger.recent(limit, state=state, channel=channel)
     if as_json:
@@ -289,7 +281,7 @@ def report(
     """Print one file's report (rejected records, totals, outputs)."""
     from gateway.reports import FileReport, render_text
 
-    settings = _settings(config, spool)
+    settings = load(config, spool)
     with _open_ledger(settings) as ledger:
         row = ledger.find(file_id)
     if row is None or not row.report_json:
@@ -317,7 +309,7 @@ def reprocess(
     from gateway import audit
     from gateway.pipeline import Pipeline
 
-    settings = _settings(config, spool)
+    settings = load(config, spool)
     audit.configure(settings.audit_path(), console=False)
     with _open_ledger(settings) as ledger:
         row = ledger.find(file_id)

@@ -8,33 +8,19 @@ managed with `gateway users`.
 from __future__ import annotations
 
 import ipaddress
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-if TYPE_CHECKING:
-    from gateway.settings import Settings
+from gateway.commands.options import ConfigOption, SpoolOption, load
 
 __all__ = ["console_command", "register"]
 
 errors = Console(stderr=True)
 
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Configuration file (TOML); the embedded default when omitted.")]
-SpoolOption = Annotated[Optional[Path], typer.Option("--spool", help="Spool root folder, overriding the configuration.")]
 
-
-def load(config: Path | None, spool: Path | None) -> Settings:
-    """The settings (exit 2 with the configuration's error)."""
-    from gateway.settings import ConfigError, load_settings
-
-    try:
-        return load_settings(config, spool_root=spool)
-    except ConfigError as error:
-        errors.print(escape(str(error)))
-        raise typer.Exit(2) from None
 
 
 def _loopback(host: str) -> bool:

@@ -15,36 +15,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gateway.commands.options import ConfigOption, SpoolOption, load
+
 if TYPE_CHECKING:
     from gateway.retention import PurgeResult
-    from gateway.settings import Settings
 
 __all__ = ["purge_command", "register"]
 
 console = Console()
 errors = Console(stderr=True)
 
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Configuration file (TOML); the embedded default when omitted.")]
-SpoolOption = Annotated[Optional[Path], typer.Option("--spool", help="Spool root folder, overriding the configuration.")]
 
-
-def load(config: Path | None, spool: Path | None) -> Settings:
-    """The settings (exit 2 with the configuration's error)."""
-    from gateway.settings import ConfigError, load_settings
-
-    try:
-        return load_settings(config, spool_root=spool)
-    except ConfigError as error:
-        errors.print(escape(str(error)))
-        raise typer.Exit(2) from None
 
 
 def _print(result: PurgeResult) -> None:

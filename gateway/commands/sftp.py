@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -33,6 +33,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from gateway.commands.options import ConfigOption, SpoolOption, load
+
 if TYPE_CHECKING:
     from adapters.sftp import EndpointConfig
     from gateway.settings import Settings
@@ -45,20 +47,8 @@ LARGE_TRANSFER = 4 * 1024 * 1024
 console = Console()
 errors = Console(stderr=True)
 
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Configuration file (TOML); the embedded default when omitted.")]
-SpoolOption = Annotated[Optional[Path], typer.Option("--spool", help="Spool root folder, overriding the configuration.")]
 EndpointArgument = Annotated[str, typer.Argument(help="The endpoint's name ([endpoints.<name>] in the configuration).")]
 
-
-def load(config: Path | None, spool: Path | None) -> Settings:
-    """The settings (exit 2 with the configuration's error). Tests may replace this function."""
-    from gateway.settings import ConfigError, load_settings
-
-    try:
-        return load_settings(config, spool_root=spool)
-    except ConfigError as error:
-        errors.print(escape(str(error)))
-        raise typer.Exit(2) from None
 
 
 def _endpoint(settings: Settings, name: str, direction: str | None = None) -> EndpointConfig:

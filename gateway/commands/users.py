@@ -16,16 +16,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from gateway.commands.options import ConfigOption, SpoolOption, load
+
 if TYPE_CHECKING:
     from gateway.console.users import UserStore
-    from gateway.settings import Settings
 
 __all__ = ["register", "users_app"]
 
@@ -35,20 +36,9 @@ errors = Console(stderr=True)
 users_app = typer.Typer(help="Manage the web console's users (operator: read; supervisor: also act).",
                         no_args_is_help=True)
 
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Configuration file (TOML); the embedded default when omitted.")]
-SpoolOption = Annotated[Optional[Path], typer.Option("--spool", help="Spool root folder, overriding the configuration.")]
 NameArgument = Annotated[str, typer.Argument(help="The user's name.")]
 StdinOption = Annotated[bool, typer.Option("--password-stdin", help="Read the password as one line from standard input.")]
 
-
-def load(config: Path | None, spool: Path | None) -> Settings:
-    from gateway.settings import ConfigError, load_settings
-
-    try:
-        return load_settings(config, spool_root=spool)
-    except ConfigError as error:
-        errors.print(escape(str(error)))
-        raise typer.Exit(2) from None
 
 
 @contextmanager

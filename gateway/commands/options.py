@@ -1,0 +1,30 @@
+"""What every command that works on a spool shares: the ``--config`` and ``--spool`` options
+and loading the settings they name (a configuration error exits 2 with its message)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+if TYPE_CHECKING:
+    from gateway.settings import Settings
+
+__all__ = ["ConfigOption", "SpoolOption", "load"]
+
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Configuration file (TOML); the embedded default when omitted.")]
+SpoolOption = Annotated[Optional[Path], typer.Option("--spool", help="Spool root folder, overriding the configuration.")]
+
+
+def load(config: Path | None, spool: Path | None) -> Settings:
+    """The settings (exit 2 with the configuration's error: key, value, what was expected)."""
+    from gateway.settings import ConfigError, load_settings
+
+    try:
+        return load_settings(config, spool_root=spool)
+    except ConfigError as error:
+        Console(stderr=True).print(escape(str(error)))
+        raise typer.Exit(2) from None
