@@ -389,8 +389,14 @@ class Ledger:
                                (prefix.replace("%", "") + "%",)).fetchall()
         return FileRow(**dict(rows[0])) if len(rows) == 1 else None
 
-    def recent(self, limit: int = 50, *, state: str | None = None, channel: str | None = None) -> list[FileRow]:
-        clauses, params = [], []
+    def recent(self, limit: int = 50, *, state: str | None = None, channel: str | None = None,
+               received: tuple[dt.datetime, dt.datetime] | None = None) -> list[FileRow]:
+        """The newest files, optionally of one state, one channel, received in [start, end)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if received is not None:
+            clauses.append("received_at >= ? AND received_at < ?")
+            params += [moment.astimezone(dt.UTC).isoformat(timespec="milliseconds") for moment in received]
         if state:
             clauses.append("state = ?")
             params.append(state)

@@ -156,24 +156,30 @@ class RefundOrder(BaseModel):
     source: SourceRef
 
 
-class Assessment(BaseModel):
-    """One 調定 (assessment) of a notice and instalment, from a levy system (formats/levy.py).
-
-    ``assessed_amount`` is the amount *after* the change (a 更正 carries the new amount)."""
+class _NoticeInstalment(BaseModel):
+    """What the levy and collection files say of one notice and instalment (期別の特定キー)."""
 
     model_config = ConfigDict(frozen=True)
-    record: ClassVar[str] = "assessment"
     individual_number_fields: ClassVar[tuple[str, ...]] = ()
 
-    source_system: str = Field(description="送信元の賦課システム")
     municipality_code: str = Field(description="利用団体コード")
     resident_code: str = Field(description="住民コード")
     notice_number: str = Field(description="納付書番号 (通知書番号)")
     accounting_year: int = Field(description="会計年度")
     fiscal_year: int = Field(description="賦課年度")
     tax_item: str = Field(description="科目")
-    assessment_kind: str = Field(description="調定区分")
     instalment: str = Field(description="期別")
+
+
+class Assessment(_NoticeInstalment):
+    """One 調定 (assessment) of a notice and instalment, from a levy system (formats/levy.py).
+
+    ``assessed_amount`` is the amount *after* the change (a 更正 carries the new amount)."""
+
+    record: ClassVar[str] = "assessment"
+
+    source_system: str = Field(description="送信元の賦課システム")
+    assessment_kind: str = Field(description="調定区分")
     assessed_amount: int = Field(ge=0, description="調定額 (yen, after the change)")
     due_date: dt.date = Field(description="納期限")
     statutory_due_date: dt.date | None = Field(default=None, description="法定納期限")
@@ -184,21 +190,12 @@ class Assessment(BaseModel):
     source: SourceRef
 
 
-class RevenuePosting(BaseModel):
+class RevenuePosting(_NoticeInstalment):
     """One posting (収納情報) of the collection system's reconciliation run, for the levy
     department of its 科目 (formats/payment_info.py)."""
 
-    model_config = ConfigDict(frozen=True)
     record: ClassVar[str] = "revenue-posting"
-    individual_number_fields: ClassVar[tuple[str, ...]] = ()
 
-    municipality_code: str = Field(description="利用団体コード")
-    resident_code: str = Field(description="住民コード")
-    notice_number: str = Field(description="納付書番号")
-    accounting_year: int = Field(description="会計年度")
-    fiscal_year: int = Field(description="賦課年度")
-    tax_item: str = Field(description="科目")
-    instalment: str = Field(description="期別")
     revenue_kind: str = Field(description="収入区分 (1 収入, 2 収入取消, 3 充当)")
     channel_kind: str = Field(description="納付区分")
     principal: int = Field(ge=0, description="収入額")

@@ -72,23 +72,11 @@ def jst_text(value: str | None) -> str:
 def files_on(ledger: Ledger, day: dt.date | None, *, channel: str | None = None,
              state: str | None = None, limit: int = FILE_LIMIT) -> list[FileRow]:
     """Files received on ``day`` (a Japan-time calendar day; every day when None), newest first."""
-    clauses: list[str] = []
-    params: list[Any] = []
+    received = None
     if day is not None:
-        start = dt.datetime.combine(day, dt.time(), JST).astimezone(dt.UTC)
-        end = start + dt.timedelta(days=1)
-        clauses.append("received_at >= ? AND received_at < ?")
-        params += [start.isoformat(timespec="milliseconds"), end.isoformat(timespec="milliseconds")]
-    if channel:
-        clauses.append("channel = ?")
-        params.append(channel)
-    if state:
-        clauses.append("state = ?")
-        params.append(state)
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    rows = ledger.db.execute(f"SELECT * FROM files {where} ORDER BY received_at DESC, id DESC LIMIT ?",
-                             (*params, limit)).fetchall()
-    return [FileRow(**dict(row)) for row in rows]
+        start = dt.datetime.combine(day, dt.time(), JST)
+        received = (start, start + dt.timedelta(days=1))
+    return ledger.recent(limit, state=state, channel=channel, received=received)
 
 
 def summary(rows: list[FileRow]) -> tuple[list[str], list[tuple[str, dict[str, int], int]]]:
