@@ -89,7 +89,22 @@ CREATE TABLE IF NOT EXISTS postings (
     updated_at   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS postings_notice ON postings (notice_key);
+-- decisions of a file being routed, spilled from memory in batches (a large file's postings
+-- do not stay in memory), moved into postings with the file's deliveries in one transaction
+CREATE TABLE IF NOT EXISTS postings_pending (
+    file_id      TEXT NOT NULL,
+    payment_key  TEXT NOT NULL,
+    notice_key   TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    amount       INTEGER NOT NULL,
+    record       INTEGER NOT NULL,
+    PRIMARY KEY (file_id, payment_key)
+);
+CREATE INDEX IF NOT EXISTS postings_pending_notice ON postings_pending (file_id, notice_key);
 """
+
+_PENDING_INSERT = ("INSERT OR REPLACE INTO postings_pending (file_id, payment_key, notice_key, status, amount, record)"
+                   " VALUES (?, ?, ?, ?, ?, ?)")
 
 
 def _may_follow(current: str, new: str) -> bool:
@@ -285,29 +300,32 @@ class Ledger:
 
     def plan_deliveries(self, file_id: str, deliveries: Sequence[Delivery], postings: Sequence[Any] = (),
                         **counts: Any) -> None:
-        """Record the staged outputs (and the postings they carry) and move to ``delivering``,
-        in one transaction. Raises PostingConflictError when another file posted one of the
-        same payment keys since this file's routing read the ledger."""
+        """Record the staged outputs and the postings they carry (those spilled to
+        ``postings_pending`` and ``postings``, the rest) and move to ``delivering``, in one
+        transaction. Raises PostingConflictError when another file posted one of the same
+        payment keys since this file's routing read the ledger."""
         from gateway.posting import PostingConflictError
 
         now = _now()
         with self.transaction() as db:
-            for posting in postings:
-                current = db.execute("SELECT status, file_id FROM postings WHERE payment_key = ?",
-                                     (posting.payment_key,)).fetchone()
-                forced = db.execute("SELECT forced FROM files WHERE id = ?", (file_id,)).fetchone()["forced"]
-                if (current is not None and current["file_id"] != file_id and not forced
-                        and not _may_follow(current["status"], posting.status)):
-                    raise PostingConflictError(
-                        f"payment {posting.payment_key} became {current['status']} by file {current['file_id']} meanwhile")
-                db.execute(
-                    "INSERT INTO postings (payment_key, notice_key, status, amount, file_id, record, updated_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (payment_key) DO UPDATE SET status = excluded.status,"
-                    " amount = excluded.amount, file_id = excluded.file_id, record = excluded.record,"
-                    " updated_at = excluded.updated_at",
-                    (posting.payment_key, posting.notice_key, posting.status, posting.amount, posting.file_id,
-                     posting.record, now),
-                )
+            db.executemany(_PENDING_INSERT, [(file_id, p.payment_key, p.notice_key, p.status, p.amount, p.record)
+                                             for p in postings])
+            forced = db.execute("SELECT forced FROM files WHERE id = ?", (file_id,)).fetchone()["forced"]
+            if not forced:
+                for clash in db.execute(
+                        "SELECT n.payment_key, n.status AS new, p.status AS current, p.file_id FROM postings_pending n"
+                        " JOIN postings p ON p.payment_key = n.payment_key WHERE n.file_id = ? AND p.file_id != ?",
+                        (file_id, file_id)):
+                    if not _may_follow(clash["current"], clash["new"]):
+                        raise PostingConflictError(f"payment {clash['payment_key']} became {clash['current']} by file "
+                                                   f"{clash['file_id']} meanwhile")
+            db.execute(
+                "INSERT INTO postings (payment_key, notice_key, status, amount, file_id, record, updated_at)"
+                " SELECT payment_key, notice_key, status, amount, file_id, record, ? FROM postings_pending"
+                " WHERE file_id = ? ON CONFLICT (payment_key) DO UPDATE SET status = excluded.status,"
+                " amount = excluded.amount, file_id = excluded.file_id, record = excluded.record,"
+                " updated_at = excluded.updated_at", (now, file_id))
+            db.execute("DELETE FROM postings_pending WHERE file_id = ?", (file_id,))
             db.execute("DELETE FROM deliveries WHERE file_id = ?", (file_id,))
             for delivery in deliveries:
                 db.execute(
@@ -324,6 +342,32 @@ class Ledger:
         row = self.db.execute("SELECT payment_key, notice_key, status, amount, file_id, record FROM postings"
                               " WHERE payment_key = ?", (payment_key,)).fetchone()
         return None if row is None else PostingRow(**dict(row))
+
+    def spill_postings(self, file_id: str, postings: Sequence[Any]) -> None:
+        """Keep decisions of a file being routed in the ledger instead of memory (not posted yet)."""
+        with self.transaction() as db:
+            db.executemany(_PENDING_INSERT, [(file_id, p.payment_key, p.notice_key, p.status, p.amount, p.record)
+                                             for p in postings])
+
+    def discard_pending_postings(self, file_id: str) -> None:
+        """Forget the spilled decisions of a file whose routing starts again (or failed)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM postings_pending WHERE file_id = ?", (file_id,))
+
+    def pending_posting(self, file_id: str, payment_key: str) -> Any:
+        from gateway.posting import PostingRow
+
+        row = self.db.execute("SELECT payment_key, notice_key, status, amount, file_id, record FROM postings_pending"
+                              " WHERE file_id = ? AND payment_key = ?", (file_id, payment_key)).fetchone()
+        return None if row is None else PostingRow(**dict(row))
+
+    def pending_postings_for_notice(self, file_id: str, notice_key: str) -> list[Any]:
+        from gateway.posting import PostingRow
+
+        rows = self.db.execute("SELECT payment_key, notice_key, status, amount, file_id, record FROM postings_pending"
+                               " WHERE file_id = ? AND notice_key = ? AND status = 'confirmed'",
+                               (file_id, notice_key)).fetchall()
+        return [PostingRow(**dict(row)) for row in rows]
 
     def postings_for_notice(self, notice_key: str) -> list[Any]:
         from gateway.posting import PostingRow

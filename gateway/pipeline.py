@@ -165,6 +165,9 @@ def _first_header(path: Path, layout: FileLayout, strict: bool) -> dict[str, Any
 class Pipeline:
     """Processes files of one spool, with one ledger connection (one per thread)."""
 
+    #: posting decisions held in memory while a file is routed; more go to the ledger (flat memory)
+    posting_spill_at = 20_000
+
     def __init__(self, settings: Settings, ledger: Ledger, *, spool: SpoolLayout | None = None,
                  layouts: dict[str, FileLayout] | None = None) -> None:
         self.settings = settings
@@ -297,7 +300,14 @@ class Pipeline:
                 OutputMeta(row.id, row.channel, layout.id, dt.datetime.now(JST).date(), first_header),
                 self.transports, self.renderers,
             )
-            book = PostingBook(self.ledger.posting, self.ledger.postings_for_notice, row.id, forced=bool(row.forced))
+            self.ledger.discard_pending_postings(row.id)  # a resumed or retried routing starts afresh
+            book = PostingBook(
+                self.ledger.posting, self.ledger.postings_for_notice, row.id, forced=bool(row.forced),
+                spill_at=self.posting_spill_at,
+                spill=lambda rows, file_id=row.id: self.ledger.spill_postings(file_id, rows),
+                spilled_lookup=lambda key, file_id=row.id: self.ledger.pending_posting(file_id, key),
+                spilled_notice_lookup=lambda notice, file_id=row.id: self.ledger.pending_postings_for_notice(
+                    file_id, notice))
             try:
                 routed = self._route(row, layout, result, staging, book)
                 for route in self.settings.routes:  # receivers that see every run, even an empty one
@@ -315,6 +325,10 @@ class Pipeline:
                     raise
             except BaseException:
                 staging.discard()
+                try:
+                    self.ledger.discard_pending_postings(row.id)
+                except Exception:  # the original error matters more; the next attempt clears them anyway
+                    pass
                 raise
         for flag in book.flags:
             log.warning("posting-flag", code=str(flag.code), record=flag.record, detail=flag.message)

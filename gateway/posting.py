@@ -32,7 +32,10 @@ real) and flagged DOUBLE_PAYMENT: a refund candidate (二重納付 → 還付候
 Decisions are taken while a file is routed and written to the ledger in the same
 transaction that records its deliveries (:meth:`Ledger.plan_deliveries`), so they
 survive restarts and a crash never leaves a posting without its output or the
-reverse. If another process posted the same key meanwhile, the ledger refuses the
+reverse. A large file's decisions do not stay in memory: every ``spill_at`` of them go
+to the ledger's ``postings_pending`` table (not posted yet, read back for the rest of the
+file) and move into ``postings`` in that same transaction; a routing that starts again
+forgets them first. If another process posted the same key meanwhile, the ledger refuses the
 plan (:class:`PostingConflictError`) and the file is routed again.
 """
 
@@ -90,9 +93,16 @@ class PostingBook:
     file_id: str
     #: an operator's forced reprocess: what would be refused as already posted is routed again (and flagged)
     forced: bool = False
+    #: where decisions go when ``spill_at`` are held (a large file's postings do not stay in memory),
+    #: and how they are read back: the ledger's postings_pending table (Ledger.spill_postings …)
+    spill: object = None  # Callable[[list[PostingRow]], None] | None
+    spilled_lookup: object = None  # Callable[[str], PostingRow | None]
+    spilled_notice_lookup: object = None  # Callable[[str], list[PostingRow]]
+    spill_at: int = 20_000
     pending: dict[str, PostingRow] = field(default_factory=dict)
     pending_notices: dict[str, list[PostingRow]] = field(default_factory=dict)
     flags: list[Flag] = field(default_factory=list)
+    spilled: bool = False
 
     def decide(self, payment: Payment) -> PostingDecision:
         decision = self._decide(payment)
@@ -109,7 +119,8 @@ class PostingBook:
         if not isinstance(payment, Payment) or payment.payment_key is None:
             return PostingDecision(route=True)
         key = f"{payment.kind}:{payment.payment_key}"
-        before = self.pending.get(key) or self.lookup(key)  # type: ignore[operator]
+        before = (self.pending.get(key) or (self.spilled_lookup(key) if self.spilled else None)  # type: ignore[operator]
+                  or self.lookup(key))  # type: ignore[operator]
         where = f"(file {before.file_id}, record {before.record})" if before else ""
         record, offset = payment.source.record, payment.source.offset
 
@@ -140,7 +151,8 @@ class PostingBook:
         if before is not None and before.status == "confirmed":
             return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"already posted {where}"),))
         flags: tuple[Flag, ...] = ()
-        others = [row for row in [*self.pending_notices.get(payment.notice_key, []),
+        spilled = self.spilled_notice_lookup(payment.notice_key) if self.spilled else []  # type: ignore[operator]
+        others = [row for row in [*self.pending_notices.get(payment.notice_key, []), *spilled,
                                   *self.notice_lookup(payment.notice_key)]  # type: ignore[operator]
                   if row.payment_key != key and row.status == "confirmed"]
         if others:
@@ -156,7 +168,13 @@ class PostingBook:
         self.pending[key] = row
         if status == "confirmed":
             self.pending_notices.setdefault(payment.notice_key, []).append(row)
+        if self.spill is not None and len(self.pending) >= self.spill_at:
+            self.spill(list(self.pending.values()))  # type: ignore[operator]
+            self.pending.clear()
+            self.pending_notices.clear()
+            self.spilled = True
         return PostingDecision(True, (), row)
 
     def rows(self) -> list[PostingRow]:
+        """The decisions still in memory (those spilled are in the ledger already)."""
         return list(self.pending.values())

@@ -422,3 +422,39 @@ def test_report_golden_walk_knows_the_default_layouts() -> None:
 
     report = _report(Path(__file__).parent / "data" / "mpn" / "unknown_data_kind.dat")
     assert [(r["record"], r["code"]) for r in report.rejected] == [(3, "FIELD_CODE")]
+
+
+def test_posting_decisions_spilled_to_the_ledger_are_the_ones_kept_in_memory(tmp_path: Path) -> None:
+    """A large file's posting decisions go to the ledger in batches (memory stays flat): the day's
+    files give the same outputs, flags and postings whether decisions spill every 7 records or never."""
+    from gateway.ledger import Ledger
+    from gateway.pipeline import Pipeline
+    from spool.scanner import Arrival
+
+    results = {}
+    for spill_at in (7, 10_000_000):
+        root = tmp_path / f"spill-{spill_at}"
+        root.mkdir()
+        settings = load_settings(None, spool_root=root)
+        with Ledger(settings.ledger_path()) as ledger:
+            pipeline = Pipeline(settings, ledger)
+            pipeline.posting_spill_at = spill_at
+            pipeline.spool.ensure()
+            day = []
+            for channel, name, content in DAY:
+                path = pipeline.spool.inbox(channel) / name
+                path.write_bytes(content)
+                stat = path.stat()
+                outcome = pipeline.process(pipeline.claim(Arrival(channel, path, stat.st_size, stat.st_mtime_ns)))
+                row = ledger.get(outcome.file_id)
+                collection = [sliced(Path(d.path))[1] for d in outcome.outputs if d.destination == "collection"]
+                day.append((name, outcome.state, collection, warnings_of({"report_json": row.report_json})))
+            postings = [tuple(r) for r in ledger.db.execute(
+                "SELECT payment_key, notice_key, status, amount, record FROM postings ORDER BY payment_key")]
+            assert ledger.db.execute("SELECT COUNT(*) FROM postings_pending").fetchone()[0] == 0
+        results[spill_at] = (day, postings)
+    assert results[7] == results[10_000_000]
+    day, postings = results[7]
+    posted = Counter(record[:4] for _, _, outputs, _ in day for output in outputs for record in output)
+    assert posted == expected_postings()
+    assert len(postings) > 6_000
