@@ -65,6 +65,7 @@ class Reason(StrEnum):
     CANCEL_WITHOUT_PRELIMINARY = "CANCEL_WITHOUT_PRELIMINARY"
     CANCEL_AFTER_CONFIRMED = "CANCEL_AFTER_CONFIRMED"
     PRELIMINARY_AFTER_CONFIRMED = "PRELIMINARY_AFTER_CONFIRMED"
+    ALREADY_SENT = "ALREADY_SENT"
     # routing (gateway/pipeline.py): a good record that no route takes
     NOT_ROUTED = "NOT_ROUTED"
 
@@ -98,6 +99,7 @@ MESSAGES_JA: dict[Reason, str] = {
     Reason.TOO_MANY_ERRORS: "エラーが多すぎるため、以降の明細は件数のみ数えています。",
     Reason.DUPLICATE_POSTING: "この収納は既に消込データとして送付済みです。二重計上を防ぐため、今回は送付していません。",
     Reason.DOUBLE_PAYMENT: "同じ納付書（期別）に対する収納が既にあります（二重納付）。還付候補として確認してください。",
+    Reason.ALREADY_SENT: "同じ調定・収納情報（同じ履歴SEQ）は既に送付済みです。二重計上を防ぐため、今回は送付していません。",
     Reason.NOT_ROUTED: "このレコードに該当する送付経路がないため、どこにも送付していません。経路の設定（routes）を確認してください。",
     Reason.CANCEL_WITHOUT_PRELIMINARY: "取消対象の速報が見つかりません。取消は送付していません。収納代行業者に確認してください。",
     Reason.CANCEL_AFTER_CONFIRMED: "確報済みの収納に対する速報取消です。自動では取り消していません。手作業で確認してください。",

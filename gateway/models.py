@@ -170,6 +170,15 @@ class _NoticeInstalment(BaseModel):
     tax_item: str = Field(description="科目")
     instalment: str = Field(description="期別")
 
+    @property
+    def instalment_key(self) -> str:
+        return (f"{self.municipality_code}:{self.notice_number}:{self.tax_item}:{self.fiscal_year}:"
+                f"{self.instalment}")
+
+    @property
+    def notice_key(self) -> str:
+        return f"{self.record}:{self.notice_number}"  # type: ignore[attr-defined]
+
 
 class Assessment(_NoticeInstalment):
     """One 調定 (assessment) of a notice and instalment, from a levy system (formats/levy.py).
@@ -180,6 +189,15 @@ class Assessment(_NoticeInstalment):
 
     source_system: str = Field(description="送信元の賦課システム")
     assessment_kind: str = Field(description="調定区分")
+
+    @property
+    def posting_key(self) -> str:
+        """This version of the instalment's assessment (調定履歴SEQ): sent to the collection system once."""
+        return f"assessment:{self.instalment_key}:{self.assessment_seq}"
+
+    @property
+    def total(self) -> int:
+        return self.assessed_amount
     assessed_amount: int = Field(ge=0, description="調定額 (yen, after the change)")
     due_date: dt.date = Field(description="納期限")
     statutory_due_date: dt.date | None = Field(default=None, description="法定納期限")
@@ -207,6 +225,15 @@ class RevenuePosting(_NoticeInstalment):
     revenue_seq: int = Field(description="収入履歴SEQ")
     reconciliation_key: str = Field(description="消込特定キー")
     source: SourceRef
+
+    @property
+    def posting_key(self) -> str:
+        """This entry of the instalment's revenue history (収入履歴SEQ): sent to the department once."""
+        return f"revenue-posting:{self.instalment_key}:{self.revenue_seq}"
+
+    @property
+    def total(self) -> int:
+        return self.principal + self.late_fee + self.dunning_fee
 
 
 class AddressChange(BaseModel):

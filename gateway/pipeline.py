@@ -373,17 +373,20 @@ class Pipeline:
                     values = record_layout.decode_clean(frame.raw, strict)
                 source = {"file_id": row.id, "channel": row.channel, "record": frame.index, "offset": frame.offset}
                 payment = normaliser.normalise(values, GroupContext(header, kinds[group_index]), source)
-                if payment is None or not book.decide(payment).route:
+                if payment is None:
                     continue
                 targets = self.router.targets(payment)
+                if not targets:  # a good record that goes nowhere: the operator must know (and nothing is posted)
+                    if unrouted < _MAX_UNROUTED_FLAGS:
+                        unrouted += 1
+                        book.flags.append(Flag(Reason.NOT_ROUTED, frame.index, frame.offset, _unrouted(payment)))
+                    continue
+                if not book.decide(payment).route:
+                    continue
                 for route, destination in targets:
                     self.guard.check(payment, route, destination)  # 個人番号 only where cleared
                     staging.add(destination, payment)
-                if targets:
-                    routed += 1
-                elif unrouted < _MAX_UNROUTED_FLAGS:  # a good record that goes nowhere: the operator must know
-                    unrouted += 1
-                    book.flags.append(Flag(Reason.NOT_ROUTED, frame.index, frame.offset, _unrouted(payment)))
+                routed += 1
         return routed
 
     def _commit_staged(self, row: FileRow, log: Any) -> None:

@@ -22,6 +22,11 @@ arrives       already posted              then
 取消           確報                          not routed (CANCEL_AFTER_CONFIRMED)
 ============  ==========================  =======================================
 
+調定 (assessments) and 収納情報 (revenue postings) have no payment states: each version
+(調定履歴SEQ, 収入履歴SEQ of one notice and instalment) is sent once; the same one again —
+a regenerated file — is not routed (ALREADY_SENT). A record that no route takes is not
+remembered (it was sent nowhere).
+
 An operator's forced reprocess (``gateway reprocess ID --force``) routes again what
 would be refused as already posted, and flags each such record.
 
@@ -42,6 +47,7 @@ plan (:class:`PostingConflictError`) and the file is routed again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from formats.errors import Reason
 from gateway.models import Payment
@@ -104,23 +110,44 @@ class PostingBook:
     flags: list[Flag] = field(default_factory=list)
     spilled: bool = False
 
-    def decide(self, payment: Payment) -> PostingDecision:
+    def decide(self, payment: Any) -> PostingDecision:
         decision = self._decide(payment)
-        if self.forced and not decision.route and decision.flags[0].code is Reason.DUPLICATE_POSTING:
+        if self.forced and not decision.route and decision.flags[0].code in (Reason.DUPLICATE_POSTING,
+                                                                             Reason.ALREADY_SENT):
             first = decision.flags[0]
             forced = Flag(first.code, first.record, first.offset, first.message + "; sent again: forced reprocess")
-            status = {"paid": "confirmed"}.get(payment.status, payment.status)
-            decision = PostingDecision(True, (forced,), self._remember(
-                f"{payment.kind}:{payment.payment_key}", payment, status).row)
+            if isinstance(payment, Payment):
+                key, status = f"{payment.kind}:{payment.payment_key}", {"paid": "confirmed"}.get(payment.status,
+                                                                                                 payment.status)
+            else:
+                key, status = payment.posting_key, "confirmed"
+            decision = PostingDecision(True, (forced,), self._remember(key, payment, status).row)
         self.flags.extend(decision.flags)
         return decision
 
-    def _decide(self, payment: Payment) -> PostingDecision:
-        if not isinstance(payment, Payment) or payment.payment_key is None:
+    def _before(self, key: str) -> PostingRow | None:
+        """What this file decided, or the ledger holds, for a key."""
+        return (self.pending.get(key) or (self.spilled_lookup(key) if self.spilled else None)  # type: ignore[operator]
+                or self.lookup(key))  # type: ignore[operator]
+
+    def _once(self, record: Any) -> PostingDecision:
+        """Records with a ``posting_key`` but no payment states (調定, 収納情報): sent once."""
+        key = getattr(record, "posting_key", None)
+        if key is None:
+            return PostingDecision(route=True)
+        before = self._before(key)
+        if before is not None:
+            return PostingDecision(False, (Flag(Reason.ALREADY_SENT, record.source.record, record.source.offset,
+                                                f"already sent (file {before.file_id}, record {before.record})"),))
+        return self._remember(key, record, "confirmed")
+
+    def _decide(self, payment: Any) -> PostingDecision:
+        if not isinstance(payment, Payment):
+            return self._once(payment)
+        if payment.payment_key is None:
             return PostingDecision(route=True)
         key = f"{payment.kind}:{payment.payment_key}"
-        before = (self.pending.get(key) or (self.spilled_lookup(key) if self.spilled else None)  # type: ignore[operator]
-                  or self.lookup(key))  # type: ignore[operator]
+        before = self._before(key)
         where = f"(file {before.file_id}, record {before.record})" if before else ""
         record, offset = payment.source.record, payment.source.offset
 
@@ -163,7 +190,7 @@ class PostingBook:
         decision = self._remember(key, payment, "confirmed")
         return PostingDecision(True, flags, decision.row)
 
-    def _remember(self, key: str, payment: Payment, status: str) -> PostingDecision:
+    def _remember(self, key: str, payment: Any, status: str) -> PostingDecision:
         row = PostingRow(key, payment.notice_key, status, payment.total, self.file_id, payment.source.record)
         self.pending[key] = row
         if status == "confirmed":

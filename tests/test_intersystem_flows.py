@@ -172,6 +172,43 @@ def test_a_posting_routed_to_the_wrong_department_stops_the_file(tmp_path):
         assert not any(settings.destination_path(destination).iterdir())
 
 
+def test_a_reconciliation_run_sent_again_reaches_no_department_twice(pipeline):
+    """The same postings again (the run regenerated: another 作成日, so not a duplicate file) are sent to
+    no department: each record is ALREADY_SENT in the report, each department still gets its (empty) file;
+    an operator's forced reprocess sends them again, flagged."""
+    content = (DATA / "reconciliation/clean_crlf.dat").read_bytes()
+    first = ingest(pipeline, "reconciliation", "run-001.dat", content)
+    again = ingest(pipeline, "reconciliation", "run-001-again.dat", content.replace(b"20240704", b"20240705", 1))
+    assert again.state == "archived" and again.status == "ok"
+    assert {d.destination: d.records for d in again.outputs} == dict.fromkeys(DEPARTMENT_ITEMS, 0)
+    sent_first = {d.destination: d.records for d in first.outputs}
+    flagged = [(w["record"], w["code"]) for w in received_report(pipeline, again)["warnings"]]
+    postings = parsed_data("reconciliation/clean_crlf")
+    routed = sorted(r for r, p in postings.items() if p["tax_item"] not in {"03", "05"})
+    assert sorted(r for r, code in flagged if code == "ALREADY_SENT") == routed
+    forced = pipeline.process(pipeline.reprocess(pipeline.ledger.get(again.file_id), force=True))
+    assert {d.destination: d.records for d in forced.outputs} == sent_first
+
+
+def test_assessments_sent_again_are_not_imported_twice(pipeline):
+    """A levy file regenerated with the same 調定 (same 調定履歴SEQ) sends nothing to the collection system;
+    a 更正 (a new 調定履歴SEQ) does go."""
+    content = (DATA / "levy-assessment/clean_crlf.dat").read_bytes()
+    ingest(pipeline, "levy", "chotei-1.dat", content)
+    again = ingest(pipeline, "levy", "chotei-2.dat", content.replace(b"20240401", b"20240402", 1))
+    assert again.outputs == ()
+    assert {w["code"] for w in received_report(pipeline, again)["warnings"]} == {"ALREADY_SENT"}
+    lines = content.split(b"\r\n")
+    revised = bytearray(lines[1])
+    revised[92:95] = b"002"  # 調定履歴SEQ 2: the next version of record 2's assessment
+    update = content.replace(lines[1], bytes(revised)).replace(b"20240401", b"20240403", 1)
+    third = ingest(pipeline, "levy", "chotei-3.dat", update)
+    (delivery,) = third.outputs
+    assert delivery.records == 1
+    _, data, _ = records(Path(delivery.path), "levy-assessment")
+    assert [d["assessment_seq"] for d in data] == [2]
+
+
 # -- address → collection and MICJET ----------------------------------------------------------
 
 DELIVERY = ("delivery_postal_code", "delivery_address", "delivery_address_line2", "delivery_name")
