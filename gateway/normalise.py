@@ -20,7 +20,8 @@ from formats.zengin.common import RESULT_CODES
 from gateway.models import (AddressChange, Assessment, NumberLinkage, Payment, PaymentKind, PaymentStatus,
                             PublicFundAccount, RefundOrder, RevenuePosting, SourceRef)
 
-__all__ = ["CanonicalMapping", "DebitResultNormaliser", "InterSystemNormaliser", "MappedNormaliser", "Normaliser", "canonical_mapping",
+__all__ = ["CanonicalMapping", "DebitResultNormaliser", "InterSystemNormaliser", "MappedNormaliser", "RecordMapping",
+           "check_canonical", "record_mapping", "Normaliser", "canonical_mapping",
            "implied_date", "normaliser_for"]
 
 
@@ -223,25 +224,33 @@ class InterSystemNormaliser:
 
     The layouts of formats/levy.py, payment_info.py, address.py and micjet.py name their
     fields after the canonical models, so a record's values are the model's; ``from_header``
-    adds fields the group's header carries (e.g. a levy file's 送信元システム).
+    adds fields the group's header carries (e.g. a levy file's 送信元システム), and
+    ``renames`` reads a model field from a data field of another name (a city's layout file).
     """
 
-    def __init__(self, model: type[BaseModel], from_header: Mapping[str, str] = {}) -> None:
+    OPTIONAL_TEXT = ("change_reason", "delivery_address", "delivery_address_line2", "delivery_name",
+                     "address_line2", "sex", "postal_code", "delivery_postal_code")
+    ACCOUNT = {"bank_code": "bank_code", "branch_code": "branch_code", "account_type": "account_type",
+               "number": "account_number"}
+
+    def __init__(self, model: type[BaseModel], from_header: Mapping[str, str] = {},
+                 renames: Mapping[str, str] = {}) -> None:
         self.model = model
         self.from_header = dict(from_header)
-        self.fields = frozenset(model.model_fields) - {"source", "account"}
+        self.sources = {name: renames.get(name, name)
+                        for name in model.model_fields if name not in ("source", "account", *from_header)}
+        self.account = ({part: renames.get(field, field) for part, field in self.ACCOUNT.items()}
+                        if "account" in model.model_fields else None)
 
     def normalise(self, values: Mapping[str, Any], group: GroupContext,
                   source: SourceRef | Mapping[str, Any]) -> BaseModel:
-        data: dict[str, Any] = {name: value for name, value in values.items() if name in self.fields}
+        data: dict[str, Any] = {name: values[field] for name, field in self.sources.items() if field in values}
         data.update({name: group.header[field] for name, field in self.from_header.items()})
-        for name in ("change_reason", "delivery_address", "delivery_address_line2", "delivery_name",
-                     "address_line2", "sex", "postal_code", "delivery_postal_code"):
+        for name in self.OPTIONAL_TEXT:
             if name in data and data[name] == "":
                 data[name] = None
-        if "account" in self.model.model_fields:
-            data["account"] = {"bank_code": values["bank_code"], "branch_code": values["branch_code"],
-                               "account_type": values["account_type"], "number": values["account_number"]}
+        if self.account is not None:
+            data["account"] = {part: values[field] for part, field in self.account.items()}
         return self.model(**data, source=source)
 
 
@@ -255,6 +264,61 @@ INTER_SYSTEM_NORMALISERS: dict[str, tuple[type[BaseModel], dict[str, str]]] = {
                                                 "municipality_code"}),
 }
 
+#: The canonical records a layout file's ``[canonical] record = …`` may name.
+MAPPABLE_RECORDS: dict[str, type[BaseModel]] = {"assessment": Assessment, "revenue-posting": RevenuePosting,
+                                                "address-change": AddressChange,
+                                                "public-fund-account": PublicFundAccount}
+
+
+class RecordMapping(BaseModel):
+    """A layout file's ``[canonical]`` table for an inter-system record (a city's variant of
+    the levy, 収納情報, address or 公金受取口座 layout): which canonical record its data records
+    become, and where the model's fields are when the layout names them otherwise."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    record: Literal["assessment", "revenue-posting", "address-change", "public-fund-account"]
+    fields: dict[str, str] = {}   # model field → data field of another name
+    header: dict[str, str] = {}   # model field → header field
+
+
+def record_mapping(layout: FileLayout) -> RecordMapping:
+    """The layout's ``[canonical]`` table for an inter-system record, checked: every field the
+    canonical record requires comes from a data field (same name, or renamed) or a header field."""
+    try:
+        mapping = RecordMapping.model_validate(layout.canonical)
+    except ValidationError as error:
+        raise ValueError(f"layout {layout.id}: [canonical] is not valid: {error}") from None
+    model = MAPPABLE_RECORDS[mapping.record]
+    data = layout.layout_for("data").by_name
+    header = layout.layout_for("header").by_name
+    for name, field in mapping.header.items():
+        if field not in header:
+            raise ValueError(f"layout {layout.id}: [canonical] header.{name} = {field!r}, which is not a field of "
+                             f"the header record ({', '.join(header)})")
+    wanted = {name: info.is_required() for name, info in model.model_fields.items() if name != "source"}
+    if wanted.pop("account", None) is not None:
+        wanted.update(dict.fromkeys(InterSystemNormaliser.ACCOUNT.values(), True))
+    for name, required in wanted.items():
+        if name in mapping.header:
+            continue
+        field = mapping.fields.get(name, name)
+        if field not in data and (required or name in mapping.fields):
+            raise ValueError(f"layout {layout.id}: [canonical] record = {mapping.record!r} needs {name!r}: expected "
+                             f"a data field of that name, fields.{name} = \"<data field>\" or header.{name} = "
+                             f"\"<header field>\" (data fields: {', '.join(data)})")
+    return mapping
+
+
+def check_canonical(layout: FileLayout) -> None:
+    """Check a layout file's ``[canonical]`` table at start (a payment or an inter-system record)."""
+    if layout.canonical is None:
+        return
+    if "record" in layout.canonical:
+        record_mapping(layout)
+    else:
+        canonical_mapping(layout)
+
 
 def normaliser_for(layout: FileLayout, received_on: dt.date) -> Normaliser | None:
     """The normaliser of a format, or None when the format carries no canonical records (e.g. 21 transfers)."""
@@ -266,6 +330,9 @@ def normaliser_for(layout: FileLayout, received_on: dt.date) -> Normaliser | Non
         return RefundOrderNormaliser()
     if layout.id in INTER_SYSTEM_NORMALISERS:
         return InterSystemNormaliser(*INTER_SYSTEM_NORMALISERS[layout.id])
+    if layout.canonical is not None and "record" in layout.canonical:
+        mapping = record_mapping(layout)
+        return InterSystemNormaliser(MAPPABLE_RECORDS[mapping.record], mapping.header, mapping.fields)
     if layout.canonical is not None:
         return MappedNormaliser(canonical_mapping(layout))
     return None

@@ -77,8 +77,8 @@ class ChannelConfig(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _purpose_limited_by_default(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "purpose_limited" not in data:
-            return {**data, "purpose_limited": data.get("format") in INTER_SYSTEM_FORMATS}
+        if isinstance(data, dict) and "purpose_limited" not in data and data.get("format") in INTER_SYSTEM_FORMATS:
+            return {**data, "purpose_limited": True}
         return data
 
 
@@ -159,9 +159,12 @@ class Settings(_Strict):
                                  f"{', '.join(sorted(self._formats))}")
             layout = self._formats[channel.format]
             if layout.canonical is not None:
-                from gateway.normalise import canonical_mapping
+                from gateway.normalise import check_canonical
 
-                canonical_mapping(layout)  # a wrong [canonical] table fails at start
+                check_canonical(layout)  # a wrong [canonical] table fails at start
+                if "record" in layout.canonical and "purpose_limited" not in channel.model_fields_set:
+                    # a city's variant of an inter-system layout is purpose-limited like the default
+                    self.channels[name] = channel.model_copy(update={"purpose_limited": True})
         for kind, names in (("channels", self.channels), ("destinations", self.destinations)):
             for name in names:
                 if not NAME.match(name):
