@@ -103,6 +103,7 @@ CREATE TABLE IF NOT EXISTS postings_pending (
 CREATE INDEX IF NOT EXISTS postings_pending_notice ON postings_pending (file_id, notice_key);
 """
 
+_IN_CHUNK = 500  # keys a query asks for at once (well under SQLite's bound-parameter limit)
 _PENDING_INSERT = ("INSERT OR REPLACE INTO postings_pending (file_id, payment_key, notice_key, status, amount, record)"
                    " VALUES (?, ?, ?, ?, ?, ?)")
 
@@ -342,6 +343,34 @@ class Ledger:
         row = self.db.execute("SELECT payment_key, notice_key, status, amount, file_id, record FROM postings"
                               " WHERE payment_key = ?", (payment_key,)).fetchone()
         return None if row is None else PostingRow(**dict(row))
+
+    def postings_by_key(self, payment_keys: Sequence[str]) -> dict[str, Any]:
+        """The postings of many payment keys at once (absent keys are not in the result)."""
+        from gateway.posting import PostingRow
+
+        found: dict[str, Any] = {}
+        for start in range(0, len(payment_keys), _IN_CHUNK):
+            chunk = list(payment_keys[start:start + _IN_CHUNK])
+            rows = self.db.execute(
+                "SELECT payment_key, notice_key, status, amount, file_id, record FROM postings WHERE payment_key IN "
+                f"({', '.join('?' * len(chunk))})", chunk).fetchall()
+            found.update((row["payment_key"], PostingRow(**dict(row))) for row in rows)
+        return found
+
+    def postings_by_notice(self, notice_keys: Sequence[str]) -> dict[str, list[Any]]:
+        """The postings of many notices at once, each notice's in the order they were made."""
+        from gateway.posting import PostingRow
+
+        found: dict[str, list[Any]] = {}
+        unique = list(dict.fromkeys(notice_keys))
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start:start + _IN_CHUNK]
+            rows = self.db.execute(
+                "SELECT payment_key, notice_key, status, amount, file_id, record FROM postings WHERE notice_key IN "
+                f"({', '.join('?' * len(chunk))}) ORDER BY updated_at", chunk).fetchall()
+            for row in rows:
+                found.setdefault(row["notice_key"], []).append(PostingRow(**dict(row)))
+        return found
 
     def spill_postings(self, file_id: str, postings: Sequence[Any]) -> None:
         """Keep decisions of a file being routed in the ledger instead of memory (not posted yet)."""

@@ -40,7 +40,8 @@ survive restarts and a crash never leaves a posting without its output or the
 reverse. A large file's decisions do not stay in memory: every ``spill_at`` of them go
 to the ledger's ``postings_pending`` table (not posted yet, read back for the rest of the
 file) and move into ``postings`` in that same transaction; a routing that starts again
-forgets them first. If another process posted the same key meanwhile, the ledger refuses the
+forgets them first. What the ledger holds is read for a batch of records at once
+(:meth:`PostingBook.prefetch`); what the file itself decided takes precedence. If another process posted the same key meanwhile, the ledger refuses the
 plan (:class:`PostingConflictError`) and the file is routed again.
 """
 
@@ -105,6 +106,11 @@ class PostingBook:
     spilled_lookup: object = None  # Callable[[str], PostingRow | None]
     spilled_notice_lookup: object = None  # Callable[[str], list[PostingRow]]
     spill_at: int = 20_000
+    #: what the ledger holds, read for a batch of records at once (Ledger.postings_by_key …)
+    bulk_lookup: object = None  # Callable[[list[str]], dict[str, PostingRow]]
+    bulk_notice_lookup: object = None  # Callable[[list[str]], dict[str, list[PostingRow]]]
+    known: dict[str, PostingRow | None] = field(default_factory=dict)
+    known_notices: dict[str, list[PostingRow]] = field(default_factory=dict)
     pending: dict[str, PostingRow] = field(default_factory=dict)
     pending_notices: dict[str, list[PostingRow]] = field(default_factory=dict)
     flags: list[Flag] = field(default_factory=list)
@@ -125,10 +131,30 @@ class PostingBook:
         self.flags.extend(decision.flags)
         return decision
 
+    def prefetch(self, records: list[Any]) -> None:
+        """Read what the ledger holds for the keys and notices of the next records, at once.
+        (What this file decides meanwhile is kept apart and takes precedence.)"""
+        if self.bulk_lookup is None or self.bulk_notice_lookup is None:
+            return
+        keys = [key for key in map(_posting_key, records) if key is not None]
+        self.known = dict.fromkeys(keys)
+        self.known.update(self.bulk_lookup(keys))  # type: ignore[operator]
+        notices = [record.notice_key for record in records if isinstance(record, Payment)]
+        self.known_notices = {notice: [] for notice in notices}
+        self.known_notices.update(self.bulk_notice_lookup(notices))  # type: ignore[operator]
+
+    def _ledger(self, key: str) -> PostingRow | None:
+        return self.known[key] if key in self.known else self.lookup(key)  # type: ignore[operator]
+
+    def _ledger_notice(self, notice: str) -> list[PostingRow]:
+        if notice in self.known_notices:
+            return self.known_notices[notice]
+        return self.notice_lookup(notice)  # type: ignore[operator]
+
     def _before(self, key: str) -> PostingRow | None:
         """What this file decided, or the ledger holds, for a key."""
         return (self.pending.get(key) or (self.spilled_lookup(key) if self.spilled else None)  # type: ignore[operator]
-                or self.lookup(key))  # type: ignore[operator]
+                or self._ledger(key))
 
     def _once(self, record: Any) -> PostingDecision:
         """Records with a ``posting_key`` but no payment states (調定, 収納情報): sent once."""
@@ -180,7 +206,7 @@ class PostingBook:
         flags: tuple[Flag, ...] = ()
         spilled = self.spilled_notice_lookup(payment.notice_key) if self.spilled else []  # type: ignore[operator]
         others = [row for row in [*self.pending_notices.get(payment.notice_key, []), *spilled,
-                                  *self.notice_lookup(payment.notice_key)]  # type: ignore[operator]
+                                  *self._ledger_notice(payment.notice_key)]
                   if row.payment_key != key and row.status == "confirmed"]
         if others:
             first = others[0]
@@ -205,3 +231,10 @@ class PostingBook:
     def rows(self) -> list[PostingRow]:
         """The decisions still in memory (those spilled are in the ledger already)."""
         return list(self.pending.values())
+
+
+def _posting_key(record: Any) -> str | None:
+    """The key a record is posted under: a payment's kind and payment key, else its ``posting_key``."""
+    if isinstance(record, Payment):
+        return None if record.payment_key is None else f"{record.kind}:{record.payment_key}"
+    return getattr(record, "posting_key", None)

@@ -425,20 +425,22 @@ def test_report_golden_walk_knows_the_default_layouts() -> None:
 
 
 def test_posting_decisions_spilled_to_the_ledger_are_the_ones_kept_in_memory(tmp_path: Path) -> None:
-    """A large file's posting decisions go to the ledger in batches (memory stays flat): the day's
-    files give the same outputs, flags and postings whether decisions spill every 7 records or never."""
+    """A large file's posting decisions go to the ledger in batches (memory stays flat) and what the ledger
+    holds is read for a batch of records at once: the day's files give the same outputs, flags and postings
+    whether decisions spill every 7 records and are read 3 at a time, or stay in memory and are read one by one."""
     from gateway.ledger import Ledger
     from gateway.pipeline import Pipeline
     from spool.scanner import Arrival
 
     results = {}
-    for spill_at in (7, 10_000_000):
+    for spill_at, batch in ((7, 3), (10_000_000, 1)):  # spilled and read in batches; in memory and one by one
         root = tmp_path / f"spill-{spill_at}"
         root.mkdir()
         settings = load_settings(None, spool_root=root)
         with Ledger(settings.ledger_path()) as ledger:
             pipeline = Pipeline(settings, ledger)
             pipeline.posting_spill_at = spill_at
+            pipeline.posting_batch = batch
             pipeline.spool.ensure()
             day = []
             for channel, name, content in DAY:
