@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from adapters.renderers import RENDERER_NAMES
+from adapters.renderers import RENDERER_CLASSES, RENDERER_NAMES
 from adapters.sftp import EndpointConfig, validate_endpoints
 from gateway.retention import RetentionConfig
 from gateway.console.config import ConsoleConfig
@@ -196,8 +196,22 @@ class Settings(_Strict):
                 make_renderer(destination.render, destination.options)
             except ValueError as error:
                 raise ValueError(f"destinations.{name}.options = {destination.options!r}: {error}") from None
-        from gateway.protection import check_flows
+        from gateway.protection import check_flows, route_record_kinds
+        from gateway.models import RECORD_KINDS
 
+        for index, route in enumerate(self.routes):
+            kinds = route_record_kinds(route)
+            if len(kinds) == len(RECORD_KINDS):
+                continue  # no record condition: what arrives is the channels' to say
+            for target in route.to:
+                render = self.destinations[target].render
+                accepts = RENDERER_CLASSES[render].accepts
+                refused = [kind for kind in kinds if kind not in accepts]
+                if refused:
+                    raise ValueError(
+                        f"routes[{index}] ({route.name!r}) → destination {target!r}: render = {render!r} writes "
+                        f"{', '.join(sorted(accepts))} records; expected when.record among those, found "
+                        f"{', '.join(refused)}")
         self._cleared = check_flows(self)
         return self
 

@@ -267,6 +267,10 @@ def test_public_fund_accounts_reach_the_collection_system(pipeline):
      r"every_file = true: the route needs when.channel"),
     ('options = { department = "01" }', "", r"needs destination option department"),
     ('options = { scope = "basic" }', 'options = { scope = "some" }', r"option scope expected 'all' or 'basic'"),
+    ('when = { record = ["address-change"] }\nto = ["collection-addresses"]',
+     'when = { record = ["address-change"] }\nto = ["collection"]',
+     r"destination 'collection': render = 'collection-intake' writes payment records; expected when.record among "
+     r"those, found address-change"),
 ])
 def test_inter_system_configuration_mistakes_do_not_load(tmp_path, old, new, message):
     text = default_text()
