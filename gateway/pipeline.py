@@ -123,23 +123,18 @@ class _Staging:
 
     def add(self, destination: str, payment: Any) -> None:
         """Render one record for one destination (the guard has cleared the pair)."""
-        if destination not in self.open:
-            renderer = make_renderer(*self.renderers[destination])
-            name = output_name(self.meta.file_id, destination, renderer.extension)
-            staged = self.transports[destination].stage(name)
-            staged.write(renderer.begin(self.meta))
-            self.open[destination] = (staged, renderer)
-        staged, renderer = self.open[destination]
+        staged, renderer = self.ensure(destination)
         staged.write(renderer.add(payment))
 
-    def ensure(self, destination: str) -> None:
-        """Open the destination's output even when no record reached it (``every_file`` routes)."""
+    def ensure(self, destination: str) -> tuple[StagedFile, Renderer]:
+        """The destination's output, opened on first use (also when no record reaches it: ``every_file``)."""
         if destination not in self.open:
             renderer = make_renderer(*self.renderers[destination])
             staged = self.transports[destination].stage(
                 output_name(self.meta.file_id, destination, renderer.extension))
             staged.write(renderer.begin(self.meta))
             self.open[destination] = (staged, renderer)
+        return self.open[destination]
 
     def finish(self) -> list[Delivery]:
         deliveries = []
