@@ -140,53 +140,6 @@ class DebitFollowupCsvRenderer:
         return b""
 
 
-class NumberLinkageRenderer:
-    """Number-linkage records for the collection system, in the micjet-linkage layout
-    (formats/micjet.py). Its output holds 個人番号: only a route with a legal basis may
-    feed it (gateway/protection.py)."""
-
-    extension = "dat"
-    accepts = frozenset({"number-linkage"})
-    writes_individual_numbers = frozenset({"individual_number"})
-
-    def __init__(self) -> None:
-        from formats.micjet import MICJET_LINKAGE
-
-        self.records = 0
-        self.serial_total = 0
-        self.layout = MICJET_LINKAGE
-        self.legal_basis: str | None = None
-        self._header: bytes | None = None
-        self._meta: OutputMeta | None = None
-
-    def begin(self, meta: OutputMeta) -> bytes:
-        self._meta = meta
-        return b""  # the header names the legal basis, known with the first record
-
-    def add(self, record: object) -> bytes:
-        out = b""
-        if self.records == 0:
-            assert self._meta is not None
-            self.legal_basis = record.legal_basis  # type: ignore[attr-defined]
-            out = self.layout.layout_for("header").encode(dict(
-                created_on=self._meta.created_on, municipality_code="000000",
-                legal_basis=self.legal_basis)) + b"\r\n"
-        elif record.legal_basis != self.legal_basis:  # type: ignore[attr-defined]
-            raise ValueError("records of one output must share one legal basis")
-        self.records += 1
-        self.serial_total += self.records
-        return out + self.layout.layout_for("data").encode(dict(
-            serial=self.records, process_kind=record.process_kind,  # type: ignore[attr-defined]
-            integrated_address_number=record.integrated_address_number,  # type: ignore[attr-defined]
-            resident_code=record.resident_code, my_number=record.individual_number,  # type: ignore[attr-defined]
-            change_date=record.change_date)) + b"\r\n"  # type: ignore[attr-defined]
-
-    def end(self) -> bytes:
-        return (self.layout.layout_for("trailer").encode(dict(record_count=self.records,
-                                                              serial_total=self.serial_total)) + b"\r\n"
-                + self.layout.layout_for("end").encode({}) + b"\r\n")
-
-
 class RefundTransferRenderer:
     """Refund orders → a 全銀 総合振込 (21) file for the bank, built by formats.builder (names
     normalised to half-width kana and cut by bytes, totals computed). The requester's own
@@ -419,6 +372,38 @@ class PublicFundAccountRenderer(LayoutRenderer):
 
         self.layout = PUBLIC_FUND_ACCOUNT
         super().__init__()
+
+
+class NumberLinkageRenderer(LayoutRenderer):
+    """Number-linkage records for the collection system, in the micjet-linkage layout
+    (formats/micjet.py). Its output holds 個人番号: only a route with a legal basis may
+    feed it (gateway/protection.py). One output, one 利用事務 (legal basis) in its header."""
+
+    accepts = frozenset({"number-linkage"})
+    writes_individual_numbers = frozenset({"individual_number"})
+    header_fields = ("municipality_code", "legal_basis")
+    sums = {"serial_total": "serial"}
+
+    def __init__(self) -> None:
+        from formats.micjet import MICJET_LINKAGE
+
+        self.layout = MICJET_LINKAGE
+        self.legal_basis: str | None = None
+        super().__init__()
+
+    def header_values(self, first: Any | None) -> dict[str, Any]:
+        values = super().header_values(first)
+        values.setdefault("municipality_code", "000000")
+        self.legal_basis = values.get("legal_basis")
+        return values
+
+    def data_values(self, record: Any) -> dict[str, Any]:
+        if record.legal_basis != self.legal_basis:
+            raise ValueError(f"records of one output must share one legal basis: the header names "
+                             f"{self.legal_basis!r}, record {record.source.record} {record.legal_basis!r}")
+        values = super().data_values(record)
+        values.update(serial=self.records, my_number=values.pop("individual_number"))
+        return values
 
 
 RENDERER_CLASSES: dict[str, type] = {
