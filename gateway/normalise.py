@@ -195,30 +195,6 @@ def _text(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-class NumberLinkageNormaliser:
-    """micjet-linkage records → :class:`~gateway.models.NumberLinkage` (with the header's 利用事務)."""
-
-    def normalise(self, values: Mapping[str, Any], group: GroupContext,
-                  source: SourceRef | Mapping[str, Any]) -> NumberLinkage:
-        return NumberLinkage(
-            process_kind=values["process_kind"], integrated_address_number=values["integrated_address_number"],
-            resident_code=values["resident_code"], individual_number=values.get("my_number"),
-            change_date=values.get("change_date"), legal_basis=group.header["legal_basis"], source=source)
-
-
-class RefundOrderNormaliser:
-    """refund-orders records → :class:`~gateway.models.RefundOrder`."""
-
-    def normalise(self, values: Mapping[str, Any], group: GroupContext,
-                  source: SourceRef | Mapping[str, Any]) -> RefundOrder:
-        return RefundOrder(
-            refund_id=values["refund_id"], resident_code=values["resident_code"],
-            account={"bank_code": values["bank_code"], "branch_code": values["branch_code"],
-                     "account_type": values["account_type"], "number": values["account_number"]},
-            payee_kana=values["payee_kana"], amount=values["amount"],
-            transfer_date=group.header["transfer_date"], source=source)
-
-
 class InterSystemNormaliser:
     """Records of an inter-system layout → their canonical model, field for field.
 
@@ -254,14 +230,18 @@ class InterSystemNormaliser:
         return self.model(**data, source=source)
 
 
-#: Inter-system formats and the canonical record each data record becomes.
-INTER_SYSTEM_NORMALISERS: dict[str, tuple[type[BaseModel], dict[str, str]]] = {
-    "levy-assessment": (Assessment, {"source_system": "source_system"}),
-    "reconciliation": (RevenuePosting, {}),
-    "payment-info": (RevenuePosting, {}),
-    "address": (AddressChange, {}),
+#: Inter-system formats: the canonical record each data record becomes, the model fields taken
+#: from the header, and those read from a data field of another name.
+INTER_SYSTEM_NORMALISERS: dict[str, tuple[type[BaseModel], dict[str, str], dict[str, str]]] = {
+    "levy-assessment": (Assessment, {"source_system": "source_system"}, {}),
+    "reconciliation": (RevenuePosting, {}, {}),
+    "payment-info": (RevenuePosting, {}, {}),
+    "address": (AddressChange, {}, {}),
     "public-fund-account": (PublicFundAccount, {"inquiry_date": "inquiry_date", "municipality_code":
-                                                "municipality_code"}),
+                                                "municipality_code"}, {}),
+    # the 利用事務 (legal basis) the linkage was made for is the header's
+    "micjet-linkage": (NumberLinkage, {"legal_basis": "legal_basis"}, {"individual_number": "my_number"}),
+    "refund-orders": (RefundOrder, {"transfer_date": "transfer_date"}, {}),
 }
 
 #: The canonical records a layout file's ``[canonical] record = …`` may name.
@@ -324,10 +304,6 @@ def normaliser_for(layout: FileLayout, received_on: dt.date) -> Normaliser | Non
     """The normaliser of a format, or None when the format carries no canonical records (e.g. 21 transfers)."""
     if layout.id == "zengin-91":
         return DebitResultNormaliser(received_on)
-    if layout.id == "micjet-linkage":
-        return NumberLinkageNormaliser()
-    if layout.id == "refund-orders":
-        return RefundOrderNormaliser()
     if layout.id in INTER_SYSTEM_NORMALISERS:
         return InterSystemNormaliser(*INTER_SYSTEM_NORMALISERS[layout.id])
     if layout.canonical is not None and "record" in layout.canonical:
