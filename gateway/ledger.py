@@ -482,9 +482,6 @@ class Ledger:
         ).fetchall()
         return [FileRow(**dict(row)) for row in rows]
 
-    def count_by_state(self) -> dict[str, int]:
-        return {row[0]: row[1] for row in self.db.execute("SELECT state, COUNT(*) FROM files GROUP BY state")}
-
     # -- helpers ------------------------------------------------------------
     def _update(self, file_id: str, **fields: Any) -> None:
         with self.transaction() as db:

@@ -48,9 +48,6 @@ class Router:
                                          if route.when.record is None or kind in route.when.record)
         return self._by_kind[model]
 
-    def destinations(self, record: BaseModel) -> list[str]:
-        return [destination for _, destination in self.targets(record)]
-
     def targets(self, record: BaseModel) -> list[tuple[str, str]]:
         """(route, destination) for each destination the record goes to (the first route naming it)."""
         targets: list[tuple[str, str]] = []
@@ -59,6 +56,3 @@ class Router:
                 targets.extend((route.name, target) for target in route.to
                                if target not in [seen for _, seen in targets])
         return targets
-
-    def routes_for(self, record: BaseModel) -> list[str]:
-        return [route.name for route in self.routes if _matches(route.when, record)]
