@@ -353,7 +353,8 @@ class Scheduler:
             for name in self.endpoints:
                 state = self._state(name, now)
                 for moment in (state.next_fire, state.retry_at):
-                    if moment is not None:
-                        waits.append((moment - _jst(self.clock())).total_seconds())
+                    # a moment already past is an endpoint another process is running: look again at the tick
+                    if moment is not None and (left := (moment - _jst(self.clock())).total_seconds()) > 0:
+                        waits.append(left)
             stop.wait(max(0.5, min(waits)))
         self.log.info("scheduler-stopped")

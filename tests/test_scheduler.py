@@ -291,3 +291,29 @@ def test_serve_runs_due_endpoints_until_stopped(tmp_path: Path) -> None:
     worker.start()
     worker.join(5)
     assert not worker.is_alive() and ran == ["bank"]
+
+
+def test_serve_does_not_spin_while_another_process_runs_the_endpoint(tmp_path: Path) -> None:
+    """While `gateway pull` (another process) holds the endpoint's lock, the due run is skipped and looked at
+    again at the next tick, not every half second."""
+    other = EndpointLocks(tmp_path / "locks")
+    scheduler = Scheduler({"bank": config(tmp_path)}, locks=EndpointLocks(tmp_path / "locks"),
+                          clock=lambda: at("2026-05-01 09:00"))
+    scheduler.due(at("2026-05-01 08:00"))  # the next time is 09:00, due at once
+    tries: list[bool] = []
+    real_run = scheduler._run_one
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        outcome = real_run(*args, **kwargs)
+        tries.append(outcome.skipped)
+        return outcome
+
+    scheduler._run_one = counted  # type: ignore[method-assign]
+    stop = threading.Event()
+    with other.hold("bank"):
+        worker = threading.Thread(target=scheduler.serve, args=(stop, lambda name: None), kwargs={"tick": 30.0})
+        worker.start()
+        stop.wait(2.0)
+        stop.set()
+        worker.join(5)
+    assert tries == [True]  # one skipped try in 2 s (it spun every 0.5 s before)
