@@ -789,3 +789,31 @@ def test_console_command_serves_on_the_configured_address(tmp_path, monkeypatch)
     assert (calls[1]["host"], calls[1]["port"]) == ("0.0.0.0", 9000)
     assert oct(os.stat(tmp_path / "spool" / "console-secret").st_mode & 0o777) == "0o600"
     audit.configure(None)
+
+
+def test_logins_sent_in_parallel_get_no_more_guesses_than_the_limit(tmp_path):
+    """The attempt is counted before the slow password check: 12 wrong passwords at once are at most 5
+    guesses (the rest are refused as locked without a check), and the right one afterwards is locked out."""
+    import threading
+
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        UserStore(ledger).add("sam", "supervisor", "right-password-1")
+    outcomes: list[str] = []
+    start = threading.Barrier(12)
+
+    def attempt(index: int) -> None:
+        with Ledger(tmp_path / "ledger.sqlite3") as own:
+            start.wait()
+            outcomes.append(str(UserStore(own).authenticate("sam", f"guess-{index}", attempts=5,
+                                                             lock_minutes=15).outcome))
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(outcomes) == 12
+    assert sum(outcome != "locked" for outcome in outcomes) == 5
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        assert str(UserStore(ledger).authenticate("sam", "right-password-1", attempts=5,
+                                                  lock_minutes=15).outcome) == "locked"

@@ -226,21 +226,33 @@ class UserStore:
                 raise UserError(f"no user {name!r} (see `gateway users list`)")
             db.execute("DELETE FROM console_sessions WHERE username = ?", (name,))
 
-    def password_hash(self, name: str) -> str | None:
-        row = self.db.execute("SELECT password_hash FROM console_users WHERE name = ?", (name,)).fetchone()
-        return None if row is None else str(row[0])
-
     # -- login and lockout -------------------------------------------------------------------
     def authenticate(self, name: str, password: str, *, attempts: int, lock_minutes: int) -> LoginResult:
         """Check a login. ``attempts`` failures in a row lock the account for ``lock_minutes``;
-        a locked account refuses even the right password until the time has passed."""
+        a locked account refuses even the right password until the time has passed.
+
+        The attempt is counted (and the lock set) *before* the slow password check, in one
+        transaction with the lock check: logins sent in parallel get no more guesses than
+        ``attempts``. A right password then clears the count."""
         now = self.clock()
-        row = self.db.execute("SELECT password_hash FROM console_users WHERE name = ?", (name,)).fetchone()
+        with self.ledger.transaction() as db:
+            row = db.execute("SELECT password_hash, failed_logins, locked_until FROM console_users WHERE name = ?",
+                             (name,)).fetchone()
+            if row is not None:
+                locked_until = dt.datetime.fromisoformat(row["locked_until"]) if row["locked_until"] else None
+                if locked_until is not None and locked_until > now:
+                    locked = True
+                else:
+                    locked = False
+                    failures = 1 if locked_until is not None else row["failed_logins"] + 1  # a lock ran out: anew
+                    lock = _text(now + dt.timedelta(minutes=lock_minutes)) if failures >= attempts else None
+                    db.execute("UPDATE console_users SET failed_logins = ?, locked_until = ?, updated_at = ?"
+                               " WHERE name = ?", (failures, lock, _text(now), name))
         user = self.get(name)
         if row is None or user is None:
             self._burn(password)  # as slow as a real check: no telling which names exist
             return LoginResult(LoginOutcome.UNKNOWN_USER)
-        if user.locked_at(now):
+        if locked:
             return LoginResult(LoginOutcome.LOCKED, user)
         try:
             self.hasher.verify(row["password_hash"], password)
@@ -250,16 +262,7 @@ class UserStore:
         if user.disabled:
             return LoginResult(LoginOutcome.DISABLED, user)
         if not matched:
-            with self.ledger.transaction() as db:
-                current = db.execute("SELECT failed_logins, locked_until FROM console_users WHERE name = ?",
-                                     (name,)).fetchone()
-                failures = current["failed_logins"] + 1
-                if current["locked_until"] and dt.datetime.fromisoformat(current["locked_until"]) <= now:
-                    failures = 1  # a lock that ran out starts a new count
-                locked_until = _text(now + dt.timedelta(minutes=lock_minutes)) if failures >= attempts else None
-                db.execute("UPDATE console_users SET failed_logins = ?, locked_until = ?, updated_at = ?"
-                           " WHERE name = ?", (failures, locked_until, _text(now), name))
-            return LoginResult(LoginOutcome.BAD_PASSWORD, self.get(name), locked_now=locked_until is not None)
+            return LoginResult(LoginOutcome.BAD_PASSWORD, user, locked_now=lock is not None)
         with self.ledger.transaction() as db:
             db.execute("UPDATE console_users SET failed_logins = 0, locked_until = NULL, last_login_at = ?,"
                        " updated_at = ? WHERE name = ?", (_text(now), _text(now), name))
