@@ -294,12 +294,12 @@ class FileLayout:
                 )
         data = self.layout_for("data")
         trailer = self.layout_for("trailer")
-        for name in (self.totals.count_field, self.totals.amount_field):
+        for name in (self.totals.count_field, self.totals.amount_field, *self.totals.extra):
             if not isinstance(trailer.by_name.get(name, None) and trailer.by_name[name].kind, Numeric):
                 raise LayoutError(f"file layout {self.id}: trailer field {name!r} must be Numeric")
-        if not isinstance(data.by_name.get(self.totals.data_amount_field) and
-                          data.by_name[self.totals.data_amount_field].kind, Numeric):
-            raise LayoutError(f"file layout {self.id}: data field {self.totals.data_amount_field!r} must be Numeric")
+        for name in (self.totals.data_amount_field, *self.totals.extra.values()):
+            if not isinstance(data.by_name.get(name) and data.by_name[name].kind, Numeric):
+                raise LayoutError(f"file layout {self.id}: data field {name!r} must be Numeric")
 
     def type_of(self, role: Role) -> bytes:
         for key, (candidate, _) in self.records.items():

@@ -153,3 +153,43 @@ def test_charsets_are_known():
     """The charsets the layouts name exist and refuse small kana in strict mode."""
     for name in ("zengin-name", "zengin-name-wo", "zengin-bank-name"):
         assert 0xAF not in get_charset(name).allowed(True)
+
+
+def test_the_collection_intake_trailer_proves_its_late_fee_and_dunning_fee_totals(tmp_path):
+    """The intake's 延滞金合計 and 督促手数料合計 are control totals too: a wrong one refuses the file, at its field."""
+    import datetime as dt
+
+    from adapters.renderers import CollectionIntakeRenderer, OutputMeta
+    from formats.check import validate_path
+    from formats.collection import COLLECTION_INTAKE
+    from gateway.models import Payment
+
+    renderer = CollectionIntakeRenderer()
+    source = {"file_id": "F1", "channel": "ocr", "record": 2, "offset": 0}
+    content = renderer.begin(OutputMeta("F1", "ocr", "ocr", dt.date(2024, 6, 1))) + renderer.add(Payment(
+        kind="ocr", status="paid", reconciliation_key="K1", principal=5000, late_fee=100, dunning_fee=0,
+        source=source)) + renderer.end()
+    good = tmp_path / "good.dat"
+    good.write_bytes(content)
+    assert validate_path(good, COLLECTION_INTAKE).status == "ok"
+    trailer = content.split(b"\r\n")[2]
+    bad = tmp_path / "bad.dat"
+    bad.write_bytes(content.replace(trailer, trailer[:23] + b"000000000999" + trailer[35:]))  # 延滞金合計, bytes 24–35
+    result = validate_path(bad, COLLECTION_INTAKE)
+    assert [(e.code, e.field) for e in result.errors] == [("TRAILER_AMOUNT_MISMATCH", "late_fee_total")]
+
+
+def test_a_misspelt_further_total_does_not_make_a_layout():
+    """A further total naming a field the trailer (or the data record) does not have is a layout error,
+    not a check that silently never runs."""
+    import dataclasses
+
+    from formats.layout import LayoutError
+    from formats.payment_info import PAYMENT_INFO
+
+    with pytest.raises(LayoutError, match="trailer field 'late_fee_totl' must be Numeric"):
+        dataclasses.replace(PAYMENT_INFO, totals=dataclasses.replace(
+            PAYMENT_INFO.totals, extra={"late_fee_totl": "late_fee"}))
+    with pytest.raises(LayoutError, match="data field 'late_fe' must be Numeric"):
+        dataclasses.replace(PAYMENT_INFO, totals=dataclasses.replace(
+            PAYMENT_INFO.totals, extra={"late_fee_total": "late_fe"}))
