@@ -41,13 +41,10 @@ The header carries the layout id ``GWAD01`` right after the record type (``ident
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import construct
 
-from formats.fields import Code, Constant, Date, Digits, DoubleByteText, FieldKind, Filler, Numeric, Text
+from formats.fields import Code, Constant, Date, Digits, DoubleByteText, Filler, Numeric, Text
 from formats.layout import ControlTotals, end_record, FileLayout, RecordLayout
-from formats.masking import Personal
 from formats.micjet import hash_total_trailer
 
 __all__ = [
@@ -75,15 +72,6 @@ CHANGE_KINDS = {"1": "新規", "2": "変更", "3": "消除"}
 RESIDENT_KINDS = {"1": "住民", "2": "住登外者", "3": "法人・団体"}
 #: 性別 (住民基本台帳の表記).
 SEXES = {"1": "男", "2": "女"}
-
-_K = TypeVar("_K", bound=FieldKind)
-
-
-def _personal(kind: _K, personal: Personal) -> _K:
-    """Mark a field kind whose constructor takes no ``personal`` (Date, Code) as personal."""
-    kind.personal = personal
-    return kind
-
 
 HEADER = RecordLayout(
     "header",
@@ -113,8 +101,8 @@ DATA = RecordLayout(
         "resident_kind" / Code(1, RESIDENT_KINDS) * "住民区分",                                  # 41
         "kana_name" / Text(40, "sjis-single", required=True, personal="name") * "カナ氏名",      # 42–81
         "name" / DoubleByteText(40, personal="name") * "氏名",                                  # 82–121
-        "birth_date" / _personal(Date("GYYMMDD", optional=True), "other") * "生年月日",          # 122–128
-        "sex" / _personal(Code(1, SEXES, optional=True), "other") * "性別",                     # 129
+        "birth_date" / Date("GYYMMDD", optional=True, personal="other") * "生年月日",          # 122–128
+        "sex" / Code(1, SEXES, optional=True, personal="other") * "性別",                     # 129
         "postal_code" / Digits(7, optional=True, personal="other") * "郵便番号",                 # 130–136
         "address" / DoubleByteText(80, personal="other") * "住所",                              # 137–216
         "address_line2" / DoubleByteText(61, optional=True, personal="other") * "方書",          # 217–277

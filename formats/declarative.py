@@ -143,6 +143,7 @@ class CodeField(_FieldModel):
     kind: Literal["code"]
     codes: dict[str, str] = Field(min_length=1)
     optional: bool = False
+    personal: Personal | None = None
 
 
 class ConstantField(_FieldModel):
@@ -155,6 +156,7 @@ class DateField(_FieldModel):
     format: Literal["MMDD", "YYMMDD", "YYYYMMDD", "GYYMMDD"]
     optional: bool = False
     pivot: int | None = Field(default=None, ge=0, le=99)
+    personal: Personal | None = None
 
 
 class FillerField(_FieldModel):
@@ -614,7 +616,7 @@ class _Compiler:
                     if len(code) != width:
                         raise self.fail(f"code {code!r} is {_bytes(len(code))}, the field is {_bytes(width)} wide "
                                         "(every code fills the field exactly)", record, field)
-                return Code(width, field.codes, optional=field.optional)
+                return Code(width, field.codes, optional=field.optional, personal=field.personal)
             if isinstance(field, ConstantField):
                 if not field.value.isascii():
                     raise self.fail(f"constant value {field.value!r}: constants are ASCII", record, field)
@@ -625,7 +627,7 @@ class _Compiler:
             if isinstance(field, DateField):
                 if field.pivot is not None and field.format != "YYMMDD":
                     raise self.fail(f"pivot applies to YYMMDD dates only, this one is {field.format}", record, field)
-                kind = Date(field.format, optional=field.optional,
+                kind = Date(field.format, optional=field.optional, personal=field.personal,
                             **({"pivot": field.pivot} if field.pivot is not None else {}))
                 if kind.width != width:
                     raise self.fail(f"a {field.format} date is {_bytes(kind.width)}, the width is {width}",

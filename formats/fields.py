@@ -385,8 +385,9 @@ class Code(FieldKind):
 
     kind = "code"
 
-    def __init__(self, width: int, codes: Mapping[str, str], *, optional: bool = False) -> None:
-        super().__init__(width, optional=optional)
+    def __init__(self, width: int, codes: Mapping[str, str], *, optional: bool = False,
+                 personal: Personal | None = None) -> None:
+        super().__init__(width, optional=optional, personal=personal)
         for code in codes:
             if len(code.encode("ascii")) != width:
                 raise ValueError(f"code {code!r} is not {width} bytes wide")
@@ -501,10 +502,10 @@ class Date(FieldKind):
 
     kind = "date"
 
-    def __init__(self, fmt: str, *, optional: bool = False, pivot: int = 70) -> None:
+    def __init__(self, fmt: str, *, optional: bool = False, pivot: int = 70, personal: Personal | None = None) -> None:
         if fmt not in _DATE_FORMATS:
             raise ValueError(f"date format must be one of {', '.join(_DATE_FORMATS)}, got {fmt!r}")
-        super().__init__(_DATE_FORMATS[fmt], optional=optional)
+        super().__init__(_DATE_FORMATS[fmt], optional=optional, personal=personal)
         self.fmt = fmt
         self.pivot = pivot
 

@@ -170,3 +170,13 @@ def test_a_city_layout_whose_mapping_misses_a_field_does_not_load(tmp_path, old,
     assert old in CITY_LEVY
     with pytest.raises(ConfigError, match=message):
         load_settings(city_config(tmp_path, CITY_LEVY.replace(old, new, 1)))
+
+
+def test_a_city_layout_marks_dates_and_codes_personal(tmp_path):
+    """A city's 宛名 layout file can mark 生年月日 and 性別 personal (masked in reports) like the built-in one."""
+    text = CITY_LEVY.replace('format = "YYYYMMDD" },\n  { name = "houhou"',
+                             'format = "YYYYMMDD", personal = "other" },\n  { name = "houhou"', 1)
+    text = text.replace('codes = { "1" = "当初", "3" = "更正" } }', 'codes = { "1" = "当初", "3" = "更正" }, personal = "other" }')
+    settings = load_settings(city_config(tmp_path, text))
+    data = settings.formats_by_id()["levy-city"].layout_for("data").by_name
+    assert (data["nouki"].kind.personal, data["kubun"].kind.personal) == ("other", "other")
