@@ -263,10 +263,9 @@ class CodecRule(RecordRule):
         self.codec = codec
 
     def decode(self, value: str) -> Any:
-        from formats import codecs
+        from formats.codecs import DECODERS
 
-        return {"cvs-barcode": codecs.decode_barcode, "ocr": codecs.decode_ocr, "elqr": codecs.decode_elqr}[
-            self.codec](value)
+        return DECODERS[self.codec](value)
 
     def check(self, layout: RecordLayout, values: Mapping[str, Any], raw: bytes) -> Iterable[FieldIssue]:
         value = values.get(self.field)
@@ -275,10 +274,11 @@ class CodecRule(RecordRule):
         result = self.decode(str(value))
         if result.valid:
             return
+        from formats.codecs import ErrorCode, first_error
+
         spec = layout.by_name[self.field]
-        first = result.errors[0]
-        code = Reason.FIELD_CHECK_DIGIT if "CHECK" in str(first.code).upper() or "CRC" in str(first.code).upper() \
-            else Reason.FIELD_CODE
+        first = first_error(result)
+        code = Reason.FIELD_CHECK_DIGIT if first.code in (ErrorCode.CHECK_DIGIT, ErrorCode.CRC) else Reason.FIELD_CODE
         yield FieldIssue(spec, code, f"a valid {self.codec}: {first.expected}",
                          raw[spec.offset:spec.offset + spec.width], max(0, min(first.position or 0, spec.width - 1)),
                          detail=first.message)

@@ -128,13 +128,11 @@ class MappedNormaliser:
         self.mapping = mapping
 
     def _codec(self, name: str, value: Any) -> Mapping[str, Any]:
-        from formats import codecs
+        from formats.codecs import DECODERS, first_error
 
-        decode = {"cvs-barcode": codecs.decode_barcode, "ocr": codecs.decode_ocr, "elqr": codecs.decode_elqr}[
-            self.mapping.codecs[name]]
-        result = decode(str(value))
+        result = DECODERS[self.mapping.codecs[name]](str(value))
         if not result.valid:
-            raise ValueError(f"{name}: {result.errors[0].message}")
+            raise ValueError(f"{name}: {first_error(result).message}")
         return result.fields
 
     def _get(self, source: str | None, values: Mapping[str, Any], decoded: dict[str, Mapping[str, Any]]) -> Any:

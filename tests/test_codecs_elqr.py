@@ -305,3 +305,24 @@ def test_changed_crc_digit_is_detected(index: int, digit: str) -> None:
 def test_never_raises(value: str) -> None:
     """Any text at all decodes to a result, never an exception."""
     assert decode_elqr(value).valid in (True, False)
+
+
+def test_a_codec_rule_names_the_error_not_an_earlier_warning() -> None:
+    """A reserved tag that is not zeros is only a warning, found before the CRC: a field holding such an eL-QR
+    whose CRC is wrong is refused for its check digit (the CRC), not for the warning."""
+    from formats.codecs import first_error
+    from formats.declarative import CodecRule
+    from formats.errors import Reason
+    from formats.fields import Text
+    from formats.layout import RecordLayout
+    import construct
+
+    at = SAMPLE.index("8085") + 4  # tag 80, 85 characters of reserved zeros
+    changed = SAMPLE[:at] + "1" + SAMPLE[at + 1:]  # not zeros: a warning; and the CRC no longer fits
+    result = decode_elqr(changed)
+    assert [issue.code for issue in result.errors][:1] == [ErrorCode.VALUE] and not result.valid
+    assert first_error(result).code is ErrorCode.CRC
+    layout = RecordLayout("data", "データ", construct.Struct("qr" / Text(len(changed), "ascii") * "eL-QR"),
+                          length=len(changed))
+    (issue,) = CodecRule("qr", "elqr").check(layout, {"qr": changed}, changed.encode("ascii"))
+    assert issue.code is Reason.FIELD_CHECK_DIGIT

@@ -22,11 +22,20 @@ from formats.codecs.barcode import (
 from formats.codecs.elqr import ElqrResult, crc16_ccitt_false, decode_elqr, encode_elqr
 from formats.codecs.ocr import OcrResult, decode_ocr, encode_ocr, ocr_check_digits
 
+#: The codecs a layout file names (a ``codec`` record rule, ``[canonical] codecs``), by name.
+DECODERS = {"cvs-barcode": decode_barcode, "ocr": decode_ocr, "elqr": decode_elqr}
+
+
+def first_error(result: object) -> CodecIssue:
+    """The first *error* of an invalid result (warnings, such as a reserved eL-QR tag, come earlier)."""
+    return next(issue for issue in result.errors if issue.severity == Severity.ERROR)  # type: ignore[attr-defined]
+
 __all__ = [
     "DEFAULT_PROFILE",
     "BarcodeProfile",
     "BarcodeResult",
     "CodecIssue",
+    "DECODERS",
     "ElqrResult",
     "ErrorCode",
     "FieldValue",
@@ -41,5 +50,6 @@ __all__ = [
     "encode_elqr",
     "encode_ocr",
     "expand_two_digit_year",
+    "first_error",
     "ocr_check_digits",
 ]
