@@ -550,6 +550,7 @@ class Puller:
             raise ValueError(f"endpoint {name} has no remote_dir and channel: it does not pull")
         self.name, self.endpoint, self.inbox, self.store = name, endpoint, Path(inbox), store
         self.progress = progress
+        self._current: str | None = None  # the remote file being downloaded, for error messages
         self.connector = connector
         self.log = get_logger(endpoint=name, channel=endpoint.channel)
 
@@ -564,11 +565,16 @@ class Puller:
             with session(self.endpoint, name=self.name, connector=self.connector) as sftp:
                 self._pull_all(sftp, result)
         except BaseException as error:
-            self.store.finish_run(run_id, ok=False, error=_describe(error), files=len(result.pulled))
-            self.log.error("sftp-pull-failed", error=_describe(error), pulled=len(result.pulled))
+            # which file was being pulled, from where: the operator's first question
+            where = f" while pulling {self._current} from {self.endpoint.host}" if self._current else ""
+            self.store.finish_run(run_id, ok=False, error=f"{_describe(error)}{where}", files=len(result.pulled))
+            self.log.error("sftp-pull-failed", error=_describe(error), remote_path=self._current,
+                           pulled=len(result.pulled))
             if isinstance(error, _NETWORK_ERRORS) and not isinstance(error, SFTPError):
-                raise TransferError(f"pull from {self.name} failed: {_describe(error)}; nothing partial was "
+                raise TransferError(f"pull from {self.name} failed{where}: {_describe(error)}; nothing partial was "
                                     "left in the inbox, the next run pulls the rest") from error
+            if isinstance(error, TransferError) and where:
+                raise TransferError(f"pull from {self.name} failed{where}: {error}") from error
             raise
         self.store.finish_run(run_id, ok=True, files=len(result.pulled))
         self.log.info("sftp-pull-finished", pulled=len(result.pulled), already_pulled=result.already_pulled,
@@ -632,6 +638,13 @@ class Puller:
 
     def _download(self, sftp: paramiko.SFTPClient, remote_path: str, name: str, size: int,
                   mtime: int) -> PulledFile | None:
+        self._current = remote_path
+        pulled = self._download_to_inbox(sftp, remote_path, name, size, mtime)
+        self._current = None
+        return pulled
+
+    def _download_to_inbox(self, sftp: paramiko.SFTPClient, remote_path: str, name: str, size: int,
+                           mtime: int) -> PulledFile | None:
         temp = self.inbox / f"{self._temp_prefix()}{secrets.token_hex(6)}.part"
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         digest = hashlib.sha256()

@@ -196,7 +196,7 @@ def test_connection_cut_mid_download_leaves_nothing_partial(sshd: SSHServer, sto
         if done >= 1 << 20 and not killed:
             killed.extend(sshd.kill_sessions())
 
-    with pytest.raises(TransferError):
+    with pytest.raises(TransferError, match=r"while pulling \S*BIG\.DAT from 127\.0\.0\.1"):  # which file, which server
         Puller("bank", config, inbox=inbox, store=store, progress=cut).run()
     assert killed, "the session was not killed"
     assert inbox_names(inbox) == []  # no partial file, no temporary
