@@ -557,9 +557,9 @@ def rotate_audit_log(path: Path, cutoff: dt.datetime, *, dry_run: bool = False) 
     The kept lines are written to a temporary file beside the log, fsynced and renamed
     over it. While this process's audit sink is held, the lines appended meanwhile are
     copied over and the sink reopens the new file, so no event of this process is lost.
-    Another process writing the same log keeps its old file handle: what it appends in
-    the next moments is copied over, but it must reopen the log (see the report on
-    gateway/audit.py) for its later events to reach the new file.
+    Another process writing the same log keeps its old file handle for a moment: what it
+    appends meanwhile is copied over, and its audit sink reopens the log when it sees the
+    file was replaced (gateway/audit.py, ``_follow_rotation``).
     """
     if not path.exists():
         return 0
