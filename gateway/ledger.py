@@ -462,9 +462,9 @@ class Ledger:
                                (prefix.replace("%", "") + "%",)).fetchall()
         return FileRow(**dict(rows[0])) if len(rows) == 1 else None
 
-    def recent(self, limit: int = 50, *, state: str | None = None, channel: str | None = None,
-               received: tuple[dt.datetime, dt.datetime] | None = None) -> list[FileRow]:
-        """The newest files, optionally of one state, one channel, received in [start, end)."""
+    @staticmethod
+    def _files_where(state: str | None, channel: str | None,
+                     received: tuple[dt.datetime, dt.datetime] | None) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
         if received is not None:
@@ -476,11 +476,23 @@ class Ledger:
         if channel:
             clauses.append("channel = ?")
             params.append(channel)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
+
+    def recent(self, limit: int = 50, *, state: str | None = None, channel: str | None = None,
+               received: tuple[dt.datetime, dt.datetime] | None = None) -> list[FileRow]:
+        """The newest files, optionally of one state, one channel, received in [start, end)."""
+        where, params = self._files_where(state, channel, received)
         rows = self.db.execute(
             f"SELECT * FROM files {where} ORDER BY received_at DESC, id DESC LIMIT ?", (*params, limit)
         ).fetchall()
         return [FileRow(**dict(row)) for row in rows]
+
+    def counts(self, *, state: str | None = None, channel: str | None = None,
+               received: tuple[dt.datetime, dt.datetime] | None = None) -> dict[tuple[str, str], int]:
+        """How many files of each (channel, state), with the same filters as :meth:`recent` (all of them)."""
+        where, params = self._files_where(state, channel, received)
+        return {(row[0], row[1]): row[2] for row in self.db.execute(
+            f"SELECT channel, state, COUNT(*) FROM files {where} GROUP BY channel, state", params)}
 
     # -- helpers ------------------------------------------------------------
     def _update(self, file_id: str, **fields: Any) -> None:

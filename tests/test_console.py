@@ -817,3 +817,18 @@ def test_logins_sent_in_parallel_get_no_more_guesses_than_the_limit(tmp_path):
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
         assert str(UserStore(ledger).authenticate("sam", "right-password-1", attempts=5,
                                                   lock_minutes=15).outcome) == "locked"
+
+
+def test_the_counts_per_channel_and_state_cover_every_file_not_only_those_listed(tmp_path):
+    """The list stops at its limit; the summary above it counts every file the filters select."""
+    from gateway.console.views import files_on, summary
+
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        for index in range(5):
+            ledger.begin_claim(Ledger.new_file_id(), "zengin-91" if index < 3 else "cvs", f"f{index}.dat",
+                               tmp_path / f"in{index}", tmp_path / f"w{index}", 10)
+        assert len(files_on(ledger, None, limit=2)) == 2
+        states, per_channel = summary(ledger, None)
+        assert states == ["claiming"]
+        assert per_channel == [("cvs", {"claiming": 2}, 2), ("zengin-91", {"claiming": 3}, 3)]
+        assert summary(ledger, None, channel="cvs")[1] == [("cvs", {"claiming": 2}, 2)]

@@ -39,6 +39,8 @@ from gateway.console.filters import ResponseFilter
 from gateway.console.users import LoginOutcome, Session, User, UserStore, new_token, utc_now
 from gateway.console.views import (
     ACTIONABLE,
+    AUDIT_LIMIT,
+    FILE_LIMIT,
     JST,
     STATE_LABELS,
     audit_entries,
@@ -264,10 +266,11 @@ class ConsoleApp:
         channel = query.get("channel") or None
         state = query.get("state") or None
         rows = files_on(ledger, day, channel=channel, state=state)
-        states, per_channel = summary(rows)
+        states, per_channel = summary(ledger, day, channel=channel, state=state)
         return self.render("files.html", visit, store, nav="files", rows=rows, states=states,
                            per_channel=per_channel, date=date_text, channel=channel or "", state=state or "",
-                           channels=sorted(self.settings.channels), all_states=STATE_LABELS, error=error)
+                           channels=sorted(self.settings.channels), all_states=STATE_LABELS, error=error,
+                           limit=FILE_LIMIT)
 
     def _row(self, ledger: Ledger, file_id: str) -> FileRow | None:
         return ledger.get(file_id)
@@ -320,7 +323,8 @@ class ConsoleApp:
     async def audit_page(self, request: Request, visit: Visit, ledger: Ledger, store: UserStore) -> Response:
         file_id = (request.query_params.get("file_id") or "").strip()
         entries = audit_entries(self.settings.audit_path(), file_id=file_id or None)
-        return self.render("audit.html", visit, store, nav="audit", entries=entries, file_id=file_id)
+        return self.render("audit.html", visit, store, nav="audit", entries=entries, file_id=file_id,
+                           limit=AUDIT_LIMIT)
 
     # -- actions -----------------------------------------------------------------------------------
     def _action_target(self, request: Request, visit: Visit, ledger: Ledger, store: UserStore,

@@ -69,23 +69,29 @@ def jst_text(value: str | None) -> str:
     return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _window(day: dt.date | None) -> tuple[dt.datetime, dt.datetime] | None:
+    """A Japan-time calendar day as [start, end); None for every day."""
+    if day is None:
+        return None
+    start = dt.datetime.combine(day, dt.time(), JST)
+    return start, start + dt.timedelta(days=1)
+
+
 def files_on(ledger: Ledger, day: dt.date | None, *, channel: str | None = None,
              state: str | None = None, limit: int = FILE_LIMIT) -> list[FileRow]:
     """Files received on ``day`` (a Japan-time calendar day; every day when None), newest first."""
-    received = None
-    if day is not None:
-        start = dt.datetime.combine(day, dt.time(), JST)
-        received = (start, start + dt.timedelta(days=1))
-    return ledger.recent(limit, state=state, channel=channel, received=received)
+    return ledger.recent(limit, state=state, channel=channel, received=_window(day))
 
 
-def summary(rows: list[FileRow]) -> tuple[list[str], list[tuple[str, dict[str, int], int]]]:
-    """Counts per channel and state: the states shown (in ledger order) and one row per channel."""
+def summary(ledger: Ledger, day: dt.date | None, *, channel: str | None = None,
+            state: str | None = None) -> tuple[list[str], list[tuple[str, dict[str, int], int]]]:
+    """Counts per channel and state of every file the filters select (not only the ones listed):
+    the states shown (in ledger order) and one row per channel."""
     counts: dict[str, Counter[str]] = {}
-    for row in rows:
-        counts.setdefault(row.channel, Counter())[row.state] += 1
-    states = [state for state in STATE_LABELS if any(state in c for c in counts.values())]
-    return states, [(channel, dict(c), sum(c.values())) for channel, c in sorted(counts.items())]
+    for (name, file_state), count in ledger.counts(state=state, channel=channel, received=_window(day)).items():
+        counts.setdefault(name, Counter())[file_state] += count
+    states = [known for known in STATE_LABELS if any(known in c for c in counts.values())]
+    return states, [(name, dict(c), sum(c.values())) for name, c in sorted(counts.items())]
 
 
 def reprocessed_as(ledger: Ledger, file_id: str) -> list[FileRow]:
