@@ -82,6 +82,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from gateway.audit import get_logger
 from gateway.transfers import TransferStore
 from spool.atomic import TEMP_PREFIX, fsync_dir, move_into, sha256_file
+from spool.layout import NAME_PATTERN
 from spool.scanner import IGNORED_SUFFIXES
 
 __all__ = [
@@ -108,7 +109,6 @@ __all__ = [
     "validate_endpoints",
 ]
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 _AFTER_PULL = re.compile(r"^(keep|delete|move:.+)$")
 _NAME_MAX = 255  # bytes
@@ -200,7 +200,7 @@ class EndpointConfig(_Strict):
     @field_validator("channel", "destination")
     @classmethod
     def _name(cls, value: str | None) -> str | None:
-        if value is not None and not NAME.match(value):
+        if value is not None and not NAME_PATTERN.fullmatch(value):
             raise ValueError("a name of lower-case letters, digits, '.', '_' or '-' expected")
         return value
 
@@ -258,7 +258,7 @@ def validate_endpoints(endpoints: Mapping[str, EndpointConfig], channels: Mappin
 
     Raises ValueError naming the key, the value and what was expected."""
     for name, endpoint in endpoints.items():
-        if not NAME.match(name):
+        if not NAME_PATTERN.fullmatch(name):
             raise ValueError(f"endpoints.{name}: a name of lower-case letters, digits, '.', '_' or '-' expected")
         for key, value, known in (("channel", endpoint.channel, channels),
                                   ("expected_file.channel", endpoint.expected_channel(), channels),

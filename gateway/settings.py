@@ -7,7 +7,6 @@ the same as config/gateway.toml) runs out of the box on a local spool.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from adapters.renderers import RENDERER_CLASSES, RENDERER_NAMES
 from adapters.sftp import EndpointConfig, validate_endpoints
 from gateway.retention import RetentionConfig
+from spool.layout import NAME_PATTERN
 from gateway.console.config import ConsoleConfig
 from formats.layout import FileLayout, LayoutError
 from formats.registry import load_formats
@@ -34,7 +34,6 @@ __all__ = [
     "load_settings",
 ]
 
-NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 #: Files between the city's own systems: a channel of these refuses a whole file that carries
 #: record kinds or fields it does not expect (no collecting beyond the purpose, seed Ⅲ).
@@ -167,7 +166,7 @@ class Settings(_Strict):
                     self.channels[name] = channel.model_copy(update={"purpose_limited": True})
         for kind, names in (("channels", self.channels), ("destinations", self.destinations)):
             for name in names:
-                if not NAME.match(name):
+                if not NAME_PATTERN.fullmatch(name):
                     raise ValueError(f"{kind}.{name}: a name of lower-case letters, digits, '.', '_' or '-' expected")
         seen: set[str] = set()
         for index, route in enumerate(self.routes):

@@ -411,3 +411,12 @@ def test_a_payment_twice_in_one_large_file_is_posted_once_even_after_a_spill(spo
     assert [(w["record"], w["code"]) for w in report["warnings"]] == [(9, "DUPLICATE_POSTING")]
     assert spool.ledger.db.execute("SELECT COUNT(*) FROM postings").fetchone()[0] == 7
     assert spool.ledger.db.execute("SELECT COUNT(*) FROM postings_pending").fetchone()[0] == 0
+
+
+def test_a_channel_name_with_a_trailing_newline_is_refused(tmp_path):
+    """Names become folder and lock-file names: the whole name must match, a final newline included."""
+    config = tmp_path / "gateway.toml"
+    config.write_text('[channels."bank\\n"]\nformat = "zengin-91"\n[destinations.c]\nrender = "collection-intake"\n',
+                      encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"channels\.bank\n: a name of lower-case letters"):
+        load_settings(config)
