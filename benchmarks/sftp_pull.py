@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from spool.atomic import sha256_file  # noqa: E402
+
 
 def _child(args: argparse.Namespace) -> None:
     """In the subprocess: one pull with the gateway's Puller; prints a JSON line."""
@@ -108,13 +110,6 @@ def _run_measured(command: list[str], **kwargs: object) -> tuple[float, int, str
     return wall, int(usage.ru_maxrss), stdout
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -144,7 +139,7 @@ def main() -> None:
                     block = os.urandom(min(left, 1 << 20))
                     f.write(block)
                     left -= len(block)
-            expected = _sha256(source)
+            expected = sha256_file(source)
             print(f"sshd {server.sshd_path} on 127.0.0.1:{server.port}; file {size / 1e6:.0f} MB; "
                   f"best of {args.repeat}", flush=True)
 
@@ -191,7 +186,7 @@ def main() -> None:
                            "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
                            "-P", str(server.port), f"{server.user}@{server.host}"]
                 wall, rss, _ = _run_measured(command)
-                if _sha256(target) != expected:
+                if sha256_file(target) != expected:
                     raise SystemExit("openssh: the fetched copy differs from the source")
                 target.unlink()
                 measure = Measure("openssh sftp", wall, rss)

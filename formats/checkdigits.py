@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 __all__ = [
+    "MY_NUMBER_MASK",
     "SCHEMES",
     "CheckDigitRule",
     "CheckDigitScheme",
@@ -79,7 +80,11 @@ def find_my_numbers(text: str) -> list[tuple[int, int]]:
     return [match.span() for match in _STANDALONE_12.finditer(text) if is_valid_my_number(match.group())]
 
 
-def mask_my_numbers(text: str, replacement: str = "[個人番号]") -> str:
+#: What a standalone individual number inside a text becomes (logs, reports, the console).
+MY_NUMBER_MASK = "[個人番号]"
+
+
+def mask_my_numbers(text: str, replacement: str = MY_NUMBER_MASK) -> str:
     """``text`` with every span :func:`find_my_numbers` finds replaced by ``replacement``."""
     return _STANDALONE_12.sub(
         lambda match: replacement if is_valid_my_number(match.group()) else match.group(), text

@@ -33,13 +33,10 @@ from typing import Any, TextIO, cast
 import structlog
 from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
-from formats.checkdigits import is_valid_my_number, mask_my_numbers
+from formats.checkdigits import MY_NUMBER_MASK, is_valid_my_number, mask_my_numbers
 from formats.masking import Personal, mask
 
 __all__ = ["MY_NUMBER_MASK", "MaskingProcessor", "configure", "get_logger"]
-
-#: What a standalone individual number inside a text becomes.
-MY_NUMBER_MASK = "[個人番号]"
 
 _DROPPED_KEYS = frozenset({"raw", "raw_bytes", "data", "content"})
 _PERSONAL_KEYS: dict[str, Personal] = {

@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from formats.checkdigits import mask_my_numbers
+from formats.checkdigits import MY_NUMBER_MASK, mask_my_numbers
 from formats.validate import ValidationResult
 from spool.atomic import atomic_write
 
@@ -91,7 +91,6 @@ CSV_COLUMNS: tuple[str, ...] = (
     "期待値", "実際の値(マスク済)", "説明", "detail",
 )
 
-MY_NUMBER_MASK = "[個人番号]"
 _JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 

@@ -14,11 +14,10 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from formats.checkdigits import mask_my_numbers
+from formats.checkdigits import MY_NUMBER_MASK, mask_my_numbers
 
 __all__ = ["MY_NUMBER_MASK", "ResponseFilter", "mask_body"]
 
-MY_NUMBER_MASK = "[個人番号]"
 
 _TEXTUAL = ("text/", "application/json", "application/javascript", "application/xml", "application/xhtml+xml")
 
