@@ -279,7 +279,7 @@ def report(
     kind: Annotated[str, typer.Option("--as", help="text, json, csv or html")] = "text",
 ) -> None:
     """Print one file's report (rejected records, totals, outputs)."""
-    from gateway.reports import FileReport, render_text
+    from gateway.reports import read_report, render_text
 
     settings = load(config, spool)
     with _open_ledger(settings) as ledger:
@@ -288,7 +288,7 @@ def report(
         errors.print(f"no report for {escape(file_id)}: see `gateway files` for the ids")
         raise typer.Exit(2)
     if kind == "text":
-        model = FileReport.model_validate_json(Path(row.report_json).read_text(encoding="utf-8"))
+        model = read_report(row.report_json)
         sys.stdout.write(render_text(model) + "\n")
         return
     path = {"json": row.report_json, "csv": row.report_csv, "html": row.report_html}.get(kind)

@@ -45,7 +45,9 @@ __all__ = [
     "STATUS_JA",
     "render_csv",
     "render_html",
+    "read_report",
     "render_text",
+    "total_rows",
     "write_reports",
 ]
 
@@ -220,7 +222,7 @@ def _group_title(group: dict[str, Any]) -> str:
     return f"グループ {group.get('index')}（{KIND_JA.get(kind, kind)}、{span}）"
 
 
-def _total_rows(group: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+def total_rows(group: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
     """(項目, トレーラー記載値, 集計値, 一致) for each total of a group."""
     declared = group.get("declared")
     computed = group.get("computed") or {}
@@ -235,6 +237,11 @@ def _total_rows(group: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
         counted_text = "（照合不能）" if counted is None else _number(counted)
         rows.append((label, stated_text, counted_text, stated is not None and counted is not None and stated == counted))
     return rows
+
+
+def read_report(path: str | Path) -> FileReport:
+    """A report written by :func:`write_reports`, from its JSON file."""
+    return FileReport.model_validate_json(Path(path).read_text(encoding="utf-8"))
 
 
 def _counts(report: FileReport) -> str:
@@ -373,7 +380,7 @@ def render_html(report: FileReport) -> str:
     for group in report.groups:
         add(f"<h3>{_e(_group_title(group))}</h3>")
         add("<table><thead><tr><th>項目</th><th>トレーラー記載値</th><th>集計値</th><th>一致</th></tr></thead><tbody>")
-        for label, stated, counted, match in _total_rows(group):
+        for label, stated, counted, match in total_rows(group):
             mark = '<span class="ok">✓</span>' if match else '<span class="ng">✗</span>'
             add(f'<tr><td>{_e(label)}</td><td class="num">{_e(stated)}</td>'
                 f'<td class="num">{_e(counted)}</td><td>{mark}</td></tr>')
@@ -446,7 +453,7 @@ def render_text(report: FileReport) -> str:
     for group in report.groups:
         lines.append(f"  {_cell(_group_title(group))}")
         rows = [["項目", "トレーラー記載値", "集計値", "一致"]]
-        rows += [[label, stated, counted, "✓" if match else "✗"] for label, stated, counted, match in _total_rows(group)]
+        rows += [[label, stated, counted, "✓" if match else "✗"] for label, stated, counted, match in total_rows(group)]
         lines += _table(rows, indent="    ")
 
     for title, issues, key in (("エラー", report.rejected, "rejected"), ("警告", report.warnings, "warnings")):

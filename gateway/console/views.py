@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from gateway.ledger import FileRow, Ledger
-from gateway.reports import TOTALS_JA, FileReport
+from gateway.reports import FileReport, read_report
+from gateway.reports import total_rows as group_total_rows
 
 __all__ = [
     "ACTIONABLE",
@@ -105,7 +106,7 @@ def load_report(row: FileRow) -> FileReport | None:
     if not row.report_json:
         return None
     try:
-        return FileReport.model_validate_json(Path(row.report_json).read_text(encoding="utf-8"))
+        return read_report(row.report_json)
     except (OSError, ValueError):
         return None
 
@@ -119,28 +120,11 @@ class TotalRow:
     ok: bool
 
 
-def _number(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
-
-
 def total_rows(report: FileReport) -> list[TotalRow]:
-    """Each control total of each group: the trailer's figure against the records' sum."""
-    rows = []
-    for group in report.groups:
-        declared = group.get("declared")
-        computed = group.get("computed") or {}
-        keys = list(computed) + [key for key in (declared or {}) if key not in computed]
-        for key in keys:
-            stated = None if declared is None else declared.get(key)
-            counted = computed.get(key)
-            rows.append(TotalRow(
-                group=str(group.get("index", "")),
-                item=f"{TOTALS_JA.get(key, key)} ({key})",
-                expected="（トレーラーなし）" if declared is None else "（読取不能）" if stated is None else _number(stated),
-                found="（照合不能）" if counted is None else _number(counted),
-                ok=stated is not None and counted is not None and stated == counted,
-            ))
-    return rows
+    """Each control total of each group: the trailer's figure against the records' sum (as the
+    report's own pages show them, gateway/reports.py)."""
+    return [TotalRow(str(group.get("index", "")), *row)
+            for group in report.groups for row in group_total_rows(group)]
 
 
 # -- endpoints -------------------------------------------------------------------------------
