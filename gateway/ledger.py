@@ -67,6 +67,7 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
 CREATE INDEX IF NOT EXISTS files_state ON files (state);
+CREATE INDEX IF NOT EXISTS files_reprocess_of ON files (reprocess_of);
 CREATE TABLE IF NOT EXISTS deliveries (
     file_id      TEXT NOT NULL REFERENCES files (id),
     destination  TEXT NOT NULL,

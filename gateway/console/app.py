@@ -385,7 +385,7 @@ class ConsoleApp:
             row = ledger.get(file_id)
             if row is None:
                 raise ValueError(f"no file {file_id}")
-            if reprocessed_as(ledger, file_id) and row.state != "rejected":
+            if reprocessed_as(ledger, file_id):  # (release and force only: quarantined or duplicate files)
                 raise ValueError(f"file {file_id} was already reprocessed")
             pipeline = Pipeline(self.settings, ledger)
             pipeline.spool.ensure()
