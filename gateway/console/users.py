@@ -152,15 +152,18 @@ class UserStore:
         self.db = ledger.db
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
-        with ledger.transaction() as db:
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
+        tables = {row[0] for row in self.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('console_users', 'console_sessions')")}
+        if len(tables) < 2:  # first use of this ledger by the console (not on every request: a write lock)
+            with ledger.transaction() as db:
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
 
     # -- users ------------------------------------------------------------------------------
     @staticmethod
     def check_name(name: str) -> str:
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise UserError(f"user name {name!r}: 1 to 64 letters, digits, '.', '_', '@' or '-' expected, "
                             "starting with a letter or digit")
         return name
