@@ -152,14 +152,15 @@ def validate(
     """Check every field, record and control total. Exit 0 clean, 1 rejected records, 2 file refused."""
     if as_json and file.is_file():
         try:
-            _layout_for(file, format_id)
+            layout = _layout_for(file, format_id)
         except UnknownFormatError as error:
             refusal = {"file": str(file), "format": None, "status": "rejected-file", "records": 0,
                        "rejected": [{"code": str(Reason.UNKNOWN_FORMAT), "level": "file", "record": None, "offset": 0,
                                      "field": None, "message": str(error)}], "groups": [], "warnings": []}
             sys.stdout.write(json.dumps(refusal, ensure_ascii=False, indent=2) + "\n")
             raise typer.Exit(2) from None
-    layout = _open_layout(file, format_id)
+    else:
+        layout = _open_layout(file, format_id)
     result = validate_path(file, layout, strict=not permissive, fast=fast)
     if as_json:
         sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
