@@ -81,7 +81,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gateway.audit import get_logger
 from gateway.transfers import TransferStore
-from spool.atomic import TEMP_PREFIX, fsync_dir, move_into, sha256_file
+from spool.atomic import NAME_MAX, TEMP_PREFIX, fsync_dir, move_into, sha256_file
 from spool.layout import NAME_PATTERN
 from spool.scanner import IGNORED_SUFFIXES
 
@@ -111,7 +111,7 @@ __all__ = [
 
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 _AFTER_PULL = re.compile(r"^(keep|delete|move:.+)$")
-_NAME_MAX = 255  # bytes
+
 
 #: ``progress(file name, bytes so far, total bytes)``, called as a transfer goes.
 Progress = Callable[[str, int, int], None]
@@ -329,8 +329,8 @@ def safe_remote_name(name: str) -> str:
     for char in name:
         if unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"}:
             raise UnsafeNameError(f"file name {name!r} contains the control character U+{ord(char):04X}")
-    if len(name.encode("utf-8", "surrogateescape")) > _NAME_MAX:
-        raise UnsafeNameError(f"file name {name[:40]!r}… is longer than {_NAME_MAX} bytes")
+    if len(name.encode("utf-8", "surrogateescape")) > NAME_MAX:
+        raise UnsafeNameError(f"file name {name[:40]!r}… is longer than {NAME_MAX} bytes")
     return name
 
 

@@ -28,7 +28,9 @@ quarantines that file with a report and an audit event, and the next file goes o
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
+import os
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +53,8 @@ from gateway.protection import FlowGuard, IndividualNumberFlowError
 from gateway.reports import FileReport, write_reports
 from gateway.routing import Router
 from gateway.settings import Settings
-from spool.atomic import move_into, sha256_file
+from spool.atomic import move_into
+from spool.intake import Refused, copy_into, open_inbox_file, sha256_fd, take, work_name
 from spool.layout import SpoolLayout
 from spool.scanner import Arrival
 
@@ -90,6 +93,14 @@ def _flag_dict(flag: Flag) -> dict[str, Any]:
     return {"code": str(flag.code), "level": "record", "severity": "warning", "record": flag.record,
             "offset": flag.offset, "field": None, "field_ja": None, "expected": None, "found": None,
             "message": f"record {flag.record}: {flag.message}", "message_ja": MESSAGES_JA[flag.code]}
+
+def _cannot_take(error: OSError) -> Refused:
+    """An inbox file that could not be moved into work/ for a reason other than a lost race."""
+    if error.errno == errno.ENAMETOOLONG:
+        return Refused("name", "ファイル名が長すぎるため、受け付けませんでした。", "the file name is too long: refused")
+    text = error.strerror or str(error)
+    return Refused("cannot-take", f"作業フォルダへ移せませんでした ({text})。", f"could not be moved into work/ ({text})")
+
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 #: NOT_ROUTED warnings listed per file (the report says how many records were routed)
@@ -179,32 +190,94 @@ class Pipeline:
                           for name, destination in settings.destinations.items()}
         self.guard = FlowGuard(settings.cleared_flows())
         self.log = get_logger()
+        #: inbox entries refused but impossible to move, by path: (size, mtime) when refused
+        self._refused_in_place: dict[Path, tuple[int, int]] = {}
 
     # -- arrival and claim -------------------------------------------------
     def claim(self, arrival: Arrival, *, marker: Path | None = None, forced: bool = False,
               reprocess_of: str | None = None) -> str | None:
-        """Take a stable inbox file into ``work/``; its ledger id, or None if another process took it."""
+        """Take a stable inbox file into ``work/``; its ledger id, or None if another process took it.
+
+        The inbox entry is opened once without following a link (spool/intake.py) and the
+        file worked on through that descriptor. An entry the gateway will not take (a link,
+        a FIFO or device, several hard links, unreadable, swapped after the check, a name the
+        spool cannot hold) ends at once in ``quarantined`` with a report and an alert; it never
+        stops the gateway and never blocks the next file."""
+        seen = self._refused_in_place.get(arrival.path)
+        if seen is not None and seen == (arrival.size, arrival.mtime_ns):
+            return None  # refused earlier and could not be moved: waits for an operator
         file_id = Ledger.new_file_id()
         name = readable_name(arrival.path.name)
-        work_name = f"{file_id}__{name}"
         log = self.log.bind(file_id=file_id, channel=arrival.channel, original_name=name)
         inbox_path = arrival.path.parent / name
-        log.info("received", size=arrival.size, inbox=str(inbox_path))
-        self.ledger.begin_claim(file_id, arrival.channel, name, inbox_path, self.spool.work / work_name,
-                                arrival.size, forced=forced, reprocess_of=reprocess_of)
         try:
-            work = move_into(arrival.path, self.spool.work, work_name)  # the name is made readable here
-        except (FileNotFoundError, FileExistsError):
-            self.ledger.abandon(file_id)
-            log.info("claim-lost", reason="another process took the file")
+            fd, info = open_inbox_file(arrival.path)
+        except FileNotFoundError:
+            log.info("claim-lost", reason="the file is gone (another process took it)")
             return None
+        except Refused as refusal:
+            return self._refuse(arrival, file_id, name, refusal, log, forced=forced, reprocess_of=reprocess_of)
+        try:
+            log.info("received", size=info.st_size, inbox=str(inbox_path))
+            work = self.spool.work / work_name(file_id, name)
+            self.ledger.begin_claim(file_id, arrival.channel, name, inbox_path, work, info.st_size,
+                                    forced=forced, reprocess_of=reprocess_of)
+            try:
+                taken = take(arrival.path, fd, info, self.spool.work, work.name)
+            except (FileNotFoundError, FileExistsError):
+                self.ledger.abandon(file_id)
+                log.info("claim-lost", reason="another process took the file")
+                return None
+            except Refused as refusal:  # what moved into work/ is not what was opened: file it away unread
+                return self._refuse(arrival, file_id, name, refusal, log, moved=work)
+            except OSError as error:
+                return self._refuse(arrival, file_id, name, _cannot_take(error), log)
+        finally:
+            os.close(fd)
         if marker is not None:
             marker.unlink(missing_ok=True)
-        work.chmod(0o600)  # spool files are readable by the owner only
-        digest = sha256_file(work)
-        self.ledger.claimed(file_id, digest, work.stat().st_size)
-        log.info("claimed", sha256=digest, work=str(work))
+        self.ledger.claimed(file_id, taken.sha256, taken.size)
+        log.info("claimed", sha256=taken.sha256, work=str(taken.path), copied=taken.copied)
         return file_id
+
+    def _refuse(self, arrival: Arrival, file_id: str, name: str, refusal: Refused, log: Any, *,
+                moved: Path | None = None, forced: bool = False, reprocess_of: str | None = None) -> str:
+        """End an inbox entry the gateway will not take: moved into quarantine/ as it is (a link
+        stays a link, never followed), a report, an audit event and an alert."""
+        work = moved or self.spool.work / work_name(file_id, name)
+        if self.ledger.get(file_id) is None:
+            self.ledger.begin_claim(file_id, arrival.channel, name, arrival.path.parent / name, work, arrival.size,
+                                    forced=forced, reprocess_of=reprocess_of)
+        source = moved or arrival.path
+        try:
+            final: Path | None = move_into(source, self.spool.quarantine, work.name)
+        except FileNotFoundError:
+            final = None  # gone meanwhile: nothing left to keep
+        except OSError as error:  # cannot even be moved (the inbox not writable …): left where it is, once
+            log.error("refused-left-in-inbox", error=repr(error))
+            final = None
+            self._refused_in_place[arrival.path] = (arrival.size, arrival.mtime_ns)
+        reason = f"受け付けできないファイルです: {refusal.reason_ja} ({refusal.reason})"
+        self.ledger.update(file_id, status="refused", reason=reason, final_path=str(final) if final else None)
+        row = self._require(file_id)
+        reports = self._report(row, None, state="quarantine", status="refused", reason=reason)
+        self.ledger.finish(file_id, "quarantined", **reports)
+        log.error("file-refused", code=refusal.code, reason=refusal.reason, path=str(final or arrival.path))
+        self._alert("file-refused", arrival.channel, f"{name} (ファイルID {file_id}): {refusal.reason_ja}")
+        return file_id
+
+    def _alert(self, kind: str, channel: str, message: str) -> None:
+        """An alert for operators (``gateway alerts``, the console); a failure to record one is logged."""
+        from gateway.transfers import TransferStore
+
+        try:
+            store = TransferStore(self.settings.ledger_path())
+            try:
+                store.raise_alert(kind, date=dt.datetime.now(JST).date(), message=message, channel=channel)
+            finally:
+                store.close()
+        except Exception as error:  # the audit event already says it; never stop for an alert
+            self.log.error("alert-failed", kind=kind, error=repr(error))
 
     def reprocess(self, row: FileRow, *, force: bool) -> str:
         """Put a finished file through the pipeline again under a new id (the operator's override).
@@ -214,29 +287,32 @@ class Pipeline:
         """
         if row.state not in ("archived", "rejected", "quarantined", "duplicate"):
             raise ValueError(f"file {row.id} is {row.state}: only a finished file can be reprocessed")
-        if not row.final_path or not Path(row.final_path).is_file():
+        if not row.final_path or not os.path.lexists(row.final_path):
             raise FileNotFoundError(
                 f"file {row.id}: its input is no longer in the spool (erased after its retention period?)")
         source = Path(row.final_path)
-        file_id = Ledger.new_file_id()
-        work = self.spool.work / f"{file_id}__{row.original_name}"
-        self.ledger.begin_claim(file_id, row.channel, row.original_name, source, work, source.stat().st_size,
-                                forced=force, reprocess_of=row.id)
-        if row.state in ("archived", "rejected"):
-            from spool.atomic import atomic_write
-
-            with open(source, "rb") as original:
-                atomic_write(work, iter(lambda: original.read(1 << 20), b""))
-        else:
+        try:
+            fd, info = open_inbox_file(source)  # never follows a link a refused entry may be
+        except Refused as refusal:
+            raise ValueError(f"file {row.id}: {refusal.reason_ja} ({refusal.reason})") from None
+        try:
+            file_id = Ledger.new_file_id()
+            work = self.spool.work / work_name(file_id, row.original_name)
+            self.ledger.begin_claim(file_id, row.channel, row.original_name, source, work, info.st_size,
+                                    forced=force, reprocess_of=row.id)
             try:
-                move_into(source, self.spool.work, work.name)
-            except (FileNotFoundError, FileExistsError):  # another process reprocessed it first
+                if row.state in ("archived", "rejected"):
+                    taken = copy_into(fd, self.spool.work, work.name)
+                else:
+                    taken = take(source, fd, info, self.spool.work, work.name)
+            except (FileNotFoundError, FileExistsError, Refused):  # another process reprocessed it first
                 self.ledger.abandon(file_id)
                 raise FileNotFoundError(f"file {row.id}: already taken for reprocessing by another process") from None
-        digest = sha256_file(work)
-        self.ledger.claimed(file_id, digest, work.stat().st_size)
+        finally:
+            os.close(fd)
+        self.ledger.claimed(file_id, taken.sha256, taken.size)
         self.log.bind(file_id=file_id, channel=row.channel).warning(
-            "reprocess", reprocess_of=row.id, forced=force, sha256=digest)
+            "reprocess", reprocess_of=row.id, forced=force, sha256=taken.sha256)
         return file_id
 
     # -- processing ----------------------------------------------------------
@@ -246,6 +322,8 @@ class Pipeline:
         if row is None:
             raise KeyError(f"no file {file_id} in the ledger")
         log = self.log.bind(file_id=file_id, channel=row.channel, sha256=row.sha256)
+        if not os.path.lexists(row.work_path):
+            return self._input_gone(row, log)
         try:
             if row.state == "delivering":
                 self._commit_staged(row, log)
@@ -443,8 +521,10 @@ class Pipeline:
     def _fail(self, row: FileRow, error: Exception, log: Any) -> Outcome:
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()
         log.error("worker-failed", state=row.state, error=detail, traceback=traceback.format_exc())
-        if row.state in ("delivering", "delivered") or not Path(row.work_path).exists():
-            # outputs are already out (or the input is gone): leave the row for recovery, never re-route
+        if not os.path.lexists(row.work_path):
+            return self._input_gone(self._require(row.id), log)
+        if row.state in ("delivering", "delivered"):
+            # outputs are already out: leave the row for recovery, never re-route
             return Outcome(row.id, row.state, "failed")
         for transport in self.transports.values():
             transport.discard_stale(row.id)
@@ -454,6 +534,42 @@ class Pipeline:
         except Exception as second:  # even the quarantine failed (disk full?): keep the file in work/
             log.critical("quarantine-failed", error=repr(second))
             return Outcome(row.id, row.state, "failed")
+
+    def _input_gone(self, row: FileRow, log: Any) -> Outcome:
+        """The input vanished from work/ (removed or moved by hand) before it was filed away.
+
+        Filed away just before a crash: the row is closed. Otherwise it ends at once, with a
+        report and an alert, instead of being retried for ever: nothing staged is delivered
+        when nothing was yet (``quarantined``), what was planned is delivered when the outputs
+        were already decided (``archived``, the report saying the input is lost)."""
+        if row.final_path and os.path.lexists(row.final_path):
+            return self._finish_moved(row)
+        decided = row.state in ("delivering", "delivered")
+        if row.state == "delivering":
+            self._commit_staged(row, log)
+        if not decided:
+            for transport in self.transports.values():
+                transport.discard_stale(row.id)
+            self.ledger.discard_pending_postings(row.id)
+        deliveries = self.ledger.deliveries(row.id) if decided else []
+        if decided:
+            state, status = "archived", (row.status if row.status in ("ok", "rejected-records") else "ok")
+            reason = ("出力は送付済みですが、入力ファイルが作業フォルダから失われていたため保管できませんでした"
+                      "(外部から削除・移動された可能性があります)。")
+        else:
+            state, status = "quarantined", "failed"
+            reason = ("入力ファイルが作業フォルダから失われていたため、処理を終了しました。何も送付していません"
+                      "(外部から削除・移動された可能性があります。元のファイルを再投入してください)。")
+        outputs = [dict(destination=d.destination, path=d.path, sha256=d.sha256, records=d.records)
+                   for d in deliveries]
+        self.ledger.update(row.id, status=status, reason=reason, final_path=None)
+        counts = {key: getattr(row, key) or 0 for key in ("records", "accepted", "rejected_records")}
+        reports = self._report(row, None, state=self._REPORT_STATES[state], status=status, reason=reason,
+                               outputs=outputs, **counts)
+        self.ledger.finish(row.id, state, **reports)
+        log.error("input-missing", state=state, work=row.work_path)
+        self._alert("input-missing", row.channel, f"{row.original_name} (ファイルID {row.id}): {reason}")
+        return Outcome(row.id, state, status, tuple(deliveries))
 
     _FOLDERS = {"archived": "archive", "rejected": "rejected", "quarantined": "quarantine", "duplicate": "duplicate"}
     _REPORT_STATES = {"archived": "archive", "rejected": "rejected", "quarantined": "quarantine",
@@ -497,29 +613,48 @@ class Pipeline:
 
     # -- recovery --------------------------------------------------------------
     def recover(self) -> list[Outcome]:
-        """Finish every unfinished file whose owner is gone (after a crash, at start-up)."""
+        """Finish every unfinished file whose owner is gone (after a crash, at start-up).
+
+        One row that cannot be recovered is logged and left; it never stops the others."""
         outcomes = []
         for row in self.ledger.unfinished():
-            if not self.ledger.take_over(row.id):
+            try:
+                outcome = self._recover(row)
+            except Exception as error:  # noqa: BLE001 - the next row must still be recovered
+                self.log.bind(file_id=row.id, channel=row.channel).error(
+                    "recovery-failed", state=row.state, error=repr(error), traceback=traceback.format_exc())
                 continue
-            row = self._require(row.id)
-            if row.state == "claiming":
-                work = Path(row.work_path)
-                if work.exists():
-                    self.ledger.claimed(row.id, sha256_file(work), work.stat().st_size)
-                else:  # the rename never happened: the file is still in its inbox
-                    self.ledger.abandon(row.id)
-                    continue
-            elif not Path(row.work_path).exists() and row.final_path and Path(row.final_path).exists():
-                self._finish_moved(row)
-                continue
-            outcomes.append(self.process(row.id))
+            if outcome is not None:
+                outcomes.append(outcome)
         return outcomes
 
-    def _finish_moved(self, row: FileRow) -> None:
+    def _recover(self, row: FileRow) -> Outcome | None:
+        if not self.ledger.take_over(row.id):
+            return None
+        row = self._require(row.id)
+        if row.state == "claiming":
+            work = Path(row.work_path)
+            if not os.path.lexists(work):  # the move never happened: the file is still in its inbox
+                self.ledger.abandon(row.id)
+                return None
+            try:  # the move happened (a file of our own, checked before it was moved)
+                fd, _ = open_inbox_file(work)
+            except Refused as refusal:
+                arrival = Arrival(row.channel, Path(row.inbox_path), row.size or 0, 0)
+                self._refuse(arrival, row.id, row.original_name, refusal, self.log.bind(file_id=row.id),
+                             moved=work)
+                return Outcome(row.id, "quarantined", "refused")
+            try:
+                self.ledger.claimed(row.id, sha256_fd(fd), os.fstat(fd).st_size)
+            finally:
+                os.close(fd)
+        return self.process(row.id)
+
+    def _finish_moved(self, row: FileRow) -> Outcome:
         """The input was filed away just before a crash (reports already written): close the row."""
         folder = Path(row.final_path or "").parent
         state = {self.spool.archive: "archived", self.spool.rejected: "rejected",
                  self.spool.quarantine: "quarantined", self.spool.duplicate: "duplicate"}.get(folder, "archived")
         self.ledger.finish(row.id, state)
         self.log.bind(file_id=row.id).info(state, path=row.final_path, recovered=True)
+        return Outcome(row.id, state, row.status or "ok", tuple(self.ledger.deliveries(row.id)))

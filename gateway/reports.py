@@ -51,7 +51,7 @@ __all__ = [
     "write_reports",
 ]
 
-ReportStatus = Literal["ok", "rejected-records", "rejected-file", "duplicate", "quarantined", "failed"]
+ReportStatus = Literal["ok", "rejected-records", "rejected-file", "duplicate", "quarantined", "failed", "refused"]
 #: The spool folder the input ended in ("work" while a failed file waits to be resumed).
 ReportState = Literal["archive", "rejected", "quarantine", "duplicate", "work"]
 
@@ -63,6 +63,7 @@ STATUS_JA: dict[str, str] = {
     "duplicate": "重複",
     "quarantined": "隔離",
     "failed": "処理失敗",
+    "refused": "受付不可",
 }
 
 STATE_JA: dict[str, str] = {

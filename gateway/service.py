@@ -13,6 +13,7 @@ import os
 import signal
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -158,12 +159,20 @@ class Service:
             last_purge: float | None = None
             while not self.stop.is_set():
                 arrivals = scanner.scan()
+                failures = 0
                 for arrival in arrivals:
                     if self.stop.is_set():
                         break
-                    file_id = pipeline.claim(arrival, marker=scanner.marker_for(arrival))
-                    if file_id is not None:
-                        report(pipeline.process(file_id))
+                    try:
+                        file_id = pipeline.claim(arrival, marker=scanner.marker_for(arrival))
+                        if file_id is not None:
+                            report(pipeline.process(file_id))
+                    except Exception as error:  # noqa: BLE001 - one file never stops the gateway
+                        self.log.error("claim-failed", path=str(arrival.path), error=repr(error),
+                                       traceback=traceback.format_exc())
+                        failures += 1
+                if failures and failures == len(arrivals):
+                    self.wake.wait(settings.spool.rescan_seconds)  # only failing files: no busy loop
                 if time.monotonic() - last_recovery > RECOVERY_EVERY:
                     for outcome in pipeline.recover():
                         report(outcome)

@@ -27,7 +27,9 @@ from typing import cast
 __all__ = [
     "TEMP_PREFIX",
     "atomic_write",
+    "NAME_MAX",
     "commit",
+    "fit_name",
     "fsync_dir",
     "move_into",
     "remove_stale_temps",
@@ -40,7 +42,8 @@ TEMP_PREFIX = ".tmp-"
 
 _CHUNK = 1024 * 1024
 _FILE_MODE = 0o600
-_NAME_MAX = 255  # bytes, on every file system the spool is meant for
+NAME_MAX = 255
+"""Bytes in one folder entry's name, on every file system the spool is meant for."""
 
 
 def sha256_file(path: Path) -> str:
@@ -66,12 +69,15 @@ def _check_name(name: str) -> None:
         raise ValueError(f"expected a plain file name, found {name!r}")
 
 
+def fit_name(name: str, room: int = NAME_MAX) -> str:
+    """``name`` cut to at most ``room`` bytes of UTF-8, at a character boundary (the start kept)."""
+    return name.encode("utf-8", "surrogateescape")[:room].decode("utf-8", "ignore")
+
+
 def _temp_name(final_name: str) -> str:
     tail = f".{os.getpid()}.{secrets.token_hex(6)}"
-    room = _NAME_MAX - len(TEMP_PREFIX) - len(tail.encode())
     # A final name near the file system's limit is cut (by bytes, at a character boundary).
-    kept = final_name.encode("utf-8", "surrogateescape")[:room].decode("utf-8", "ignore")
-    return f"{TEMP_PREFIX}{kept}{tail}"
+    return f"{TEMP_PREFIX}{fit_name(final_name, NAME_MAX - len(TEMP_PREFIX) - len(tail.encode()))}{tail}"
 
 
 def write_temp(directory: Path, final_name: str, chunks: bytes | Iterable[bytes]) -> tuple[Path, str]:

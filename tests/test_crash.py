@@ -153,6 +153,7 @@ from pathlib import Path
 
 import gateway.pipeline as pipeline
 import spool.atomic
+import spool.intake
 from adapters.local import LocalFolder, StagedFile
 from gateway.ledger import Ledger
 
@@ -204,7 +205,7 @@ def moved_into(folder):
 
 
 POINTS = {
-    "claim-moved": lambda: after(pipeline, "move_into", moved_into("work")),
+    "claim-moved": lambda: after(spool.intake, "move_into", moved_into("work")),
     "claimed": lambda: after(Ledger, "claimed"),
     "processing": lambda: after(Ledger, "start_processing", lambda result, *a, **k: result is None),
     "duplicate-found": lambda: after(Ledger, "start_processing", lambda result, *a, **k: result is not None),

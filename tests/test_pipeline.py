@@ -100,12 +100,12 @@ def test_forced_reprocess_routes_again_under_a_new_id(spool):
 def test_two_processes_reprocessing_one_duplicate_leave_no_stuck_claim(spool):
     """Two operators (console and command line) reprocess the same duplicate at once: one wins, the other is
     told so, and its half-made ledger row is removed (no row stuck in 'claiming')."""
-    import gateway.pipeline as pipeline_module
+    import spool.intake as intake_module
 
     ingest(spool, "a.dat", CLEAN)
     duplicate = spool.ledger.get(ingest(spool, "b.dat", CLEAN).file_id)  # both read the row before either moves
     won: list[str] = []
-    real_move = pipeline_module.move_into
+    real_move = intake_module.move_into
 
     def winner_moves_first(*args, **kwargs):  # the other process takes the file between our check and our move
         if not won:
@@ -115,7 +115,7 @@ def test_two_processes_reprocessing_one_duplicate_leave_no_stuck_claim(spool):
 
     with Ledger(spool.settings.ledger_path()) as other_ledger, pytest.MonkeyPatch.context() as patch:
         other = Pipeline(spool.settings, other_ledger)
-        patch.setattr(pipeline_module, "move_into", winner_moves_first)
+        patch.setattr(intake_module, "move_into", winner_moves_first)
         with pytest.raises(FileNotFoundError, match="already taken for reprocessing"):
             other.reprocess(duplicate, force=True)
     states = [row.state for row in spool.ledger.recent(limit=10)]

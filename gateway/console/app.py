@@ -54,6 +54,7 @@ from gateway.console.views import (
 )
 from gateway.ledger import FileRow, Ledger
 from gateway.reports import STATUS_JA, render_csv
+from spool.atomic import fit_name
 
 __all__ = ["ACTIONS", "ConsoleApp", "create_app"]
 
@@ -396,7 +397,7 @@ class ConsoleApp:
     async def _resubmit(self, row: FileRow, upload: UploadFile) -> tuple[str, str, str]:
         """The corrected file enters the pipeline on the original's channel, as `gateway ingest` does
         (staged in a private folder first, so that a running `gateway run` cannot take it meanwhile)."""
-        name = Path(upload.filename or "").name.lstrip(".") or "resubmitted.dat"
+        name = fit_name(Path(upload.filename or "").name.lstrip(".")) or "resubmitted.dat"
         uploads = self.settings.spool.root / UPLOAD_FOLDER
         uploads.mkdir(mode=0o700, exist_ok=True)
         folder = uploads / new_token()
