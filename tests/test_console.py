@@ -565,6 +565,68 @@ def test_csv_download_is_the_report_with_a_bom(world):
     assert all(line.startswith("警告,") for line in lines[1:] if line not in errors)  # warnings follow, as in the report
 
 
+# -- control characters ------------------------------------------------------------------------
+
+RAW_CONTROLS = ("\x1b", "\u202e", "\x00")
+
+
+def _controlled(world: World) -> tuple[str, str]:
+    """A file named with ESC and U+202E (RIGHT-TO-LEFT OVERRIDE), whose 預金者名 starts with ESC, put through
+    the pipeline; then a NUL added to its ledger name (no file system allows one) and to its report's
+    message, and ESC, U+202E and NUL to the reason of a quarantined file. Returns both ids."""
+    content = bytearray(CLEAN)
+    content[122 * 2 + 50] = 0x1B
+    with world.ledger() as ledger:
+        pipeline = Pipeline(world.settings, ledger)
+        file_id = _ingest(pipeline, "pay\x1b[2Jrtl\u202eexe.tad", bytes(content))
+        ledger.db.execute("UPDATE files SET original_name = ? WHERE id = ?", ("pay\x1b[2Jrtl\u202eexe.tad\x00", file_id))
+        ledger.db.execute("UPDATE files SET reason = ? WHERE id = ?",
+                          ("total\x1b[8m hidden \u202e\x00", world.ids["mismatch"]))
+        ledger.db.commit()
+    path = Path(world.row(file_id).report_json)
+    report = json.loads(path.read_text(encoding="utf-8"))
+    assert report["rejected"][0]["field"] == "account_holder"
+    report["rejected"][0]["message_ja"] = "値\u202eに\x00制御文字\x1b[31m"
+    path.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+    return file_id, world.ids["mismatch"]
+
+
+def test_control_characters_are_shown_as_escapes_on_every_page_and_in_the_csv(world):
+    """ESC, U+202E and NUL in a file name, a rejected value, a message and a reason reach no page and no CSV
+    raw: they are shown as \\x1b, \\u202e and \\x00."""
+    file_id, quarantined = _controlled(world)
+    http = logged_in(world, "sam")
+    pages = {path: http.get(path) for path in ("/", "/?date=all", "/quarantine", "/audit", f"/audit?file_id={file_id}",
+                                               f"/files/{file_id}", f"/files/{file_id}/report.csv",
+                                               f"/files/{quarantined}", f"/files/{quarantined}/release")}
+    for path, response in pages.items():
+        assert response.status_code == 200, path
+        body = response.content.decode("utf-8")
+        assert not [ch for ch in RAW_CONTROLS if ch in body], path
+    files = pages["/"].text
+    row = re.search(rf'<tr data-file-id="{file_id}".*?</tr>', files, re.S).group(0)
+    assert "pay\\x1b[2Jrtl\\u202eexe.tad\\x00" in row
+    file_page = pages[f"/files/{file_id}"].text
+    assert "pay\\x1b[2Jrtl\\u202eexe.tad\\x00" in file_page
+    rejection = re.search(r'<tr class="rejection".*?</tr>', file_page, re.S).group(0)
+    assert "\\x1b" in rejection and "値\\u202eに\\x00制御文字\\x1b[31m" in rejection
+    csv_text = pages[f"/files/{file_id}/report.csv"].content.decode("utf-8-sig")
+    assert "\\x1b" in csv_text and "値\\u202eに\\x00制御文字\\x1b[31m" in csv_text
+    assert "total\\x1b[8m hidden \\u202e\\x00" in pages["/quarantine"].text
+    assert "total\\x1b[8m hidden \\u202e\\x00" in pages[f"/files/{quarantined}"].text
+    assert "rtl\\u202eexe.tad" in pages[f"/audit?file_id={file_id}"].text  # the audit log's details too
+
+
+def test_japanese_names_and_ivs_selectors_are_shown_as_they_are(world):
+    """The escaping leaves Japanese text alone: a name with an ideographic space and an IVS selector."""
+    name = "葛\U000e0100飾区　収納課.dat"
+    with world.ledger() as ledger:
+        ledger.db.execute("UPDATE files SET original_name = ? WHERE id = ?", (name, world.ids["clean"]))
+        ledger.db.commit()
+    http = logged_in(world, "olivia")
+    assert name in http.get("/").text and name in http.get(f"/files/{world.ids['clean']}").text
+
+
 def test_quarantine_page_lists_quarantined_and_duplicates_with_reasons(world):
     """Both kinds, each with its reason."""
     http = logged_in(world, "olivia")

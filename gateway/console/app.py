@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -33,6 +33,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from formats.masking import safe_text
 from gateway.audit import get_logger
 from gateway.console.auth import COOKIE, SessionCookie, load_secret, same_token
 from gateway.console.filters import ResponseFilter
@@ -49,6 +50,7 @@ from gateway.console.views import (
     jst_text,
     load_report,
     reprocessed_as,
+    safe_report,
     summary,
     total_rows,
 )
@@ -83,6 +85,16 @@ class Visit:
     cookie: str | None = None
 
 
+def shown(value: Any) -> Any:
+    """The templates' ``finalize``: every ``{{ … }}`` value is made safe to show
+    (:func:`formats.masking.safe_text`: controls, bidi and other invisible characters as escapes)
+    before it is HTML-escaped. Numbers, None and undefined values are left to Jinja; markup
+    (``__html__``) is the templates' own output, whose values were finalized already."""
+    if value is None or isinstance(value, (bool, int, float, Undefined)) or hasattr(value, "__html__"):
+        return value
+    return safe_text(value if isinstance(value, str) else str(value))
+
+
 class ConsoleApp:
     """The console's state: settings, secret, clock, templates; one instance per application."""
 
@@ -93,7 +105,7 @@ class ConsoleApp:
         self.ledger_path: Path = settings.ledger_path()
         self.secret = load_secret(self.ledger_path.parent)
         self.cookies = SessionCookie(self.secret, secure=self.config.secure_cookies)
-        self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
+        self.templates = Environment(loader=FileSystemLoader(HERE / "templates"), finalize=shown,
                                      autoescape=select_autoescape(default=True, default_for_string=True))
         self.templates.globals.update(state_label=lambda s: STATE_LABELS.get(s or "", s or ""),
                                       status_label=lambda s: STATUS_JA.get(s or "", s or ""), jst=jst_text)
@@ -304,7 +316,7 @@ class ConsoleApp:
         if row is None or report is None:
             return self.refusal(visit, store, 404, "このファイルの報告書はありません。")
         self.log(visit, file_id=row.id).info("console-csv-downloaded")
-        return Response("\ufeff" + render_csv(report), media_type="text/csv; charset=utf-8",
+        return Response("\ufeff" + render_csv(safe_report(report)), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="{row.id}-report.csv"'})
 
     async def quarantine_page(self, request: Request, visit: Visit, ledger: Ledger, store: UserStore) -> Response:

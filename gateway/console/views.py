@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from formats.masking import safe_text
 from gateway.ledger import FileRow, Ledger
 from gateway.reports import FileReport, read_report
 from gateway.reports import total_rows as group_total_rows
@@ -27,6 +28,7 @@ __all__ = [
     "jst_text",
     "load_report",
     "reprocessed_as",
+    "safe_report",
     "summary",
     "total_rows",
 ]
@@ -109,6 +111,22 @@ def load_report(row: FileRow) -> FileReport | None:
         return read_report(row.report_json)
     except (OSError, ValueError):
         return None
+
+
+def _safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {key: _safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_safe(item) for item in value]
+    return value
+
+
+def safe_report(report: FileReport) -> FileReport:
+    """The report with every text of its rejections and warnings (the CSV's rows) made safe to
+    show (formats.masking.safe_text), for the CSV download."""
+    return report.model_copy(update={"rejected": _safe(report.rejected), "warnings": _safe(report.warnings)})
 
 
 @dataclass(frozen=True)
