@@ -531,6 +531,21 @@ def test_files_page_filters_by_state_channel_and_date(world):
     assert "<tr data-file-id=" not in http.get("/").text
 
 
+@pytest.mark.parametrize("date", ["0001-01-01", "9999-12-31", "00010101", "99991231"])
+def test_a_date_at_the_ends_of_the_calendar_says_so_instead_of_failing(world, date):
+    """A day whose Japan-time window does not fit in a datetime is refused with a Japanese message, as a
+    malformed date is (the page shows today), never a 500; the days just inside still work."""
+    http = logged_in(world, "olivia")
+    response = http.get("/", params={"date": date})
+    assert response.status_code == 200
+    error = re.search(r'<p class="error" role="alert">(.*?)</p>', response.text, re.S).group(1)
+    assert "日付" in error and "範囲" in error and "今日を表示しています" in error
+    assert f'data-file-id="{world.ids["clean"]}"' in response.text  # today's files
+    for inside in ("0001-01-02", "9999-12-30"):
+        page = http.get("/", params={"date": inside})
+        assert page.status_code == 200 and 'class="error"' not in page.text and "data-file-id" not in page.text
+
+
 def test_file_page_shows_rejections_totals_and_csv_link(world):
     """One row per rejected record (record, field, masked value, expected, reason, message) and the totals."""
     http = logged_in(world, "olivia")

@@ -42,7 +42,9 @@ from gateway.console.views import (
     ACTIONABLE,
     AUDIT_LIMIT,
     FILE_LIMIT,
+    FIRST_DAY,
     JST,
+    LAST_DAY,
     STATE_LABELS,
     audit_entries,
     endpoint_statuses,
@@ -274,6 +276,10 @@ class ConsoleApp:
                 day = dt.date.fromisoformat(date_text)
             except ValueError:
                 error = f"日付 {date_text!r} は YYYY-MM-DD の形で指定してください（今日を表示しています）。"
+                day, date_text = today, today.isoformat()
+            if not FIRST_DAY <= day <= LAST_DAY:  # the day's window would not fit in a datetime
+                error = (f"日付 {date_text!r} は {FIRST_DAY.isoformat()} から {LAST_DAY.isoformat()} までの"
+                         "範囲で指定してください（今日を表示しています）。")
                 day, date_text = today, today.isoformat()
         channel = query.get("channel") or None
         state = query.get("state") or None

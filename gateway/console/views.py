@@ -19,7 +19,9 @@ __all__ = [
     "ACTIONABLE",
     "AuditEntry",
     "EndpointStatus",
+    "FIRST_DAY",
     "JST",
+    "LAST_DAY",
     "STATE_LABELS",
     "TotalRow",
     "audit_entries",
@@ -58,6 +60,11 @@ ACTIONABLE: dict[str, tuple[str, ...]] = {
 FILE_LIMIT = 2000
 AUDIT_LIMIT = 500
 
+#: The first and last days the files page can show: a Japan-time day whose window is a UTC
+#: range Python can represent (0001-01-01 starts before year 1 in UTC, 9999-12-31 ends after 9999).
+FIRST_DAY = dt.date.min + dt.timedelta(days=1)
+LAST_DAY = dt.date.max - dt.timedelta(days=1)
+
 
 def jst_text(value: str | None) -> str:
     """An ISO-8601 time as 'YYYY-MM-DD HH:MM:SS' in Japan time ('-' when absent)."""
@@ -73,9 +80,12 @@ def jst_text(value: str | None) -> str:
 
 
 def _window(day: dt.date | None) -> tuple[dt.datetime, dt.datetime] | None:
-    """A Japan-time calendar day as [start, end); None for every day."""
+    """A Japan-time calendar day as [start, end); None for every day.
+    ValueError for a day outside FIRST_DAY … LAST_DAY."""
     if day is None:
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{day}: only the days from {FIRST_DAY} to {LAST_DAY} can be shown")
     start = dt.datetime.combine(day, dt.time(), JST)
     return start, start + dt.timedelta(days=1)
 
