@@ -34,7 +34,7 @@ from formats.zengin import DEBIT_91
 from tests.conftest import debit_file, debit_header, debit_record
 
 DATA = Path(__file__).resolve().parent / "data"
-BASE = "https://testserver"
+BASE = "https://127.0.0.1"  # a name the console answers to ([console] hosts)
 CLEAN = debit_file([(1000, "0"), (2500, "1"), (300, "0"), (4700, "9")])
 
 
@@ -472,6 +472,71 @@ def test_the_session_cookie_is_httponly_strict_and_secure_by_default(world):
     assert "secure" in login_cookie.lower() and "samesite=strict" in login_cookie.lower()
     plain = client(world.app(secure_cookies=False)).get("/login").headers["set-cookie"]
     assert "secure" not in plain.lower() and "httponly" in plain.lower()
+
+
+# -- the Host header ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/login", "/", "/files/x/report.csv", "/static/console.css"])
+def test_a_foreign_host_header_is_refused_and_audited(world, path):
+    """DNS rebinding: a request naming another host (evil.example resolving to 127.0.0.1) gets 400 before
+    any page, login or lockout is reached; the refusal is audited."""
+    http = client(world.app())
+    response = http.get(path, headers={"host": "evil.example"})
+    assert response.status_code == 400
+    assert "set-cookie" not in response.headers and response.headers["x-frame-options"] == "DENY"
+    assert not http.cookies
+    events = [e for e in world.audit_events() if e["event"] == "console-host-refused"]
+    assert [(e["host"], e["path"]) for e in events] == [("evil.example", path)]
+
+
+def test_a_login_through_a_foreign_host_locks_no_one(world):
+    """Wrong passwords sent through another Host name neither count nor lock the account."""
+    http = client(world.app())
+    token = csrf_of(http.get("/login").text)
+    for _ in range(6):
+        refused = http.post("/login", headers={"host": "evil.example:8300"},
+                            data={"username": "sam", "password": "wrong-password", "csrf_token": token})
+        assert refused.status_code == 400
+    assert login(http, "sam").status_code == 303
+    assert not [e for e in world.audit_events() if e["event"] == "console-login-failed"]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.1:8300", "localhost", "LOCALHOST:8300", "[::1]:8300"])
+def test_the_loopback_names_are_answered_by_default(world, host):
+    """127.0.0.1, localhost and [::1] (with or without a port) are the default names."""
+    assert client(world.app()).get("/login", headers={"host": host}).status_code == 200
+
+
+def test_configured_host_names_are_answered(world):
+    """[console] hosts replaces the default names; the listening address follows `host` by default."""
+    proxied = client(world.app(hosts=("gateway.city.example", "127.0.0.1")))
+    assert proxied.get("/login", headers={"host": "gateway.city.example"}).status_code == 200
+    assert proxied.get("/login", headers={"host": "gateway.city.example:8443"}).status_code == 200
+    assert proxied.get("/login", headers={"host": "127.0.0.1"}).status_code == 200
+    assert proxied.get("/login", headers={"host": "localhost"}).status_code == 400
+    assert proxied.get("/login", headers={"host": "evil.example"}).status_code == 400
+    listening = client(world.app(host="192.0.2.10"))
+    assert listening.get("/login", headers={"host": "192.0.2.10:8300"}).status_code == 200
+    assert listening.get("/login", headers={"host": "localhost"}).status_code == 200
+    assert listening.get("/login", headers={"host": "192.0.2.11"}).status_code == 400
+
+
+def test_hosts_in_the_configuration(tmp_path):
+    """`hosts` in [console]: names (IPv6 in brackets, lower case), '*.domain'; no port, no '*' alone."""
+    from gateway.settings import default_text
+
+    assert ConsoleConfig().allowed_hosts() == ["127.0.0.1", "localhost", "[::1]"]
+    assert ConsoleConfig(host="::1").allowed_hosts() == ["127.0.0.1", "localhost", "[::1]"]
+    assert ConsoleConfig(host="0.0.0.0").allowed_hosts() == ["127.0.0.1", "localhost", "[::1]"]
+    assert ConsoleConfig().allowed_hosts("gw.city.example") == ["127.0.0.1", "localhost", "[::1]", "gw.city.example"]
+    path = tmp_path / "gateway.toml"
+    path.write_text(default_text() + '\n[console]\nhosts = ["Gateway.City.Example", "::1", "*.lg.example"]\n',
+                    encoding="utf-8")
+    assert load_settings(path).console.allowed_hosts() == ["gateway.city.example", "[::1]", "*.lg.example"]
+    for wrong in ('["*"]', '["gateway.example:8443"]', '["https://gateway.example"]', "[]", '["a.*.example"]'):
+        path.write_text(default_text() + f"\n[console]\nhosts = {wrong}\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match="console.hosts"):
+            load_settings(path)
 
 
 def test_the_login_replaces_the_session(world):

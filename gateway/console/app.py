@@ -6,7 +6,10 @@ a page is sent to the login page, one for a CSV or an action is refused (401). A
 supervisor role (403 otherwise), a confirm page, then a POST carrying the session's CSRF
 token (403 without it). Logins (success and failure), views of a file, CSV downloads and
 actions go to the audit log with the user's name. Every response leaves through
-:class:`~gateway.console.filters.ResponseFilter`, which masks any individual number.
+:class:`~gateway.console.filters.ResponseFilter`, which masks any individual number. A
+request whose Host header is not one of ``[console] hosts`` is refused (400) by Starlette's
+TrustedHostMiddleware before anything else (:class:`CheckedHost`: DNS rebinding). Every
+value a template shows goes through :func:`formats.masking.safe_text` (``finalize``).
 
 One ledger connection is opened per request (the ledger is one connection per thread);
 actions run the pipeline in a worker thread with a connection of their own.
@@ -17,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +29,14 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from formats.masking import safe_text
 from gateway.audit import get_logger
@@ -59,7 +64,7 @@ from gateway.console.views import (
 from gateway.ledger import FileRow, Ledger
 from gateway.reports import STATUS_JA, render_csv
 
-__all__ = ["ACTIONS", "ConsoleApp", "create_app"]
+__all__ = ["ACTIONS", "CheckedHost", "ConsoleApp", "create_app"]
 
 HERE = Path(__file__).resolve().parent
 Clock = Callable[[], dt.datetime]
@@ -95,6 +100,29 @@ def shown(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, Undefined)) or hasattr(value, "__html__"):
         return value
     return safe_text(value if isinstance(value, str) else str(value))
+
+
+class CheckedHost:
+    """Starlette's TrustedHostMiddleware (no www. redirect), with its refusals audited: a request
+    whose Host header names none of ``allowed_hosts`` gets its 400 and a ``console-host-refused``
+    audit event (the Host header, the path, the client's address)."""
+
+    PASSED = "gateway.console.host-allowed"
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str]) -> None:
+        self.app = app
+        self.checked = TrustedHostMiddleware(self._allowed, allowed_hosts=list(allowed_hosts), www_redirect=False)
+
+    async def _allowed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[self.PASSED] = True
+        await self.app(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.checked(scope, receive, send)
+        if scope["type"] in ("http", "websocket") and not scope.get(self.PASSED):
+            client = scope.get("client")
+            get_logger(user=None).warning("console-host-refused", host=(Headers(scope=scope).get("host") or "")[:200],
+                                          path=str(scope.get("path", ""))[:200], client=client[0] if client else None)
 
 
 class ConsoleApp:
@@ -445,10 +473,13 @@ class ConsoleApp:
         return outcome.file_id, outcome.state, outcome.status
 
 
-def create_app(settings: Any, *, clock: Clock | None = None, configure_audit: bool = True) -> Starlette:
+def create_app(settings: Any, *, clock: Clock | None = None, configure_audit: bool = True,
+               listen: str | None = None) -> Starlette:
     """The console for one configuration. ``clock`` (UTC-aware datetimes) is for tests.
 
-    With ``configure_audit`` the audit log of the configuration receives the console's events."""
+    With ``configure_audit`` the audit log of the configuration receives the console's events.
+    ``listen`` is the address served when it is not ``[console] host`` (`gateway console --host`):
+    the Host header names allowed by default follow it."""
     if configure_audit:
         from gateway import audit
 
@@ -473,6 +504,9 @@ def create_app(settings: Any, *, clock: Clock | None = None, configure_audit: bo
                                                              supervisor=True), methods=["POST"]))
     routes.append(Route("/favicon.ico", lambda request: Response(status_code=204), methods=["GET"]))
     routes.append(Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"))
-    app = Starlette(routes=routes, middleware=[Middleware(ResponseFilter)])
+    app = Starlette(routes=routes, middleware=[
+        Middleware(ResponseFilter),
+        Middleware(CheckedHost, allowed_hosts=console.config.allowed_hosts(listen)),
+    ])
     app.state.console = console
     return app
