@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from formats.check import validate_path
@@ -21,6 +20,7 @@ from formats.registry import FORMATS, UnknownFormatError, get_format, identify, 
 from formats.validate import Status, ValidationResult
 
 from gateway.commands.options import ConfigOption, SpoolOption, load
+from gateway.commands.output import safe_lines, shown, shown_lines, write_json
 
 if TYPE_CHECKING:
     from gateway.ledger import Ledger
@@ -53,12 +53,12 @@ def _layout_for(path: Path, format_id: str | None) -> FileLayout:
 
 def _open_layout(path: Path, format_id: str | None) -> FileLayout:
     if not path.is_file():
-        errors.print(f"[red]error:[/red] {path}: no such file")
+        errors.print(f"[red]error:[/red] {shown(path)}: no such file")
         raise typer.Exit(2)
     try:
         return _layout_for(path, format_id)
     except UnknownFormatError as error:
-        errors.print(f"[red]error:[/red] {path}: {error}")
+        errors.print(f"[red]error:[/red] {shown(path)}: {shown_lines(error)}")
         raise typer.Exit(2) from None
 
 
@@ -87,12 +87,12 @@ def inspect(
 ) -> None:
     """Show a file's records as a table (personal values masked)."""
     layout = _open_layout(file, format_id)
-    table = Table("#", "offset", "type", "fields", "problems", title=f"{file} — {layout.id}", show_lines=False)
-    shown = 0
+    table = Table("#", "offset", "type", "fields", "problems", title=f"{shown(file)} — {layout.id}", show_lines=False)
+    listed = 0
     with file.open("rb") as stream:
         reader = RecordReader(stream, layout, strict=not permissive)
         for result in reader:
-            if shown >= limit:
+            if listed >= limit:
                 break
             fields = []
             if result.layout is not None:
@@ -100,11 +100,11 @@ def inspect(
                     if spec.reported and spec.name in result.values and spec.name != "record_type":
                         value = result.values[spec.name]
                         text = "" if value is None else str(value)
-                        fields.append(escape(f"{spec.label}={mask(text, spec.personal)}"))
-            problems = "\n".join(f"[{'yellow' if i.severity == 'warning' else 'red'}]{i.code}[/] {escape(i.field or '')}"
+                        fields.append(shown(f"{spec.label}={mask(text, spec.personal)}"))
+            problems = "\n".join(f"[{'yellow' if i.severity == 'warning' else 'red'}]{i.code}[/] {shown(i.field)}"
                                  for i in result.issues)
             table.add_row(str(result.index), str(result.offset), result.role or "?", " ".join(fields), problems)
-            shown += 1
+            listed += 1
     console.print(table)
 
 
@@ -115,7 +115,7 @@ def _number(value: int | None) -> str:
 
 def _print_summary(result: ValidationResult) -> None:
     colour = {Status.OK: "green", Status.REJECTED_RECORDS: "yellow", Status.REJECTED_FILE: "red"}[result.status]
-    console.print(f"[bold]{escape(str(result.file))}[/bold]  format {result.format}  separator {result.separator}")
+    console.print(f"[bold]{shown(result.file)}[/bold]  format {shown(str(result.format))}  separator {shown(str(result.separator))}")
     console.print(f"status: [{colour}]{result.status}[/]  data records {result.records:,}  "
                   f"accepted {result.accepted:,}  rejected {result.rejected_records:,}")
     if result.groups:
@@ -135,8 +135,8 @@ def _print_summary(result: ValidationResult) -> None:
                 "-" if item.record is None else str(item.record),
                 "-" if item.offset is None else str(item.offset),
                 str(item.level), str(item.code),
-                escape(f"{item.field_ja} ({item.field})") if item.field else "",
-                escape(item.expected or ""), escape(item.found or ""),
+                shown(f"{item.field_ja} ({item.field})") if item.field else "",
+                shown(item.expected), shown(item.found),
             )
         console.print(table)
 
@@ -157,13 +157,13 @@ def validate(
             refusal = {"file": str(file), "format": None, "status": "rejected-file", "records": 0,
                        "rejected": [{"code": str(Reason.UNKNOWN_FORMAT), "level": "file", "record": None, "offset": 0,
                                      "field": None, "message": str(error)}], "groups": [], "warnings": []}
-            sys.stdout.write(json.dumps(refusal, ensure_ascii=False, indent=2) + "\n")
+            write_json(refusal)
             raise typer.Exit(2) from None
     else:
         layout = _open_layout(file, format_id)
     result = validate_path(file, layout, strict=not permissive, fast=fast)
     if as_json:
-        sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        write_json(result.as_dict())
     else:
         _print_summary(result)
     raise typer.Exit(result.exit_code)
@@ -178,7 +178,7 @@ def _open_ledger(settings: "Settings") -> "Ledger":
 
     path = settings.ledger_path()
     if not path.exists():
-        errors.print(f"no ledger at {escape(str(path))}: nothing has been processed on this spool yet")
+        errors.print(f"no ledger at {shown(path)}: nothing has been processed on this spool yet")
         raise typer.Exit(2)
     return Ledger(path)
 
@@ -193,12 +193,12 @@ def run(config: ConfigOption = None, spool: SpoolOption = None) -> None:
     audit.configure(settings.audit_path(), console=None)
     service = Service(settings)
     service.install_signal_handlers()
-    console.print(f"gateway: watching {escape(str(settings.spool.root / 'inbox'))}/<channel>/ "
-                  f"({', '.join(sorted(settings.channels))}); outputs in {escape(str(settings.spool.root / 'outbox'))}/; "
+    console.print(f"gateway: watching {shown(settings.spool.root / 'inbox')}/<channel>/ "
+                  f"({shown(', '.join(sorted(settings.channels)))}); outputs in {shown(settings.spool.root / 'outbox')}/; "
                   "Ctrl-C to stop")
     service.run(on_outcome=lambda outcome: console.print(
-        f"{outcome.file_id}  {outcome.state:<11} {outcome.status}"
-        + "".join(f"\n    → {escape(d.path)} ({d.records} records)" for d in outcome.outputs)))
+        f"{shown(outcome.file_id)}  {shown(outcome.state):<11} {shown(outcome.status)}"
+        + "".join(f"\n    → {shown(d.path)} ({d.records} records)" for d in outcome.outputs)))
 
 
 @app.command()
@@ -218,10 +218,10 @@ def ingest(
 
     settings = load(config, spool)
     if channel not in settings.channels:
-        errors.print(f"unknown channel {channel!r}: expected one of {', '.join(sorted(settings.channels))}")
+        errors.print(f"unknown channel {shown(repr(channel))}: expected one of {shown(', '.join(sorted(settings.channels)))}")
         raise typer.Exit(2)
     if not file.is_file():
-        errors.print(f"{escape(str(file))}: no such file")
+        errors.print(f"{shown(file)}: no such file")
         raise typer.Exit(2)
     audit.configure(settings.audit_path(), console=False)
     settings.spool.root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -230,7 +230,7 @@ def ingest(
         pipeline.spool.ensure()
         target = pipeline.spool.inbox(channel) / file.name
         if target.exists():
-            errors.print(f"{escape(str(target))} already waits in the inbox: not overwriting it")
+            errors.print(f"{shown(target)} already waits in the inbox: not overwriting it")
             raise typer.Exit(2)
         with file.open("rb") as source:
             atomic_write(target, iter(lambda: source.read(1 << 20), b""))
@@ -240,9 +240,9 @@ def ingest(
             errors.print("another gateway process took the file first")
             raise typer.Exit(2)
         outcome = pipeline.process(file_id)
-    console.print(f"{outcome.file_id}  {outcome.state}  {outcome.status}")
+    console.print(f"{shown(outcome.file_id)}  {shown(outcome.state)}  {shown(outcome.status)}")
     for delivery in outcome.outputs:
-        console.print(f"  → {escape(delivery.path)} ({delivery.records} records)")
+        console.print(f"  → {shown(delivery.path)} ({delivery.records} records)")
     if outcome.state == "archived":
         raise typer.Exit(0 if outcome.status == "ok" else 1)
     raise typer.Exit(2)
@@ -262,13 +262,13 @@ def files(
     with _open_ledger(settings) as ledger:
         rows = ledger.recent(limit, state=state, channel=channel)
     if as_json:
-        sys.stdout.write(json.dumps([row.as_dict() for row in rows], ensure_ascii=False, indent=2) + "\n")
+        write_json([row.as_dict() for row in rows])
         return
     table = Table("id", "channel", "file", "state", "status", "records", "accepted", "rejected", "received (UTC)")
     for row in rows:
-        table.add_row(row.id, row.channel, escape(row.original_name), row.state, row.status or "",
+        table.add_row(shown(row.id), shown(row.channel), shown(row.original_name), shown(row.state), shown(row.status),
                       _number(row.records), _number(row.accepted), _number(row.rejected_records),
-                      row.received_at[:19])
+                      shown(row.received_at[:19]))
     console.print(table)
 
 
@@ -286,17 +286,37 @@ def report(
     with _open_ledger(settings) as ledger:
         row = ledger.find(file_id)
     if row is None or not row.report_json:
-        errors.print(f"no report for {escape(file_id)}: see `gateway files` for the ids")
+        errors.print(f"no report for {shown(file_id)}: see `gateway files` for the ids")
         raise typer.Exit(2)
     if kind == "text":
         model = read_report(row.report_json)
-        sys.stdout.write(render_text(model) + "\n")
+        sys.stdout.write(safe_lines(render_text(model)) + "\n")
         return
     path = {"json": row.report_json, "csv": row.report_csv, "html": row.report_html}.get(kind)
     if path is None:
-        errors.print(f"--as {escape(kind)}: expected text, json, csv or html")
+        errors.print(f"--as {shown(kind)}: expected text, json, csv or html")
         raise typer.Exit(2)
-    sys.stdout.write(Path(path).read_text(encoding="utf-8-sig" if kind == "csv" else "utf-8"))
+    text = Path(path).read_text(encoding="utf-8-sig" if kind == "csv" else "utf-8")
+    if kind == "json":  # the same JSON, with safe_json's escapes
+        write_json(json.loads(text))
+    elif kind == "csv":  # the same cells, each made safe (a value's line break too)
+        sys.stdout.write(_safe_csv(text))
+    else:
+        sys.stdout.write(safe_lines(text))
+
+
+def _safe_csv(text: str) -> str:
+    """A CSV text with each cell made safe to show (formats.masking.safe_text), quoted as before."""
+    import csv
+    import io
+
+    from formats.masking import safe_text
+
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")  # as read_text gave the lines before
+    for cells in csv.reader(io.StringIO(text, newline="")):
+        writer.writerow([safe_text(cell) for cell in cells])
+    return out.getvalue()
 
 
 @app.command()
@@ -315,19 +335,19 @@ def reprocess(
     with _open_ledger(settings) as ledger:
         row = ledger.find(file_id)
         if row is None:
-            errors.print(f"no file {escape(file_id)}: see `gateway files` for the ids")
+            errors.print(f"no file {shown(file_id)}: see `gateway files` for the ids")
             raise typer.Exit(2)
         pipeline = Pipeline(settings, ledger)
         pipeline.spool.ensure()
         try:
             new_id = pipeline.reprocess(row, force=force)
         except (ValueError, FileNotFoundError) as error:
-            errors.print(escape(str(error)))
+            errors.print(shown_lines(error))
             raise typer.Exit(2) from None
         outcome = pipeline.process(new_id)
-    console.print(f"{row.id} reprocessed as {outcome.file_id}: {outcome.state} {outcome.status}")
+    console.print(f"{shown(row.id)} reprocessed as {shown(outcome.file_id)}: {shown(outcome.state)} {shown(outcome.status)}")
     for delivery in outcome.outputs:
-        console.print(f"  → {escape(delivery.path)} ({delivery.records} records)")
+        console.print(f"  → {shown(delivery.path)} ({delivery.records} records)")
     raise typer.Exit(0 if outcome.state == "archived" else 2)
 
 

@@ -368,3 +368,123 @@ def test_installed_gateway_command(tmp_path):
     assert got["status"] == "rejected-records"
     assert brief(got["rejected"]) == [
         {"record": 3, "offset": 294, "field": "account_holder", "code": "FIELD_CHARSET", "level": "field"}]
+
+
+# ------------------------------------------------------------------ control characters in what is shown
+
+RAW_CONTROLS = ("\x1b", "\u202e", "\x00")
+NASTY_NAME = "pay\x1b[2Jrtl\u202eexe.tad"
+
+
+@pytest.fixture
+def nasty_spool(tmp_path, monkeypatch):
+    """A spool whose ledger holds a file named with ESC and U+202E (then a NUL added in the ledger, as no
+    file system allows one), whose 預金者名 starts with ESC, whose report's message holds U+202E and NUL;
+    and an alert whose message holds all three."""
+    import datetime as dt
+
+    from gateway import audit
+    from gateway.ledger import Ledger
+    from gateway.pipeline import Pipeline
+    from gateway.settings import load_settings
+    from gateway.transfers import TransferStore
+    from spool.scanner import Arrival
+
+    monkeypatch.setattr("gateway.commands.sftp.console", Console(width=400))
+    spool = tmp_path / "spool"
+    settings = load_settings(spool_root=spool)
+    spool.mkdir()
+    audit.configure(settings.audit_path(), console=False)
+    content = bytearray(CLEAN_91)
+    content[122 * 2 + 50] = 0x1B
+    with Ledger(settings.ledger_path()) as ledger:
+        pipeline = Pipeline(settings, ledger)
+        pipeline.spool.ensure()
+        path = pipeline.spool.inbox("zengin-91") / NASTY_NAME
+        path.write_bytes(bytes(content))
+        stat = path.stat()
+        file_id = pipeline.claim(Arrival("zengin-91", path, stat.st_size, stat.st_mtime_ns))
+        assert file_id is not None
+        pipeline.process(file_id)
+        ledger.db.execute("UPDATE files SET original_name = ? WHERE id = ?", (NASTY_NAME + "\x00", file_id))
+        ledger.db.commit()
+        row = ledger.get(file_id)
+    report = Path(row.report_json)
+    data = json.loads(report.read_text(encoding="utf-8"))
+    data["rejected"][0]["message_ja"] = "値\u202eに\x00制御文字"
+    report.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    csv_path = Path(row.report_csv)  # as a report written before values were escaped would hold them
+    csv_path.write_text(csv_path.read_text(encoding="utf-8-sig") + "エラー,9,9,名,f,C,\"a\x1b\u202e\x00\nb\",x,y,z\r\n",
+                        encoding="utf-8-sig")
+    with TransferStore(settings.ledger_path()) as store:
+        store.raise_alert("expected-file", date=dt.date(2026, 5, 27), message="KFURI\x1b[8m\u202e\x00.DAT missing",
+                          endpoint="bank", channel="zengin-91")
+    yield spool, file_id
+    audit.configure(None)
+
+
+def _no_raw_controls(text: str) -> None:
+    assert [ch for ch in RAW_CONTROLS if ch in text] == [], repr(text)
+
+
+def test_files_shows_control_characters_as_escapes(nasty_spool):
+    """`gateway files` (table and --json) writes no raw ESC, U+202E or NUL: escapes; the JSON is the same value."""
+    spool, file_id = nasty_spool
+    table = gateway("files", "--spool", spool)
+    assert table.exit_code == 0, table.output
+    _no_raw_controls(table.output)
+    assert "pay\\x1b[2Jrtl\\u202eexe.tad\\x00" in table.stdout
+    listed = gateway("files", "--spool", spool, "--json")
+    assert listed.exit_code == 0, listed.output
+    _no_raw_controls(listed.stdout)
+    assert "pay\\u001b[2Jrtl\\u202eexe.tad\\u0000" in listed.stdout
+    rows = json.loads(listed.stdout)
+    assert [(row["id"], row["original_name"]) for row in rows] == [(file_id, NASTY_NAME + "\x00")]
+
+
+@pytest.mark.parametrize("kind", ["text", "json", "csv", "html"])
+def test_report_shows_control_characters_as_escapes(nasty_spool, kind):
+    """`gateway report --as KIND` writes no raw ESC, U+202E or NUL; JSON stays the same value, CSV the same cells."""
+    spool, file_id = nasty_spool
+    result = gateway("report", file_id, "--spool", spool, "--as", kind)
+    assert result.exit_code == 0, result.output
+    _no_raw_controls(result.stdout)
+    if kind == "json":
+        assert json.loads(result.stdout)["rejected"][0]["message_ja"] == "値\u202eに\x00制御文字"
+        assert "値\\u202eに\\u0000制御文字" in result.stdout  # Japanese readable, controls escaped
+    elif kind == "csv":
+        assert "エラー,9,9,名,f,C,a\\x1b\\u202e\\x00\\x0ab,x,y,z" in result.stdout.splitlines()
+        assert "\\x1b******" in result.stdout
+    elif kind == "text":
+        assert "値\\u202eに\\x00制御文字" in result.stdout and "pay\\x1b[2Jrtl\\u202eexe.tad" in result.stdout
+    else:  # the page on disk (written before the message was planted): escaped by the report's own rule
+        assert "\\x1b******" in result.stdout
+
+
+def test_alerts_show_control_characters_as_escapes(nasty_spool):
+    """`gateway alerts` (table and --json) writes the alert's message with escapes."""
+    spool, _ = nasty_spool
+    table = gateway("alerts", "--spool", spool)
+    assert table.exit_code == 0, table.output
+    _no_raw_controls(table.stdout)
+    assert "KFURI\\x1b[8m\\u202e\\x00.DAT missing" in table.stdout
+    listed = gateway("alerts", "--spool", spool, "--json")
+    _no_raw_controls(listed.stdout)
+    assert json.loads(listed.stdout)[0]["message"] == "KFURI\x1b[8m\u202e\x00.DAT missing"
+
+
+def test_validate_shows_a_control_character_found_as_an_escape(tmp_path):
+    """`gateway validate` (text and --json) shows a 預金者名 starting with ESC as \\x1b, not raw (a personal
+    value is masked after its first character, which was left raw before)."""
+    content = bytearray(CLEAN_91)
+    content[122 * 2 + 50] = 0x1B
+    path = write(tmp_path, bytes(content), "rtl\u202eexe.tad")
+    text = gateway("validate", path)
+    assert text.exit_code == 1
+    _no_raw_controls(text.stdout)
+    assert "\\x1b" in text.stdout and "rtl\\u202eexe.tad" in text.stdout
+    code, got = validate_json(path)
+    assert code == 1 and got["rejected"][0]["found"].startswith("\\x1b")
+    raw = gateway("validate", path, "--json").stdout
+    _no_raw_controls(raw)
+    assert "rtl\\u202eexe.tad" in raw

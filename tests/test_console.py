@@ -34,7 +34,7 @@ from formats.zengin import DEBIT_91
 from tests.conftest import debit_file, debit_header, debit_record
 
 DATA = Path(__file__).resolve().parent / "data"
-BASE = "https://testserver"
+BASE = "https://127.0.0.1"  # a name the console answers to ([console] hosts)
 CLEAN = debit_file([(1000, "0"), (2500, "1"), (300, "0"), (4700, "9")])
 
 
@@ -474,6 +474,71 @@ def test_the_session_cookie_is_httponly_strict_and_secure_by_default(world):
     assert "secure" not in plain.lower() and "httponly" in plain.lower()
 
 
+# -- the Host header ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/login", "/", "/files/x/report.csv", "/static/console.css"])
+def test_a_foreign_host_header_is_refused_and_audited(world, path):
+    """DNS rebinding: a request naming another host (evil.example resolving to 127.0.0.1) gets 400 before
+    any page, login or lockout is reached; the refusal is audited."""
+    http = client(world.app())
+    response = http.get(path, headers={"host": "evil.example"})
+    assert response.status_code == 400
+    assert "set-cookie" not in response.headers and response.headers["x-frame-options"] == "DENY"
+    assert not http.cookies
+    events = [e for e in world.audit_events() if e["event"] == "console-host-refused"]
+    assert [(e["host"], e["path"]) for e in events] == [("evil.example", path)]
+
+
+def test_a_login_through_a_foreign_host_locks_no_one(world):
+    """Wrong passwords sent through another Host name neither count nor lock the account."""
+    http = client(world.app())
+    token = csrf_of(http.get("/login").text)
+    for _ in range(6):
+        refused = http.post("/login", headers={"host": "evil.example:8300"},
+                            data={"username": "sam", "password": "wrong-password", "csrf_token": token})
+        assert refused.status_code == 400
+    assert login(http, "sam").status_code == 303
+    assert not [e for e in world.audit_events() if e["event"] == "console-login-failed"]
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.1:8300", "localhost", "LOCALHOST:8300", "[::1]:8300"])
+def test_the_loopback_names_are_answered_by_default(world, host):
+    """127.0.0.1, localhost and [::1] (with or without a port) are the default names."""
+    assert client(world.app()).get("/login", headers={"host": host}).status_code == 200
+
+
+def test_configured_host_names_are_answered(world):
+    """[console] hosts replaces the default names; the listening address follows `host` by default."""
+    proxied = client(world.app(hosts=("gateway.city.example", "127.0.0.1")))
+    assert proxied.get("/login", headers={"host": "gateway.city.example"}).status_code == 200
+    assert proxied.get("/login", headers={"host": "gateway.city.example:8443"}).status_code == 200
+    assert proxied.get("/login", headers={"host": "127.0.0.1"}).status_code == 200
+    assert proxied.get("/login", headers={"host": "localhost"}).status_code == 400
+    assert proxied.get("/login", headers={"host": "evil.example"}).status_code == 400
+    listening = client(world.app(host="192.0.2.10"))
+    assert listening.get("/login", headers={"host": "192.0.2.10:8300"}).status_code == 200
+    assert listening.get("/login", headers={"host": "localhost"}).status_code == 200
+    assert listening.get("/login", headers={"host": "192.0.2.11"}).status_code == 400
+
+
+def test_hosts_in_the_configuration(tmp_path):
+    """`hosts` in [console]: names (IPv6 in brackets, lower case), '*.domain'; no port, no '*' alone."""
+    from gateway.settings import default_text
+
+    assert ConsoleConfig().allowed_hosts() == ["127.0.0.1", "localhost", "[::1]"]
+    assert ConsoleConfig(host="::1").allowed_hosts() == ["127.0.0.1", "localhost", "[::1]"]
+    assert ConsoleConfig(host="0.0.0.0").allowed_hosts() == ["127.0.0.1", "localhost", "[::1]"]
+    assert ConsoleConfig().allowed_hosts("gw.city.example") == ["127.0.0.1", "localhost", "[::1]", "gw.city.example"]
+    path = tmp_path / "gateway.toml"
+    path.write_text(default_text() + '\n[console]\nhosts = ["Gateway.City.Example", "::1", "*.lg.example"]\n',
+                    encoding="utf-8")
+    assert load_settings(path).console.allowed_hosts() == ["gateway.city.example", "[::1]", "*.lg.example"]
+    for wrong in ('["*"]', '["gateway.example:8443"]', '["https://gateway.example"]', "[]", '["a.*.example"]'):
+        path.write_text(default_text() + f"\n[console]\nhosts = {wrong}\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match="console.hosts"):
+            load_settings(path)
+
+
 def test_the_login_replaces_the_session(world):
     """The pre-login session's cookie is not the logged-in one (no session fixation)."""
     http = client(world.app())
@@ -531,6 +596,21 @@ def test_files_page_filters_by_state_channel_and_date(world):
     assert "<tr data-file-id=" not in http.get("/").text
 
 
+@pytest.mark.parametrize("date", ["0001-01-01", "9999-12-31", "00010101", "99991231"])
+def test_a_date_at_the_ends_of_the_calendar_says_so_instead_of_failing(world, date):
+    """A day whose Japan-time window does not fit in a datetime is refused with a Japanese message, as a
+    malformed date is (the page shows today), never a 500; the days just inside still work."""
+    http = logged_in(world, "olivia")
+    response = http.get("/", params={"date": date})
+    assert response.status_code == 200
+    error = re.search(r'<p class="error" role="alert">(.*?)</p>', response.text, re.S).group(1)
+    assert "日付" in error and "範囲" in error and "今日を表示しています" in error
+    assert f'data-file-id="{world.ids["clean"]}"' in response.text  # today's files
+    for inside in ("0001-01-02", "9999-12-30"):
+        page = http.get("/", params={"date": inside})
+        assert page.status_code == 200 and 'class="error"' not in page.text and "data-file-id" not in page.text
+
+
 def test_file_page_shows_rejections_totals_and_csv_link(world):
     """One row per rejected record (record, field, masked value, expected, reason, message) and the totals."""
     http = logged_in(world, "olivia")
@@ -563,6 +643,68 @@ def test_csv_download_is_the_report_with_a_bom(world):
     errors = [line for line in lines[1:] if line.startswith("エラー,")]
     assert len(errors) == 1 and errors[0].startswith("エラー,3,294,預金者名,account_holder,FIELD_CHARSET,")
     assert all(line.startswith("警告,") for line in lines[1:] if line not in errors)  # warnings follow, as in the report
+
+
+# -- control characters ------------------------------------------------------------------------
+
+RAW_CONTROLS = ("\x1b", "\u202e", "\x00")
+
+
+def _controlled(world: World) -> tuple[str, str]:
+    """A file named with ESC and U+202E (RIGHT-TO-LEFT OVERRIDE), whose 預金者名 starts with ESC, put through
+    the pipeline; then a NUL added to its ledger name (no file system allows one) and to its report's
+    message, and ESC, U+202E and NUL to the reason of a quarantined file. Returns both ids."""
+    content = bytearray(CLEAN)
+    content[122 * 2 + 50] = 0x1B
+    with world.ledger() as ledger:
+        pipeline = Pipeline(world.settings, ledger)
+        file_id = _ingest(pipeline, "pay\x1b[2Jrtl\u202eexe.tad", bytes(content))
+        ledger.db.execute("UPDATE files SET original_name = ? WHERE id = ?", ("pay\x1b[2Jrtl\u202eexe.tad\x00", file_id))
+        ledger.db.execute("UPDATE files SET reason = ? WHERE id = ?",
+                          ("total\x1b[8m hidden \u202e\x00", world.ids["mismatch"]))
+        ledger.db.commit()
+    path = Path(world.row(file_id).report_json)
+    report = json.loads(path.read_text(encoding="utf-8"))
+    assert report["rejected"][0]["field"] == "account_holder"
+    report["rejected"][0]["message_ja"] = "値\u202eに\x00制御文字\x1b[31m"
+    path.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+    return file_id, world.ids["mismatch"]
+
+
+def test_control_characters_are_shown_as_escapes_on_every_page_and_in_the_csv(world):
+    """ESC, U+202E and NUL in a file name, a rejected value, a message and a reason reach no page and no CSV
+    raw: they are shown as \\x1b, \\u202e and \\x00."""
+    file_id, quarantined = _controlled(world)
+    http = logged_in(world, "sam")
+    pages = {path: http.get(path) for path in ("/", "/?date=all", "/quarantine", "/audit", f"/audit?file_id={file_id}",
+                                               f"/files/{file_id}", f"/files/{file_id}/report.csv",
+                                               f"/files/{quarantined}", f"/files/{quarantined}/release")}
+    for path, response in pages.items():
+        assert response.status_code == 200, path
+        body = response.content.decode("utf-8")
+        assert not [ch for ch in RAW_CONTROLS if ch in body], path
+    files = pages["/"].text
+    row = re.search(rf'<tr data-file-id="{file_id}".*?</tr>', files, re.S).group(0)
+    assert "pay\\x1b[2Jrtl\\u202eexe.tad\\x00" in row
+    file_page = pages[f"/files/{file_id}"].text
+    assert "pay\\x1b[2Jrtl\\u202eexe.tad\\x00" in file_page
+    rejection = re.search(r'<tr class="rejection".*?</tr>', file_page, re.S).group(0)
+    assert "\\x1b" in rejection and "値\\u202eに\\x00制御文字\\x1b[31m" in rejection
+    csv_text = pages[f"/files/{file_id}/report.csv"].content.decode("utf-8-sig")
+    assert "\\x1b" in csv_text and "値\\u202eに\\x00制御文字\\x1b[31m" in csv_text
+    assert "total\\x1b[8m hidden \\u202e\\x00" in pages["/quarantine"].text
+    assert "total\\x1b[8m hidden \\u202e\\x00" in pages[f"/files/{quarantined}"].text
+    assert "rtl\\u202eexe.tad" in pages[f"/audit?file_id={file_id}"].text  # the audit log's details too
+
+
+def test_japanese_names_and_ivs_selectors_are_shown_as_they_are(world):
+    """The escaping leaves Japanese text alone: a name with an ideographic space and an IVS selector."""
+    name = "葛\U000e0100飾区　収納課.dat"
+    with world.ledger() as ledger:
+        ledger.db.execute("UPDATE files SET original_name = ? WHERE id = ?", (name, world.ids["clean"]))
+        ledger.db.commit()
+    http = logged_in(world, "olivia")
+    assert name in http.get("/").text and name in http.get(f"/files/{world.ids['clean']}").text
 
 
 def test_quarantine_page_lists_quarantined_and_duplicates_with_reasons(world):

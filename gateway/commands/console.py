@@ -12,9 +12,10 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
+from formats.masking import safe_text
 from gateway.commands.options import ConfigOption, SpoolOption, load
+from gateway.commands.output import shown
 
 __all__ = ["console_command", "register"]
 
@@ -47,14 +48,15 @@ def console_command(
     host = host or settings.console.host
     port = port or settings.console.port
     settings.spool.root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    app = create_app(settings)
+    app = create_app(settings, listen=host)
     if not _loopback(host):
-        errors.print(f"[yellow]warning:[/yellow] listening on {escape(host)}, not only on this machine. "
+        errors.print(f"[yellow]warning:[/yellow] listening on {shown(host)}, not only on this machine. "
                      "Put a TLS proxy in front: "
                      + ("browsers send the session cookie (Secure) only over HTTPS." if settings.console.secure_cookies
-                        else "secure_cookies = false sends the session cookie over plain HTTP."))
-    shown = f"[{host}]" if ":" in host else host
-    typer.echo(f"gateway console: http://{shown}:{port}/ (Ctrl-C to stop; users: `gateway users list`)")
+                        else "secure_cookies = false sends the session cookie over plain HTTP.")
+                     + f" Host names answered ([console] hosts): {shown(', '.join(settings.console.allowed_hosts(host)))}.")
+    address = f"[{host}]" if ":" in host else host
+    typer.echo(f"gateway console: http://{safe_text(address)}:{port}/ (Ctrl-C to stop; users: `gateway users list`)")
     uvicorn.run(app, host=host, port=port, log_level="warning", server_header=False, proxy_headers=False)
 
 

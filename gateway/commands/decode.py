@@ -10,18 +10,16 @@ input value is masked with them.
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Annotated, Any, Protocol
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from formats.codecs import DEFAULT_PROFILE, BarcodeProfile, CodecIssue, decode_barcode, decode_elqr, decode_ocr
 from formats.codecs._common import FieldValue, jsonable
 from formats.masking import mask
+from gateway.commands.output import shown, write_json
 
 __all__ = ["decode_app", "register"]
 
@@ -79,21 +77,21 @@ def _report(kind: str, result: _Result, as_json: bool, unmask: bool) -> None:
             "fields": _shown(result, unmask),
             "errors": [error.as_dict() for error in result.errors],
         }
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        write_json(payload)
     else:
         status = "[green]valid[/green]" if result.valid else "[red]not valid[/red]"
-        console.print(f"[bold]{kind}[/bold] {escape(value)}: {status}")
+        console.print(f"[bold]{kind}[/bold] {shown(value)}: {status}")
         table = Table("field", "名称", "value", title="fields")
-        for name, shown in _shown(result, unmask).items():
-            table.add_row(name, result.labels.get(name, ""), "-" if shown is None else escape(str(shown)))
+        for name, value_shown in _shown(result, unmask).items():
+            table.add_row(shown(name), shown(result.labels.get(name, "")), "-" if value_shown is None else shown(value_shown))
         console.print(table)
         if result.errors:
             problems = Table("code", "severity", "position", "field", "expected", "found", "message", title="errors")
             for error in result.errors:
                 problems.add_row(str(error.code), str(error.severity),
                                  "-" if error.position is None else str(error.position),
-                                 escape(error.field or ""), escape(error.expected or ""),
-                                 escape(error.found or ""), escape(error.message))
+                                 shown(error.field), shown(error.expected),
+                                 shown(error.found), shown(error.message))
             console.print(problems)
     raise typer.Exit(0 if result.valid else 1)
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 if TYPE_CHECKING:
     from gateway.settings import Settings
@@ -26,5 +25,7 @@ def load(config: Path | None, spool: Path | None) -> Settings:
     try:
         return load_settings(config, spool_root=spool)
     except ConfigError as error:
-        Console(stderr=True).print(escape(str(error)))
+        from gateway.commands.output import shown_lines
+
+        Console(stderr=True).print(shown_lines(error))
         raise typer.Exit(2) from None

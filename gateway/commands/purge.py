@@ -13,16 +13,14 @@ valid.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from gateway.commands.options import ConfigOption, SpoolOption, load
+from gateway.commands.output import shown, write_json
 
 if TYPE_CHECKING:
     from gateway.retention import PurgeResult
@@ -48,17 +46,17 @@ def _print(result: PurgeResult) -> None:
     if result.erased or result.reports_erased or result.outputs_erased:
         table = Table("file", "what", title=f"{verb} (as of {result.now[:19]} UTC)")
         for file_id in result.erased:
-            table.add_row(file_id, "input, reports, personal data in the ledger")
+            table.add_row(shown(file_id), "input, reports, personal data in the ledger")
         for file_id in result.reports_erased:
-            table.add_row(file_id, "reports")
+            table.add_row(shown(file_id), "reports")
         for file_id, destination in result.outputs_erased:
-            table.add_row(file_id, f"output to {escape(destination)}")
+            table.add_row(shown(file_id), f"output to {shown(destination)}")
         console.print(table)
     if result.kept:
         table = Table("file", "what", "kept because", title="due but kept")
         for item in result.kept:
             what = item["what"] + (f" to {item['destination']}" if "destination" in item else "")
-            table.add_row(item["file_id"], escape(what), escape(item["reason"]))
+            table.add_row(shown(item["file_id"]), shown(what), shown(item["reason"]))
         console.print(table)
 
 
@@ -77,7 +75,7 @@ def purge_command(
         audit.configure(settings.audit_path(), console=False)
     result = purge_for_settings(settings, now=dt.datetime.now(dt.UTC), dry_run=dry_run)
     if as_json:
-        sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        write_json(result.as_dict())
     elif not result.enabled:
         console.print("retention is disabled ([retention] enabled = false): nothing erased")
     else:

@@ -14,14 +14,12 @@ transfer); 3 the endpoint is already running.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -34,6 +32,7 @@ from rich.progress import (
 from rich.table import Table
 
 from gateway.commands.options import ConfigOption, SpoolOption, load
+from gateway.commands.output import shown, shown_lines, write_json
 
 if TYPE_CHECKING:
     from adapters.sftp import EndpointConfig
@@ -56,14 +55,14 @@ def _endpoint(settings: Settings, name: str, direction: str | None = None) -> En
 
     endpoints = endpoints_of(settings)
     if name not in endpoints:
-        errors.print(f"unknown endpoint {escape(name)!r}: expected one of {', '.join(sorted(endpoints)) or 'none configured'}")
+        errors.print(f"unknown endpoint {shown(repr(name))}: expected one of {shown(', '.join(sorted(endpoints))) or 'none configured'}")
         raise typer.Exit(2)
     endpoint = endpoints[name]
     if direction == "pull" and not endpoint.pulls:
-        errors.print(f"endpoint {escape(name)} does not pull (no remote_dir and channel)")
+        errors.print(f"endpoint {shown(name)} does not pull (no remote_dir and channel)")
         raise typer.Exit(2)
     if direction == "push" and not endpoint.pushes:
-        errors.print(f"endpoint {escape(name)} does not push (no remote_out_dir and destination)")
+        errors.print(f"endpoint {shown(name)} does not push (no remote_out_dir and destination)")
         raise typer.Exit(2)
     return endpoint
 
@@ -93,7 +92,7 @@ class TransferProgress:
             return
         task = self._tasks.get(name)
         if task is None:
-            task = self._tasks[name] = self._bar.add_task(escape(name), total=total)
+            task = self._tasks[name] = self._bar.add_task(shown(name), total=total)
         self._bar.update(task, completed=done)
 
 
@@ -122,13 +121,13 @@ def _run(settings: Settings, name: str, direction: str) -> Any:
                 return push(name, endpoint, outbox=settings.destination_path(endpoint.destination), store=store,
                             progress=progress)
         except EndpointBusyError as busy:
-            errors.print(f"{escape(str(busy))}: try again when it has finished")
+            errors.print(f"{shown_lines(busy)}: try again when it has finished")
             raise typer.Exit(3) from None
         except HostKeyError as refusal:
-            errors.print(f"[red]refused:[/red] {escape(str(refusal))}")
+            errors.print(f"[red]refused:[/red] {shown_lines(refusal)}")
             raise typer.Exit(2) from None
         except SFTPError as error:
-            errors.print(f"[red]error:[/red] {escape(str(error))}")
+            errors.print(f"[red]error:[/red] {shown_lines(error)}")
             raise typer.Exit(2) from None
 
 
@@ -137,14 +136,14 @@ def pull_command(endpoint: EndpointArgument, config: ConfigOption = None, spool:
     settings = load(config, spool)
     result = _run(settings, endpoint, "pull")
     for pulled in result.pulled:
-        console.print(f"pulled {escape(pulled.remote_path)} → {escape(str(pulled.local_path))} ({pulled.size:,} bytes)")
+        console.print(f"pulled {shown(pulled.remote_path)} → {shown(pulled.local_path)} ({pulled.size:,} bytes)")
     for name in result.refused:
-        errors.print(f"[yellow]refused[/yellow] remote name {escape(repr(name))}: not a safe file name (not pulled)")
+        errors.print(f"[yellow]refused[/yellow] remote name {shown(repr(name))}: not a safe file name (not pulled)")
     for name in result.changed:
-        errors.print(f"[yellow]later[/yellow] {escape(name)}: changed while being pulled (still being written?)")
+        errors.print(f"[yellow]later[/yellow] {shown(name)}: changed while being pulled (still being written?)")
     for name in result.dispose_failed:
-        errors.print(f"[yellow]kept[/yellow] {escape(name)}: pulled, but the server refused the after_pull action")
-    console.print(f"{endpoint}: {len(result.pulled)} pulled, {result.already_pulled} already pulled before")
+        errors.print(f"[yellow]kept[/yellow] {shown(name)}: pulled, but the server refused the after_pull action")
+    console.print(f"{shown(endpoint)}: {len(result.pulled)} pulled, {result.already_pulled} already pulled before")
     raise typer.Exit(1 if result.refused or result.changed else 0)
 
 
@@ -153,10 +152,10 @@ def push_command(endpoint: EndpointArgument, config: ConfigOption = None, spool:
     settings = load(config, spool)
     result = _run(settings, endpoint, "push")
     for pushed in result.pushed:
-        console.print(f"pushed {escape(str(pushed.local_path.name))} → {escape(pushed.remote_path)}")
+        console.print(f"pushed {shown(pushed.local_path.name)} → {shown(pushed.remote_path)}")
     for skipped in result.skipped:
-        console.print(f"skipped {escape(str(skipped.local_path.name))}: already pushed as {escape(skipped.remote_path)}")
-    console.print(f"{endpoint}: {len(result.pushed)} pushed, {len(result.skipped)} already pushed before")
+        console.print(f"skipped {shown(skipped.local_path.name)}: already pushed as {shown(skipped.remote_path)}")
+    console.print(f"{shown(endpoint)}: {len(result.pushed)} pushed, {len(result.skipped)} already pushed before")
     raise typer.Exit(0)
 
 
@@ -201,17 +200,17 @@ def endpoints_command(config: ConfigOption = None, spool: SpoolOption = None,
         if store is not None:
             store.close()
     if as_json:
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        write_json(rows)
         return
     if not rows:
         console.print("no endpoints configured ([endpoints.<name>] in the configuration)")
         return
     table = Table("endpoint", "does", "server", "schedule (JST)", "last success", "last error", "next run (JST)")
     for row in rows:
-        error = "-" if not row["last_error"] else f"{_when(row['last_error'])}\n{row['last_error_message']}"
+        error = "-" if not row["last_error"] else f"{_when(row['last_error'])}\n{shown(row['last_error_message'])}"
         schedule = (row["schedule"] or "-") + (" (business days)" if row["business_days_only"] else "")
-        table.add_row(row["endpoint"], row["direction"], escape(row["server"]), escape(schedule),
-                      _when(row["last_success"]), escape(error),
+        table.add_row(shown(row["endpoint"]), row["direction"], shown(row["server"]), shown(schedule),
+                      _when(row["last_success"]), error,
                       dt.datetime.fromisoformat(row["next_run"]).strftime("%Y-%m-%d %H:%M") if row["next_run"] else "-")
     console.print(table)
 
@@ -230,11 +229,12 @@ def alerts_command(config: ConfigOption = None, spool: SpoolOption = None,
         with TransferStore(ledger) as store:
             alerts = store.alerts(limit=limit)
     if as_json:
-        sys.stdout.write(json.dumps([vars(alert) for alert in alerts], ensure_ascii=False, indent=2) + "\n")
+        write_json([vars(alert) for alert in alerts])
         return
     table = Table("date", "kind", "endpoint", "channel", "message", "raised (JST)")
     for alert in alerts:
-        table.add_row(alert.date, alert.kind, alert.endpoint, alert.channel, escape(alert.message), _when(alert.raised_at))
+        table.add_row(shown(alert.date), shown(alert.kind), shown(alert.endpoint), shown(alert.channel), shown(alert.message),
+                      _when(alert.raised_at))
     console.print(table)
 
 

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from gateway.commands.options import ConfigOption, SpoolOption, load
+from gateway.commands.output import shown, shown_lines
 
 if TYPE_CHECKING:
     from gateway.console.users import UserStore
@@ -92,10 +92,10 @@ def add_command(
         with _store(config, spool) as store:
             store.add(name, role, password)
     except UserError as error:
-        errors.print(escape(str(error)))
+        errors.print(shown_lines(error))
         raise typer.Exit(2) from None
     _audit(config, spool, "console-user-added", target_user=name, role=role)
-    console.print(f"user {escape(name)} added ({role})")
+    console.print(f"user {shown(name)} added ({role})")
 
 
 @users_app.command("passwd")
@@ -110,10 +110,10 @@ def passwd_command(name: NameArgument, password_stdin: StdinOption = False, conf
                 raise UserError(f"no user {name!r} (see `gateway users list`)")
             store.set_password(name, _password(password_stdin))
     except UserError as error:
-        errors.print(escape(str(error)))
+        errors.print(shown_lines(error))
         raise typer.Exit(2) from None
     _audit(config, spool, "console-user-password-changed", target_user=name)
-    console.print(f"password of {escape(name)} changed")
+    console.print(f"password of {shown(name)} changed")
 
 
 @users_app.command("disable")
@@ -125,10 +125,10 @@ def disable_command(name: NameArgument, config: ConfigOption = None, spool: Spoo
         with _store(config, spool) as store:
             store.disable(name)
     except UserError as error:
-        errors.print(escape(str(error)))
+        errors.print(shown_lines(error))
         raise typer.Exit(2) from None
     _audit(config, spool, "console-user-disabled", target_user=name)
-    console.print(f"user {escape(name)} disabled")
+    console.print(f"user {shown(name)} disabled")
 
 
 @users_app.command("list")
@@ -143,7 +143,7 @@ def list_command(config: ConfigOption = None, spool: SpoolOption = None) -> None
     table = Table("user", "role", "state", "failed logins", "last login (JST)", "created (JST)")
     for user in users:
         state = "disabled" if user.disabled else f"locked until {jst_text(user.locked_until)}" if user.locked_at(now) else "active"
-        table.add_row(escape(user.name), user.role, state, str(user.failed_logins), jst_text(user.last_login_at),
+        table.add_row(shown(user.name), user.role, state, str(user.failed_logins), jst_text(user.last_login_at),
                       jst_text(user.created_at))
     console.print(table)
 

@@ -6,7 +6,10 @@ a page is sent to the login page, one for a CSV or an action is refused (401). A
 supervisor role (403 otherwise), a confirm page, then a POST carrying the session's CSRF
 token (403 without it). Logins (success and failure), views of a file, CSV downloads and
 actions go to the audit log with the user's name. Every response leaves through
-:class:`~gateway.console.filters.ResponseFilter`, which masks any individual number.
+:class:`~gateway.console.filters.ResponseFilter`, which masks any individual number. A
+request whose Host header is not one of ``[console] hosts`` is refused (400) by Starlette's
+TrustedHostMiddleware before anything else (:class:`CheckedHost`: DNS rebinding). Every
+value a template shows goes through :func:`formats.masking.safe_text` (``finalize``).
 
 One ledger connection is opened per request (the ledger is one connection per thread);
 actions run the pipeline in a worker thread with a connection of their own.
@@ -17,22 +20,25 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from formats.masking import safe_text
 from gateway.audit import get_logger
 from gateway.console.auth import COOKIE, SessionCookie, load_secret, same_token
 from gateway.console.filters import ResponseFilter
@@ -41,7 +47,9 @@ from gateway.console.views import (
     ACTIONABLE,
     AUDIT_LIMIT,
     FILE_LIMIT,
+    FIRST_DAY,
     JST,
+    LAST_DAY,
     STATE_LABELS,
     audit_entries,
     endpoint_statuses,
@@ -49,6 +57,7 @@ from gateway.console.views import (
     jst_text,
     load_report,
     reprocessed_as,
+    safe_report,
     summary,
     total_rows,
 )
@@ -56,7 +65,7 @@ from gateway.ledger import FileRow, Ledger
 from gateway.reports import STATUS_JA, render_csv
 from spool.atomic import fit_name
 
-__all__ = ["ACTIONS", "ConsoleApp", "create_app"]
+__all__ = ["ACTIONS", "CheckedHost", "ConsoleApp", "create_app"]
 
 HERE = Path(__file__).resolve().parent
 Clock = Callable[[], dt.datetime]
@@ -84,6 +93,39 @@ class Visit:
     cookie: str | None = None
 
 
+def shown(value: Any) -> Any:
+    """The templates' ``finalize``: every ``{{ … }}`` value is made safe to show
+    (:func:`formats.masking.safe_text`: controls, bidi and other invisible characters as escapes)
+    before it is HTML-escaped. Numbers, None and undefined values are left to Jinja; markup
+    (``__html__``) is the templates' own output, whose values were finalized already."""
+    if value is None or isinstance(value, (bool, int, float, Undefined)) or hasattr(value, "__html__"):
+        return value
+    return safe_text(value if isinstance(value, str) else str(value))
+
+
+class CheckedHost:
+    """Starlette's TrustedHostMiddleware (no www. redirect), with its refusals audited: a request
+    whose Host header names none of ``allowed_hosts`` gets its 400 and a ``console-host-refused``
+    audit event (the Host header, the path, the client's address)."""
+
+    PASSED = "gateway.console.host-allowed"
+
+    def __init__(self, app: ASGIApp, allowed_hosts: Sequence[str]) -> None:
+        self.app = app
+        self.checked = TrustedHostMiddleware(self._allowed, allowed_hosts=list(allowed_hosts), www_redirect=False)
+
+    async def _allowed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope[self.PASSED] = True
+        await self.app(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.checked(scope, receive, send)
+        if scope["type"] in ("http", "websocket") and not scope.get(self.PASSED):
+            client = scope.get("client")
+            get_logger(user=None).warning("console-host-refused", host=(Headers(scope=scope).get("host") or "")[:200],
+                                          path=str(scope.get("path", ""))[:200], client=client[0] if client else None)
+
+
 class ConsoleApp:
     """The console's state: settings, secret, clock, templates; one instance per application."""
 
@@ -94,7 +136,7 @@ class ConsoleApp:
         self.ledger_path: Path = settings.ledger_path()
         self.secret = load_secret(self.ledger_path.parent)
         self.cookies = SessionCookie(self.secret, secure=self.config.secure_cookies)
-        self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
+        self.templates = Environment(loader=FileSystemLoader(HERE / "templates"), finalize=shown,
                                      autoescape=select_autoescape(default=True, default_for_string=True))
         self.templates.globals.update(state_label=lambda s: STATE_LABELS.get(s or "", s or ""),
                                       status_label=lambda s: STATUS_JA.get(s or "", s or ""), jst=jst_text)
@@ -264,6 +306,10 @@ class ConsoleApp:
             except ValueError:
                 error = f"日付 {date_text!r} は YYYY-MM-DD の形で指定してください（今日を表示しています）。"
                 day, date_text = today, today.isoformat()
+            if not FIRST_DAY <= day <= LAST_DAY:  # the day's window would not fit in a datetime
+                error = (f"日付 {date_text!r} は {FIRST_DAY.isoformat()} から {LAST_DAY.isoformat()} までの"
+                         "範囲で指定してください（今日を表示しています）。")
+                day, date_text = today, today.isoformat()
         channel = query.get("channel") or None
         state = query.get("state") or None
         rows = files_on(ledger, day, channel=channel, state=state)
@@ -305,7 +351,7 @@ class ConsoleApp:
         if row is None or report is None:
             return self.refusal(visit, store, 404, "このファイルの報告書はありません。")
         self.log(visit, file_id=row.id).info("console-csv-downloaded")
-        return Response("\ufeff" + render_csv(report), media_type="text/csv; charset=utf-8",
+        return Response("\ufeff" + render_csv(safe_report(report)), media_type="text/csv; charset=utf-8",
                         headers={"content-disposition": f'attachment; filename="{row.id}-report.csv"'})
 
     async def quarantine_page(self, request: Request, visit: Visit, ledger: Ledger, store: UserStore) -> Response:
@@ -428,10 +474,13 @@ class ConsoleApp:
         return outcome.file_id, outcome.state, outcome.status
 
 
-def create_app(settings: Any, *, clock: Clock | None = None, configure_audit: bool = True) -> Starlette:
+def create_app(settings: Any, *, clock: Clock | None = None, configure_audit: bool = True,
+               listen: str | None = None) -> Starlette:
     """The console for one configuration. ``clock`` (UTC-aware datetimes) is for tests.
 
-    With ``configure_audit`` the audit log of the configuration receives the console's events."""
+    With ``configure_audit`` the audit log of the configuration receives the console's events.
+    ``listen`` is the address served when it is not ``[console] host`` (`gateway console --host`):
+    the Host header names allowed by default follow it."""
     if configure_audit:
         from gateway import audit
 
@@ -456,6 +505,9 @@ def create_app(settings: Any, *, clock: Clock | None = None, configure_audit: bo
                                                              supervisor=True), methods=["POST"]))
     routes.append(Route("/favicon.ico", lambda request: Response(status_code=204), methods=["GET"]))
     routes.append(Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"))
-    app = Starlette(routes=routes, middleware=[Middleware(ResponseFilter)])
+    app = Starlette(routes=routes, middleware=[
+        Middleware(ResponseFilter),
+        Middleware(CheckedHost, allowed_hosts=console.config.allowed_hosts(listen)),
+    ])
     app.state.console = console
     return app

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from formats.masking import safe_text
 from gateway.ledger import FileRow, Ledger
 from gateway.reports import FileReport, read_report
 from gateway.reports import total_rows as group_total_rows
@@ -18,7 +19,9 @@ __all__ = [
     "ACTIONABLE",
     "AuditEntry",
     "EndpointStatus",
+    "FIRST_DAY",
     "JST",
+    "LAST_DAY",
     "STATE_LABELS",
     "TotalRow",
     "audit_entries",
@@ -27,6 +30,7 @@ __all__ = [
     "jst_text",
     "load_report",
     "reprocessed_as",
+    "safe_report",
     "summary",
     "total_rows",
 ]
@@ -56,6 +60,11 @@ ACTIONABLE: dict[str, tuple[str, ...]] = {
 FILE_LIMIT = 2000
 AUDIT_LIMIT = 500
 
+#: The first and last days the files page can show: a Japan-time day whose window is a UTC
+#: range Python can represent (0001-01-01 starts before year 1 in UTC, 9999-12-31 ends after 9999).
+FIRST_DAY = dt.date.min + dt.timedelta(days=1)
+LAST_DAY = dt.date.max - dt.timedelta(days=1)
+
 
 def jst_text(value: str | None) -> str:
     """An ISO-8601 time as 'YYYY-MM-DD HH:MM:SS' in Japan time ('-' when absent)."""
@@ -71,9 +80,12 @@ def jst_text(value: str | None) -> str:
 
 
 def _window(day: dt.date | None) -> tuple[dt.datetime, dt.datetime] | None:
-    """A Japan-time calendar day as [start, end); None for every day."""
+    """A Japan-time calendar day as [start, end); None for every day.
+    ValueError for a day outside FIRST_DAY … LAST_DAY."""
     if day is None:
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{day}: only the days from {FIRST_DAY} to {LAST_DAY} can be shown")
     start = dt.datetime.combine(day, dt.time(), JST)
     return start, start + dt.timedelta(days=1)
 
@@ -109,6 +121,22 @@ def load_report(row: FileRow) -> FileReport | None:
         return read_report(row.report_json)
     except (OSError, ValueError):
         return None
+
+
+def _safe(value: Any) -> Any:
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {key: _safe(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_safe(item) for item in value]
+    return value
+
+
+def safe_report(report: FileReport) -> FileReport:
+    """The report with every text of its rejections and warnings (the CSV's rows) made safe to
+    show (formats.masking.safe_text), for the CSV download."""
+    return report.model_copy(update={"rejected": _safe(report.rejected), "warnings": _safe(report.warnings)})
 
 
 @dataclass(frozen=True)
