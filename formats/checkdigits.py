@@ -61,6 +61,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 __all__ = [
     "MY_NUMBER_MASK",
@@ -72,6 +73,7 @@ __all__ = [
     "get_scheme",
     "is_valid_my_number",
     "mask_my_numbers",
+    "mask_my_numbers_in",
     "mod10_w31",
     "my_number_check_digit",
 ]
@@ -171,6 +173,21 @@ def mask_my_numbers(text: str, replacement: str = MY_NUMBER_MASK) -> str:
         last = end
     parts.append(text[last:])
     return "".join(parts)
+
+
+def mask_my_numbers_in(value: Any, replacement: str = MY_NUMBER_MASK) -> Any:
+    """``value`` with :func:`mask_my_numbers` applied to every string in it: a string, or the
+    keys and values of dicts and the items of lists and tuples, at any depth (for JSON output).
+    Anything else (numbers, None, booleans) is returned as it is."""
+    if isinstance(value, str):
+        return mask_my_numbers(value, replacement)
+    if isinstance(value, dict):
+        return {mask_my_numbers_in(key, replacement): mask_my_numbers_in(item, replacement) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_my_numbers_in(item, replacement) for item in value]
+    if isinstance(value, tuple):
+        return tuple(mask_my_numbers_in(item, replacement) for item in value)
+    return value
 
 
 # --------------------------------------------------------------------------------------
