@@ -5,7 +5,8 @@ Shows the fields a value carries and, when it is not valid, why: each error's co
 object ``{"kind", "valid", "fields", "errors"}``. Exit code 0 when the value is valid,
 1 when it is not. Personal values (納付番号, 案件特定キー, 確認番号, eL番号, an OCR body)
 are masked like everywhere else in the gateway unless ``--unmask`` is given; the echoed
-input value is masked with them.
+input value is masked with them, and so is any individual number (formats/checkdigits.py)
+in what is printed.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from formats.checkdigits import mask_my_numbers, mask_my_numbers_in
 from formats.codecs import DEFAULT_PROFILE, BarcodeProfile, CodecIssue, decode_barcode, decode_elqr, decode_ocr
 from formats.codecs._common import FieldValue, jsonable
 from formats.masking import mask
+
+from gateway.commands.options import print_json
 
 __all__ = ["decode_app", "register"]
 
@@ -65,7 +69,7 @@ def _shown(result: _Result, unmask: bool) -> dict[str, Any]:
         if not unmask and name in result.personal_fields and isinstance(plain, str):
             plain = mask(plain, "account")
         shown[name] = plain
-    return shown
+    return shown if unmask else mask_my_numbers_in(shown)
 
 
 def _report(kind: str, result: _Result, as_json: bool, unmask: bool) -> None:
@@ -79,21 +83,27 @@ def _report(kind: str, result: _Result, as_json: bool, unmask: bool) -> None:
             "fields": _shown(result, unmask),
             "errors": [error.as_dict() for error in result.errors],
         }
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        if unmask:
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        else:
+            print_json(payload)
     else:
+        def text(shown: str) -> str:
+            return escape(shown if unmask else mask_my_numbers(shown))
+
         status = "[green]valid[/green]" if result.valid else "[red]not valid[/red]"
-        console.print(f"[bold]{kind}[/bold] {escape(value)}: {status}")
+        console.print(f"[bold]{kind}[/bold] {text(value)}: {status}")
         table = Table("field", "名称", "value", title="fields")
         for name, shown in _shown(result, unmask).items():
-            table.add_row(name, result.labels.get(name, ""), "-" if shown is None else escape(str(shown)))
+            table.add_row(name, result.labels.get(name, ""), "-" if shown is None else text(str(shown)))
         console.print(table)
         if result.errors:
             problems = Table("code", "severity", "position", "field", "expected", "found", "message", title="errors")
             for error in result.errors:
                 problems.add_row(str(error.code), str(error.severity),
                                  "-" if error.position is None else str(error.position),
-                                 escape(error.field or ""), escape(error.expected or ""),
-                                 escape(error.found or ""), escape(error.message))
+                                 text(error.field or ""), text(error.expected or ""),
+                                 text(error.found or ""), text(error.message))
             console.print(problems)
     raise typer.Exit(0 if result.valid else 1)
 

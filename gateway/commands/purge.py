@@ -13,8 +13,6 @@ valid.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -22,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from gateway.commands.options import ConfigOption, SpoolOption, load
+from gateway.commands.options import ConfigOption, SpoolOption, load, print_json
 
 if TYPE_CHECKING:
     from gateway.retention import PurgeResult
@@ -77,7 +75,7 @@ def purge_command(
         audit.configure(settings.audit_path(), console=False)
     result = purge_for_settings(settings, now=dt.datetime.now(dt.UTC), dry_run=dry_run)
     if as_json:
-        sys.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        print_json(result.as_dict())
     elif not result.enabled:
         console.print("retention is disabled ([retention] enabled = false): nothing erased")
     else:

@@ -14,7 +14,6 @@ transfer); 3 the endpoint is already running.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -33,7 +32,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from gateway.commands.options import ConfigOption, SpoolOption, load
+from gateway.commands.options import ConfigOption, SpoolOption, load, print_json
 
 if TYPE_CHECKING:
     from adapters.sftp import EndpointConfig
@@ -201,7 +200,7 @@ def endpoints_command(config: ConfigOption = None, spool: SpoolOption = None,
         if store is not None:
             store.close()
     if as_json:
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        print_json(rows)
         return
     if not rows:
         console.print("no endpoints configured ([endpoints.<name>] in the configuration)")
@@ -230,7 +229,7 @@ def alerts_command(config: ConfigOption = None, spool: SpoolOption = None,
         with TransferStore(ledger) as store:
             alerts = store.alerts(limit=limit)
     if as_json:
-        sys.stdout.write(json.dumps([vars(alert) for alert in alerts], ensure_ascii=False, indent=2) + "\n")
+        print_json([vars(alert) for alert in alerts])
         return
     table = Table("date", "kind", "endpoint", "channel", "message", "raised (JST)")
     for alert in alerts:
