@@ -2,7 +2,7 @@
 
 Everything it prints from a file, the ledger or a report passes through
 formats.checkdigits.mask_my_numbers first (JSON through ``print_json``, tables and
-messages through :func:`_shown`), so no individual number reaches a terminal or a pipe.
+messages through ``masked_text``), so no individual number reaches a terminal or a pipe.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from formats.reader import RecordReader
 from formats.registry import FORMATS, UnknownFormatError, get_format, identify, load_formats
 from formats.validate import Status, ValidationResult
 
-from gateway.commands.options import ConfigOption, SpoolOption, load, print_json
+from gateway.commands.options import ConfigOption, SpoolOption, load, masked_text, print_json
 
 if TYPE_CHECKING:
     from gateway.ledger import Ledger
@@ -44,11 +44,6 @@ FormatOption = Annotated[Optional[str], typer.Option("--format", "-f", help="For
 PermissiveOption = Annotated[bool, typer.Option("--permissive", help="Permissive charset and filler rules instead of strict 全銀 rules.")]
 
 
-def _shown(value: object) -> str:
-    """A value for a rich table or message: individual numbers masked, markup escaped."""
-    return escape(mask_my_numbers(str(value)))
-
-
 def _all_formats() -> dict[str, FileLayout]:
     """Built-in formats and the default layout files (formats/layouts/)."""
     return load_formats()
@@ -64,12 +59,12 @@ def _layout_for(path: Path, format_id: str | None) -> FileLayout:
 
 def _open_layout(path: Path, format_id: str | None) -> FileLayout:
     if not path.is_file():
-        errors.print(f"[red]error:[/red] {_shown(path)}: no such file")
+        errors.print(f"[red]error:[/red] {masked_text(path)}: no such file")
         raise typer.Exit(2)
     try:
         return _layout_for(path, format_id)
     except UnknownFormatError as error:
-        errors.print(f"[red]error:[/red] {_shown(path)}: {_shown(error)}")
+        errors.print(f"[red]error:[/red] {masked_text(path)}: {masked_text(error)}")
         raise typer.Exit(2) from None
 
 
@@ -98,7 +93,7 @@ def inspect(
 ) -> None:
     """Show a file's records as a table (personal values masked)."""
     layout = _open_layout(file, format_id)
-    table = Table("#", "offset", "type", "fields", "problems", title=f"{_shown(file)} — {layout.id}", show_lines=False)
+    table = Table("#", "offset", "type", "fields", "problems", title=f"{masked_text(file)} — {layout.id}", show_lines=False)
     shown = 0
     with file.open("rb") as stream:
         reader = RecordReader(stream, layout, strict=not permissive)
@@ -111,7 +106,7 @@ def inspect(
                     if spec.reported and spec.name in result.values and spec.name != "record_type":
                         value = result.values[spec.name]
                         text = "" if value is None else str(value)
-                        fields.append(_shown(f"{spec.label}={mask(text, spec.personal)}"))
+                        fields.append(masked_text(f"{spec.label}={mask(text, spec.personal)}"))
             problems = "\n".join(f"[{'yellow' if i.severity == 'warning' else 'red'}]{i.code}[/] {escape(i.field or '')}"
                                  for i in result.issues)
             table.add_row(str(result.index), str(result.offset), result.role or "?", " ".join(fields), problems)
@@ -126,7 +121,7 @@ def _number(value: int | None) -> str:
 
 def _print_summary(result: ValidationResult) -> None:
     colour = {Status.OK: "green", Status.REJECTED_RECORDS: "yellow", Status.REJECTED_FILE: "red"}[result.status]
-    console.print(f"[bold]{_shown(result.file)}[/bold]  format {result.format}  separator {result.separator}")
+    console.print(f"[bold]{masked_text(result.file)}[/bold]  format {result.format}  separator {result.separator}")
     console.print(f"status: [{colour}]{result.status}[/]  data records {result.records:,}  "
                   f"accepted {result.accepted:,}  rejected {result.rejected_records:,}")
     if result.groups:
@@ -146,8 +141,8 @@ def _print_summary(result: ValidationResult) -> None:
                 "-" if item.record is None else str(item.record),
                 "-" if item.offset is None else str(item.offset),
                 str(item.level), str(item.code),
-                _shown(f"{item.field_ja} ({item.field})") if item.field else "",
-                _shown(item.expected or ""), _shown(item.found or ""),
+                masked_text(f"{item.field_ja} ({item.field})") if item.field else "",
+                masked_text(item.expected or ""), masked_text(item.found or ""),
             )
         console.print(table)
 
@@ -209,7 +204,7 @@ def run(config: ConfigOption = None, spool: SpoolOption = None) -> None:
                   "Ctrl-C to stop")
     service.run(on_outcome=lambda outcome: console.print(
         f"{outcome.file_id}  {outcome.state:<11} {outcome.status}"
-        + "".join(f"\n    → {_shown(d.path)} ({d.records} records)" for d in outcome.outputs)))
+        + "".join(f"\n    → {masked_text(d.path)} ({d.records} records)" for d in outcome.outputs)))
 
 
 @app.command()
@@ -232,7 +227,7 @@ def ingest(
         errors.print(f"unknown channel {channel!r}: expected one of {', '.join(sorted(settings.channels))}")
         raise typer.Exit(2)
     if not file.is_file():
-        errors.print(f"{_shown(file)}: no such file")
+        errors.print(f"{masked_text(file)}: no such file")
         raise typer.Exit(2)
     audit.configure(settings.audit_path(), console=False)
     settings.spool.root.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -241,7 +236,7 @@ def ingest(
         pipeline.spool.ensure()
         target = pipeline.spool.inbox(channel) / file.name
         if target.exists():
-            errors.print(f"{_shown(target)} already waits in the inbox: not overwriting it")
+            errors.print(f"{masked_text(target)} already waits in the inbox: not overwriting it")
             raise typer.Exit(2)
         with file.open("rb") as source:
             atomic_write(target, iter(lambda: source.read(1 << 20), b""))
@@ -253,7 +248,7 @@ def ingest(
         outcome = pipeline.process(file_id)
     console.print(f"{outcome.file_id}  {outcome.state}  {outcome.status}")
     for delivery in outcome.outputs:
-        console.print(f"  → {_shown(delivery.path)} ({delivery.records} records)")
+        console.print(f"  → {masked_text(delivery.path)} ({delivery.records} records)")
     if outcome.state == "archived":
         raise typer.Exit(0 if outcome.status == "ok" else 1)
     raise typer.Exit(2)
@@ -277,7 +272,7 @@ def files(
         return
     table = Table("id", "channel", "file", "state", "status", "records", "accepted", "rejected", "received (UTC)")
     for row in rows:
-        table.add_row(row.id, row.channel, _shown(row.original_name), row.state, row.status or "",
+        table.add_row(row.id, row.channel, masked_text(row.original_name), row.state, row.status or "",
                       _number(row.records), _number(row.accepted), _number(row.rejected_records),
                       row.received_at[:19])
     console.print(table)
@@ -337,12 +332,12 @@ def reprocess(
         try:
             new_id = pipeline.reprocess(row, force=force)
         except (ValueError, FileNotFoundError) as error:
-            errors.print(_shown(error))
+            errors.print(masked_text(error))
             raise typer.Exit(2) from None
         outcome = pipeline.process(new_id)
     console.print(f"{row.id} reprocessed as {outcome.file_id}: {outcome.state} {outcome.status}")
     for delivery in outcome.outputs:
-        console.print(f"  → {_shown(delivery.path)} ({delivery.records} records)")
+        console.print(f"  → {masked_text(delivery.path)} ({delivery.records} records)")
     raise typer.Exit(0 if outcome.state == "archived" else 2)
 
 

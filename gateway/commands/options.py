@@ -1,6 +1,7 @@
 """What the commands share: the ``--config`` and ``--spool`` options and loading the
-settings they name (a configuration error exits 2 with its message), and printing JSON
-with every individual number masked (:func:`print_json`)."""
+settings they name (a configuration error exits 2 with its message), and printing with
+every individual number masked: JSON (:func:`print_json`), and values in tables and
+messages (:func:`masked_text`)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from formats.checkdigits import mask_my_numbers_in
+from formats.checkdigits import mask_my_numbers, mask_my_numbers_in
 
 if TYPE_CHECKING:
     from gateway.settings import Settings
 
-__all__ = ["ConfigOption", "SpoolOption", "load", "print_json"]
+__all__ = ["ConfigOption", "SpoolOption", "load", "masked_text", "print_json"]
 
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Configuration file (TOML); the embedded default when omitted.")]
 SpoolOption = Annotated[Optional[Path], typer.Option("--spool", help="Spool root folder, overriding the configuration.")]
@@ -29,6 +30,11 @@ def print_json(data: object) -> None:
     formats.checkdigits.mask_my_numbers: no individual number leaves the gateway in a
     command's JSON, whatever field it hid in (a file name, a value found in a filler …)."""
     sys.stdout.write(json.dumps(mask_my_numbers_in(data), ensure_ascii=False, indent=2) + "\n")
+
+
+def masked_text(value: object) -> str:
+    """A value for a rich table or message: individual numbers masked, markup escaped."""
+    return escape(mask_my_numbers(str(value)))
 
 
 def load(config: Path | None, spool: Path | None) -> Settings:

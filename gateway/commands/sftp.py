@@ -32,7 +32,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from gateway.commands.options import ConfigOption, SpoolOption, load, print_json
+from gateway.commands.options import ConfigOption, SpoolOption, load, masked_text, print_json
 
 if TYPE_CHECKING:
     from adapters.sftp import EndpointConfig
@@ -121,13 +121,13 @@ def _run(settings: Settings, name: str, direction: str) -> Any:
                 return push(name, endpoint, outbox=settings.destination_path(endpoint.destination), store=store,
                             progress=progress)
         except EndpointBusyError as busy:
-            errors.print(f"{escape(str(busy))}: try again when it has finished")
+            errors.print(f"{masked_text(str(busy))}: try again when it has finished")
             raise typer.Exit(3) from None
         except HostKeyError as refusal:
-            errors.print(f"[red]refused:[/red] {escape(str(refusal))}")
+            errors.print(f"[red]refused:[/red] {masked_text(str(refusal))}")
             raise typer.Exit(2) from None
         except SFTPError as error:
-            errors.print(f"[red]error:[/red] {escape(str(error))}")
+            errors.print(f"[red]error:[/red] {masked_text(str(error))}")
             raise typer.Exit(2) from None
 
 
@@ -136,13 +136,13 @@ def pull_command(endpoint: EndpointArgument, config: ConfigOption = None, spool:
     settings = load(config, spool)
     result = _run(settings, endpoint, "pull")
     for pulled in result.pulled:
-        console.print(f"pulled {escape(pulled.remote_path)} → {escape(str(pulled.local_path))} ({pulled.size:,} bytes)")
+        console.print(f"pulled {masked_text(pulled.remote_path)} → {masked_text(str(pulled.local_path))} ({pulled.size:,} bytes)")
     for name in result.refused:
-        errors.print(f"[yellow]refused[/yellow] remote name {escape(repr(name))}: not a safe file name (not pulled)")
+        errors.print(f"[yellow]refused[/yellow] remote name {masked_text(repr(name))}: not a safe file name (not pulled)")
     for name in result.changed:
-        errors.print(f"[yellow]later[/yellow] {escape(name)}: changed while being pulled (still being written?)")
+        errors.print(f"[yellow]later[/yellow] {masked_text(name)}: changed while being pulled (still being written?)")
     for name in result.dispose_failed:
-        errors.print(f"[yellow]kept[/yellow] {escape(name)}: pulled, but the server refused the after_pull action")
+        errors.print(f"[yellow]kept[/yellow] {masked_text(name)}: pulled, but the server refused the after_pull action")
     console.print(f"{endpoint}: {len(result.pulled)} pulled, {result.already_pulled} already pulled before")
     raise typer.Exit(1 if result.refused or result.changed else 0)
 
@@ -152,9 +152,9 @@ def push_command(endpoint: EndpointArgument, config: ConfigOption = None, spool:
     settings = load(config, spool)
     result = _run(settings, endpoint, "push")
     for pushed in result.pushed:
-        console.print(f"pushed {escape(str(pushed.local_path.name))} → {escape(pushed.remote_path)}")
+        console.print(f"pushed {masked_text(str(pushed.local_path.name))} → {masked_text(pushed.remote_path)}")
     for skipped in result.skipped:
-        console.print(f"skipped {escape(str(skipped.local_path.name))}: already pushed as {escape(skipped.remote_path)}")
+        console.print(f"skipped {masked_text(str(skipped.local_path.name))}: already pushed as {masked_text(skipped.remote_path)}")
     console.print(f"{endpoint}: {len(result.pushed)} pushed, {len(result.skipped)} already pushed before")
     raise typer.Exit(0)
 
@@ -210,7 +210,7 @@ def endpoints_command(config: ConfigOption = None, spool: SpoolOption = None,
         error = "-" if not row["last_error"] else f"{_when(row['last_error'])}\n{row['last_error_message']}"
         schedule = (row["schedule"] or "-") + (" (business days)" if row["business_days_only"] else "")
         table.add_row(row["endpoint"], row["direction"], escape(row["server"]), escape(schedule),
-                      _when(row["last_success"]), escape(error),
+                      _when(row["last_success"]), masked_text(error),
                       dt.datetime.fromisoformat(row["next_run"]).strftime("%Y-%m-%d %H:%M") if row["next_run"] else "-")
     console.print(table)
 
@@ -233,7 +233,7 @@ def alerts_command(config: ConfigOption = None, spool: SpoolOption = None,
         return
     table = Table("date", "kind", "endpoint", "channel", "message", "raised (JST)")
     for alert in alerts:
-        table.add_row(alert.date, alert.kind, alert.endpoint, alert.channel, escape(alert.message), _when(alert.raised_at))
+        table.add_row(alert.date, alert.kind, alert.endpoint, alert.channel, masked_text(alert.message), _when(alert.raised_at))
     console.print(table)
 
 
