@@ -5,10 +5,37 @@ the 12th digit is a check digit over the first 11. Number the body's digits from
 RIGHT, P(1)…P(11), weight them Q(n) = n + 1 for n ≤ 6 and n − 5 for n ≥ 7, and take
 r = Σ P(n)·Q(n) mod 11; the check digit is 0 when r ≤ 1, else 11 − r.
 
-:func:`find_my_numbers` finds candidates in free text so that logs and reports can
-hide them: a run of exactly 12 ASCII digits that is not part of a longer run of ASCII
-letters or digits (so the digits inside a SHA-256 hex digest never match) and whose
-check digit is right.
+:func:`find_my_numbers` finds individual numbers in free text so that logs, reports,
+the console and the command line can hide them (:func:`mask_my_numbers`). The rule:
+
+- A *digit* is an ASCII digit ``0-9`` or a full-width one ``０-９`` (U+FF10–FF19), mixed
+  freely. A *separator* is ONE of :data:`MY_NUMBER_SEPARATORS`: a space (ASCII, no-break
+  U+00A0 or ideographic U+3000) or a hyphen or dash (``-``, U+2010–2015, U+2212 minus,
+  U+FF0D full-width hyphen-minus, U+30FC ー and U+FF70 ｰ, which Japanese text and 全銀
+  half-width kana use as a hyphen).
+- A *run* is a maximal sequence of digits in which each two neighbouring digits touch
+  or stand one separator apart (``4000 0000 0017``, ``４０００－００００－００１７``). A
+  *group* is a maximal sequence of touching digits inside a run.
+- A candidate is (a) a run of exactly 12 digits, or (b) a group of exactly 12 digits,
+  also when other digits follow or precede it through a separator
+  (``400000000017 400000000017``, ``番号 400000000017 2件``: both are masked, as before).
+  A run of 13 or more digits whose groups are all shorter than 12 (a 20-digit customer
+  number written ``0000 0000 4000 0000 0017``), and any group of 13 or more digits (a
+  customer number, an amount, a record) is NOT an individual number and is left
+  untouched, so reports of ordinary bank data are not mangled.
+- Anything else may touch a candidate: letters, kana, punctuation, underscores
+  (``X400000000017``, ``MN123456789018.dat``, ``ｱ４０００００００００１７``).
+- A candidate is an individual number when its 12 digits, as ASCII, pass
+  :func:`is_valid_my_number`; only then is its span (first digit to last digit,
+  separators included) reported and masked.
+- Masking a 12-digit group out of a longer run can leave a run of exactly 12 digits
+  standing alone (``1 400000000017 4000 0000 0017``): that run is found and masked too,
+  so a masked text never holds a number by this rule.
+- One exception: the digits of a SHA-256 hex digest (exactly 64 ASCII hexadecimal
+  characters touching no other ASCII letter or digit, as the gateway prints every
+  file's digest) are never part of a candidate; about one digest in 350 would
+  otherwise hold a 12-digit run that passes the check and be corrupted in the ledger,
+  the reports and the audit log.
 
 The second half is a registry of the check-digit families cities use on their own
 numbers (納付書番号 and the like, payment-channels.md §3). Which family protects which
@@ -34,9 +61,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 __all__ = [
     "MY_NUMBER_MASK",
+    "MY_NUMBER_SEPARATORS",
     "SCHEMES",
     "CheckDigitRule",
     "CheckDigitScheme",
@@ -44,12 +73,32 @@ __all__ = [
     "get_scheme",
     "is_valid_my_number",
     "mask_my_numbers",
+    "mask_my_numbers_in",
     "mod10_w31",
     "my_number_check_digit",
 ]
 
-#: A run of exactly 12 ASCII digits, not touching another ASCII letter or digit.
-_STANDALONE_12 = re.compile(r"(?<![0-9A-Za-z])[0-9]{12}(?![0-9A-Za-z])")
+#: What may stand (once) between two digits of one individual number: spaces (ASCII,
+#: no-break, ideographic) and hyphens or dashes (ASCII, U+2010–2015, minus, full-width,
+#: ー and half-width ｰ used as a hyphen).
+MY_NUMBER_SEPARATORS = frozenset(" \u00a0\u3000-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\uff0d\u30fc\uff70")
+
+_DIGIT = "[0-9\uff10-\uff19]"
+_SEPARATOR = "[" + "".join(re.escape(ch) for ch in sorted(MY_NUMBER_SEPARATORS)) + "]"
+#: A candidate (module docstring). It starts with a digit that no digit precedes (the
+#: leading digit lets the regex engine skip to digits quickly); then either (a) the run
+#: is exactly 12 digits, one separator apart at most, with no digit before or after it,
+#: directly or through one separator, or (b) the group is exactly 12 touching digits.
+_CANDIDATE = re.compile(
+    f"{_DIGIT}(?<!{_DIGIT}{_DIGIT})"
+    f"(?:(?<!{_DIGIT}{_SEPARATOR}{_DIGIT})(?:{_SEPARATOR}?{_DIGIT}){{11}}(?!{_SEPARATOR}?{_DIGIT})"
+    f"|(?P<group>{_DIGIT}{{11}})(?!{_DIGIT}))"
+)
+#: A SHA-256 hex digest, whose digits are never an individual number; the prefilter is cheaper.
+_HEX_DIGEST = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{64}(?![0-9A-Za-z])")
+_HEX_64 = re.compile(r"[0-9A-Fa-f]{64}")
+#: Full-width digits to ASCII, separators dropped: a candidate's 12 digits as ASCII.
+_AS_ASCII = str.maketrans({**{chr(0xFF10 + n): str(n) for n in range(10)}, **dict.fromkeys(MY_NUMBER_SEPARATORS)})
 
 #: Weights Q(n) for n = 1..11, counting from the right of the body.
 _WEIGHTS = tuple(n + 1 if n <= 6 else n - 5 for n in range(1, 12))
@@ -76,19 +125,73 @@ def is_valid_my_number(value: str) -> bool:
 
 
 def find_my_numbers(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` spans of the standalone 12-digit runs in ``text`` that pass the check."""
-    return [match.span() for match in _STANDALONE_12.finditer(text) if is_valid_my_number(match.group())]
+    """``(start, end)`` spans, in order, of the individual numbers in ``text``.
+
+    The rule is the module docstring's: ASCII or full-width digits, mixed; (a) a run of
+    exactly 12 digits, each two neighbours touching or one separator (space, hyphen)
+    apart, with no other digit before or after it, directly or through one separator
+    (``4000-0000-0017``), or (b) a group of exactly 12 touching digits (also when more
+    digits follow through a separator); a run of 13 or more digits with no 12-digit
+    group, and any longer group (a 20-digit customer number, an amount), is left alone;
+    letters, kana, punctuation and underscores may touch it (``X400000000017``,
+    ``MN123456789018.dat``); its 12 digits must pass :func:`is_valid_my_number`; the
+    digits of a SHA-256 hex digest are never part of one. A span runs from the first
+    digit to the last, separators included. The spans are those of the text as it
+    reads once the others are masked: a group masked out of a longer run may leave a
+    run of exactly 12 digits standing alone, and that one is found too, so that a
+    masked text never holds a number this function would find.
+    """
+    if len(text) < 12:
+        return []  # the audit log masks every string it writes: the short ones cost nothing
+    scan = text
+    if len(text) >= 64 and _HEX_64.search(text) is not None:
+        scan = _HEX_DIGEST.sub(lambda digest: "x" * 64, text)  # same length: the spans stay right
+    spans: list[tuple[int, int]] = []
+    while True:
+        found = [match for match in _CANDIDATE.finditer(scan) if is_valid_my_number(match.group().translate(_AS_ASCII))]
+        if not found:
+            return sorted(spans)
+        spans += [match.span() for match in found]
+        if all(match.start("group") < 0 for match in found):
+            return sorted(spans)
+        # A 12-digit group masked out of a longer run can leave a run of exactly 12 digits
+        # on its own ("1 400000000017 4000 0000 0017"): look again with the numbers blanked.
+        for match in found:
+            start, end = match.span()
+            scan = scan[:start] + "x" * (end - start) + scan[end:]
 
 
-#: What a standalone individual number inside a text becomes (logs, reports, the console).
+#: What an individual number inside a text becomes (logs, reports, the console, the command line).
 MY_NUMBER_MASK = "[個人番号]"
 
 
 def mask_my_numbers(text: str, replacement: str = MY_NUMBER_MASK) -> str:
     """``text`` with every span :func:`find_my_numbers` finds replaced by ``replacement``."""
-    return _STANDALONE_12.sub(
-        lambda match: replacement if is_valid_my_number(match.group()) else match.group(), text
-    )
+    spans = find_my_numbers(text)
+    if not spans:
+        return text
+    parts: list[str] = []
+    last = 0
+    for start, end in spans:
+        parts += (text[last:start], replacement)
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def mask_my_numbers_in(value: Any, replacement: str = MY_NUMBER_MASK) -> Any:
+    """``value`` with :func:`mask_my_numbers` applied to every string in it: a string, or the
+    keys and values of dicts and the items of lists and tuples, at any depth (for JSON output).
+    Anything else (numbers, None, booleans) is returned as it is."""
+    if isinstance(value, str):
+        return mask_my_numbers(value, replacement)
+    if isinstance(value, dict):
+        return {mask_my_numbers_in(key, replacement): mask_my_numbers_in(item, replacement) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_my_numbers_in(item, replacement) for item in value]
+    if isinstance(value, tuple):
+        return tuple(mask_my_numbers_in(item, replacement) for item in value)
+    return value
 
 
 # --------------------------------------------------------------------------------------

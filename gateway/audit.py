@@ -11,9 +11,12 @@ personal data reaches any output:
 - keys ``raw``, ``raw_bytes``, ``data`` and ``content`` are dropped (record bytes never go to a log);
 - values of ``account_number``, ``customer_number`` and ``account`` keep only their last 3
   characters; values of ``individual_number`` and ``my_number`` keep nothing;
-- in every string (the ``event`` message, nested dicts, lists and tuples, exception text)
-  a standalone 12-digit run that passes the individual-number check becomes ``[個人番号]``;
-  digits inside a longer run of letters and digits (a SHA-256 hex digest) are left alone;
+- in every string (the ``event`` message, keys, nested dicts, lists and tuples, exception
+  text and traceback) an individual number becomes ``[個人番号]`` by
+  formats.checkdigits.mask_my_numbers: 12 digits, ASCII or full-width, possibly split by
+  single spaces or hyphens, whatever letters or kana touch them (``MN123456789018.dat``),
+  passing the check digit; a longer digit run (a 20-digit customer number) and the
+  digits of a SHA-256 hex digest are left alone; an int that is a valid number is masked too;
 - bytes become ``<N bytes>``.
 
 Importing this module installs a safe default (no file; console only on a terminal) so

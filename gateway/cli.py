@@ -310,12 +310,13 @@ def _safe_csv(text: str) -> str:
     import csv
     import io
 
+    from formats.checkdigits import mask_my_numbers
     from formats.masking import safe_text
 
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")  # as read_text gave the lines before
     for cells in csv.reader(io.StringIO(text, newline="")):
-        writer.writerow([safe_text(cell) for cell in cells])
+        writer.writerow([safe_text(mask_my_numbers(cell)) for cell in cells])
     return out.getvalue()
 
 

@@ -40,7 +40,7 @@ from adapters.local import LocalFolder, StagedFile, output_name
 from adapters.renderers import OutputMeta, Renderer, make_renderer
 from formats.check import validate_path
 from formats.errors import Reason
-from formats.checkdigits import mask_my_numbers
+from formats.checkdigits import MY_NUMBER_MASK, mask_my_numbers
 from formats.framing import Framer
 from formats.layout import FileLayout
 from formats.reader import RecordReader
@@ -83,7 +83,7 @@ def readable_name(name: str) -> str:
         except UnicodeDecodeError:
             text = raw.decode("utf-8", "backslashreplace")
     # an individual number in a file name never reaches the ledger, the log or a report
-    return mask_my_numbers(text, "[個人番号]").replace("/", "_").replace("\0", "_")
+    return mask_my_numbers(text, MY_NUMBER_MASK).replace("/", "_").replace("\0", "_")
 
 
 def _flag_dict(flag: Flag) -> dict[str, Any]:

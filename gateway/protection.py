@@ -16,8 +16,10 @@ locks:
    (quarantined with a report naming the field — never its value).
 
 Individual numbers are also kept out of every log and report: the audit log's masking
-processor and the reports replace any valid 12-digit number with 「[個人番号]」, and
-models carrying one never show it in ``repr`` or validation errors.
+processor, the reports, the console and the command line replace every individual
+number (formats.checkdigits.find_my_numbers: ASCII or full-width digits, split or not,
+in any text) with 「[個人番号]」, and models carrying one never show it in ``repr`` or
+validation errors.
 """
 
 from __future__ import annotations

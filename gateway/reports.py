@@ -11,11 +11,15 @@ no script) into a folder, each atomically and with mode 0o600 (``spool.atomic.at
 a hidden ``.tmp-`` name in the same folder, fsync, rename over the final name). :func:`render_text` is the
 same report for a terminal (``gateway report ID``).
 
-Defence in depth: a standalone 12-digit run that passes the individual-number check is
-replaced by ``[個人番号]`` in the rejection and warning texts and in ``reason`` when the
-report is built, so no report can carry one even if an upstream mask was missed. CSV
-cells that a spreadsheet would read as a formula (starting with ``= + - @``, tab or CR)
-are prefixed with ``'``.
+Defence in depth: an individual number (formats/checkdigits.py: 12 digits, ASCII or
+full-width, possibly split by single spaces or hyphens, letters or kana around it allowed,
+passing the check digit) is replaced by ``[個人番号]`` in every text of the report — the
+file name, the channel, ``reason``, every rejection, warning and output, keys included —
+when the report is built or read, and again when it is written or rendered (a value set
+with ``model_copy(update=...)`` skips validation), and the CSV, HTML and terminal texts
+pass through the same mask as a whole; so no report can carry one even if an upstream
+mask was missed. CSV cells that a spreadsheet would read as a formula (starting with
+``= + - @``, tab or CR) are prefixed with ``'``.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from formats.checkdigits import MY_NUMBER_MASK, mask_my_numbers
+from formats.checkdigits import mask_my_numbers, mask_my_numbers_in
+from formats.masking import safe_text
 from formats.validate import ValidationResult
 from spool.atomic import atomic_write
 
@@ -97,14 +102,10 @@ CSV_COLUMNS: tuple[str, ...] = (
 _JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
-def _scrub(value: Any) -> Any:
-    if isinstance(value, str):
-        return mask_my_numbers(value, MY_NUMBER_MASK)
-    if isinstance(value, dict):
-        return {key: _scrub(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_scrub(item) for item in value]
-    return value
+#: The fields that hold text, masked (file_id and sha256 are the gateway's own: a ledger id
+#: ``YYYYMMDD-HHMMSS-<8 hex>`` and a validated digest, which hold no individual number).
+_TEXT_FIELDS = ("channel", "original_name", "format", "reason", "separator", "groups", "rejected", "warnings",
+                "not_listed", "outputs")
 
 
 class FileReport(BaseModel):
@@ -140,10 +141,14 @@ class FileReport(BaseModel):
             raise ValueError("expected a SHA-256 as 64 hexadecimal characters")
         return value
 
-    @field_validator("rejected", "warnings", "reason")
+    @field_validator(*_TEXT_FIELDS)
     @classmethod
     def _no_individual_numbers(cls, value: Any) -> Any:
-        return _scrub(value)
+        return mask_my_numbers_in(value)
+
+    def masked(self) -> FileReport:
+        """This report with every text masked again, also values set without validation."""
+        return self.model_copy(update={name: mask_my_numbers_in(getattr(self, name)) for name in _TEXT_FIELDS})
 
     @classmethod
     def from_validation(cls, result: ValidationResult, **metadata: Any) -> FileReport:
@@ -177,24 +182,12 @@ class FileReport(BaseModel):
 
 # -- shared formatting --------------------------------------------------------
 
-def _escape_char(ch: str) -> str:
-    category = unicodedata.category(ch)
-    if category[0] != "C" and category not in ("Zl", "Zp"):
-        return ch
-    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
-
-
-def _printable(text: str) -> str:
-    """Control and format characters shown as escapes, so no value can move a cursor or break a line."""
-    return "".join(map(_escape_char, text))
-
-
 def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "はい" if value else "いいえ"
-    return _printable(str(value))
+    return safe_text(str(value))
 
 
 def _number(value: Any) -> str:
@@ -287,9 +280,9 @@ def render_csv(report: FileReport) -> str:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for issue in report.issues:
+    for issue in report.masked().issues:
         writer.writerow([_csv_cell(value) for value in _issue_row(issue)])
-    return buffer.getvalue()
+    return mask_my_numbers(buffer.getvalue())
 
 
 # -- HTML --------------------------------------------------------------------
@@ -339,6 +332,7 @@ def _issue_table(issues: Iterable[dict[str, Any]], empty: str) -> str:
 
 def render_html(report: FileReport) -> str:
     """The report as one self-contained HTML page (inline CSS, no script, every value escaped)."""
+    report = report.masked()
     parts: list[str] = []
     add = parts.append
     name = report.original_name
@@ -414,7 +408,7 @@ def render_html(report: FileReport) -> str:
     add("</section>")
     add("</body>")
     add("</html>")
-    return "\n".join(parts) + "\n"
+    return mask_my_numbers("\n".join(parts) + "\n")
 
 
 def _output_line(output: dict[str, Any]) -> str:
@@ -442,6 +436,7 @@ def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
 
 def render_text(report: FileReport) -> str:
     """The report for a terminal: summary, totals, rejections and warnings (Japanese labels, English codes)."""
+    report = report.masked()
     lines = [f"取込結果報告書  {_cell(report.file_id)}", ""]
     summary = [[label, value] for label, value in _summary(report)]
     lines += _table(summary, indent="")
@@ -478,7 +473,7 @@ def render_text(report: FileReport) -> str:
     if report.outputs:
         lines += ["", "出力先"]
         lines += [f"  {_output_line(output)}" for output in report.outputs]
-    return "\n".join(lines) + "\n"
+    return mask_my_numbers("\n".join(lines) + "\n")
 
 
 # -- files -------------------------------------------------------------------
@@ -494,6 +489,7 @@ def write_reports(directory: Path, report: FileReport) -> dict[str, Path]:
         raise ValueError(f"file_id {file_id!r} cannot be used as a report file name")
     directory = Path(directory)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    report = report.masked()
     contents = {
         "json": json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2).encode("utf-8") + b"\n",
         "csv": render_csv(report).encode("utf-8-sig"),

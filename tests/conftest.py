@@ -49,6 +49,16 @@ def debit_file(amounts_codes: list[tuple[int, str]], *, separator: bytes = b"\r\
     return builder.to_bytes([Group(debit_header(), records) for _ in range(groups)])
 
 
+def debit_file_holding(number: str) -> bytes:
+    """A 91 result file whose header carries ``number`` (an individual number) where no check looks for
+    one: in full-width digits in 委託者名 (bytes 15–54) and as ``X<number>`` in the filler (bytes 104–120).
+    Both are rejected as field errors, so the values reach every report as the ``found`` text."""
+    content = bytearray(debit_file([(1000, "0"), (2500, "1")]))
+    content[14:54] = number.translate(str.maketrans("0123456789", "０１２３４５６７８９")).encode("cp932").ljust(40)
+    content[103:120] = f"X{number}".encode("ascii").ljust(17)
+    return bytes(content)
+
+
 def transfer_file(amounts: list[int], *, separator: bytes = b"\r\n") -> bytes:
     builder = FileBuilder(TRANSFER_21, separator=separator)
     return builder.to_bytes([Group(transfer_header(), [transfer_record(i + 1, a) for i, a in enumerate(amounts)])])

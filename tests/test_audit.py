@@ -114,7 +114,7 @@ def test_raw_bytes_never_appear() -> None:
 
 
 def test_sha256_passes_unchanged() -> None:
-    """Digits inside a SHA-256 hex digest are not standalone and are kept."""
+    """The digits of a SHA-256 hex digest are never an individual number: the digest is kept whole."""
     digest = ("ab" + MY_NUMBER + "cd").ljust(64, "e")  # a valid number inside hex letters
     with capture_logs(processors=[MaskingProcessor()]) as logs:
         audit.get_logger().info("hashed", sha256=SHA256, other=digest, message=f"sha256={SHA256}")
@@ -220,3 +220,71 @@ def test_the_log_follows_a_rotation_by_another_process(tmp_path):
     finally:
         module.configure(None, console=False)
     assert [json.loads(line)["event"] for line in path.read_text(encoding="utf-8").splitlines()] == ["after"]
+
+
+# -- individual numbers in any form ------------------------------------------------------------
+
+WIDE = "400000000017".translate(str.maketrans("0123456789", "０１２３４５６７８９"))  # invented: body 40000000001, check digit 7
+
+
+def test_masks_numbers_in_any_form_in_keys_values_and_exceptions() -> None:
+    """Full-width, mixed, touching letters, inside a file name, split by spaces or hyphens: masked in the
+    message, values, keys, nested items and exception text; a 20-digit run and a digest are kept."""
+    assert is_valid_my_number("400000000017")
+    with capture_logs(processors=[MaskingProcessor()]) as logs:
+        try:
+            raise OSError(f"cannot open MN{MY_NUMBER}.dat")
+        except OSError:
+            audit.get_logger().exception(
+                f"claimed ｱ{WIDE}",
+                name=f"MN{MY_NUMBER}.dat", filler=f"X{OTHER_NUMBER}", split="4000 0000 0017",
+                dashed="４０００－００００－００１７", mixed="４０００00000017",
+                nested={f"key_{MY_NUMBER}": ["番号 4000-0000-0017"]},
+                customer="00000000400000000017", sha256=SHA256,
+            )
+    [event] = logs
+    text = repr({key: value for key, value in event.items() if key != "customer"})
+    for form in (MY_NUMBER, OTHER_NUMBER, WIDE, "400000000017", "4000 0000 0017", "4000-0000-0017"):
+        assert form not in text, form
+    assert event["event"] == f"claimed ｱ{MY_NUMBER_MASK}"
+    assert event["name"] == f"MN{MY_NUMBER_MASK}.dat"
+    assert event["filler"] == f"X{MY_NUMBER_MASK}"
+    assert event["split"] == event["dashed"] == event["mixed"] == MY_NUMBER_MASK
+    assert event["nested"] == {f"key_{MY_NUMBER_MASK}": [f"番号 {MY_NUMBER_MASK}"]}
+    assert f"OSError: cannot open MN{MY_NUMBER_MASK}.dat" in event["exception"]
+    assert event["customer"] == "00000000400000000017"  # a longer run is not an individual number
+    assert event["sha256"] == SHA256
+
+
+def test_audit_log_of_a_file_named_and_filled_with_a_number(tmp_path: Path) -> None:
+    """The real pipeline on MN<number>.dat whose header holds the number (full-width in 委託者名, X<number>
+    in the filler): no line of the audit log holds it in any form, nor any report."""
+    from gateway.ledger import Ledger
+    from gateway.pipeline import Pipeline
+    from gateway.settings import load_settings
+    from spool.scanner import Arrival
+    from tests.conftest import debit_file_holding
+    from tests.test_masking_property import brute_force
+    from formats.checkdigits import find_my_numbers
+
+    settings = load_settings(spool_root=tmp_path / "spool")
+    (tmp_path / "spool").mkdir()
+    audit.configure(settings.audit_path(), console=False)
+    with Ledger(settings.ledger_path()) as ledger:
+        pipeline = Pipeline(settings, ledger)
+        pipeline.spool.ensure()
+        path = pipeline.spool.inbox("zengin-91") / f"MN{MY_NUMBER}.dat"
+        path.write_bytes(debit_file_holding(MY_NUMBER))
+        stat_ = path.stat()
+        file_id = pipeline.claim(Arrival("zengin-91", path, stat_.st_size, stat_.st_mtime_ns))
+        assert file_id is not None
+        pipeline.process(file_id)
+        row = ledger.get(file_id)
+    audit.configure(None, console=False)
+    log = settings.audit_path().read_text(encoding="utf-8")
+    lines = _read_lines(settings.audit_path())
+    assert any(line.get("original_name") == f"MN{MY_NUMBER_MASK}.dat" for line in lines)
+    wide = MY_NUMBER.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    for text in (log, *(Path(p).read_text(encoding="utf-8-sig") for p in (row.report_json, row.report_csv, row.report_html))):
+        assert not find_my_numbers(text) and not brute_force(text)
+        assert MY_NUMBER not in text and wide not in text

@@ -70,15 +70,18 @@ def test_find_standalone_numbers() -> None:
     [
         "0" + VALID,          # part of a 13-digit run
         VALID + "7",
-        "x" + VALID,          # touching an ASCII letter
-        VALID + "Z",
-        "ab" + VALID + "cd",
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",  # a SHA-256
     ],
 )
 def test_not_standalone(text: str) -> None:
-    """Digits inside longer runs of ASCII letters or digits are not individual numbers."""
+    """Digits inside a longer run of digits, or inside a SHA-256 hex digest, are not individual numbers."""
     assert find_my_numbers(text) == []
+
+
+@pytest.mark.parametrize("text", ["x" + VALID, VALID + "Z", "ab" + VALID + "cd"])
+def test_letters_do_not_hide_a_number(text: str) -> None:
+    """A number touching ASCII letters is still found (it used to escape the mask)."""
+    assert [text[start:end] for start, end in find_my_numbers(text)] == [VALID]
 
 
 def test_sha256_of_digits_around_a_valid_number() -> None:

@@ -12,9 +12,10 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from formats.builder import FileBuilder, Group
+from formats.checkdigits import find_my_numbers, is_valid_my_number
 from formats.zengin import TRANSFER_21
 from gateway import cli
-from tests.conftest import debit_file, transfer_file, transfer_header, transfer_record
+from tests.conftest import debit_file, debit_file_holding, transfer_file, transfer_header, transfer_record
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -488,3 +489,76 @@ def test_validate_shows_a_control_character_found_as_an_escape(tmp_path):
     raw = gateway("validate", path, "--json").stdout
     _no_raw_controls(raw)
     assert "rtl\\u202eexe.tad" in raw
+
+
+# ------------------------------------------------------------------ individual numbers never printed
+
+MY_NUMBER = "123456789018"  # invented: 12345678901 and its check digit
+WIDE_NUMBER = MY_NUMBER.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+
+
+def _holds_no_number(text: str) -> bool:
+    from tests.test_masking_property import brute_force
+
+    return not find_my_numbers(text) and not brute_force(text) and MY_NUMBER not in text and WIDE_NUMBER not in text
+
+
+def test_validate_json_masks_a_number_in_non_personal_fields_and_the_name(tmp_path):
+    """A full-width number in 委託者名, X<number> in a filler and MN<number>.dat as the file name: validate
+    --json reports both field errors, but no individual number reaches stdout (the JSON stays valid)."""
+    assert is_valid_my_number(MY_NUMBER)
+    path = write(tmp_path, debit_file_holding(MY_NUMBER), name=f"MN{MY_NUMBER}.dat")
+    result = gateway("validate", path, "--json")
+    assert result.exit_code == 2
+    assert _holds_no_number(result.stdout)
+    got = json.loads(result.stdout)
+    assert {item["field"]: item["found"].strip() for item in got["rejected"]} == {
+        "consignor_name": "[個人番号]", "filler": "X[個人番号]"}
+    assert got["file"].endswith("MN[個人番号].dat")
+    plain = gateway("validate", path)  # the tables too
+    assert plain.exit_code == 2 and "X[個人番号]" in plain.stdout and _holds_no_number(plain.stdout)
+    shown = gateway("inspect", path)
+    assert shown.exit_code == 0 and "[個人番号]" in shown.stdout and _holds_no_number(shown.stdout)
+
+
+def test_installed_validate_json_masks_a_full_width_number(tmp_path):
+    """The same through the real executable: nothing in stdout, whatever its digits."""
+    path = write(tmp_path, debit_file_holding(MY_NUMBER))
+    completed = subprocess.run([str(GATEWAY), "validate", str(path), "--json"], capture_output=True,
+                               timeout=60, cwd=tmp_path)
+    assert completed.returncode == 2, completed.stderr
+    out = completed.stdout.decode("utf-8")
+    assert _holds_no_number(out) and "[個人番号]" in out
+
+
+def test_files_and_report_commands_mask_what_the_ledger_and_an_old_report_hold(tmp_path):
+    """gateway files (--json and the table) and gateway report (every --as) mask a number that the
+    ledger or a report written before this fix still holds, in any form."""
+    from gateway.ledger import Ledger
+
+    spool = tmp_path / "spool"
+    source = write(tmp_path, debit_file_holding(MY_NUMBER), name="kfuri.dat")
+    ingested = gateway("ingest", source, "--channel", "zengin-91", "--spool", spool)
+    assert ingested.exit_code == 2, ingested.stdout  # the header's field errors refuse the file
+    [row] = json.loads(gateway("files", "--json", "--spool", spool).stdout)
+    with Ledger(spool / "ledger.sqlite3") as ledger:  # as an older gateway recorded it
+        ledger.update(row["id"], original_name=f"MN{MY_NUMBER}.dat")
+    report = Path(row["report_json"])
+    planted = json.loads(report.read_text(encoding="utf-8"))
+    planted["original_name"] = f"MN{MY_NUMBER}.dat"
+    planted["rejected"][0]["found"] = WIDE_NUMBER
+    report.write_text(json.dumps(planted, ensure_ascii=False), encoding="utf-8")
+    split = f"{MY_NUMBER[:4]}-{MY_NUMBER[4:8]}-{MY_NUMBER[8:]}"
+    for other in (Path(row["report_csv"]), Path(row["report_html"])):
+        other.write_text(other.read_text(encoding="utf-8-sig") + f"\n番号 {split}\n", encoding="utf-8")
+
+    listed = gateway("files", "--json", "--spool", spool)
+    assert listed.exit_code == 0 and "MN[個人番号].dat" in listed.stdout and _holds_no_number(listed.stdout)
+    table = gateway("files", "--spool", spool)
+    assert table.exit_code == 0 and _holds_no_number(table.stdout)
+    for kind in ("text", "json", "csv", "html"):
+        shown = gateway("report", row["id"], "--as", kind, "--spool", spool)
+        assert shown.exit_code == 0, (kind, shown.stdout)
+        assert "[個人番号]" in shown.stdout and _holds_no_number(shown.stdout) and split not in shown.stdout, kind
+        if kind == "json":
+            assert json.loads(shown.stdout)["original_name"] == "MN[個人番号].dat"

@@ -47,6 +47,7 @@ def other_payments(first_serial: int, amounts_codes: list[tuple[int, str]]) -> b
 CORRECTED = other_payments(100, [(1200, "0"), (2600, "0"), (330, "0")])
 PASSWORDS = {"olivia": "operator-pass-1", "sam": "supervisor-pass-1", "dora": "disabled-pass-1"}
 MY_NUMBER = "12345678901" + str(my_number_check_digit("12345678901"))
+WIDE_NUMBER = MY_NUMBER.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -786,10 +787,12 @@ def _plant(world: World) -> str:
     report = json.loads(path.read_text(encoding="utf-8"))
     report["rejected"][0]["found"] = MY_NUMBER
     report["rejected"][0]["message_ja"] = f"個人番号 {MY_NUMBER} が混入"
+    report["rejected"][0]["message"] = f"found X{WIDE_NUMBER} in {MY_NUMBER[:4]}-{MY_NUMBER[4:8]}-{MY_NUMBER[8:]}"
     path.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
     with world.settings.audit_path().open("a", encoding="utf-8") as log:
         log.write(json.dumps({"event": "planted", "file_id": file_id, "note": f"番号 {MY_NUMBER}",
-                              "timestamp": "2026-11-26T00:00:00Z"}, ensure_ascii=False) + "\n")
+                              "name": f"MN{WIDE_NUMBER}.dat", "timestamp": "2026-11-26T00:00:00Z"},
+                             ensure_ascii=False) + "\n")
     return file_id
 
 
@@ -802,7 +805,7 @@ def test_no_individual_number_reaches_any_page(world):
         for path in ("/", "/?date=all", "/quarantine", "/endpoints", "/audit", f"/audit?file_id={file_id}",
                      f"/files/{file_id}", f"/files/{file_id}/report.csv", "/static/console.css"):
             body = http.get(path).content.decode("utf-8")
-            assert MY_NUMBER not in body and not find_my_numbers(body), path
+            assert MY_NUMBER not in body and WIDE_NUMBER not in body and not find_my_numbers(body), path
         assert "[個人番号]" in http.get(f"/files/{file_id}").text
         assert "[個人番号]" in http.get(f"/audit?file_id={file_id}").text
         assert "[個人番号]" in http.get(f"/files/{file_id}/report.csv").content.decode("utf-8-sig")
@@ -817,7 +820,8 @@ def test_the_response_filter_masks_any_text_body():
     from starlette.routing import Route
 
     invalid = "123456789012" if MY_NUMBER != "123456789012" else "123456789013"
-    text = f"番号 {MY_NUMBER}, 無効 {invalid}, ハッシュ a{MY_NUMBER}b"
+    digest = ("a" + MY_NUMBER + "b").ljust(64, "0")  # a SHA-256 digest is never an individual number
+    text = f"番号 {MY_NUMBER}, 無効 {invalid}, ハッシュ {digest}"
 
     app = Starlette(routes=[
         Route("/text", lambda request: PlainTextResponse(text)),
@@ -826,12 +830,48 @@ def test_the_response_filter_masks_any_text_body():
     ], middleware=[Middleware(ResponseFilter)])
     http = TestClient(app)
     body = http.get("/text")
-    assert body.text == f"番号 [個人番号], 無効 {invalid}, ハッシュ a{MY_NUMBER}b"
+    assert body.text == f"番号 [個人番号], 無効 {invalid}, ハッシュ {digest}"
     assert int(body.headers["content-length"]) == len(body.content)
     assert body.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in body.headers["content-security-policy"]
     assert MY_NUMBER not in http.get("/json").text
     assert http.get("/binary").content == MY_NUMBER.encode()
     assert mask_body(f"<td>{MY_NUMBER}</td>".encode()) == "<td>[個人番号]</td>".encode()
+
+
+def test_the_response_filter_masks_numbers_in_any_form():
+    """Full-width, mixed, split by (ideographic) spaces or hyphens, touching letters or kana, inside a file
+    name: masked on a page and in a CSV by mask_body and the ResponseFilter; longer runs are kept."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import HTMLResponse, Response
+    from starlette.routing import Route
+
+    from tests.test_masking_property import brute_force
+
+    wide = MY_NUMBER.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    forms = [wide, wide[:6] + MY_NUMBER[6:], f"{MY_NUMBER[:4]} {MY_NUMBER[4:8]} {MY_NUMBER[8:]}",
+             f"{wide[:4]}　{wide[4:8]}　{wide[8:]}", f"{MY_NUMBER[:4]}-{MY_NUMBER[4:8]}-{MY_NUMBER[8:]}",
+             f"{wide[:4]}－{wide[4:8]}－{wide[8:]}", f"{wide[:4]}ー{wide[4:8]}ー{wide[8:]}"]
+    customer = "0000000" + MY_NUMBER + "0"  # a 20-digit customer number: not an individual number
+    page = ("<table>" + "".join(f"<tr><td>委託者名 ｱ{form}ﾃﾞｽ</td></tr>" for form in forms)
+            + f"<tr><td>MN{MY_NUMBER}.dat</td><td>X{MY_NUMBER}</td><td>{customer}</td></tr></table>")
+    csv_text = "\ufeffファイル名,実際の値\r\n" + "".join(f"MN{form}.dat,X{form}\r\n" for form in forms)
+
+    masked = mask_body(page.encode()).decode()
+    assert masked.count("[個人番号]") == len(forms) + 2
+    assert customer in masked
+    assert not find_my_numbers(masked) and not brute_force(masked)
+    assert all(form not in masked for form in forms)
+
+    app = Starlette(routes=[
+        Route("/page", lambda request: HTMLResponse(page)),
+        Route("/report.csv", lambda request: Response(csv_text, media_type="text/csv; charset=utf-8")),
+    ], middleware=[Middleware(ResponseFilter)])
+    http = TestClient(app)
+    for path in ("/page", "/report.csv"):
+        body = http.get(path).content.decode("utf-8-sig")
+        assert "[個人番号]" in body and not find_my_numbers(body) and not brute_force(body), path
+        assert all(form not in body for form in forms), path
 
 
 # -- users on the command line ------------------------------------------------------------------------

@@ -327,3 +327,39 @@ def test_model_refuses_unknown_values() -> None:
     for change in ({"status": "done"}, {"state": "inbox"}, {"sha256": "xyz"}, {"colour": "red"}):
         with pytest.raises(ValidationError):
             FileReport(**{**base, **change})
+
+
+def test_no_individual_number_in_any_report_byte(tmp_path: Path) -> None:
+    """A file named MN<number>.dat holding X<number> in a filler and the number in full-width digits in
+    委託者名: no form of it is in any byte of the JSON, CSV or HTML, nor in the terminal text — also
+    for warnings added with model_copy(update=...), which skips validation."""
+    from formats.checkdigits import find_my_numbers, is_valid_my_number
+    from tests.conftest import debit_file_holding
+    from tests.test_masking_property import brute_force
+
+    number, other = "123456789018", "400000000017"  # invented: body and check digit
+    assert is_valid_my_number(number) and is_valid_my_number(other)
+    wide = number.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    path = tmp_path / f"MN{number}.dat"
+    path.write_bytes(debit_file_holding(number))
+    result = validate_path(path, get_format("zengin-91"))
+    assert {issue.found.strip() for issue in result.errors} == {wide, f"X{number}"}  # the data do hold it
+    report = FileReport.from_validation(result, file_id="F-mn", channel="bank", received_at=RECEIVED,
+                                        sha256=hashlib.sha256(path.read_bytes()).hexdigest(), state="rejected")
+    late = {"code": "DOUBLE_PAYMENT", "level": "record", "severity": "warning", "record": 2,
+            "message": f"posted before with 番号 {other[:4]} {other[4:8]} {other[8:]}"}
+    report = report.model_copy(update={"warnings": [*report.warnings, late],
+                                       "outputs": [{"destination": "x", "path": f"out/ｱ{wide}.dat", "records": 1}]})
+    paths = write_reports(tmp_path / "reports", report)
+    texts = {kind: path.read_bytes().decode("utf-8-sig") for kind, path in paths.items()}
+    texts["text"] = render_text(report)
+    texts["html-rendered"] = render_html(report)
+    for kind, text in texts.items():
+        assert not find_my_numbers(text) and not brute_force(text), kind
+        for form in (number, wide, other, f"{other[:4]} {other[4:8]}"):
+            assert form not in text, (kind, form)
+        assert "[個人番号]" in text, kind
+    written = json.loads(texts["json"])
+    assert written["original_name"] == "MN[個人番号].dat"
+    assert {item["found"].strip() for item in written["rejected"]} == {"[個人番号]", "X[個人番号]"}
+    assert written["sha256"] == report.sha256  # the digest is kept whole

@@ -77,21 +77,21 @@ def _report(kind: str, result: _Result, as_json: bool, unmask: bool) -> None:
             "fields": _shown(result, unmask),
             "errors": [error.as_dict() for error in result.errors],
         }
-        write_json(payload)
+        write_json(payload, masked=not unmask)
     else:
         status = "[green]valid[/green]" if result.valid else "[red]not valid[/red]"
-        console.print(f"[bold]{kind}[/bold] {shown(value)}: {status}")
+        console.print(f"[bold]{kind}[/bold] {shown(value, masked=not unmask)}: {status}")
         table = Table("field", "名称", "value", title="fields")
         for name, value_shown in _shown(result, unmask).items():
-            table.add_row(shown(name), shown(result.labels.get(name, "")), "-" if value_shown is None else shown(value_shown))
+            table.add_row(shown(name), shown(result.labels.get(name, "")), "-" if value_shown is None else shown(value_shown, masked=not unmask))
         console.print(table)
         if result.errors:
             problems = Table("code", "severity", "position", "field", "expected", "found", "message", title="errors")
             for error in result.errors:
                 problems.add_row(str(error.code), str(error.severity),
                                  "-" if error.position is None else str(error.position),
-                                 shown(error.field), shown(error.expected),
-                                 shown(error.found), shown(error.message))
+                                 shown(error.field), shown(error.expected, masked=not unmask),
+                                 shown(error.found, masked=not unmask), shown(error.message, masked=not unmask))
             console.print(problems)
     raise typer.Exit(0 if result.valid else 1)
 

@@ -1,10 +1,12 @@
 """The last thing every response passes through: individual numbers masked, security headers set.
 
 :class:`ResponseFilter` is a pure ASGI middleware. It holds back each response's body and,
-when it is text (HTML, CSV, CSS, JSON …), replaces every standalone 12-digit run that
-passes the individual-number check (formats/checkdigits.py) by ``[個人番号]`` before the
-body leaves the process — defence in depth behind the masking the reports and the audit
-log already do, so that a value that slipped past them still never reaches a browser.
+when it is text (HTML, CSV, CSS, JSON …), replaces every individual number by
+``[個人番号]`` before the body leaves the process (formats/checkdigits.py
+mask_my_numbers: 12 digits, ASCII or full-width, possibly split by single spaces or
+hyphens, letters or kana around them allowed, passing the check digit; longer digit runs
+and SHA-256 digests are kept) — defence in depth behind the masking the reports and the
+audit log already do, so that a value that slipped past them still never reaches a browser.
 It also sets the headers every page should carry (no framing, no sniffing, a strict
 Content-Security-Policy, no caching of pages that hold personal data).
 """
