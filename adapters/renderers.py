@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from formats.collection import COLLECTION_INTAKE
-from formats.zengin.common import RESULT_CODES
-from gateway.models import Payment
+from formats.layouts.collection import COLLECTION_INTAKE
+from formats.layouts.zengin.common import RESULT_CODES
+from gateway.model.records import Payment
 
 __all__ = ["RENDERER_CLASSES", "RENDERER_NAMES", "AddressRenderer", "CollectionIntakeRenderer", "DebitFollowupCsvRenderer",
            "LayoutRenderer", "LevyAssessmentRenderer", "NumberLinkageRenderer", "OutputMeta", "PaymentInfoRenderer",
@@ -48,7 +48,7 @@ class Renderer(Protocol):
 
 
 class CollectionIntakeRenderer:
-    """The collection system's fixed-width intake (formats/collection.py), CRLF after each record."""
+    """The collection system's fixed-width intake (formats/layouts/collection.py), CRLF after each record."""
 
     extension = "dat"
     accepts = frozenset({"payment"})
@@ -170,7 +170,7 @@ class RefundTransferRenderer:
 
     def end(self) -> bytes:
         from formats.builder import FileBuilder, Group
-        from formats.zengin import TRANSFER_21
+        from formats.layouts.zengin import TRANSFER_21
 
         if not self._orders:
             return b""
@@ -261,7 +261,7 @@ class LayoutRenderer:
 
 
 class LevyAssessmentRenderer(LayoutRenderer):
-    """調定 for the collection system, in the levy-assessment layout (formats/levy.py): the
+    """調定 for the collection system, in the levy-assessment layout (formats/layouts/levy.py): the
     accepted records of one levy file, totals of what is sent."""
 
     accepts = frozenset({"assessment"})
@@ -269,7 +269,7 @@ class LevyAssessmentRenderer(LayoutRenderer):
     sums = {"assessed_total": "assessed_amount"}
 
     def __init__(self) -> None:
-        from formats.levy import LEVY_ASSESSMENT
+        from formats.layouts.levy import LEVY_ASSESSMENT
 
         self.layout = LEVY_ASSESSMENT
         super().__init__()
@@ -282,10 +282,10 @@ class LevyAssessmentRenderer(LayoutRenderer):
 
 
 class PaymentInfoRenderer(LayoutRenderer):
-    """収納情報 for one levy department (formats/payment_info.py), from the collection
+    """収納情報 for one levy department (formats/layouts/payment_info.py), from the collection
     system's reconciliation output. Options: ``department`` (01 市民税課, 02 資産税課,
     03 保険年金課) and optionally ``tax_items`` (comma-separated 科目; default the
-    department's own, formats.payment_info.DEPARTMENT_TAX_ITEMS). A posting of another
+    department's own, formats.layouts.payment_info.DEPARTMENT_TAX_ITEMS). A posting of another
     科目 never reaches the department: the whole input is stopped instead (the routes'
     ``when.tax_item`` should never let one through; this is the second lock)."""
 
@@ -295,7 +295,7 @@ class PaymentInfoRenderer(LayoutRenderer):
     sums = {"principal_total": "principal", "late_fee_total": "late_fee", "dunning_fee_total": "dunning_fee"}
 
     def __init__(self, options: dict[str, str] | None = None) -> None:
-        from formats.payment_info import DEPARTMENT_TAX_ITEMS, DEPARTMENTS, PAYMENT_INFO
+        from formats.layouts.payment_info import DEPARTMENT_TAX_ITEMS, DEPARTMENTS, PAYMENT_INFO
 
         self.layout = PAYMENT_INFO
         options = dict(options or {})
@@ -326,7 +326,7 @@ class PaymentInfoRenderer(LayoutRenderer):
 
 
 class AddressRenderer(LayoutRenderer):
-    """宛名 changes in the address layout (formats/address.py). Option ``scope``: ``all``
+    """宛名 changes in the address layout (formats/layouts/address.py). Option ``scope``: ``all``
     (default; the collection system addresses its notices, 送付先 included) or ``basic``
     (MICJET's 団体内統合宛名: 住民コード, 氏名, 生年月日, 性別, 住所 — the 送付先 fields are
     left blank: no data beyond the purpose)."""
@@ -338,7 +338,7 @@ class AddressRenderer(LayoutRenderer):
     DELIVERY = ("delivery_postal_code", "delivery_address", "delivery_address_line2", "delivery_name")
 
     def __init__(self, options: dict[str, str] | None = None) -> None:
-        from formats.address import ADDRESS
+        from formats.layouts.address import ADDRESS
 
         self.layout = ADDRESS
         self.scope = (options or {}).get("scope", "all")
@@ -361,14 +361,14 @@ class AddressRenderer(LayoutRenderer):
 
 class PublicFundAccountRenderer(LayoutRenderer):
     """公金受取口座 results for the collection system (refunds), in the public-fund-account
-    layout (formats/micjet.py)."""
+    layout (formats/layouts/micjet.py)."""
 
     accepts = frozenset({"public-fund-account"})
     header_fields = ("municipality_code", "inquiry_date")
     sums = {"serial_total": "serial"}
 
     def __init__(self) -> None:
-        from formats.micjet import PUBLIC_FUND_ACCOUNT
+        from formats.layouts.micjet import PUBLIC_FUND_ACCOUNT
 
         self.layout = PUBLIC_FUND_ACCOUNT
         super().__init__()
@@ -376,8 +376,8 @@ class PublicFundAccountRenderer(LayoutRenderer):
 
 class NumberLinkageRenderer(LayoutRenderer):
     """Number-linkage records for the collection system, in the micjet-linkage layout
-    (formats/micjet.py). Its output holds 個人番号: only a route with a legal basis may
-    feed it (gateway/protection.py). One output, one 利用事務 (legal basis) in its header."""
+    (formats/layouts/micjet.py). Its output holds 個人番号: only a route with a legal basis may
+    feed it (gateway/config/protection.py). One output, one 利用事務 (legal basis) in its header."""
 
     accepts = frozenset({"number-linkage"})
     writes_individual_numbers = frozenset({"individual_number"})
@@ -385,7 +385,7 @@ class NumberLinkageRenderer(LayoutRenderer):
     sums = {"serial_total": "serial"}
 
     def __init__(self) -> None:
-        from formats.micjet import MICJET_LINKAGE
+        from formats.layouts.micjet import MICJET_LINKAGE
 
         self.layout = MICJET_LINKAGE
         self.legal_basis: str | None = None

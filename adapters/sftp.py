@@ -79,8 +79,8 @@ from paramiko.sftp import CMD_DATA, CMD_READ
 from paramiko.sftp_client import int64
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from gateway.audit import get_logger
-from gateway.transfers import TransferStore
+from gateway.reporting.audit import get_logger
+from gateway.storage.transfers import TransferStore
 from spool.atomic import NAME_MAX, TEMP_PREFIX, fsync_dir, move_into, sha256_file
 from spool.layout import NAME_PATTERN
 from spool.scanner import IGNORED_SUFFIXES

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from formats.zengin.common import END
-from formats.zengin.debit import DATA, HEADER, TRAILER
+from formats.layouts.zengin.common import END
+from formats.layouts.zengin.debit import DATA, HEADER, TRAILER
 
 CHUNK = 100_000
 RESULT_CODES = np.frombuffer(b"0000000012", dtype=np.uint8)  # mostly 振替済, some 不能

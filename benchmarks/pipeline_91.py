@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.generate import write_91_result  # noqa: E402
 from benchmarks.validate_91 import baseline  # noqa: E402
-from formats.collection import TRAILER as COLLECTION_TRAILER  # noqa: E402
+from formats.layouts.collection import TRAILER as COLLECTION_TRAILER  # noqa: E402
 
 STEPS = ("received", "claimed", "parsed", "staged", "archived")
 

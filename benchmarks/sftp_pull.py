@@ -44,7 +44,7 @@ from spool.atomic import sha256_file  # noqa: E402
 def _child(args: argparse.Namespace) -> None:
     """In the subprocess: one pull with the gateway's Puller; prints a JSON line."""
     from adapters.sftp import EndpointConfig, Puller
-    from gateway.transfers import TransferStore
+    from gateway.storage.transfers import TransferStore
 
     spec = json.loads(args.child)
     endpoint = EndpointConfig(**spec["endpoint"])

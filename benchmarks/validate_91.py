@@ -5,7 +5,7 @@
 
 Prints records per second and peak RSS for:
 - baseline: struct.iter_unpack over the file, summing the amounts of data records;
-- validate (in process): formats.check.validate_path, fast path;
+- validate (in process): formats.validate.validate_path, fast path;
 - validate (slow path, on a sample): the record-by-record Construct path;
 - gateway validate (CLI): the real command as a subprocess, wall time and its peak RSS.
 """
@@ -24,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.generate import write_91_result  # noqa: E402
-from formats.check import validate_path  # noqa: E402
-from formats.zengin import DEBIT_91  # noqa: E402
+from formats.validate import validate_path  # noqa: E402
+from formats.layouts.zengin import DEBIT_91  # noqa: E402
 
 # one 120-byte record plus CRLF, sliced as the 91 data layout's fields
 RECORD = struct.Struct("1s4s15s3s15s4s1s7s30s10s1s20s1s8s2s")

@@ -45,7 +45,7 @@ from formats.layout import (
     RecordRule,
     ResultSplit,
 )
-from formats.zengin.common import KnownBank, KnownCode
+from formats.layouts.zengin.common import KnownBank, KnownCode
 
 __all__ = [
     "FIELD_KINDS",
@@ -232,7 +232,7 @@ class LayoutModel(_Model):
     identify: list[IdentifyModel] | None = None
     totals: TotalsModel
     records: list[RecordModel] = Field(min_length=1)
-    #: how data records become canonical payments (checked by gateway/normalise.py, not here)
+    #: how data records become canonical payments (checked by gateway/model/normalise.py, not here)
     canonical: dict[str, Any] | None = None
 
     @field_validator("identify", mode="before")

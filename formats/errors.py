@@ -59,14 +59,14 @@ class Reason(StrEnum):
     UNKNOWN_BANK = "UNKNOWN_BANK"
     UNKNOWN_BRANCH = "UNKNOWN_BRANCH"
     TOO_MANY_ERRORS = "TOO_MANY_ERRORS"
-    # posting (gateway/posting.py): found when a record is compared with what was posted before
+    # posting (gateway/datapath/posting.py): found when a record is compared with what was posted before
     DUPLICATE_POSTING = "DUPLICATE_POSTING"
     DOUBLE_PAYMENT = "DOUBLE_PAYMENT"
     CANCEL_WITHOUT_PRELIMINARY = "CANCEL_WITHOUT_PRELIMINARY"
     CANCEL_AFTER_CONFIRMED = "CANCEL_AFTER_CONFIRMED"
     PRELIMINARY_AFTER_CONFIRMED = "PRELIMINARY_AFTER_CONFIRMED"
     ALREADY_SENT = "ALREADY_SENT"
-    # routing (gateway/pipeline.py): a good record that no route takes
+    # routing (gateway/datapath/pipeline.py): a good record that no route takes
     NOT_ROUTED = "NOT_ROUTED"
 
 

@@ -10,7 +10,7 @@ streaming reader's Construct path, which gives the exact error with its path.
 The fast path applies only to files with one separator throughout and a size that
 fits it; otherwise (or when a layout has a kind that cannot be vectorised) it
 returns ``None`` and the caller validates record by record. Both paths must give the
-same :class:`~formats.validate.ValidationResult`: tests/test_fastpath.py checks it.
+same :class:`~formats.validator.ValidationResult`: tests/test_fastpath.py checks it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from formats.fields import Numeric
 from formats.framing import EOF_MARK, Frame, sniff_separator
 from formats.layout import FieldSpec, FileLayout, RecordLayout
 from formats.reader import RecordReader
-from formats.validate import FileValidator, ValidationResult
+from formats.validator import FileValidator, ValidationResult
 
 __all__ = ["BlockChecker", "validate_fast"]
 

@@ -276,7 +276,7 @@ class FileLayout:
     description: str = ""
     builder_defaults: Mapping[str, Any] = field(default_factory=dict)
     #: how data records map to the canonical model, for layouts described in files
-    #: (``[canonical]``; read by gateway/normalise.py — formats/ only carries it)
+    #: (``[canonical]``; read by gateway/model/normalise.py — formats/ only carries it)
     canonical: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:

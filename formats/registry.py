@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from formats.address import ADDRESS
-from formats.collection import COLLECTION_INTAKE, REFUND_ORDERS
+from formats.layouts.address import ADDRESS
+from formats.layouts.collection import COLLECTION_INTAKE, REFUND_ORDERS
 from formats.layout import FileLayout
-from formats.levy import LEVY_ASSESSMENT
-from formats.micjet import MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT
-from formats.payment_info import PAYMENT_INFO, RECONCILIATION
-from formats.zengin import DEBIT_91, TRANSFER_21
+from formats.layouts.levy import LEVY_ASSESSMENT
+from formats.layouts.micjet import MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT
+from formats.layouts.payment_info import PAYMENT_INFO, RECONCILIATION
+from formats.layouts.zengin import DEBIT_91, TRANSFER_21
 
 __all__ = ["DEFAULT_LAYOUTS", "FORMATS", "UnknownFormatError", "get_format", "identify", "load_formats"]
 

@@ -3,7 +3,7 @@
 Writing goes to a hidden temporary name (``.tmp-<final name>.<pid>.<random>``) in the
 target folder, is fsynced, then renamed over the final name and the folder fsynced:
 a crash leaves at most a stale ``.tmp-*`` file (removed when `gateway run` starts, by
-``gateway.service.remove_orphan_temps``, once its writer's process is gone), and a retry with the same final name replaces the earlier output instead
+``gateway.entrypoints.service.remove_orphan_temps``, once its writer's process is gone), and a retry with the same final name replaces the earlier output instead
 of adding a second one. Files are created with mode 0o600.
 
 Moving an input file (`move_into`) never replaces anything: it is a rename that fails

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from formats.builder import FileBuilder, Group
-from formats.zengin import DEBIT_91, TRANSFER_21
+from formats.layouts.zengin import DEBIT_91, TRANSFER_21
 
 
 def debit_header(**overrides: Any) -> dict[str, Any]:

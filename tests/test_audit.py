@@ -17,8 +17,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from formats.checkdigits import is_valid_my_number
-from gateway import audit
-from gateway.audit import MY_NUMBER_MASK, MaskingProcessor
+from gateway.reporting import audit
+from gateway.reporting.audit import MY_NUMBER_MASK, MaskingProcessor
 
 MY_NUMBER = "314159265352"
 OTHER_NUMBER = "271828182840"
@@ -208,7 +208,7 @@ def test_the_log_follows_a_rotation_by_another_process(tmp_path):
     import json
     import os
 
-    from gateway import audit as module
+    from gateway.reporting import audit as module
 
     path = tmp_path / "audit.log"
     module.configure(path, console=False)
@@ -259,9 +259,9 @@ def test_masks_numbers_in_any_form_in_keys_values_and_exceptions() -> None:
 def test_audit_log_of_a_file_named_and_filled_with_a_number(tmp_path: Path) -> None:
     """The real pipeline on MN<number>.dat whose header holds the number (full-width in 委託者名, X<number>
     in the filler): no line of the audit log holds it in any form, nor any report."""
-    from gateway.ledger import Ledger
-    from gateway.pipeline import Pipeline
-    from gateway.settings import load_settings
+    from gateway.storage.ledger import Ledger
+    from gateway.datapath.pipeline import Pipeline
+    from gateway.config.settings import load_settings
     from spool.scanner import Arrival
     from tests.conftest import debit_file_holding
     from tests.test_masking_property import brute_force

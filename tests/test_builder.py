@@ -8,11 +8,11 @@ import io
 import pytest
 
 from formats.builder import FileBuilder, Group, normalise_text
-from formats.check import validate_stream
+from formats.validate import validate_stream
 from formats.fields import FieldBuildError
 from formats.kana import KanaError
 from formats.reader import RecordReader
-from formats.zengin import DEBIT_91, TRANSFER_21
+from formats.layouts.zengin import DEBIT_91, TRANSFER_21
 from tests.conftest import debit_header, debit_record, transfer_header, transfer_record
 
 DATA_91 = DEBIT_91.layout_for("data")

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.ledger import Ledger
-from gateway.pipeline import Pipeline
-from gateway.service import Service
-from gateway.settings import ConfigError, load_settings
+from gateway.storage.ledger import Ledger
+from gateway.datapath.pipeline import Pipeline
+from gateway.entrypoints.service import Service
+from gateway.config.settings import ConfigError, load_settings
 from spool.scanner import Arrival
 from tests.conftest import debit_file
 
@@ -95,7 +95,7 @@ def test_confirmed_without_preliminary_is_posted_and_a_double_payment_is_flagged
     assert warnings(pipeline, debit.file_id) == []  # other key format: 20 digits, no clash
     # a debit whose 顧客番号 equals the store payment's key is a double payment
     from formats.builder import FileBuilder, Group
-    from formats.zengin import DEBIT_91
+    from formats.layouts.zengin import DEBIT_91
     from tests.conftest import debit_header, debit_record
 
     same = FileBuilder(DEBIT_91, result=True).to_bytes([Group(debit_header(), [

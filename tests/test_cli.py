@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from formats.builder import FileBuilder, Group
 from formats.checkdigits import find_my_numbers, is_valid_my_number
-from formats.zengin import TRANSFER_21
-from gateway import cli
+from formats.layouts.zengin import TRANSFER_21
+from gateway.entrypoints import cli
 from tests.conftest import debit_file, debit_file_holding, transfer_file, transfer_header, transfer_record
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -384,14 +384,14 @@ def nasty_spool(tmp_path, monkeypatch):
     and an alert whose message holds all three."""
     import datetime as dt
 
-    from gateway import audit
-    from gateway.ledger import Ledger
-    from gateway.pipeline import Pipeline
-    from gateway.settings import load_settings
-    from gateway.transfers import TransferStore
+    from gateway.reporting import audit
+    from gateway.storage.ledger import Ledger
+    from gateway.datapath.pipeline import Pipeline
+    from gateway.config.settings import load_settings
+    from gateway.storage.transfers import TransferStore
     from spool.scanner import Arrival
 
-    monkeypatch.setattr("gateway.commands.sftp.console", Console(width=400))
+    monkeypatch.setattr("gateway.entrypoints.commands.sftp.console", Console(width=400))
     spool = tmp_path / "spool"
     settings = load_settings(spool_root=spool)
     spool.mkdir()
@@ -534,7 +534,7 @@ def test_installed_validate_json_masks_a_full_width_number(tmp_path):
 def test_files_and_report_commands_mask_what_the_ledger_and_an_old_report_hold(tmp_path):
     """gateway files (--json and the table) and gateway report (every --as) mask a number that the
     ledger or a report written before this fix still holds, in any form."""
-    from gateway.ledger import Ledger
+    from gateway.storage.ledger import Ledger
 
     spool = tmp_path / "spool"
     source = write(tmp_path, debit_file_holding(MY_NUMBER), name="kfuri.dat")

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from typer.testing import CliRunner
 
-from gateway.commands import decode
-from gateway.commands.decode import register
+from gateway.entrypoints.commands import decode
+from gateway.entrypoints.commands.decode import register
 from tests.test_codecs_barcode import PUBLIC
 from tests.test_codecs_elqr import SAMPLE
 from tests.test_codecs_ocr import UPPER

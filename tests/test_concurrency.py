@@ -113,7 +113,7 @@ def test_two_gateways_identical_contents(tmp_path: Path, gateways: Gateways) -> 
 
 def test_survivor_recovers_the_files_of_a_killed_peer(tmp_path: Path, gateways: Gateways) -> None:  # noqa: F811
     """Two gateways; one is killed (SIGKILL) while it holds a file. The survivor takes that
-    file over at its next periodic recovery (gateway/service.py RECOVERY_EVERY) and finishes
+    file over at its next periodic recovery (gateway/entrypoints/service.py RECOVERY_EVERY) and finishes
     everything, each payment still posted once."""
     rng = random.Random(4)
     spool = tmp_path / "spool"

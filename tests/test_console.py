@@ -19,18 +19,18 @@ from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from formats.checkdigits import find_my_numbers, my_number_check_digit
-from gateway import audit
-from gateway.cli import app as cli_app
-from gateway.console.app import create_app
-from gateway.console.config import ConsoleConfig
-from gateway.console.filters import ResponseFilter, mask_body
-from gateway.console.users import UserStore
-from gateway.ledger import Ledger
-from gateway.pipeline import Pipeline
-from gateway.settings import ConfigError, Settings, load_settings
+from gateway.reporting import audit
+from gateway.entrypoints.cli import app as cli_app
+from gateway.entrypoints.console.app import create_app
+from gateway.config.console import ConsoleConfig
+from gateway.entrypoints.console.filters import ResponseFilter, mask_body
+from gateway.storage.users import UserStore
+from gateway.storage.ledger import Ledger
+from gateway.datapath.pipeline import Pipeline
+from gateway.config.settings import ConfigError, Settings, load_settings
 from spool.scanner import Arrival
 from formats.builder import FileBuilder, Group
-from formats.zengin import DEBIT_91
+from formats.layouts.zengin import DEBIT_91
 from tests.conftest import debit_file, debit_header, debit_record
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -135,7 +135,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     settings = load_settings(spool_root=tmp_path / "spool")
     settings.spool.root.mkdir()
     audit.configure(settings.audit_path(), console=False)
-    import gateway.pipeline as module
+    import gateway.datapath.pipeline as module
 
     real = module.validate_path
 
@@ -524,7 +524,7 @@ def test_configured_host_names_are_answered(world):
 
 def test_hosts_in_the_configuration(tmp_path):
     """`hosts` in [console]: names (IPv6 in brackets, lower case), '*.domain'; no port, no '*' alone."""
-    from gateway.settings import default_text
+    from gateway.config.settings import default_text
 
     assert ConsoleConfig().allowed_hosts() == ["127.0.0.1", "localhost", "[::1]"]
     assert ConsoleConfig(host="::1").allowed_hosts() == ["127.0.0.1", "localhost", "[::1]"]
@@ -724,7 +724,7 @@ def test_endpoints_page_without_and_with_endpoints(world, tmp_path):
     text = http.get("/endpoints").text
     assert 'id="no-endpoints"' in text and '<table id="endpoints">' not in text
     from adapters.sftp import EndpointConfig
-    from gateway.transfers import TransferStore
+    from gateway.storage.transfers import TransferStore
 
     endpoint = EndpointConfig(host="sftp.bank.example", user="city", key_file=tmp_path / "key",
                               known_hosts=tmp_path / "known_hosts", remote_dir="/out", channel="zengin-91",
@@ -947,7 +947,7 @@ def test_console_settings_defaults_and_table(tmp_path):
     """[console] defaults to 127.0.0.1:8300, Secure cookies, 5 failures → 15 minutes; a wrong key is refused."""
     assert ConsoleConfig() == ConsoleConfig(host="127.0.0.1", port=8300, secure_cookies=True, session_minutes=30,
                                             lockout_attempts=5, lockout_minutes=15)
-    from gateway.settings import default_text
+    from gateway.config.settings import default_text
 
     path = tmp_path / "gateway.toml"
     path.write_text(default_text() + "\n[console]\nport = 8443\nlockout_attempts = 3\n", encoding="utf-8")
@@ -1003,7 +1003,7 @@ def test_logins_sent_in_parallel_get_no_more_guesses_than_the_limit(tmp_path):
 
 def test_the_counts_per_channel_and_state_cover_every_file_not_only_those_listed(tmp_path):
     """The list stops at its limit; the summary above it counts every file the filters select."""
-    from gateway.console.views import files_on, summary
+    from gateway.entrypoints.console.views import files_on, summary
 
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
         for index in range(5):

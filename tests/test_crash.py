@@ -9,7 +9,7 @@ Two kinds of test:
   then started again and left to finish. Every input must end in exactly one terminal
   folder and every payment must be posted exactly once (tests/test_e2e.py:verify_spool);
 - **crash points**: a launcher kills the gateway (SIGKILL to itself) right after one
-  chosen step of the pipeline's crash-recovery contract (gateway/pipeline.py), so that
+  chosen step of the pipeline's crash-recovery contract (gateway/datapath/pipeline.py), so that
   each step's recovery is exercised deterministically.
 """
 
@@ -151,11 +151,11 @@ import signal
 import sys
 from pathlib import Path
 
-import gateway.pipeline as pipeline
+import gateway.datapath.pipeline as pipeline
 import spool.atomic
 import spool.intake
 from adapters.local import LocalFolder, StagedFile
-from gateway.ledger import Ledger
+from gateway.storage.ledger import Ledger
 
 POINT = os.environ["GATEWAY_CRASH_AT"]
 TARGET = os.environ.get("GATEWAY_CRASH_FILE", "")
@@ -224,7 +224,7 @@ POINTS = {
 }
 POINTS[POINT]()
 
-from gateway.cli import main  # noqa: E402
+from gateway.entrypoints.cli import main  # noqa: E402
 
 sys.argv = ["gateway", *sys.argv[1:]]
 main()

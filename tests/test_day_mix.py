@@ -40,15 +40,15 @@ from typing import Any
 import pytest
 
 from formats.builder import FileBuilder, Group
-from formats.check import validate_path, validate_stream
+from formats.validate import validate_path, validate_stream
 from formats.checkdigits import mod10_w31
 from formats.codecs import encode_barcode, encode_elqr, encode_ocr
 from formats.layout import FileLayout
 from formats.registry import get_format, load_formats
-from formats.validate import Status
-from formats.zengin import DEBIT_91
-from gateway.normalise import canonical_mapping
-from gateway.settings import load_settings
+from formats.validator import Status
+from formats.layouts.zengin import DEBIT_91
+from gateway.model.normalise import canonical_mapping
+from gateway.config.settings import load_settings
 from tests.conftest import debit_header, debit_record
 from tests.test_e2e import (
     TERMINAL_FOLDERS,
@@ -75,7 +75,7 @@ CVS, MPN, OCR, ELTAX = (FORMATS[name] for name in ("cvs", "mpn", "ocr", "eltax")
 COLLECTION = get_format("collection-intake")
 CRLF = b"\r\n"
 
-# 納付チャネル区分 and 収納区分 of the collection intake (formats/collection.py)
+# 納付チャネル区分 and 収納区分 of the collection intake (formats/layouts/collection.py)
 DEBIT, STORE, PAYEASY, OCR_KIND, ELTAX_KIND = "01", "02", "03", "04", "05"
 PAID, FAILED, PRELIMINARY, CANCELLED = "1", "2", "3", "4"
 
@@ -256,7 +256,7 @@ def expected_postings() -> Counter[tuple[str, str, str, int]]:
 
 def sliced(path: Path) -> tuple[str, list[tuple[str, str, str, int, int, int]]]:
     """(元ファイルID, [(納付チャネル区分, 消込特定キー, 収納区分, 本税, 延滞金, 元レコード番号)]) of an output, by slicing
-    the 128-byte records (formats/collection.py: key 2–21, channel 22–23, status 24, 本税 25–36, 延滞金 37–46,
+    the 128-byte records (formats/layouts/collection.py: key 2–21, channel 22–23, status 24, 本税 25–36, 延滞金 37–46,
     元レコード番号 110–117)."""
     lines = path.read_bytes().split(CRLF)
     assert lines[-1] == b"" and all(len(line) == 128 for line in lines[:-1]), path
@@ -428,8 +428,8 @@ def test_posting_decisions_spilled_to_the_ledger_are_the_ones_kept_in_memory(tmp
     """A large file's posting decisions go to the ledger in batches (memory stays flat) and what the ledger
     holds is read for a batch of records at once: the day's files give the same outputs, flags and postings
     whether decisions spill every 7 records and are read 3 at a time, or stay in memory and are read one by one."""
-    from gateway.ledger import Ledger
-    from gateway.pipeline import Pipeline
+    from gateway.storage.ledger import Ledger
+    from gateway.datapath.pipeline import Pipeline
     from spool.scanner import Arrival
 
     results = {}

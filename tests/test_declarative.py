@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from formats.check import validate_path, validate_stream
+from formats.validate import validate_path, validate_stream
 from formats.checkdigits import SCHEMES, CheckDigitRule, mod10_w31
 from formats.declarative import (
     FIELD_KINDS,
@@ -33,7 +33,7 @@ from formats.fields import FieldKind
 from formats.layout import FileLayout, LayoutError, RecordLayout
 from formats.reader import RecordReader
 from formats.registry import FORMATS
-from formats.zengin import DEBIT_91
+from formats.layouts.zengin import DEBIT_91
 from tests.test_layouts import strategy_for
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -34,13 +34,13 @@ from typing import Any
 
 import pytest
 
-from formats.check import validate_path
+from formats.validate import validate_path
 from formats.registry import get_format
-from formats.validate import Status
-from formats.zengin.common import END as END_91
-from formats.zengin.debit import DATA as DATA_91
-from formats.zengin.debit import HEADER as HEADER_91
-from formats.zengin.debit import TRAILER as TRAILER_91
+from formats.validator import Status
+from formats.layouts.zengin.common import END as END_91
+from formats.layouts.zengin.debit import DATA as DATA_91
+from formats.layouts.zengin.debit import HEADER as HEADER_91
+from formats.layouts.zengin.debit import TRAILER as TRAILER_91
 from tests.conftest import debit_header, debit_record
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -912,9 +912,9 @@ BOOM_LAUNCHER = '''\
 import sys
 from pathlib import Path
 
-import gateway.pipeline
+import gateway.datapath.pipeline
 
-_real = gateway.pipeline.validate_path
+_real = gateway.datapath.pipeline.validate_path
 
 
 def _validate_path(path, *args, **kwargs):
@@ -923,9 +923,9 @@ def _validate_path(path, *args, **kwargs):
     return _real(path, *args, **kwargs)
 
 
-gateway.pipeline.validate_path = _validate_path
+gateway.datapath.pipeline.validate_path = _validate_path
 
-from gateway.cli import main  # noqa: E402
+from gateway.entrypoints.cli import main  # noqa: E402
 
 sys.argv = ["gateway", *sys.argv[1:]]
 main()
@@ -976,9 +976,9 @@ import os
 import signal
 import sys
 
-import gateway.audit
+import gateway.reporting.audit
 
-_open_log = gateway.audit._open_log
+_open_log = gateway.reporting.audit._open_log
 
 
 class _SignalOnArchived:
@@ -995,9 +995,9 @@ class _SignalOnArchived:
         return getattr(self._file, name)
 
 
-gateway.audit._open_log = lambda path: _SignalOnArchived(_open_log(path))
+gateway.reporting.audit._open_log = lambda path: _SignalOnArchived(_open_log(path))
 
-from gateway.cli import main  # noqa: E402
+from gateway.entrypoints.cli import main  # noqa: E402
 
 sys.argv = ["gateway", *sys.argv[1:]]
 main()

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from formats.check import validate_path, validate_stream
+from formats.validate import validate_path, validate_stream
 from formats.fastpath import validate_fast
-from formats.zengin import DEBIT_91, TRANSFER_21
+from formats.layouts.zengin import DEBIT_91, TRANSFER_21
 from tests.conftest import debit_file, transfer_file
 
 DATA_DIR = Path(__file__).parent / "data"

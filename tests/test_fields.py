@@ -189,7 +189,7 @@ def test_bad_dates(fmt, raw):
 
 def test_construct_error_carries_the_field_path():
     """Parsing a whole struct raises with the path naming the bad field."""
-    from formats.zengin.debit import DATA
+    from formats.layouts.zengin.debit import DATA
 
     raw = bytearray(b"2" + b"0001" + b" " * 15 + b"001" + b" " * 15 + b"    " + b"1" + b"0000001"
                     + b"ABC".ljust(30) + b"00000X0000" + b"0" + b"1".ljust(20) + b"0" + b" " * 8)

@@ -8,11 +8,11 @@ import io
 import pytest
 
 from formats.builder import FileBuilder, Group
-from formats.check import validate_stream
+from formats.validate import validate_stream
 from formats.errors import Level, Reason
 from formats.framing import CHUNK, Framer
 from formats.reader import RecordReader
-from formats.zengin import DEBIT_91
+from formats.layouts.zengin import DEBIT_91
 from tests.conftest import debit_header, debit_record
 
 CRLF, LF, EOF = b"\r\n", b"\n", b"\x1a"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from formats.check import validate_path, validate_stream
+from formats.validate import validate_path, validate_stream
 from formats.reader import RecordReader
 from formats.registry import get_format as _get_format
 from formats.registry import load_formats

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.ledger import Ledger
-from gateway.pipeline import Pipeline
-from gateway.settings import load_settings
-from gateway.transfers import TransferStore
+from gateway.storage.ledger import Ledger
+from gateway.datapath.pipeline import Pipeline
+from gateway.config.settings import load_settings
+from gateway.storage.transfers import TransferStore
 from spool.intake import Refused, open_inbox_file, take, work_name
 from spool.scanner import Arrival, StableScanner
 from tests.conftest import debit_file

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from formats.check import validate_path
+from formats.validate import validate_path
 from formats.reader import RecordReader
 from formats.registry import get_format
-from gateway.ledger import Ledger
-from gateway.pipeline import Outcome, Pipeline
-from gateway.settings import ConfigError, default_text, load_settings
+from gateway.storage.ledger import Ledger
+from gateway.datapath.pipeline import Outcome, Pipeline
+from gateway.config.settings import ConfigError, default_text, load_settings
 from spool.scanner import Arrival
 
 DATA = Path(__file__).parent / "data"

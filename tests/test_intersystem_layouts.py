@@ -20,17 +20,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from formats.address import ADDRESS
+from formats.layouts.address import ADDRESS
 from formats.builder import FileBuilder, Group
-from formats.check import validate_path, validate_stream
+from formats.validate import validate_path, validate_stream
 from formats.checkdigits import is_valid_my_number, my_number_check_digit
 from formats.errors import FieldError, Reason, Severity
 from formats.fastpath import validate_fast
 from formats.fields import Code, Constant, Date, Digits, DoubleByteText, Filler, Numeric, Text
 from formats.layout import FileLayout, RecordLayout
-from formats.levy import LEVY_ASSESSMENT
-from formats.micjet import MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT, MyNumberCheckDigit
-from formats.payment_info import PAYMENT_INFO, RECONCILIATION
+from formats.layouts.levy import LEVY_ASSESSMENT
+from formats.layouts.micjet import MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT, MyNumberCheckDigit
+from formats.layouts.payment_info import PAYMENT_INFO, RECONCILIATION
 from formats.reader import field_rejection
 from formats.registry import FORMATS
 

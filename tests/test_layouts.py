@@ -160,9 +160,9 @@ def test_the_collection_intake_trailer_proves_its_late_fee_and_dunning_fee_total
     import datetime as dt
 
     from adapters.renderers import CollectionIntakeRenderer, OutputMeta
-    from formats.check import validate_path
-    from formats.collection import COLLECTION_INTAKE
-    from gateway.models import Payment
+    from formats.validate import validate_path
+    from formats.layouts.collection import COLLECTION_INTAKE
+    from gateway.model.records import Payment
 
     renderer = CollectionIntakeRenderer()
     source = {"file_id": "F1", "channel": "ocr", "record": 2, "offset": 0}
@@ -185,7 +185,7 @@ def test_a_misspelt_further_total_does_not_make_a_layout():
     import dataclasses
 
     from formats.layout import LayoutError
-    from formats.payment_info import PAYMENT_INFO
+    from formats.layouts.payment_info import PAYMENT_INFO
 
     with pytest.raises(LayoutError, match="trailer field 'late_fee_totl' must be Numeric"):
         dataclasses.replace(PAYMENT_INFO, totals=dataclasses.replace(

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from formats.check import validate_path
+from formats.validate import validate_path
 from formats.registry import get_format
-from gateway.ledger import Ledger
-from gateway.normalise import implied_date
-from gateway.pipeline import Pipeline
-from gateway.settings import ConfigError, load_settings
+from gateway.storage.ledger import Ledger
+from gateway.model.normalise import implied_date
+from gateway.datapath.pipeline import Pipeline
+from gateway.config.settings import ConfigError, load_settings
 from spool.scanner import Arrival
 from tests.conftest import debit_file
 
@@ -151,7 +151,7 @@ def test_totals_mismatch_is_quarantined_with_nothing_routed(spool):
 
 def test_a_failing_worker_quarantines_the_file_and_goes_on(spool, monkeypatch):
     """An exception while processing quarantines that file with a report; the next file is processed."""
-    import gateway.pipeline as module
+    import gateway.datapath.pipeline as module
 
     real = module.validate_path
 
@@ -171,7 +171,7 @@ def test_a_failing_worker_quarantines_the_file_and_goes_on(spool, monkeypatch):
 def test_request_files_route_no_payments(spool):
     """A 91 request (no results yet) is validated and archived; a request is not money, so nothing is posted."""
     from formats.builder import FileBuilder, Group
-    from formats.zengin import DEBIT_91
+    from formats.layouts.zengin import DEBIT_91
     from tests.conftest import debit_header, debit_record
 
     request = FileBuilder(DEBIT_91).to_bytes([Group(debit_header(), [debit_record(1, 1000, None),
@@ -236,7 +236,7 @@ def test_recovery_while_delivering_renames_staged_outputs_without_regenerating(s
     assert Path(staged.temp_path).exists() and not Path(staged.path).exists()
     staged_bytes = Path(staged.temp_path).read_bytes()
 
-    import gateway.pipeline as module
+    import gateway.datapath.pipeline as module
     monkeypatch.setattr(module, "validate_path", lambda *a, **k: (_ for _ in ()).throw(AssertionError("re-validated")))
     monkeypatch.setattr(Pipeline, "_route", lambda *a, **k: (_ for _ in ()).throw(AssertionError("re-routed")))
     monkeypatch.setattr(Pipeline, "_file_away", lambda self, row, log, result=None: "filed")
@@ -269,7 +269,7 @@ def test_live_owner_is_never_taken_over(spool):
 
 
 def _pid1_start() -> str:
-    from gateway.ledger import _start_time
+    from gateway.storage.ledger import _start_time
 
     return _start_time(1)
 
@@ -347,8 +347,8 @@ def test_a_resent_result_with_other_framing_posts_nothing_twice(spool):
 def test_posting_book_rules():
     """速報 then 確報 is one confirmed payment; 取消 reverses a 速報; a second 確報 is refused; a notice paid
     under another key is a double payment."""
-    from gateway.models import Payment
-    from gateway.posting import PostingBook
+    from gateway.model.records import Payment
+    from gateway.datapath.posting import PostingBook
 
     store: dict[str, object] = {}
     book = PostingBook(store.get, lambda notice: [], "F1")
@@ -385,7 +385,7 @@ def test_many_processes_opening_a_new_ledger_at_once(tmp_path):
     for attempt in range(1):
         path = tmp_path / f"ledger-{attempt}.sqlite3"
         start = time.time() + 2.0  # every process opens it at the same moment
-        code = ("import time; from pathlib import Path; from gateway.ledger import Ledger\n"
+        code = ("import time; from pathlib import Path; from gateway.storage.ledger import Ledger\n"
                 f"while time.time() < {start}: pass\n"
                 f"Ledger(Path({str(path)!r})).close()")
         procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(6)]
@@ -398,7 +398,7 @@ def test_a_payment_twice_in_one_large_file_is_posted_once_even_after_a_spill(spo
     """Decisions spilled to the ledger mid-file are still seen: the same debit later in the file is a
     DUPLICATE_POSTING, not a second posting; nothing stays in postings_pending."""
     from formats.builder import FileBuilder, Group
-    from formats.zengin import DEBIT_91
+    from formats.layouts.zengin import DEBIT_91
     from tests.conftest import debit_header, debit_record
 
     records = [debit_record(i, 1000 * i) for i in range(1, 8)] + [debit_record(2, 2000)]  # customer 2 again

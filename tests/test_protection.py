@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from formats.checkdigits import find_my_numbers, is_valid_my_number
-from gateway import audit
-from gateway.ledger import Ledger
-from gateway.pipeline import Pipeline
-from gateway.protection import FlowGuard
-from gateway.settings import ConfigError, default_text, load_settings
+from gateway.reporting import audit
+from gateway.storage.ledger import Ledger
+from gateway.datapath.pipeline import Pipeline
+from gateway.config.protection import FlowGuard
+from gateway.config.settings import ConfigError, default_text, load_settings
 from spool.scanner import Arrival
 from tests.conftest import debit_file
 
@@ -124,7 +124,7 @@ def test_linkage_reaches_its_cleared_destination(tmp_path):
     assert outcome.state == "archived"
     (delivery,) = outcome.outputs
     assert delivery.destination == "collection-linkage" and delivery.records == 4
-    from formats.check import validate_path
+    from formats.validate import validate_path
     from formats.registry import get_format
 
     assert validate_path(Path(delivery.path), get_format("micjet-linkage")).status == "ok"

@@ -7,13 +7,13 @@ import datetime as dt
 from pathlib import Path
 
 from formats.builder import FileBuilder, Group
-from formats.check import validate_path
-from formats.collection import REFUND_ORDERS
+from formats.validate import validate_path
+from formats.layouts.collection import REFUND_ORDERS
 from formats.reader import RecordReader
-from formats.zengin import TRANSFER_21
-from gateway.ledger import Ledger
-from gateway.pipeline import Pipeline
-from gateway.settings import load_settings
+from formats.layouts.zengin import TRANSFER_21
+from gateway.storage.ledger import Ledger
+from gateway.datapath.pipeline import Pipeline
+from gateway.config.settings import load_settings
 from spool.scanner import Arrival
 
 CONFIG = """
@@ -82,7 +82,7 @@ def test_a_refund_destination_without_its_requester_does_not_load(tmp_path: Path
                       encoding="utf-8")
     import pytest
 
-    from gateway.settings import ConfigError
+    from gateway.config.settings import ConfigError
 
     with pytest.raises(ConfigError, match="destinations.bank-refunds.options .*needs destination options requester_code"):
         load_settings(config)

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from formats.check import validate_path
+from formats.validate import validate_path
 from formats.registry import get_format, load_formats
 
 _ALL_FORMATS = load_formats()  # built-in formats and the default layout files
-from gateway.reports import CSV_COLUMNS, FileReport, render_html, render_text, write_reports
+from gateway.reporting.reports import CSV_COLUMNS, FileReport, render_html, render_text, write_reports
 
 DATA = Path(__file__).parent / "data"
 SMALL_KANA = DATA / "zengin-91" / "small_kana.dat"

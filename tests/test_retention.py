@@ -22,12 +22,13 @@ from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
 from formats.checkdigits import is_valid_my_number, my_number_check_digit
-from gateway import audit
-from gateway.commands.purge import register
-from gateway.ledger import FileRow, Ledger
-from gateway.pipeline import Outcome, Pipeline
-from gateway.retention import ERASED_NAME, PurgeResult, RetentionConfig, purge, purge_for_settings
-from gateway.settings import load_settings
+from gateway.reporting import audit
+from gateway.entrypoints.commands.purge import register
+from gateway.storage.ledger import FileRow, Ledger
+from gateway.datapath.pipeline import Outcome, Pipeline
+from gateway.config.retention import RetentionConfig
+from gateway.datapath.retention import ERASED_NAME, PurgeResult, purge, purge_for_settings
+from gateway.config.settings import load_settings
 from spool.scanner import Arrival
 from tests.conftest import debit_file
 
@@ -352,7 +353,7 @@ def test_outputs_older_than_outbox_days_are_removed_and_keep_their_hash(gw: Pipe
 
 def test_an_output_waiting_for_its_push_is_kept_until_pushed(gw: Pipeline) -> None:
     """For a pushed destination an output goes only once the push is recorded; in sent/ it goes too."""
-    from gateway.transfers import TransferStore
+    from gateway.storage.transfers import TransferStore
 
     outcome = ingest(gw, "old.dat", CLEAN)
     age_deliveries(gw, outcome.file_id, 100)

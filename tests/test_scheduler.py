@@ -12,8 +12,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from adapters.sftp import EndpointConfig, HostKeyError
-from gateway.ledger import Ledger
-from gateway.scheduler import (
+from gateway.storage.ledger import Ledger
+from adapters.schedule import (
     JST,
     EndpointBusyError,
     EndpointLocks,
@@ -22,7 +22,7 @@ from gateway.scheduler import (
     is_business_day,
     next_business_day,
 )
-from gateway.transfers import TransferStore
+from gateway.storage.transfers import TransferStore
 
 
 def at(text: str) -> dt.datetime:

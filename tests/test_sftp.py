@@ -32,7 +32,7 @@ from adapters.sftp import (
     safe_remote_name,
     validate_endpoints,
 )
-from gateway.transfers import TransferStore
+from gateway.storage.transfers import TransferStore
 from tests import sshd as sshd_module
 from tests.sshd import SSHServer, generate_key, sshd  # noqa: F401 - the fixture
 
@@ -455,7 +455,7 @@ def test_progress_bar_only_for_large_transfers() -> None:
 
     from rich.console import Console
 
-    from gateway.commands import sftp as commands
+    from gateway.entrypoints.commands import sftp as commands
 
     shown = StringIO()
     with pytest.MonkeyPatch.context() as patch:
@@ -497,7 +497,7 @@ def test_endpoint_configuration_is_checked(tmp_path: Path) -> None:
 
 def settings_with(server: SSHServer, root: Path, **overrides: Any) -> Any:
     """The default Settings on a spool under ``root``, with a ``bank`` destination and endpoint."""
-    from gateway.settings import Settings, load_settings
+    from gateway.config.settings import Settings, load_settings
 
     base = load_settings(None, spool_root=root / "spool")
     destinations = {**base.destinations, "bank": {"render": next(iter(base.destinations.values())).render}}
@@ -511,7 +511,7 @@ def test_commands_pull_push_and_endpoints(sshd: SSHServer, tmp_path: Path, monke
 
     import typer
 
-    from gateway.commands import sftp as commands
+    from gateway.entrypoints.commands import sftp as commands
 
     settings = settings_with(sshd, tmp_path, schedule="0 9 * * *", business_days_only=True)
     monkeypatch.setattr(commands, "load", lambda config, spool: settings)
@@ -551,7 +551,7 @@ def test_scheduled_run_pulls_and_pushes(sshd: SSHServer, tmp_path: Path) -> None
     """The scheduler with the settings' runner pulls into the inbox and pushes the outbox at the set time."""
     import datetime as dt
 
-    from gateway.scheduler import JST, EndpointLocks, EndpointRunner, Scheduler, endpoints_of
+    from adapters.schedule import JST, EndpointLocks, EndpointRunner, Scheduler, endpoints_of
 
     settings = settings_with(sshd, tmp_path, schedule="30 8 * * *", business_days_only=True)
     remote_file(sshd, "KFURI.DAT", b"data")
@@ -584,8 +584,8 @@ def test_missing_sshd_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.Mon
 
 def test_a_pulled_bank_result_flows_to_the_collection_system(sshd: SSHServer, tmp_path: Path) -> None:
     """A 91 result pulled from the bank's SFTP server is claimed, validated and routed like a dropped file."""
-    from gateway.scheduler import EndpointRunner
-    from gateway.service import Service
+    from adapters.schedule import EndpointRunner
+    from gateway.entrypoints.service import Service
     from tests.conftest import debit_file
 
     settings = settings_with(sshd, tmp_path, schedule="0 9 * * *")

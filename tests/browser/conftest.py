@@ -42,7 +42,7 @@ from typing import Any
 import pytest
 
 from formats.builder import FileBuilder, Group
-from formats.zengin import DEBIT_91
+from formats.layouts.zengin import DEBIT_91
 from tests.conftest import debit_header, debit_record
 
 try:  # the dev extra installs it; without it the tests skip (or fail under CI=true)

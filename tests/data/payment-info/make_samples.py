@@ -1,7 +1,7 @@
 """Assembles the hand-written 収納情報 samples (payment-info); no project code.
 
 Every record is a literal concatenation of byte strings following the layout in the
-docstring and comments of formats/payment_info.py (positions 1-based, 150-byte
+docstring and comments of formats/layouts/payment_info.py (positions 1-based, 150-byte
 records). Nothing here imports formats/ or gateway/. The expected results
 (<case>.dat.json) are written by hand beside each .dat, not by this script.
 

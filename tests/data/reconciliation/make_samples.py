@@ -1,7 +1,7 @@
 """Assembles the hand-written 収納消込結果 samples (reconciliation); no project code.
 
 Every record is a literal concatenation of byte strings following the layout in the
-comments of formats/payment_info.py (RECONCILIATION_HEADER; the data, trailer and end
+comments of formats/layouts/payment_info.py (RECONCILIATION_HEADER; the data, trailer and end
 records are those of the 収納情報 layout in the same file; positions 1-based, 150-byte
 records). Nothing here imports formats/ or gateway/. The expected results
 (<case>.dat.json) are written by hand beside each .dat, not by this script.

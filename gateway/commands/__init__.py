@@ -1,4 +1,0 @@
-"""Sub-commands of the `gateway` command line that live in their own modules.
-
-Each module offers ``register(app: typer.Typer) -> None``, which ``gateway.cli`` calls.
-"""

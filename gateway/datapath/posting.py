@@ -1,0 +1,227 @@
+"""Posting once: what the collection system has been told about each payment.
+
+Every payment that carries a ``payment_key`` (the identity of one payment event:
+barcode + 収納日時 + 店舗, 仕向センタ + 処理年月日 + 通番, 委託者 + 引落日 + 顧客番号 …)
+is checked against the ``postings`` table of the ledger before it is routed:
+
+============  ==========================  =======================================
+arrives       already posted              then
+============  ==========================  =======================================
+不能 (failed)  nothing                      routed (a failed debit is reported once)
+不能           anything                     not routed (DUPLICATE_POSTING)
+============  ==========================  =======================================
+速報 (prelim)  nothing                      routed as 速報; remembered
+速報           速報 / 取消                    not routed (DUPLICATE_POSTING: a re-sent file)
+速報           確報                          not routed (PRELIMINARY_AFTER_CONFIRMED)
+確報 / paid    nothing / 速報 / cancelled    routed as 収納 — a 速報 then its 確報 reach
+                                            the collection system as one confirmed payment
+確報 / paid    確報                          not routed (DUPLICATE_POSTING): never twice
+取消           速報                          routed as 取消; the 速報 is reversed
+取消           nothing                       not routed (CANCEL_WITHOUT_PRELIMINARY)
+取消           取消                          not routed (DUPLICATE_POSTING)
+取消           確報                          not routed (CANCEL_AFTER_CONFIRMED)
+============  ==========================  =======================================
+
+調定 (assessments) and 収納情報 (revenue postings) have no payment states: each version
+(調定履歴SEQ, 収入履歴SEQ of one notice and instalment) is sent once; the same one again —
+a regenerated file — is not routed (ALREADY_SENT). A record that no route takes is not
+remembered (it was sent nowhere).
+
+An operator's forced reprocess (``gateway reprocess ID --force``) routes again what
+would be refused as already posted, and flags each such record.
+
+A confirmed payment whose notice (``Payment.notice_key``) was already paid under
+another payment key — at a store and by direct debit, say — is routed (the money is
+real) and flagged DOUBLE_PAYMENT: a refund candidate (二重納付 → 還付候補).
+
+Decisions are taken while a file is routed and written to the ledger in the same
+transaction that records its deliveries (:meth:`Ledger.plan_deliveries`), so they
+survive restarts and a crash never leaves a posting without its output or the
+reverse. A large file's decisions do not stay in memory: every ``spill_at`` of them go
+to the ledger's ``postings_pending`` table (not posted yet, read back for the rest of the
+file) and move into ``postings`` in that same transaction; a routing that starts again
+forgets them first. What the ledger holds is read for a batch of records at once
+(:meth:`PostingBook.prefetch`); what the file itself decided takes precedence. If another process posted the same key meanwhile, the ledger refuses the
+plan (:class:`PostingConflictError`) and the file is routed again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from formats.errors import Reason
+from gateway.model.records import Payment
+from gateway.storage.ledger import PostingRow
+
+__all__ = ["Flag", "PostingBook", "PostingDecision"]
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """Something an operator must see about one record (a warning in the file's report)."""
+
+    code: Reason
+    record: int
+    offset: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PostingDecision:
+    route: bool
+    flags: tuple[Flag, ...] = ()
+    row: PostingRow | None = None  # what to remember, when routed
+
+
+@dataclass
+class PostingBook:
+    """Decides, record by record, what reaches the collection system; remembers within the file.
+
+    ``lookup`` reads what the ledger already holds for a payment key; ``notice_lookup``
+    the confirmed payment keys of a notice.
+    """
+
+    lookup: object  # Callable[[str], PostingRow | None]
+    notice_lookup: object  # Callable[[str], list[PostingRow]]
+    file_id: str
+    #: an operator's forced reprocess: what would be refused as already posted is routed again (and flagged)
+    forced: bool = False
+    #: where decisions go when ``spill_at`` are held (a large file's postings do not stay in memory),
+    #: and how they are read back: the ledger's postings_pending table (Ledger.spill_postings …)
+    spill: object = None  # Callable[[list[PostingRow]], None] | None
+    spilled_lookup: object = None  # Callable[[str], PostingRow | None]
+    spilled_notice_lookup: object = None  # Callable[[str], list[PostingRow]]
+    spill_at: int = 20_000
+    #: what the ledger holds, read for a batch of records at once (Ledger.postings_by_key …)
+    bulk_lookup: object = None  # Callable[[list[str]], dict[str, PostingRow]]
+    bulk_notice_lookup: object = None  # Callable[[list[str]], dict[str, list[PostingRow]]]
+    known: dict[str, PostingRow | None] = field(default_factory=dict)
+    known_notices: dict[str, list[PostingRow]] = field(default_factory=dict)
+    pending: dict[str, PostingRow] = field(default_factory=dict)
+    pending_notices: dict[str, list[PostingRow]] = field(default_factory=dict)
+    flags: list[Flag] = field(default_factory=list)
+    spilled: bool = False
+
+    def decide(self, payment: Any) -> PostingDecision:
+        decision = self._decide(payment)
+        if self.forced and not decision.route and decision.flags[0].code in (Reason.DUPLICATE_POSTING,
+                                                                             Reason.ALREADY_SENT):
+            first = decision.flags[0]
+            forced = Flag(first.code, first.record, first.offset, first.message + "; sent again: forced reprocess")
+            if isinstance(payment, Payment):
+                key, status = f"{payment.kind}:{payment.payment_key}", {"paid": "confirmed"}.get(payment.status,
+                                                                                                 payment.status)
+            else:
+                key, status = payment.posting_key, "confirmed"
+            decision = PostingDecision(True, (forced,), self._remember(key, payment, status).row)
+        self.flags.extend(decision.flags)
+        return decision
+
+    def prefetch(self, records: list[Any]) -> None:
+        """Read what the ledger holds for the keys and notices of the next records, at once.
+        (What this file decides meanwhile is kept apart and takes precedence.)"""
+        if self.bulk_lookup is None or self.bulk_notice_lookup is None:
+            return
+        keys = [key for key in map(_posting_key, records) if key is not None]
+        self.known = dict.fromkeys(keys)
+        self.known.update(self.bulk_lookup(keys))  # type: ignore[operator]
+        notices = [record.notice_key for record in records if isinstance(record, Payment)]
+        self.known_notices = {notice: [] for notice in notices}
+        self.known_notices.update(self.bulk_notice_lookup(notices))  # type: ignore[operator]
+
+    def _ledger(self, key: str) -> PostingRow | None:
+        return self.known[key] if key in self.known else self.lookup(key)  # type: ignore[operator]
+
+    def _ledger_notice(self, notice: str) -> list[PostingRow]:
+        if notice in self.known_notices:
+            return self.known_notices[notice]
+        return self.notice_lookup(notice)  # type: ignore[operator]
+
+    def _before(self, key: str) -> PostingRow | None:
+        """What this file decided, or the ledger holds, for a key."""
+        return (self.pending.get(key) or (self.spilled_lookup(key) if self.spilled else None)  # type: ignore[operator]
+                or self._ledger(key))
+
+    def _once(self, record: Any) -> PostingDecision:
+        """Records with a ``posting_key`` but no payment states (調定, 収納情報): sent once."""
+        key = getattr(record, "posting_key", None)
+        if key is None:
+            return PostingDecision(route=True)
+        before = self._before(key)
+        if before is not None:
+            return PostingDecision(False, (Flag(Reason.ALREADY_SENT, record.source.record, record.source.offset,
+                                                f"already sent (file {before.file_id}, record {before.record})"),))
+        return self._remember(key, record, "confirmed")
+
+    def _decide(self, payment: Any) -> PostingDecision:
+        if not isinstance(payment, Payment):
+            return self._once(payment)
+        if payment.payment_key is None:
+            return PostingDecision(route=True)
+        key = f"{payment.kind}:{payment.payment_key}"
+        before = self._before(key)
+        where = f"(file {before.file_id}, record {before.record})" if before else ""
+        record, offset = payment.source.record, payment.source.offset
+
+        def flag(code: Reason, message: str) -> Flag:
+            return Flag(code, record, offset, message)
+
+        if payment.status == "failed":  # a debit that did not happen: reported once, never again
+            if before is not None:
+                return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"already reported {where}"),))
+            return self._remember(key, payment, "failed")
+        if payment.status == "preliminary":
+            if before is not None and before.status == "confirmed":
+                return PostingDecision(False, (flag(Reason.PRELIMINARY_AFTER_CONFIRMED,
+                                                    f"確報 already posted {where}"),))
+            if before is not None:  # the same 速報 again (or again after its 取消): a re-sent file
+                return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"速報 already sent {where}"),))
+            return self._remember(key, payment, "preliminary")
+        if payment.status == "cancelled":
+            if before is not None and before.status == "cancelled":
+                return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"取消 already sent {where}"),))
+            if before is None:
+                return PostingDecision(False, (flag(Reason.CANCEL_WITHOUT_PRELIMINARY,
+                                                    "no 速報 to cancel for this payment"),))
+            if before.status == "confirmed":
+                return PostingDecision(False, (flag(Reason.CANCEL_AFTER_CONFIRMED, f"確報 posted {where}"),))
+            return self._remember(key, payment, "cancelled")
+        # paid / confirmed
+        if before is not None and before.status == "confirmed":
+            return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"already posted {where}"),))
+        flags: tuple[Flag, ...] = ()
+        spilled = self.spilled_notice_lookup(payment.notice_key) if self.spilled else []  # type: ignore[operator]
+        others = [row for row in [*self.pending_notices.get(payment.notice_key, []), *spilled,
+                                  *self._ledger_notice(payment.notice_key)]
+                  if row.payment_key != key and row.status == "confirmed"]
+        if others:
+            first = others[0]
+            flags = (flag(Reason.DOUBLE_PAYMENT,
+                          f"notice {payment.notice_key} already paid (file {first.file_id}, record {first.record}, "
+                          f"{first.amount} yen): refund candidate"),)
+        decision = self._remember(key, payment, "confirmed")
+        return PostingDecision(True, flags, decision.row)
+
+    def _remember(self, key: str, payment: Any, status: str) -> PostingDecision:
+        row = PostingRow(key, payment.notice_key, status, payment.total, self.file_id, payment.source.record)
+        self.pending[key] = row
+        if status == "confirmed":
+            self.pending_notices.setdefault(payment.notice_key, []).append(row)
+        if self.spill is not None and len(self.pending) >= self.spill_at:
+            self.spill(list(self.pending.values()))  # type: ignore[operator]
+            self.pending.clear()
+            self.pending_notices.clear()
+            self.spilled = True
+        return PostingDecision(True, (), row)
+
+    def rows(self) -> list[PostingRow]:
+        """The decisions still in memory (those spilled are in the ledger already)."""
+        return list(self.pending.values())
+
+
+def _posting_key(record: Any) -> str | None:
+    """The key a record is posted under: a payment's kind and payment key, else its ``posting_key``."""
+    if isinstance(record, Payment):
+        return None if record.payment_key is None else f"{record.kind}:{record.payment_key}"
+    return getattr(record, "posting_key", None)
