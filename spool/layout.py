@@ -23,6 +23,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from spool.states import FileState
+
 __all__ = ["NAME_PATTERN", "SpoolLayout"]
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
@@ -105,6 +107,12 @@ class SpoolLayout:
     @property
     def duplicate(self) -> Path:
         return self._root / "duplicate"
+
+    def finished(self, state: FileState) -> Path:
+        """The folder of a finished file's input (archive/, rejected/, quarantine/ or duplicate/)."""
+        if not state.terminal:
+            raise ValueError(f"{state} is not a finished state: its input is in work/")
+        return self._root / state.folder
 
     @property
     def reports(self) -> Path:

@@ -41,6 +41,7 @@ from formats.layouts.zengin.common import END as END_91
 from formats.layouts.zengin.debit import DATA as DATA_91
 from formats.layouts.zengin.debit import HEADER as HEADER_91
 from formats.layouts.zengin.debit import TRAILER as TRAILER_91
+from spool.states import TERMINAL_STATES
 from tests.conftest import debit_header, debit_record
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +49,7 @@ BIN = ROOT / ".venv" / "bin"
 GATEWAY = BIN / "gateway"
 PYTHON = BIN / "python" if (BIN / "python").exists() else Path(sys.executable)
 CHANNEL = "zengin-91"
-TERMINAL_FOLDERS = {"archived": "archive", "rejected": "rejected", "quarantined": "quarantine", "duplicate": "duplicate"}
+TERMINAL_FOLDERS = {str(state): state.folder for state in TERMINAL_STATES}
 COLLECTION = get_format("collection-intake")
 FOLLOWUP_COLUMNS = ("ファイルID", "レコード番号", "顧客番号", "引落日", "引落金額", "振替結果コード", "結果内容",
                     "金融機関コード", "支店コード", "預金種目", "口座番号(下3桁)")

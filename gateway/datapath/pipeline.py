@@ -57,6 +57,7 @@ from spool.atomic import move_into
 from spool.intake import Refused, copy_into, open_inbox_file, sha256_fd, take, work_name
 from spool.layout import SpoolLayout
 from spool.scanner import Arrival
+from spool.states import FileState
 
 __all__ = ["Outcome", "Pipeline", "readable_name"]
 
@@ -260,7 +261,7 @@ class Pipeline:
         reason = f"受け付けできないファイルです: {refusal.reason_ja} ({refusal.reason})"
         self.ledger.update(file_id, status="refused", reason=reason, final_path=str(final) if final else None)
         row = self._require(file_id)
-        reports = self._report(row, None, state="quarantine", status="refused", reason=reason)
+        reports = self._report(row, None, state=FileState.QUARANTINED.folder, status="refused", reason=reason)
         self.ledger.finish(file_id, "quarantined", **reports)
         log.error("file-refused", code=refusal.code, reason=refusal.reason, path=str(final or arrival.path))
         self._alert("file-refused", arrival.channel, f"{name} (ファイルID {file_id}): {refusal.reason_ja}")
@@ -564,23 +565,19 @@ class Pipeline:
                    for d in deliveries]
         self.ledger.update(row.id, status=status, reason=reason, final_path=None)
         counts = {key: getattr(row, key) or 0 for key in ("records", "accepted", "rejected_records")}
-        reports = self._report(row, None, state=self._REPORT_STATES[state], status=status, reason=reason,
+        reports = self._report(row, None, state=FileState(state).folder, status=status, reason=reason,
                                outputs=outputs, **counts)
         self.ledger.finish(row.id, state, **reports)
         log.error("input-missing", state=state, work=row.work_path)
         self._alert("input-missing", row.channel, f"{row.original_name} (ファイルID {row.id}): {reason}")
         return Outcome(row.id, state, status, tuple(deliveries))
 
-    _FOLDERS = {"archived": "archive", "rejected": "rejected", "quarantined": "quarantine", "duplicate": "duplicate"}
-    _REPORT_STATES = {"archived": "archive", "rejected": "rejected", "quarantined": "quarantine",
-                      "duplicate": "duplicate"}
-
     def _end(self, row: FileRow, result: ValidationResult | None, state: str, **report_fields: Any) -> Path:
         """Write the reports, record where the input goes, move it, close the ledger row."""
-        folder: Path = getattr(self.spool, self._FOLDERS[state])
+        folder = self.spool.finished(FileState(state))
         work = Path(row.work_path)
         final = folder / work.name
-        reports = self._report(row, result, state=self._REPORT_STATES[state], **report_fields)
+        reports = self._report(row, result, state=FileState(state).folder, **report_fields)
         ledger_fields = {key: value for key, value in report_fields.items() if key in ("status", "reason")}
         # everything the closed row must say is recorded before the move, so that a crash
         # between the move and the close loses nothing (recovery only sets the state)
@@ -653,8 +650,10 @@ class Pipeline:
     def _finish_moved(self, row: FileRow) -> Outcome:
         """The input was filed away just before a crash (reports already written): close the row."""
         folder = Path(row.final_path or "").parent
-        state = {self.spool.archive: "archived", self.spool.rejected: "rejected",
-                 self.spool.quarantine: "quarantined", self.spool.duplicate: "duplicate"}.get(folder, "archived")
+        try:
+            state = FileState.of_folder(folder.name) if folder.parent == self.spool.root else FileState.ARCHIVED
+        except ValueError:
+            state = FileState.ARCHIVED
         self.ledger.finish(row.id, state)
         self.log.bind(file_id=row.id).info(state, path=row.final_path, recovered=True)
         return Outcome(row.id, state, row.status or "ok", tuple(self.ledger.deliveries(row.id)))

@@ -40,7 +40,7 @@ daily one and an operator's ``gateway purge``) erase and log each thing once. Th
 connection uses ``PRAGMA secure_delete`` and the write-ahead log is checkpointed and
 truncated afterwards, so the cleared text does not linger in the SQLite files.
 
-Unfinished files (any state outside :data:`gateway.storage.ledger.TERMINAL_STATES`) are never
+Unfinished files (any state outside :data:`spool.states.TERMINAL_STATES`) are never
 touched, nor their outputs.
 """
 
@@ -59,9 +59,10 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.config.retention import RetentionConfig
 from gateway.reporting.audit import get_logger
-from gateway.storage.ledger import TERMINAL_STATES, Ledger
+from gateway.storage.ledger import Ledger
 from spool.atomic import fsync_dir, write_temp
 from spool.layout import SpoolLayout
+from spool.states import TERMINAL_STATES
 
 if TYPE_CHECKING:
     from gateway.config.settings import Settings

@@ -40,13 +40,13 @@ from formats.checkdigits import mask_my_numbers, mask_my_numbers_in
 from formats.masking import safe_text
 from formats.validator import ValidationResult
 from spool.atomic import atomic_write
+from spool.states import FOLDER_LABELS_JA
 
 __all__ = [
     "CSV_COLUMNS",
     "FileReport",
     "ReportState",
     "ReportStatus",
-    "STATE_JA",
     "STATUS_JA",
     "render_csv",
     "render_html",
@@ -71,13 +71,6 @@ STATUS_JA: dict[str, str] = {
     "refused": "受付不可",
 }
 
-STATE_JA: dict[str, str] = {
-    "archive": "保管済み",
-    "rejected": "不備ファイル",
-    "quarantine": "隔離",
-    "duplicate": "重複",
-    "work": "処理中",
-}
 
 #: Trailer totals (GroupSummary.declared / computed keys) in Japanese.
 TOTALS_JA: dict[str, str] = {
@@ -252,7 +245,7 @@ def _summary(report: FileReport) -> list[tuple[str, str]]:
         ("受付日時", _when(report.received_at)),
         ("形式", _cell(report.format) or "（不明）"),
         ("結果", f"{report.status_ja} ({report.status})"),
-        ("保管先", f"{STATE_JA.get(report.state, report.state)} ({report.state}/)"),
+        ("保管先", f"{FOLDER_LABELS_JA.get(report.state, report.state)} ({report.state}/)"),
         ("件数", _counts(report)),
     ]
 

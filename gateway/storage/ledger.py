@@ -5,10 +5,7 @@ connection; decisions that two processes could race on (is this content already
 processed? who owns this unfinished file?) are taken inside ``BEGIN IMMEDIATE``
 transactions, which SQLite serialises.
 
-A file's states::
-
-    claiming → claimed → processing → delivering → delivered → archived | rejected
-                    ╰→ duplicate            ╰→ quarantined (file refused, or the worker failed)
+A file's states are :class:`spool.states.FileState` (with the diagram).
 
 ``delivering`` is written after every output is staged (written and fsynced under a
 temporary name) and before any is renamed into place, so a crash never makes the
@@ -30,12 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ACCEPTED_STATES", "Delivery", "FileRow", "Ledger", "PostingConflictError", "PostingRow", "TERMINAL_STATES",
-           "process_token"]
+from spool.states import ACCEPTED_STATES, TERMINAL_STATES
 
-TERMINAL_STATES = ("archived", "rejected", "quarantined", "duplicate")
-#: Content in one of these states counts as processed: the same bytes again are a duplicate.
-ACCEPTED_STATES = ("processing", "delivering", "delivered", "archived", "rejected")
+__all__ = ["Delivery", "FileRow", "Ledger", "PostingConflictError", "PostingRow", "process_token"]
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (

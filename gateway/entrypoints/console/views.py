@@ -14,6 +14,7 @@ from formats.masking import safe_text
 from gateway.storage.ledger import FileRow, Ledger
 from gateway.reporting.reports import FileReport, read_report
 from gateway.reporting.reports import total_rows as group_total_rows
+from spool.states import FileState
 
 __all__ = [
     "ACTIONABLE",
@@ -38,17 +39,7 @@ __all__ = [
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 #: The ledger's states as operators read them.
-STATE_LABELS: dict[str, str] = {
-    "claiming": "受付中",
-    "claimed": "受付済み",
-    "processing": "処理中",
-    "delivering": "送付中",
-    "delivered": "送付済み",
-    "archived": "処理済み",
-    "rejected": "不備ファイル",
-    "quarantined": "隔離",
-    "duplicate": "重複",
-}
+STATE_LABELS: dict[str, str] = {str(state): state.label_ja for state in FileState}
 
 #: States a supervisor can act on, and the actions each allows.
 ACTIONABLE: dict[str, tuple[str, ...]] = {
