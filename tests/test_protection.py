@@ -258,7 +258,7 @@ def test_no_individual_number_is_written_where_it_has_no_basis(tmp_path):
 
 def test_a_linkage_file_with_an_unexpected_record_kind_is_refused_whole(tmp_path):
     """No collecting beyond the purpose: an inter-system file carrying a record kind its channel does not
-    expect is refused as a whole (rejected/, nothing routed), where a bank file would only lose that record."""
+    expect is refused as a whole (quarantine/, nothing routed), where a bank file would only lose that record."""
     lines = LINKAGE.read_bytes().split(b"\r\n")
     extra = b"5" + b"0" * 79  # a record kind the micjet-linkage layout does not have
     content = b"\r\n".join([*lines[:2], extra, *lines[2:]])
@@ -269,6 +269,6 @@ def test_a_linkage_file_with_an_unexpected_record_kind_is_refused_whole(tmp_path
         assert not pipeline.settings.channels["zengin-91"].purpose_limited
         outcome = _ingest(pipeline, "micjet-linkage", Path("linkage-extra.dat"), content)
         row = ledger.get(outcome.file_id)
-    assert (outcome.state, outcome.status, outcome.outputs) == ("rejected", "rejected-file", ())
-    assert "UNKNOWN_RECORD_TYPE" in row.reason and Path(row.final_path).parent.name == "rejected"
+    assert (outcome.state, outcome.status, outcome.outputs) == ("quarantined", "rejected-file", ())
+    assert "UNKNOWN_RECORD_TYPE" in row.reason and Path(row.final_path).parent.name == "quarantine"
     assert not any(pipeline.transports["collection-linkage"].folder.iterdir())

@@ -366,9 +366,8 @@ class Pipeline:
             reason = ("このチャネルで想定していないレコード種別・項目を含むため、ファイル全体を受け付けず、何も送付していません: "
                       + ", ".join(unexpected))
             self.ledger.update(row.id, **counts)
-            final = self._end(row, result, "rejected", status="rejected-file", reason=reason)
-            log.warning("refused-unexpected-content", path=str(final), codes=unexpected)
-            return Outcome(row.id, "rejected", "rejected-file")
+            log.warning("refused-unexpected-content", codes=unexpected)
+            return self._quarantine(row, result, reason, "rejected-file", log)
 
         first_header = _first_header(work, layout, channel.strict)
         for attempt in range(1, 4):
@@ -453,13 +452,13 @@ class Pipeline:
                 payment = normaliser.normalise(values, GroupContext(header, kinds[group_index]), source)
                 if payment is None:
                     continue
-                targets = self.router.targets(payment)
-                if not targets:  # a good record that goes nowhere: the operator must know (and nothing is posted)
+                destinations = self.router.destinations(payment)
+                if not destinations:  # a good record that goes nowhere: the operator must know (and nothing is posted)
                     if unrouted < _MAX_UNROUTED_FLAGS:
                         unrouted += 1
                         book.flags.append(Flag(Reason.NOT_ROUTED, frame.index, frame.offset, _unrouted(payment)))
                     continue
-                batch.append((payment, targets))
+                batch.append((payment, destinations))
                 if len(batch) >= self.posting_batch:
                     routed += self._post_and_stage(batch, book, staging)
             routed += self._post_and_stage(batch, book, staging)
@@ -471,10 +470,10 @@ class Pipeline:
         once) and render those that go. Empties the batch; returns how many went."""
         book.prefetch([record for record, _ in batch])
         routed = 0
-        for record, targets in batch:
+        for record, destinations in batch:
             if not book.decide(record).route:
                 continue
-            for route, destination in targets:
+            for route, destination in destinations:
                 self.guard.check(record, route, destination)  # 個人番号 only where cleared
                 staging.add(destination, record)
             routed += 1

@@ -48,11 +48,11 @@ class Router:
                                          if route.when.record is None or kind in route.when.record)
         return self._by_kind[model]
 
-    def targets(self, record: BaseModel) -> list[tuple[str, str]]:
+    def destinations(self, record: BaseModel) -> list[tuple[str, str]]:
         """(route, destination) for each destination the record goes to (the first route naming it)."""
-        targets: list[tuple[str, str]] = []
+        found: list[tuple[str, str]] = []
         for route in self._candidates(record):
             if _matches(route.when, record):
-                targets.extend((route.name, target) for target in route.to
-                               if target not in [seen for _, seen in targets])
-        return targets
+                found.extend((route.name, destination) for destination in route.to
+                             if destination not in [seen for _, seen in found])
+        return found
