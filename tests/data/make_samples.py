@@ -6,10 +6,6 @@ as in the reference). Nothing here imports formats/ or gateway/: these files are
 the ground truth the validator is tested against. The expected results
 (<case>.dat.json) are written by hand beside each .dat, not by this script.
 
-Fields are padded, records joined and checked, and files written by
-tests/support/fixedwidth.py (found through the sys.path line below), which imports
-no project code either.
-
 Run from anywhere:  python tests/data/make_samples.py
 Names and numbers are invented (ﾃｽﾄ ﾀﾛｳ, ｻﾝﾌﾟﾙ ﾊﾅｺ …); bank 0001 / branch 001
 exist in the zengin-code master, 9998 and 0001/999 do not.

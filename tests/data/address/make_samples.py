@@ -7,10 +7,6 @@ odd width, one half-width space: the form the layout writes, so clean records bu
 back to the same bytes. Nothing here imports formats/ or gateway/. The expected
 results (<case>.dat.json) are written by hand beside each .dat, not by this script.
 
-Fields are padded, records joined and checked, and files written by
-tests/support/fixedwidth.py (found through the sys.path line below), which imports
-no project code either.
-
 Run from anywhere:  python tests/data/address/make_samples.py
 Names, addresses, postal codes and 住民コード are invented (試験　太郎, 架空県架空市 …).
 """

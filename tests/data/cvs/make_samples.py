@@ -8,10 +8,6 @@ check digit is computed by the small function below, written from
 over the 43 digits before it, the AI "91" included), and asserted against a digit worked out
 by hand. The expected results (<case>.dat.json) are written by hand beside each .dat.
 
-Fields are padded, records joined and checked, and files written by
-tests/support/fixedwidth.py (found through the sys.path line below), which imports
-no project code either.
-
 Run from anywhere:  python tests/data/cvs/make_samples.py
 Invented data: 利用企業コード 23456 (not the 12345 of config/layouts/cvs-agent-example.toml,
 whose identify must not claim these files), 企業コード 54321, 納付番号 2024020000000001 ….

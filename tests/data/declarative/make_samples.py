@@ -8,10 +8,6 @@ barcode check digits are computed by the small function below, written from
 right, over the 43 digits before it including the AI "91"), and asserted against
 digits worked out by hand.
 
-Fields are padded, records joined and checked, and files written by
-tests/support/fixedwidth.py (found through the sys.path line below), which imports
-no project code either.
-
 Run from anywhere:  python tests/data/declarative/make_samples.py
 The samples sit one folder deeper than tests/data/<format>/*.dat on purpose: they are
 not golden files of a built-in format (tests/test_golden.py walks only */*.dat).

@@ -11,10 +11,6 @@ digits; the standard library's binascii.crc_hqx started from 0xFFFF is exactly t
 each asserted against a value worked out by hand or the CRC's published check value. The
 expected results (<case>.dat.json) are written by hand beside each .dat.
 
-Fields are padded, records joined and checked, and files written by
-tests/support/fixedwidth.py (found through the sys.path line below), which imports
-no project code either.
-
 Run from anywhere:  python tests/data/eltax/make_samples.py
 Invented data: 共通納税機関コード 19999, 案件特定キー 00000000202400012345 …, 受付番号 2024060300000000000x.
 """

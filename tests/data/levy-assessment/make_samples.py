@@ -5,10 +5,6 @@ docstring and comments of formats/levy.py (positions 1-based, 120-byte records).
 Nothing here imports formats/ or gateway/. The expected results (<case>.dat.json) are
 written by hand beside each .dat, not by this script.
 
-Fields are padded, records joined and checked, and files written by
-tests/support/fixedwidth.py (found through the sys.path line below), which imports
-no project code either.
-
 Run from anywhere:  python tests/data/levy-assessment/make_samples.py
 利用団体コード 999999, 住民コード and 納付書番号 are invented.
 """

@@ -5,10 +5,6 @@ docstring and comments of formats/micjet.py (positions 1-based, 80-byte records)
 Nothing here imports formats/ or gateway/. The expected results (<case>.dat.json) are
 written by hand beside each .dat, not by this script.
 
-Fields are padded, records joined and checked, and files written by
-tests/support/fixedwidth.py (found through the sys.path line below), which imports
-no project code either.
-
 Run from anywhere:  python tests/data/micjet-linkage/make_samples.py
 
 The 個人番号 below are INVENTED (never a real person's): an arbitrary 11-digit body and

@@ -5,10 +5,6 @@ Every record is a literal concatenation of byte strings following the positions 
 layout file's comments (1-based). Nothing here imports formats/ or gateway/. The expected
 results (<case>.dat.json) are written by hand beside each .dat.
 
-Fields are padded, records joined and checked, and files written by
-tests/support/fixedwidth.py (found through the sys.path line below), which imports
-no project code either.
-
 Run from anywhere:  python tests/data/mpn/make_samples.py
 Invented data: 収納機関番号 58021, 納付番号 2024030000000000000x, 確認番号, 仕向センタコード 0101/0202.
 """

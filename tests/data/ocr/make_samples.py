@@ -9,10 +9,6 @@ layout file's comments (the 納付書番号's modulus 10 weights 3/1 over its fi
 each asserted against a value worked out by hand. The expected results (<case>.dat.json)
 are written by hand beside each .dat.
 
-Fields are padded, records joined and checked, and files written by
-tests/support/fixedwidth.py (found through the sys.path line below), which imports
-no project code either.
-
 Run from anywhere:  python tests/data/ocr/make_samples.py
 Invented data: 納付書番号 2024010000123450 …; bank 0001 / branch 001 (in the zengin-code master,
 so the known-bank rule stays quiet) and 9998 (not in it).

@@ -5,10 +5,6 @@ docstring and comments of formats/payment_info.py (positions 1-based, 150-byte
 records). Nothing here imports formats/ or gateway/. The expected results
 (<case>.dat.json) are written by hand beside each .dat, not by this script.
 
-Fields are padded, records joined and checked, and files written by
-tests/support/fixedwidth.py (found through the sys.path line below), which imports
-no project code either.
-
 Run from anywhere:  python tests/data/payment-info/make_samples.py
 利用団体コード 999999, 住民コード, 納付書番号 and 消込特定キー are invented.
 """

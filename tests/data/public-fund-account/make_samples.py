@@ -5,10 +5,6 @@ docstring and comments of formats/micjet.py (positions 1-based, 120-byte records
 Nothing here imports formats/ or gateway/. The expected results (<case>.dat.json) are
 written by hand beside each .dat, not by this script.
 
-Fields are padded, records joined and checked, and files written by
-tests/support/fixedwidth.py (found through the sys.path line below), which imports
-no project code either.
-
 Run from anywhere:  python tests/data/public-fund-account/make_samples.py
 Names and account numbers are invented (ｼｹﾝ ﾀﾛｳ …); bank 0001 / branch 001 exist in
 the zengin-code master, bank 9998 does not.

@@ -6,10 +6,6 @@ records are those of the 収納情報 layout in the same file; positions 1-based
 records). Nothing here imports formats/ or gateway/. The expected results
 (<case>.dat.json) are written by hand beside each .dat, not by this script.
 
-Fields are padded, records joined and checked, and files written by
-tests/support/fixedwidth.py (found through the sys.path line below), which imports
-no project code either.
-
 Run from anywhere:  python tests/data/reconciliation/make_samples.py
 利用団体コード 999999, 住民コード, 納付書番号 and 消込特定キー are invented.
 """
