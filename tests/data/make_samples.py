@@ -14,43 +14,23 @@ exist in the zengin-code master, 9998 and 0001/999 do not.
 from __future__ import annotations
 
 import random
+import sys
+from functools import partial
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for tests.support
+from tests.support.fixedwidth import CRLF, LF, SP, join, record, writer
+from tests.support.fixedwidth import exact as a
+from tests.support.fixedwidth import num as n
+from tests.support.fixedwidth import text as k
 
 HERE = Path(__file__).resolve().parent
 D91 = HERE / "zengin-91"
 D21 = HERE / "zengin-21"
 
-CRLF = b"\r\n"
-LF = b"\n"
 EOF_MARK = b"\x1a"
-SP = b" "
 
-
-def k(text: str, width: int) -> bytes:
-    """Half-width text in Shift_JIS, left-aligned, space-padded to width bytes."""
-    raw = text.encode("cp932")
-    assert len(raw) <= width, (text, width)
-    return raw.ljust(width, SP)
-
-
-def n(value: int, width: int) -> bytes:
-    """N field: digits, right-aligned, zero-filled."""
-    raw = str(value).encode("ascii").rjust(width, b"0")
-    assert len(raw) == width, (value, width)
-    return raw
-
-
-def a(text: str, width: int) -> bytes:
-    """A literal ASCII field that must already have the field's width."""
-    raw = text.encode("ascii")
-    assert len(raw) == width, (text, width)
-    return raw
-
-
-def rec(*parts: bytes, length: int = 120) -> bytes:
-    record = b"".join(parts)
-    assert len(record) == length, (len(record), record)
-    return record
+rec = partial(record, length=120)
 
 
 # ---------------------------------------------------------------- 種別 91 (口座振替)
@@ -164,17 +144,6 @@ def t21(count: int, amount: int) -> bytes:
     )
 
 
-# ---------------------------------------------------------------- framing
-
-def crlf_after_each(records: list[bytes]) -> bytes:
-    return b"".join(r + CRLF for r in records)
-
-
-def write(folder: Path, case: str, data: bytes) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{case}.dat").write_bytes(data)
-
-
 # ---------------------------------------------------------------- shared record sets
 
 # A request (依頼): result codes "0", trailer 済/不能 zero. 3 records, 267300 yen.
@@ -208,22 +177,22 @@ MIDDLE = d91("2345678", "ｻﾝﾌﾟﾙ ﾊﾅｺ", 6000, "00000000000000000022
 
 
 def build_91() -> None:
-    w = lambda case, data: write(D91, case, data)  # noqa: E731
+    w = writer(D91)
 
     # 1. request, CRLF after every record
-    w("request_single_crlf", crlf_after_each([h91(), *REQ3, t91(3, 267300), end()]))
+    w("request_single_crlf", join([h91(), *REQ3, t91(3, 267300), end()]))
 
     # 2-6. the same result file under every framing
     res = [h91(), *RES4, RES4_TRAILER, end()]
-    w("result_single_crlf", crlf_after_each(res))
-    w("result_no_separator", b"".join(res))
-    w("result_crlf_between", CRLF.join(res))
-    w("result_lf", b"".join(r + LF for r in res))
-    w("result_eof_mark", crlf_after_each(res) + EOF_MARK)
+    w("result_single_crlf", join(res))
+    w("result_no_separator", join(res, b""))
+    w("result_crlf_between", join(res, after_last=False))
+    w("result_lf", join(res, LF))
+    w("result_eof_mark", join(res) + EOF_MARK)
 
     # 7. two groups then one end. Group 2's header leaves 預金種目/口座番号 blank; its
     #    codes are all 0 but its trailer reports 振替済 2, so it is a result too.
-    w("result_multi_group", crlf_after_each([
+    w("result_multi_group", join([
         h91(),
         d91("1234567", "ﾃｽﾄ ﾀﾛｳ", 12000, "00000000000000000031", "0"),
         d91("2345678", "ｻﾝﾌﾟﾙ ﾊﾅｺ", 6000, "00000000000000000032", "2"),
@@ -236,7 +205,7 @@ def build_91() -> None:
     ]))
 
     # 8. 顧客番号 left-aligned, space-padded
-    w("customer_number_space_padded", crlf_after_each([
+    w("customer_number_space_padded", join([
         h91(),
         d91("1234567", "ﾃｽﾄ ﾀﾛｳ", 3000, "12345" + " " * 15),
         d91("2345678", "ｻﾝﾌﾟﾙ ﾊﾅｺ", 4000, "0000000042" + " " * 10),
@@ -245,7 +214,7 @@ def build_91() -> None:
     ]))
 
     # extra: a request whose 振替結果コード are spaces (accepted, read as null); 引落日 0229
-    w("request_result_code_space", crlf_after_each([
+    w("request_result_code_space", join([
         h91(date="0229"),
         d91("1234567", "ﾃｽﾄ ﾀﾛｳ", 1000, "00000000000000000041", " "),
         d91("2345678", "ｻﾝﾌﾟﾙ ﾊﾅｺ", 2000, "00000000000000000042", " "),
@@ -256,12 +225,12 @@ def build_91() -> None:
     # 9. record 3 (2nd data record) is 119 bytes: its last ダミー byte is missing
     truncated = MIDDLE[:119]
     assert len(truncated) == 119
-    w("truncated_record", crlf_after_each([h91(), *bad3(truncated), t91(3, 18000), end()]))
+    w("truncated_record", join([h91(), *bad3(truncated), t91(3, 18000), end()]))
 
     # 10. record 3 is 121 bytes: one extra space after its ダミー
     extra = MIDDLE + SP
     assert len(extra) == 121
-    w("extra_bytes", crlf_after_each([h91(), *bad3(extra), t91(3, 18000), end()]))
+    w("extra_bytes", join([h91(), *bad3(extra), t91(3, 18000), end()]))
 
     # 11. CRLF file; record 3 ends with LF only
     recs = [h91(), *bad3(MIDDLE), t91(3, 18000), end()]
@@ -271,52 +240,52 @@ def build_91() -> None:
     # 12. 預金者名 in full-width (double-byte cp932) characters
     dbl = "テスト　ハナコ".encode("cp932")
     assert len(dbl) == 14 and dbl[0] == 0x83
-    w("double_byte_in_kana", crlf_after_each([
+    w("double_byte_in_kana", join([
         h91(), *bad3(d91("2345678", "", 6000, "00000000000000000022", name_raw=dbl.ljust(30, SP))),
         t91(3, 18000), end()]))
 
     # 13. 引落金額 with a letter
-    w("non_digit_amount", crlf_after_each([
+    w("non_digit_amount", join([
         h91(), *bad3(d91("2345678", "ｻﾝﾌﾟﾙ ﾊﾅｺ", 0, "00000000000000000022", amount_raw=b"00001X0000")),
         t91(3, 22000), end()]))
 
     # 14. 預金者名 with a small kana ｯ (0xAF)
     small = k("ﾃｽﾄ ﾐｯｺ", 30)
     assert small[5] == 0xAF
-    w("small_kana", crlf_after_each([
+    w("small_kana", join([
         h91(), *bad3(d91("2345678", "", 6000, "00000000000000000022", name_raw=small)),
         t91(3, 18000), end()]))
 
     # extra: ｦ (0xA6) in 預金者名: allowed in 21, not in 91
     wo = k("ﾃｽﾄ ｼｦﾘ", 30)
     assert wo[5] == 0xA6
-    w("wo_in_91", crlf_after_each([
+    w("wo_in_91", join([
         h91(), *bad3(d91("2345678", "", 6000, "00000000000000000022", name_raw=wo)),
         t91(3, 18000), end()]))
 
     two = bad3(MIDDLE)[:2]  # 5000 + 6000
     # 15. header, data, end: no trailer
-    w("missing_trailer", crlf_after_each([h91(), *two, end()]))
+    w("missing_trailer", join([h91(), *two, end()]))
     # 16. header, data, trailer, then EOF: no end record
-    w("missing_end", crlf_after_each([h91(), *two, t91(2, 11000)]))
+    w("missing_end", join([h91(), *two, t91(2, 11000)]))
     # 17. a data record before the first header
-    w("data_before_header", crlf_after_each([
+    w("data_before_header", join([
         d91("9876543", "ｻﾝﾌﾟﾙ ｼﾞﾛｳ", 1000, "00000000000000000020"),
         h91(), *two, t91(2, 11000), end()]))
 
     # 18-19. control totals: 3 records, 18000 yen
-    w("trailer_count_mismatch", crlf_after_each([h91(), *bad3(MIDDLE), t91(4, 18000), end()]))
-    w("trailer_amount_mismatch", crlf_after_each([h91(), *bad3(MIDDLE), t91(3, 19000), end()]))
+    w("trailer_count_mismatch", join([h91(), *bad3(MIDDLE), t91(4, 18000), end()]))
+    w("trailer_amount_mismatch", join([h91(), *bad3(MIDDLE), t91(3, 19000), end()]))
 
     # 20. result whose trailer counts the 資金不足 (code 1) record as 振替済
-    w("transferred_mismatch", crlf_after_each([h91(), *RES4, t91(4, 43500, 3, 23500, 1, 20000), end()]))
+    w("transferred_mismatch", join([h91(), *RES4, t91(4, 43500, 3, 23500, 1, 20000), end()]))
 
     # 21. a record of type "5" between data records
-    w("unknown_record_type", crlf_after_each([
+    w("unknown_record_type", join([
         h91(), *bad3(MIDDLE)[:2], rec(b"5", SP * 119), bad3(MIDDLE)[2], t91(3, 18000), end()]))
 
     # 22. result code 6 (unused): warning only, counted as 振替不能
-    w("unknown_result_code", crlf_after_each([
+    w("unknown_result_code", join([
         h91(),
         d91("1234567", "ﾃｽﾄ ﾀﾛｳ", 10000, "00000000000000000051", "0"),
         d91("2345678", "ｻﾝﾌﾟﾙ ﾊﾅｺ", 4000, "00000000000000000052", "6"),
@@ -332,36 +301,36 @@ def build_91() -> None:
     w("random_binary", random.Random(1234).randbytes(1000))
 
     # 25. an "X" in the second ダミー (113-120) of a data record
-    w("filler_not_spaces", crlf_after_each([
+    w("filler_not_spaces", join([
         h91(), *bad3(d91("2345678", "ｻﾝﾌﾟﾙ ﾊﾅｺ", 6000, "00000000000000000022", filler2=b"  X     ")),
         t91(3, 18000), end()]))
 
     # 26. 預金種目 "5"
-    w("bad_account_type", crlf_after_each([
+    w("bad_account_type", join([
         h91(), *bad3(d91("2345678", "ｻﾝﾌﾟﾙ ﾊﾅｺ", 6000, "00000000000000000022", acct_type="5")),
         t91(3, 18000), end()]))
 
     # 27. bank code 9998 (not in the master): warning only
-    w("unknown_bank_code", crlf_after_each([
+    w("unknown_bank_code", join([
         h91(), *bad3(d91("2345678", "ｻﾝﾌﾟﾙ ﾊﾅｺ", 6000, "00000000000000000022", bank="9998",
                          bank_name="", branch_name="")),
         t91(3, 18000), end()]))
 
     # extra: bank 0001 with branch 999 (not in the master): warning only
-    w("unknown_branch_code", crlf_after_each([
+    w("unknown_branch_code", join([
         h91(), *bad3(d91("2345678", "ｻﾝﾌﾟﾙ ﾊﾅｺ", 6000, "00000000000000000022", branch="999",
                          branch_name="")),
         t91(3, 18000), end()]))
 
     # extra: header 引落日 0230 (no such day): a field error in the header refuses the file
-    w("header_bad_date", crlf_after_each([h91(date="0230"), *bad3(MIDDLE), t91(3, 18000), end()]))
+    w("header_bad_date", join([h91(date="0230"), *bad3(MIDDLE), t91(3, 18000), end()]))
 
 
 def build_21() -> None:
-    w = lambda case, data: write(D21, case, data)  # noqa: E731
+    w = writer(D21)
 
     # 28. 3 transfers, 識別表示 space, 顧客コード1・2 digits
-    w("transfer_single_crlf", crlf_after_each([
+    w("transfer_single_crlf", join([
         h21(),
         d21("1234567", "ﾃｽﾄ ﾀﾛｳ", 1500, b"00000012340000005678"),
         d21("2345678", "ｻﾝﾌﾟﾙ ﾊﾅｺ", 28000, b"00000012350000005679", clearing="0000",
@@ -372,7 +341,7 @@ def build_21() -> None:
     ]))
 
     # 29. two groups, no separators; group 2: blank 顧客コード, blank 振込指定区分, blank header account
-    w("transfer_multi_group_no_separator", b"".join([
+    w("transfer_multi_group_no_separator", join([
         h21(),
         d21("1234567", "ﾃｽﾄ ﾀﾛｳ", 2000, b"00000012340000005678"),
         d21("2345678", "ｻﾝﾌﾟﾙ ﾊﾅｺ", 3000, b"00000012350000005679"),
@@ -381,11 +350,11 @@ def build_21() -> None:
         d21("3456789", "ﾚｲ ｼﾞﾛｳ", 4500, SP * 20, kind=" "),
         t21(1, 4500),
         end(),
-    ]))
+    ], b""))
 
     # 30. 識別表示 Y: 92-111 hold EDI情報 text
     edi = k("ｶﾝﾌﾟｷﾝ NO.R06-0001", 20)
-    w("transfer_edi", crlf_after_each([
+    w("transfer_edi", join([
         h21(),
         d21("1234567", "ﾃｽﾄ ﾀﾛｳ", 1500, b"00000012340000005678"),
         d21("2345678", "ｻﾝﾌﾟﾙ ﾊﾅｺ", 2500, edi, edi="Y"),
@@ -394,7 +363,7 @@ def build_21() -> None:
     ]))
 
     # 31. trailer 合計金額 4500, records sum to 4000
-    w("transfer_amount_mismatch", crlf_after_each([
+    w("transfer_amount_mismatch", join([
         h21(),
         d21("1234567", "ﾃｽﾄ ﾀﾛｳ", 1500, b"00000012340000005678"),
         d21("2345678", "ｻﾝﾌﾟﾙ ﾊﾅｺ", 2500, b"00000012350000005679"),
@@ -403,7 +372,7 @@ def build_21() -> None:
     ]))
 
     # 32. ｦ in 受取人名: allowed in type 21
-    w("transfer_wo_allowed", crlf_after_each([
+    w("transfer_wo_allowed", join([
         h21(),
         d21("1234567", "ﾃｽﾄ ｼｦﾘ", 3000, b"00000012340000005678"),
         t21(1, 3000),

@@ -13,49 +13,21 @@ Names, addresses, postal codes and 住民コード are invented (試験　太郎
 
 from __future__ import annotations
 
+import sys
+from functools import partial
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository, for tests.support
+from tests.support.fixedwidth import SP, ZENKAKU_SPACE, align_left, join, record, writer
+from tests.support.fixedwidth import exact as a
+from tests.support.fixedwidth import num as n
+from tests.support.fixedwidth import text as k
+from tests.support.fixedwidth import zenkaku as dbl
+
 HERE = Path(__file__).resolve().parent
-CRLF = b"\r\n"
-SP = b" "
-FULL_SPACE = "\u3000".encode("cp932")
-assert FULL_SPACE == b"\x81\x40"
 
-
-def a(text: str, width: int) -> bytes:
-    """A literal ASCII field that must already have the field's width."""
-    raw = text.encode("ascii")
-    assert len(raw) == width, (text, width)
-    return raw
-
-
-def k(text: str, width: int) -> bytes:
-    """Half-width text (ASCII, half-width katakana) in Shift_JIS, left-aligned, space-padded."""
-    raw = text.encode("cp932")
-    assert len(raw) <= width, (text, width)
-    return raw.ljust(width, SP)
-
-
-def dbl(text: str, width: int) -> bytes:
-    """Full-width text in cp932, padded with full-width spaces (and one half-width space when odd)."""
-    raw = text.encode("cp932")
-    assert len(raw) == 2 * len(text), text  # every character double-byte
-    assert len(raw) <= width, (text, width)
-    pad = width - len(raw)
-    return raw + FULL_SPACE * (pad // 2) + SP * (pad % 2)
-
-
-def n(value: int, width: int) -> bytes:
-    """N field: digits, right-aligned, zero-filled."""
-    raw = str(value).encode("ascii").rjust(width, b"0")
-    assert len(raw) == width, (value, width)
-    return raw
-
-
-def rec(*parts: bytes, length: int = 500) -> bytes:
-    record = b"".join(parts)
-    assert len(record) == length, (len(record), record)
-    return record
+rec = partial(record, length=500)
+write = writer(HERE)
 
 
 def header() -> bytes:
@@ -111,14 +83,6 @@ def end() -> bytes:
     return rec(b"9", SP * 499)   # 1 データ区分, 2-500 予備
 
 
-def crlf_after_each(records: list[bytes]) -> bytes:
-    return b"".join(r + CRLF for r in records)
-
-
-def write(case: str, content: bytes) -> None:
-    (HERE / f"{case}.dat").write_bytes(content)
-
-
 #: 方書 of exactly 30 characters: fills 60 of its 61 bytes, one half-width space after.
 LINE2_30 = "架空マンション東棟二〇二号室奥の間一二三四五六七八九十百千万"
 assert len(LINE2_30) == 30, len(LINE2_30)
@@ -151,17 +115,16 @@ def with_birth(birth: str, serial: int = 2) -> bytes:
 
 
 def build() -> None:
-    write("clean_crlf", crlf_after_each([header(), *CLEAN, TRAILER, end()]))
+    write("clean_crlf", join([header(), *CLEAN, TRAILER, end()]))
 
     # 生年月日 with era code 6 (no such era) / era code 0 (not one of 1-5)
-    write("era_code_6", crlf_after_each([header(), A1, with_birth("6010101"), A3, A4, TRAILER, end()]))
-    write("era_code_0", crlf_after_each([header(), A1, with_birth("0630415"), A3, A4, TRAILER, end()]))
+    write("era_code_6", join([header(), A1, with_birth("6010101"), A3, A4, TRAILER, end()]))
+    write("era_code_0", join([header(), A1, with_birth("0630415"), A3, A4, TRAILER, end()]))
     # 平成31年5月1日 (the day 令和 began) and 平成32年1月1日: after 平成 ended
-    write("heisei_after_its_end", crlf_after_each([
+    write("heisei_after_its_end", join([
         header(), A1, with_birth("4310501"), with_birth("4320101", serial=3), A4, TRAILER, end()]))
     # 昭和50年2月30日: not on the calendar
-    write("birth_date_not_on_calendar", crlf_after_each([header(), A1, with_birth("3500230"), A3, A4, TRAILER,
-                                                          end()]))
+    write("birth_date_not_on_calendar", join([header(), A1, with_birth("3500230"), A3, A4, TRAILER, end()]))
 
     # 方書 of 31 characters cut at 61 bytes: the 31st character's lead byte is the field's last byte
     long_line2 = (LINE2_30 + "号").encode("cp932")
@@ -170,27 +133,27 @@ def build() -> None:
     cut_record = data(2, "000000000067890", "2", "31", "20240515", "1", "ﾐﾎﾝ ﾊﾅｺ", "見本　花子", "4310430", "2",
                       "9999902", "架空県架空市二丁目２番２号", "",
                       "9999903", "架空県見本市三丁目３番３号", "見本ビル３階", "見本　一郎", line2_raw=cut)
-    write("katagaki_cut_at_lead_byte", crlf_after_each([header(), A1, cut_record, A3, A4, TRAILER, end()]))
+    write("katagaki_cut_at_lead_byte", join([header(), A1, cut_record, A3, A4, TRAILER, end()]))
 
     # a half-width space inside 氏名 (record 3) and half-width digits inside 住所 (record 4)
     name_half = "見本".encode("cp932") + SP + "花子".encode("cp932")
-    name_half += FULL_SPACE * ((40 - len(name_half)) // 2) + SP * ((40 - len(name_half)) % 2)
+    name_half = align_left(name_half, 40, ZENKAKU_SPACE)
     assert len(name_half) == 40 and name_half[4] == 0x20
     bad_name = data(2, "000000000067890", "2", "31", "20240515", "1", "ﾐﾎﾝ ﾊﾅｺ", "", "4310430", "2",
                     "9999902", "架空県架空市二丁目２番２号", LINE2_30,
                     "9999903", "架空県見本市三丁目３番３号", "見本ビル３階", "見本　一郎", name_raw=name_half)
     address_half = "架空県試作町4丁目4番4号".encode("cp932")
-    address_half += FULL_SPACE * ((80 - len(address_half)) // 2) + SP * ((80 - len(address_half)) % 2)
+    address_half = align_left(address_half, 80, ZENKAKU_SPACE)
     assert len(address_half) == 80 and address_half[12] == ord("4")
     bad_address = data(3, "000000000024680", "1", "05", "20240520", "2", "ｼｻｸ ｼｮｳ", "試作　翔", "5010501", "1",
                        "9999904", "", "", address_raw=address_half)
-    write("half_width_in_double_byte", crlf_after_each([header(), A1, bad_name, bad_address, A4, TRAILER, end()]))
+    write("half_width_in_double_byte", join([header(), A1, bad_name, bad_address, A4, TRAILER, end()]))
 
     # control totals: 4 records, 連番 1+2+3+4 = 10
-    write("trailer_count_mismatch", crlf_after_each([header(), *CLEAN, trailer(5, 10), end()]))
-    write("trailer_serial_total_mismatch", crlf_after_each([header(), *CLEAN, trailer(4, 11), end()]))
+    write("trailer_count_mismatch", join([header(), *CLEAN, trailer(5, 10), end()]))
+    write("trailer_serial_total_mismatch", join([header(), *CLEAN, trailer(4, 11), end()]))
     # record 2 sent twice, record 3 lost: the count still says 4, the 連番 total does not
-    write("record_sent_twice", crlf_after_each([header(), A1, A2, A2, A4, TRAILER, end()]))
+    write("record_sent_twice", join([header(), A1, A2, A2, A4, TRAILER, end()]))
 
 
 if __name__ == "__main__":

@@ -15,31 +15,22 @@ whose identify must not claim these files), 企業コード 54321, 納付番号 
 
 from __future__ import annotations
 
+import sys
+from functools import partial
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository, for tests.support
+from tests.support.fixedwidth import SP, ZENKAKU_SPACE, join, record, writer
+from tests.support.fixedwidth import num as n
+from tests.support.fixedwidth import text as k
+
 HERE = Path(__file__).resolve().parent
-CRLF = b"\r\n"
-SP = b" "
-ZENKAKU_SPACE = "\u3000".encode("cp932")
+
+rec = partial(record, length=120)
+write = writer(HERE)
 
 USER_COMPANY = "23456"
 A, B, C = "2024020000000001", "2024020000000002", "2024020000000003"
-
-
-def k(text: str, width: int, pad: bytes = SP) -> bytes:
-    """Text in cp932, left-aligned, padded to ``width`` bytes with ``pad`` (then half-width spaces)."""
-    raw = text.encode("cp932")
-    assert len(raw) <= width, (text, width)
-    while len(raw) + len(pad) <= width:
-        raw += pad
-    return raw.ljust(width, SP)
-
-
-def n(value: int, width: int) -> bytes:
-    """N: digits, right-aligned, zero-filled."""
-    raw = str(value).encode("ascii").rjust(width, b"0")
-    assert len(raw) == width, (value, width)
-    return raw
 
 
 def mod10_w31(body: str) -> str:
@@ -63,60 +54,48 @@ assert mod10_w31("9195432123456" + A + "0" + "240630" + "0" + "012300") == "0"
 
 
 def header() -> bytes:
-    record = (
-        n(1, 6)                                   # 1–6     蓄積連番
-        + b"1"                                    # 7       レコード区分
-        + b"20240603"                             # 8–15    データ作成日
-        + USER_COMPANY.encode()                   # 16–20   利用企業コード
-        + k("テスト市", 40, ZENKAKU_SPACE)          # 21–60   利用企業名 (全角, 全角空白埋め)
-        + b"54321"                                # 61–65   収納代行会社コード
-        + k("TEST AGENT", 20)                     # 66–85   収納代行会社名
-        + SP * 35                                 # 86–120  予備
+    return rec(
+        n(1, 6),                                  # 1–6     蓄積連番
+        b"1",                                     # 7       レコード区分
+        b"20240603",                              # 8–15    データ作成日
+        USER_COMPANY.encode(),                    # 16–20   利用企業コード
+        k("テスト市", 40, ZENKAKU_SPACE),           # 21–60   利用企業名 (全角, 全角空白埋め)
+        b"54321",                                 # 61–65   収納代行会社コード
+        k("TEST AGENT", 20),                      # 66–85   収納代行会社名
+        SP * 35,                                  # 86–120  予備
     )
-    assert len(record) == 120
-    return record
 
 
 def data(serial: int, kind: bytes, reference: str, amount: int, store: bytes, name: str, *,
          settlement: bytes = b"240607", code: bytes | None = None, paid_time: bytes = b"1432") -> bytes:
-    record = (
-        n(serial, 6)                              # 1–6     蓄積連番
-        + b"2"                                    # 7       レコード区分
-        + b"240603"                               # 8–13    データ作成日 YYMMDD
-        + b"0101"                                 # 14–17   小売業企業コード
-        + b"0007"                                 # 18–21   ＣＮＳ申請コード
-        + USER_COMPANY.encode()                   # 22–26   利用企業コード
-        + b"02"                                   # 27–28   税目コード (固定資産税・都市計画税)
-        + b"1"                                    # 29      収納受付区分 (店頭)
-        + kind                                    # 30–31   データ種
-        + SP * 2                                  # 32–33   予備
-        + SP                                      # 34      データ識別 (blank)
-        + b"20240601"                             # 35–42   収納日付
-        + paid_time                               # 43–46   収納時分
-        + (code or barcode(reference, amount))    # 47–90   バーコード
-        + n(amount, 6)                            # 91–96   収納金額
-        + store                                   # 97–103  収納店舗コード
-        + settlement                              # 104–109 支払い予定日
-        + k(name, 11)                             # 110–120 収納店舗名
+    return rec(
+        n(serial, 6),                             # 1–6     蓄積連番
+        b"2",                                     # 7       レコード区分
+        b"240603",                                # 8–13    データ作成日 YYMMDD
+        b"0101",                                  # 14–17   小売業企業コード
+        b"0007",                                  # 18–21   ＣＮＳ申請コード
+        USER_COMPANY.encode(),                    # 22–26   利用企業コード
+        b"02",                                    # 27–28   税目コード (固定資産税・都市計画税)
+        b"1",                                     # 29      収納受付区分 (店頭)
+        kind,                                     # 30–31   データ種
+        SP * 2,                                   # 32–33   予備
+        SP,                                       # 34      データ識別 (blank)
+        b"20240601",                              # 35–42   収納日付
+        paid_time,                                # 43–46   収納時分
+        code or barcode(reference, amount),       # 47–90   バーコード
+        n(amount, 6),                             # 91–96   収納金額
+        store,                                    # 97–103  収納店舗コード
+        settlement,                               # 104–109 支払い予定日
+        k(name, 11),                              # 110–120 収納店舗名
     )
-    assert len(record) == 120, len(record)
-    return record
 
 
 def trailer(serial: int, count: int, amount: int) -> bytes:
-    record = n(serial, 6) + b"8" + n(count, 7) + n(amount, 12) + SP * 94
-    assert len(record) == 120
-    return record
+    return rec(n(serial, 6), b"8", n(count, 7), n(amount, 12), SP * 94)
 
 
 def end(serial: int) -> bytes:
-    record = n(serial, 6) + b"9" + SP * 113
-    assert len(record) == 120
-    return record
-
-
-def write(name: str, records: list[bytes]) -> None:
-    (HERE / name).write_bytes(b"".join(record + CRLF for record in records))
+    return rec(n(serial, 6), b"9", SP * 113)
 
 
 STORE_1, NAME_1 = b"0012345", "ﾃｽﾄﾏｰﾄ ｴｷﾏｴ"
@@ -138,44 +117,44 @@ def clean_records() -> list[bytes]:
 
 
 def main() -> None:
-    write("clean_crlf.dat", clean_records())
+    write("clean_crlf", join(clean_records()))
 
     # A's 確報 (record 3) with the barcode's check digit 0 changed to 7
     records = clean_records()
     good = barcode(A, 12300)
     assert good.endswith(b"0")
     records[2] = data(3, b"02", A, 12300, STORE_1, NAME_1, code=good[:-1] + b"7")
-    write("barcode_check_digit.dat", records)
+    write("barcode_check_digit", join(records))
 
     # C's 確報 (record 6) with 支払期限 240230 (30 February): its check digit is right
     records = clean_records()
     records[5] = data(6, b"02", C, 8000, STORE_1, NAME_1, paid_time=b"0915", code=barcode(C, 8000, deadline="240230"))
-    write("barcode_deadline_not_a_date.dat", records)
+    write("barcode_deadline_not_a_date", join(records))
 
     # A's 速報 (record 2) with the application identifier 92 instead of 91: its check digit is right
     records = clean_records()
     records[1] = data(2, b"01", A, 12300, STORE_1, NAME_1, code=barcode(A, 12300, ai="92"))
-    write("barcode_wrong_ai.dat", records)
+    write("barcode_wrong_ai", join(records))
 
     # B's 取消 (record 5) with データ種 04, a code the layout does not know
     records = clean_records()
     records[4] = data(5, b"04", B, 4500, STORE_2, NAME_2, settlement=b"000000")
-    write("unknown_data_kind.dat", records)
+    write("unknown_data_kind", join(records))
 
     # a record whose レコード区分 is 5 between records 3 and 4 (蓄積連番 then 000099)
     records = clean_records()
-    records.insert(3, n(99, 6) + b"5" + SP * 113)
-    write("unknown_record_kind.dat", records)
+    records.insert(3, rec(n(99, 6), b"5", SP * 113))
+    write("unknown_record_kind", join(records))
 
     # the trailer's 合計件数 6 for 5 data records
     records = clean_records()
     records[6] = trailer(7, 6, 41600)
-    write("trailer_count_mismatch.dat", records)
+    write("trailer_count_mismatch", join(records))
 
     # the trailer's 合計金額 41,601 for 41,600
     records = clean_records()
     records[6] = trailer(7, 5, 41601)
-    write("trailer_amount_mismatch.dat", records)
+    write("trailer_amount_mismatch", join(records))
 
 
 if __name__ == "__main__":

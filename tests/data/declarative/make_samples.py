@@ -15,26 +15,19 @@ not golden files of a built-in format (tests/test_golden.py walks only */*.dat).
 
 from __future__ import annotations
 
+import sys
+from functools import partial
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository, for tests.support
+from tests.support.fixedwidth import SP, ZENKAKU_SPACE, join, record, writer
+from tests.support.fixedwidth import num as n
+from tests.support.fixedwidth import text as k
+
 HERE = Path(__file__).resolve().parent / "cvs-agent-example"
-CRLF = b"\r\n"
-SP = b" "
 
-
-def k(text: str, width: int, pad: bytes = SP) -> bytes:
-    """Text in cp932, left-aligned, padded to width bytes."""
-    raw = text.encode("cp932")
-    assert len(raw) <= width, (text, width)
-    while len(raw) + len(pad) <= width:
-        raw += pad
-    return raw.ljust(width, SP)
-
-
-def n(value: int, width: int) -> bytes:
-    raw = str(value).encode("ascii").rjust(width, b"0")
-    assert len(raw) == width, (value, width)
-    return raw
+rec = partial(record, length=120)
+write = writer(HERE)
 
 
 def mod10_w31(body: str) -> str:
@@ -55,61 +48,48 @@ assert mod10_w31("9195432112345" + "2024010000000001" + "0" + "240531" + "0" + "
 
 
 def header() -> bytes:
-    record = (
-        n(1, 6)                                   # 1–6     蓄積連番
-        + b"1"                                    # 7       レコード区分
-        + b"20240603"                             # 8–15    データ作成日
-        + b"12345"                                # 16–20   利用企業コード
-        + k("テスト市", 40, "\u3000".encode("cp932"))  # 21–60   利用企業名 (全角, 全角空白埋め)
-        + b"54321"                                # 61–65   収納代行会社コード
-        + k("TEST AGENT ｼｭｳﾉｳ", 20)               # 66–85   収納代行会社名
-        + SP * 35                                 # 86–120  予備
+    return rec(
+        n(1, 6),                                  # 1–6     蓄積連番
+        b"1",                                     # 7       レコード区分
+        b"20240603",                              # 8–15    データ作成日
+        b"12345",                                 # 16–20   利用企業コード
+        k("テスト市", 40, ZENKAKU_SPACE),           # 21–60   利用企業名 (全角, 全角空白埋め)
+        b"54321",                                 # 61–65   収納代行会社コード
+        k("TEST AGENT ｼｭｳﾉｳ", 20),                # 66–85   収納代行会社名
+        SP * 35,                                  # 86–120  予備
     )
-    assert len(record) == 120
-    return record
 
 
 def data(serial: int, kind: bytes, payment_number: str, amount: int, store: bytes, name: str,
          settlement: bytes = b"240607", code: bytes | None = None) -> bytes:
-    record = (
-        n(serial, 6)                              # 1–6     蓄積連番
-        + b"2"                                    # 7       レコード区分
-        + b"240603"                               # 8–13    データ作成日 YYMMDD
-        + b"0101"                                 # 14–17   小売業企業コード
-        + b"0007"                                 # 18–21   ＣＮＳ申請コード
-        + b"12345"                                # 22–26   利用企業コード
-        + b"02"                                   # 27–28   税目コード (固定資産税)
-        + b"1"                                    # 29      収納受付区分 (店頭)
-        + kind                                    # 30–31   データ種
-        + SP * 2                                  # 32–33   予備
-        + SP                                      # 34      データ識別 (blank)
-        + b"20240601"                             # 35–42   収納日付
-        + b"1432"                                 # 43–46   収納時分
-        + (code or barcode(payment_number, amount))  # 47–90   バーコード
-        + n(amount, 6)                            # 91–96   収納金額
-        + store                                   # 97–103  収納店舗コード
-        + settlement                              # 104–109 支払い予定日
-        + k(name, 11)                             # 110–120 収納店舗名
+    return rec(
+        n(serial, 6),                             # 1–6     蓄積連番
+        b"2",                                     # 7       レコード区分
+        b"240603",                                # 8–13    データ作成日 YYMMDD
+        b"0101",                                  # 14–17   小売業企業コード
+        b"0007",                                  # 18–21   ＣＮＳ申請コード
+        b"12345",                                 # 22–26   利用企業コード
+        b"02",                                    # 27–28   税目コード (固定資産税)
+        b"1",                                     # 29      収納受付区分 (店頭)
+        kind,                                     # 30–31   データ種
+        SP * 2,                                   # 32–33   予備
+        SP,                                       # 34      データ識別 (blank)
+        b"20240601",                              # 35–42   収納日付
+        b"1432",                                  # 43–46   収納時分
+        code or barcode(payment_number, amount),  # 47–90   バーコード
+        n(amount, 6),                             # 91–96   収納金額
+        store,                                    # 97–103  収納店舗コード
+        settlement,                               # 104–109 支払い予定日
+        k(name, 11),                              # 110–120 収納店舗名
     )
-    assert len(record) == 120, len(record)
-    return record
 
 
 def trailer(serial: int, count: int, amount: int) -> bytes:
-    record = n(serial, 6) + b"8" + n(count, 7) + n(amount, 12) + SP * 94
-    assert len(record) == 120
-    return record
+    return rec(n(serial, 6), b"8", n(count, 7), n(amount, 12), SP * 94)
 
 
 def end(serial: int) -> bytes:
-    record = n(serial, 6) + b"9" + SP * 113
-    assert len(record) == 120
-    return record
-
-
-def write(name: str, records: list[bytes]) -> None:
-    HERE.mkdir(exist_ok=True)
-    (HERE / name).write_bytes(b"".join(record + CRLF for record in records))
+    return rec(n(serial, 6), b"9", SP * 113)
 
 
 def main() -> None:
@@ -123,12 +103,12 @@ def main() -> None:
         trailer(6, 4, 12300 + 12300 + 4500 + 4500),
         end(7),
     ]
-    write("ok_crlf.dat", records)
+    write("ok_crlf", join(records))
     # the same file with the last barcode digit of record 3 changed (4 → 5)
     good = barcode("2024010000000001", 12300)
     assert good.endswith(b"4")
     records[2] = data(3, b"02", "2024010000000001", 12300, b"0012345", "ﾃｽﾄﾏｰﾄ ｴｷﾏｴ", code=good[:-1] + b"5")
-    write("bad_check_digit.dat", records)
+    write("bad_check_digit", join(records))
 
 
 if __name__ == "__main__":

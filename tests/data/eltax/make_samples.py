@@ -18,31 +18,21 @@ Invented data: 共通納税機関コード 19999, 案件特定キー 00000000202
 from __future__ import annotations
 
 import binascii
+import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository, for tests.support
+from tests.support.fixedwidth import SP, ZENKAKU_SPACE, join, record, writer
+from tests.support.fixedwidth import num as n
+from tests.support.fixedwidth import text as k
+
 HERE = Path(__file__).resolve().parent
-CRLF = b"\r\n"
-SP = b" "
-ZENKAKU_SPACE = "\u3000".encode("cp932")
 COMMON_CODE = "19999"
-LENGTH = 400
 
-
-def k(text: str, width: int, pad: bytes = SP) -> bytes:
-    """Text in cp932, left-aligned, padded to ``width`` bytes with ``pad`` (then half-width spaces)."""
-    raw = text.encode("cp932")
-    assert len(raw) <= width, (text, width)
-    while len(raw) + len(pad) <= width:
-        raw += pad
-    return raw.ljust(width, SP)
-
-
-def n(value: int, width: int) -> bytes:
-    """N: digits, right-aligned, zero-filled."""
-    raw = str(value).encode("ascii").rjust(width, b"0")
-    assert len(raw) == width, (value, width)
-    return raw
+rec = partial(record, length=400)
+write = writer(HERE)
 
 
 def ocr_check_digits(body: str) -> str:
@@ -97,53 +87,47 @@ def elqr(*, amount: int, tax_item_code: str, case_key: str, confirmation: str, l
 
 
 def header() -> bytes:
-    record = (
-        b"1"                                      # 1       データ区分
-        + b"ELTAX"                                # 2–6     データ種別
-        + b"20240605"                             # 7–14    作成日
-        + b"149999"                               # 15–20   団体コード
-        + k("テスト市", 40, ZENKAKU_SPACE)          # 21–60   団体名 (全角, 全角空白埋め)
-        + COMMON_CODE.encode()                    # 61–65   共通納税機関コード
-        + SP * 335                                # 66–400  予備
+    return rec(
+        b"1",                                     # 1       データ区分
+        b"ELTAX",                                 # 2–6     データ種別
+        b"20240605",                              # 7–14    作成日
+        b"149999",                                # 15–20   団体コード
+        k("テスト市", 40, ZENKAKU_SPACE),           # 21–60   団体名 (全角, 全角空白埋め)
+        COMMON_CODE.encode(),                     # 61–65   共通納税機関コード
+        SP * 335,                                 # 66–400  予備
     )
-    assert len(record) == LENGTH
-    return record
 
 
 def data(method: bytes, receipt: str, case_key: str, confirmation: str, tax_item_code: str, amount: int,
          paid_on: bytes, revenue: bytes, levy_year: int, tax_year: int, period: str, due: str,
          qr: str | None) -> bytes:
-    record = (
-        b"2"                                      # 1       データ区分
-        + method                                  # 2       納付方法
-        + receipt.encode()                        # 3–22    受付番号
-        + COMMON_CODE.encode()                    # 23–27   共通納税機関コード
-        + case_key.encode()                       # 28–47   案件特定キー
-        + confirmation.encode()                   # 48–53   確認番号
-        + tax_item_code.encode()                  # 54–56   税目・料金番号
-        + b"000"                                  # 57–59   税務事務所コード
-        + n(amount, 11)                           # 60–70   納付金額
-        + paid_on                                 # 71–78   納付日
-        + revenue                                 # 79–86   払込予定日
-        + n(levy_year, 4)                         # 87–90   賦課年度
-        + n(tax_year, 4)                          # 91–94   課税年度
-        + period.encode()                         # 95–96   期別コード
-        + due.encode()                            # 97–104  納期限
-        + (qr.encode() if qr else SP * 255)       # 105–359 eL-QR (blank: not paid with it)
-        + SP * 41                                 # 360–400 予備
+    return rec(
+        b"2",                                     # 1       データ区分
+        method,                                   # 2       納付方法
+        receipt.encode(),                         # 3–22    受付番号
+        COMMON_CODE.encode(),                     # 23–27   共通納税機関コード
+        case_key.encode(),                        # 28–47   案件特定キー
+        confirmation.encode(),                    # 48–53   確認番号
+        tax_item_code.encode(),                   # 54–56   税目・料金番号
+        b"000",                                   # 57–59   税務事務所コード
+        n(amount, 11),                            # 60–70   納付金額
+        paid_on,                                  # 71–78   納付日
+        revenue,                                  # 79–86   払込予定日
+        n(levy_year, 4),                          # 87–90   賦課年度
+        n(tax_year, 4),                           # 91–94   課税年度
+        period.encode(),                          # 95–96   期別コード
+        due.encode(),                             # 97–104  納期限
+        qr.encode() if qr else SP * 255,          # 105–359 eL-QR (blank: not paid with it)
+        SP * 41,                                  # 360–400 予備
     )
-    assert len(record) == LENGTH, len(record)
-    return record
 
 
 def trailer(count: int, amount: int) -> bytes:
-    record = b"8" + n(count, 7) + n(amount, 15) + SP * 377
-    assert len(record) == LENGTH
-    return record
+    return rec(b"8", n(count, 7), n(amount, 15), SP * 377)
 
 
 def end() -> bytes:
-    return b"9" + SP * 399
+    return rec(b"9", SP * 399)
 
 
 KEY_1, KEY_2, KEY_3 = "00000000202400012345", "00000000202400067890", "00000000202300011111"
@@ -175,37 +159,33 @@ def clean_records() -> list[bytes]:
     return [header(), record_1(), record_2(), record_3(), trailer(3, 36000 + 52000 + 10800), end()]
 
 
-def write(name: str, records: list[bytes]) -> None:
-    (HERE / name).write_bytes(b"".join(record + CRLF for record in records))
-
-
 def main() -> None:
-    write("clean_crlf.dat", clean_records())
+    write("clean_crlf", join(clean_records()))
 
     # record 2's eL-QR with its CRC one more than right
     records = clean_records()
     records[1] = record_1(elqr(**QR_1, break_crc=True))
-    write("bad_elqr_crc.dat", records)
+    write("bad_elqr_crc", join(records))
 
     # record 4's eL-QR with the lower MPN part's CD1 changed (the CRC computed over the changed text)
     records = clean_records()
     records[3] = record_3(elqr(**QR_3, break_lower_cd1=True))
-    write("elqr_bad_check_digit.dat", records)
+    write("elqr_bad_check_digit", join(records))
 
     # record 2's eL-QR with tag 27/00 13801 instead of 13800 (地方税共同機構), its CRC right
     records = clean_records()
     records[1] = record_1(elqr(**QR_1, agency="13801"))
-    write("elqr_wrong_agency.dat", records)
+    write("elqr_wrong_agency", join(records))
 
     # a record whose データ区分 is 3 after record 2
     records = clean_records()
-    records.insert(2, b"3" + SP * 399)
-    write("unknown_record_kind.dat", records)
+    records.insert(2, rec(b"3", SP * 399))
+    write("unknown_record_kind", join(records))
 
     # the trailer's 合計件数 4 for 3 data records
     records = clean_records()
     records[4] = trailer(4, 98800)
-    write("trailer_count_mismatch.dat", records)
+    write("trailer_count_mismatch", join(records))
 
 
 if __name__ == "__main__":

@@ -11,38 +11,20 @@ Run from anywhere:  python tests/data/levy-assessment/make_samples.py
 
 from __future__ import annotations
 
+import sys
+from functools import partial
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository, for tests.support
+from tests.support.fixedwidth import SP, join, record, text, writer
+from tests.support.fixedwidth import exact as a
+from tests.support.fixedwidth import num as n
+
 HERE = Path(__file__).resolve().parent
-CRLF = b"\r\n"
-SP = b" "
 
-
-def a(text: str, width: int) -> bytes:
-    """A literal ASCII field that must already have the field's width."""
-    raw = text.encode("ascii")
-    assert len(raw) == width, (text, width)
-    return raw
-
-
-def t(text: str, width: int) -> bytes:
-    """ASCII text, left-aligned, space-padded."""
-    raw = text.encode("ascii")
-    assert len(raw) <= width, (text, width)
-    return raw.ljust(width, SP)
-
-
-def n(value: int, width: int) -> bytes:
-    """N field: digits, right-aligned, zero-filled."""
-    raw = str(value).encode("ascii").rjust(width, b"0")
-    assert len(raw) == width, (value, width)
-    return raw
-
-
-def rec(*parts: bytes, length: int = 120) -> bytes:
-    record = b"".join(parts)
-    assert len(record) == length, (len(record), record)
-    return record
+rec = partial(record, length=120)
+write = writer(HERE)
+t = partial(text, encoding="ascii")  # ASCII only, left-aligned, space-padded
 
 
 def header(layout_id: str = "GWLV01") -> bytes:
@@ -93,14 +75,6 @@ def end() -> bytes:
     return rec(b"9", SP * 119)   # 1 データ区分, 2-120 予備
 
 
-def crlf_after_each(records: list[bytes]) -> bytes:
-    return b"".join(r + CRLF for r in records)
-
-
-def write(case: str, content: bytes) -> None:
-    (HERE / f"{case}.dat").write_bytes(content)
-
-
 # Three assessments of 市県民税 (普通徴収), 25000 + 24000 + 26000 = 75000 yen:
 # 1期 and 2期 of one notice (当初調定), then a 更正 (増額) of 1期 (調定履歴SEQ 2).
 R1 = data("000000000012345", "2024-0001-0001", "01", "1", "01", 25000, "20240701", "20240701", "1", "  ",
@@ -113,26 +87,26 @@ R3 = data("000000000067890", "2024-0001-0002", "01", "3", "01", 26000, "20240701
 
 def build() -> None:
     # clean: CRLF after every record
-    write("clean_crlf", crlf_after_each([header(), R1, R2, R3, trailer(3, 75000), end()]))
+    write("clean_crlf", join([header(), R1, R2, R3, trailer(3, 75000), end()]))
     # the same file with no separators at all
-    write("clean_no_separator", b"".join([header(), R1, R2, R3, trailer(3, 75000), end()]))
+    write("clean_no_separator", join([header(), R1, R2, R3, trailer(3, 75000), end()], b""))
     # record 3's 納期限 is 2025-02-30: not on the calendar
     bad_due = data("000000000012345", "2024-0001-0001", "01", "1", "02", 24000, "20250230", "00000000", "2",
                    "  ", "20240610", 1)
-    write("due_date_not_on_calendar", crlf_after_each([header(), R1, bad_due, R3, trailer(3, 75000), end()]))
+    write("due_date_not_on_calendar", join([header(), R1, bad_due, R3, trailer(3, 75000), end()]))
     # record 3's 科目 is 99: not a code
     bad_item = data("000000000012345", "2024-0001-0001", "99", "1", "02", 24000, "20240902", "00000000", "2",
                     "  ", "20240610", 1)
-    write("unknown_tax_item", crlf_after_each([header(), R1, bad_item, R3, trailer(3, 75000), end()]))
+    write("unknown_tax_item", join([header(), R1, bad_item, R3, trailer(3, 75000), end()]))
     # record 3's 調定額 has a space inside
     bad_amount = data("000000000012345", "2024-0001-0001", "01", "1", "02", 0, "20240902", "00000000", "2",
                       "  ", "20240610", 1, amount_raw=b"00000 4000")
-    write("amount_not_numeric", crlf_after_each([header(), R1, bad_amount, R3, trailer(3, 75000), end()]))
+    write("amount_not_numeric", join([header(), R1, bad_amount, R3, trailer(3, 75000), end()]))
     # trailers that disagree with the records
-    write("trailer_count_mismatch", crlf_after_each([header(), R1, R2, R3, trailer(2, 75000), end()]))
-    write("trailer_amount_mismatch", crlf_after_each([header(), R1, R2, R3, trailer(3, 75100), end()]))
+    write("trailer_count_mismatch", join([header(), R1, R2, R3, trailer(2, 75000), end()]))
+    write("trailer_amount_mismatch", join([header(), R1, R2, R3, trailer(3, 75100), end()]))
     # the header's layout id is not GWLV01
-    write("header_wrong_layout_id", crlf_after_each([header("GWLV02"), R1, R2, R3, trailer(3, 75000), end()]))
+    write("header_wrong_layout_id", join([header("GWLV02"), R1, R2, R3, trailer(3, 75000), end()]))
 
 
 if __name__ == "__main__":

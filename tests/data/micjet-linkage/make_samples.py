@@ -20,11 +20,19 @@ For 27182818284 the sum is 221, 221 mod 11 = 1 (≤ 1): check digit 0, 271828182
 
 from __future__ import annotations
 
+import sys
+from functools import partial
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository, for tests.support
+from tests.support.fixedwidth import SP, join, record, writer
+from tests.support.fixedwidth import exact as a
+from tests.support.fixedwidth import num as n
+
 HERE = Path(__file__).resolve().parent
-CRLF = b"\r\n"
-SP = b" "
+
+rec = partial(record, length=80)
+write = writer(HERE)
 
 
 def check_digit(body: str) -> int:
@@ -46,26 +54,6 @@ NUMBER_3 = valid("27182818284")
 assert (NUMBER_1, NUMBER_2, NUMBER_3) == ("123456789018", "987654321093", "271828182840")
 WRONG_1 = "123456789010"  # should end in 8
 WRONG_3 = "271828182841"  # should end in 0
-
-
-def a(text: str, width: int) -> bytes:
-    """A literal ASCII field that must already have the field's width."""
-    raw = text.encode("ascii")
-    assert len(raw) == width, (text, width)
-    return raw
-
-
-def n(value: int, width: int) -> bytes:
-    """N field: digits, right-aligned, zero-filled."""
-    raw = str(value).encode("ascii").rjust(width, b"0")
-    assert len(raw) == width, (value, width)
-    return raw
-
-
-def rec(*parts: bytes, length: int = 80) -> bytes:
-    record = b"".join(parts)
-    assert len(record) == length, (len(record), record)
-    return record
 
 
 def header(legal_basis: str = "016") -> bytes:
@@ -105,14 +93,6 @@ def end() -> bytes:
     return rec(b"9", SP * 79)    # 1 データ区分, 2-80 予備
 
 
-def crlf_after_each(records: list[bytes]) -> bytes:
-    return b"".join(r + CRLF for r in records)
-
-
-def write(case: str, content: bytes) -> None:
-    (HERE / f"{case}.dat").write_bytes(content)
-
-
 def m1(number: str = NUMBER_1) -> bytes:
     return data(1, "1", "000000000000101", "000000000012345", number, "20240401")
 
@@ -131,17 +111,17 @@ TRAILER = trailer(4, 10)
 
 
 def build() -> None:
-    write("clean_crlf", crlf_after_each([header(), m1(), m2(), m3(), M4, TRAILER, end()]))
-    write("clean_no_separator", b"".join([header(), m1(), m2(), m3(), M4, TRAILER, end()]))
+    write("clean_crlf", join([header(), m1(), m2(), m3(), M4, TRAILER, end()]))
+    write("clean_no_separator", join([header(), m1(), m2(), m3(), M4, TRAILER, end()], b""))
     # records 2 and 4 carry a wrong check digit
-    write("bad_check_digit", crlf_after_each([header(), m1(WRONG_1), m2(), m3(WRONG_3), M4, TRAILER, end()]))
+    write("bad_check_digit", join([header(), m1(WRONG_1), m2(), m3(WRONG_3), M4, TRAILER, end()]))
     # record 3's number has a letter, record 4's ends in two spaces
-    write("my_number_not_numeric", crlf_after_each([
+    write("my_number_not_numeric", join([
         header(), m1(), m2("98765432109A"), m3("2718281828  "), M4, TRAILER, end()]))
     # the header names a business that is not one the assessment cites
-    write("legal_basis_not_listed", crlf_after_each([header("999"), m1(), m2(), m3(), M4, TRAILER, end()]))
-    write("trailer_count_mismatch", crlf_after_each([header(), m1(), m2(), m3(), M4, trailer(3, 10), end()]))
-    write("trailer_serial_total_mismatch", crlf_after_each([header(), m1(), m2(), m3(), M4, trailer(4, 12), end()]))
+    write("legal_basis_not_listed", join([header("999"), m1(), m2(), m3(), M4, TRAILER, end()]))
+    write("trailer_count_mismatch", join([header(), m1(), m2(), m3(), M4, trailer(3, 10), end()]))
+    write("trailer_serial_total_mismatch", join([header(), m1(), m2(), m3(), M4, trailer(4, 12), end()]))
 
 
 if __name__ == "__main__":

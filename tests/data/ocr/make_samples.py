@@ -16,28 +16,19 @@ so the known-bank rule stays quiet) and 9998 (not in it).
 
 from __future__ import annotations
 
+import sys
+from functools import partial
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository, for tests.support
+from tests.support.fixedwidth import SP, ZENKAKU_SPACE, join, record, writer
+from tests.support.fixedwidth import num as n
+from tests.support.fixedwidth import text as k
+
 HERE = Path(__file__).resolve().parent
-CRLF = b"\r\n"
-SP = b" "
-ZENKAKU_SPACE = "\u3000".encode("cp932")
 
-
-def k(text: str, width: int, pad: bytes = SP) -> bytes:
-    """Text in cp932, left-aligned, padded to ``width`` bytes with ``pad`` (then half-width spaces)."""
-    raw = text.encode("cp932")
-    assert len(raw) <= width, (text, width)
-    while len(raw) + len(pad) <= width:
-        raw += pad
-    return raw.ljust(width, SP)
-
-
-def n(value: int, width: int) -> bytes:
-    """N: digits, right-aligned, zero-filled."""
-    raw = str(value).encode("ascii").rjust(width, b"0")
-    assert len(raw) == width, (value, width)
-    return raw
+rec = partial(record, length=120)
+write = writer(HERE)
 
 
 def mod10_w31(body: str) -> str:
@@ -80,52 +71,46 @@ def ocr_line(notice: str, tax_item: str, instalment: str, year: int, amount: int
 
 
 def header() -> bytes:
-    record = (
-        b"1"                                      # 1       データ区分
-        + b"OCR"                                  # 2–4     データ種別
-        + b"20240605"                             # 5–12    作成日
-        + b"0001"                                 # 13–16   金融機関
-        + k("ﾐｽﾞﾎ", 15)                           # 17–31   金融機関名
-        + b"149999"                               # 32–37   団体コード
-        + k("テスト市", 20, ZENKAKU_SPACE)          # 38–57   団体名 (全角, 全角空白埋め)
-        + SP * 63                                 # 58–120  予備
+    return rec(
+        b"1",                                     # 1       データ区分
+        b"OCR",                                   # 2–4     データ種別
+        b"20240605",                              # 5–12    作成日
+        b"0001",                                  # 13–16   金融機関
+        k("ﾐｽﾞﾎ", 15),                            # 17–31   金融機関名
+        b"149999",                                # 32–37   団体コード
+        k("テスト市", 20, ZENKAKU_SPACE),           # 38–57   団体名 (全角, 全角空白埋め)
+        SP * 63,                                  # 58–120  予備
     )
-    assert len(record) == 120
-    return record
 
 
 def data(seq: int, notice: str, tax_item: str, instalment: str, year: int, amount: int, late_fee: bytes,
          paid_on: bytes, *, bank: bytes = b"0001", branch: bytes = b"001", line: bytes | None = None,
          notice_field: bytes | None = None) -> bytes:
-    record = (
-        b"2"                                      # 1       データ区分
-        + b"00"                                   # 2–3     チェックＣＤ
-        + b"3001"                                 # 4–7     ＯＣＲＩＤ
-        + bank                                    # 8–11    金融機関
-        + branch                                  # 12–14   支店
-        + n(seq, 6)                               # 15–20   入力ＳＥＱ
-        + (notice_field or notice.encode())       # 21–36   納付書番号
-        + tax_item.encode()                       # 37–38   科目コード
-        + instalment.encode()                     # 39–40   期別
-        + n(year, 4)                              # 41–44   年度
-        + n(amount, 10)                           # 45–54   領収額
-        + late_fee                                # 55–62   延滞金
-        + paid_on                                 # 63–70   収納日
-        + (line or ocr_line(notice, tax_item, instalment, year, amount))  # 71–114  OCR (下段)
-        + SP * 6                                  # 115–120 予備
+    return rec(
+        b"2",                                     # 1       データ区分
+        b"00",                                    # 2–3     チェックＣＤ
+        b"3001",                                  # 4–7     ＯＣＲＩＤ
+        bank,                                     # 8–11    金融機関
+        branch,                                   # 12–14   支店
+        n(seq, 6),                                # 15–20   入力ＳＥＱ
+        notice_field or notice.encode(),          # 21–36   納付書番号
+        tax_item.encode(),                        # 37–38   科目コード
+        instalment.encode(),                      # 39–40   期別
+        n(year, 4),                               # 41–44   年度
+        n(amount, 10),                            # 45–54   領収額
+        late_fee,                                 # 55–62   延滞金
+        paid_on,                                  # 63–70   収納日
+        line or ocr_line(notice, tax_item, instalment, year, amount),  # 71–114  OCR (下段)
+        SP * 6,                                   # 115–120 予備
     )
-    assert len(record) == 120, len(record)
-    return record
 
 
 def trailer(count: int, amount: int) -> bytes:
-    record = b"8" + n(count, 7) + n(amount, 13) + SP * 99
-    assert len(record) == 120
-    return record
+    return rec(b"8", n(count, 7), n(amount, 13), SP * 99)
 
 
 def end() -> bytes:
-    return b"9" + SP * 119
+    return rec(b"9", SP * 119)
 
 
 def clean_records() -> list[bytes]:
@@ -140,41 +125,37 @@ def clean_records() -> list[bytes]:
     ]
 
 
-def write(name: str, records: list[bytes]) -> None:
-    (HERE / name).write_bytes(b"".join(record + CRLF for record in records))
-
-
 def main() -> None:
-    write("clean_crlf.dat", clean_records())
+    write("clean_crlf", join(clean_records()))
 
     # record 3's OCR line with its second check digit (CD2) changed
     records = clean_records()
     good = ocr_line(NOTICE_2, "02", "02", 2024, 48000)
     wrong = good[:1] + str((int(good[1:2]) + 1) % 10).encode() + good[2:]
     records[2] = data(2, NOTICE_2, "02", "02", 2024, 48000, n(1200, 8), b"20240603", line=wrong)
-    write("bad_ocr_check_digit.dat", records)
+    write("bad_ocr_check_digit", join(records))
 
     # record 2's 納付書番号 with its check digit (16th digit, 0) changed to 9; the OCR line is right
     records = clean_records()
     assert NOTICE_1.endswith("0")
     records[1] = data(1, NOTICE_1, "01", "01", 2024, 25000, n(0, 8), b"20240603",
                       notice_field=NOTICE_1[:15].encode() + b"9")
-    write("bad_notice_check_digit.dat", records)
+    write("bad_notice_check_digit", join(records))
 
     # record 4 paid at bank 9998 (not in the zengin-code master): a warning, the record is kept
     records = clean_records()
     records[3] = data(3, NOTICE_3, "04", "03", 2023, 9900, SP * 8, b"20240604", bank=b"9998")
-    write("unknown_bank.dat", records)
+    write("unknown_bank", join(records))
 
     # a record whose データ区分 is 7 after record 3
     records = clean_records()
-    records.insert(3, b"7" + SP * 119)
-    write("unknown_record_kind.dat", records)
+    records.insert(3, rec(b"7", SP * 119))
+    write("unknown_record_kind", join(records))
 
     # the trailer's 領収額合計 82,000 for 82,900
     records = clean_records()
     records[4] = trailer(3, 82000)
-    write("trailer_amount_mismatch.dat", records)
+    write("trailer_amount_mismatch", join(records))
 
 
 if __name__ == "__main__":

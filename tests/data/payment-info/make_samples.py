@@ -11,39 +11,20 @@ Run from anywhere:  python tests/data/payment-info/make_samples.py
 
 from __future__ import annotations
 
+import sys
+from functools import partial
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository, for tests.support
+from tests.support.fixedwidth import LF, SP, join, record, text, writer
+from tests.support.fixedwidth import exact as a
+from tests.support.fixedwidth import num as n
+
 HERE = Path(__file__).resolve().parent
-CRLF = b"\r\n"
-LF = b"\n"
-SP = b" "
 
-
-def a(text: str, width: int) -> bytes:
-    """A literal ASCII field that must already have the field's width."""
-    raw = text.encode("ascii")
-    assert len(raw) == width, (text, width)
-    return raw
-
-
-def t(text: str, width: int) -> bytes:
-    """ASCII text, left-aligned, space-padded."""
-    raw = text.encode("ascii")
-    assert len(raw) <= width, (text, width)
-    return raw.ljust(width, SP)
-
-
-def n(value: int, width: int) -> bytes:
-    """N field: digits, right-aligned, zero-filled."""
-    raw = str(value).encode("ascii").rjust(width, b"0")
-    assert len(raw) == width, (value, width)
-    return raw
-
-
-def rec(*parts: bytes, length: int = 150) -> bytes:
-    record = b"".join(parts)
-    assert len(record) == length, (len(record), record)
-    return record
+rec = partial(record, length=150)
+write = writer(HERE)
+t = partial(text, encoding="ascii")  # ASCII only, left-aligned, space-padded
 
 
 def header() -> bytes:
@@ -99,14 +80,6 @@ def end() -> bytes:
     return rec(b"9", SP * 149)   # 1 データ区分, 2-150 予備
 
 
-def crlf_after_each(records: list[bytes]) -> bytes:
-    return b"".join(r + CRLF for r in records)
-
-
-def write(case: str, content: bytes) -> None:
-    (HERE / f"{case}.dat").write_bytes(content)
-
-
 # 1: a 2024 1期 paid by direct debit; 2: a 2023 4期 paid late at a convenience store with
 # 延滞金 1200 and 督促手数料 100 (完納); 3: a 収入取消 of an OCR posting.
 # 収入額 25000 + 26000 + 5000 = 56000, 延滞金 1200, 督促手数料 100.
@@ -120,26 +93,26 @@ TRAILER = trailer(3, 56000, 1200, 100)
 
 
 def build() -> None:
-    write("clean_crlf", crlf_after_each([header(), P1, P2, P3, TRAILER, end()]))
-    write("clean_lf", b"".join(r + LF for r in [header(), P1, P2, P3, TRAILER, end()]))
+    write("clean_crlf", join([header(), P1, P2, P3, TRAILER, end()]))
+    write("clean_lf", join([header(), P1, P2, P3, TRAILER, end()], LF))
     # record 3's 納付日 is 2024-06-31
     bad_receipt = data("000000000067890", "2023-0009-0001", "2023", "04", "1", "02", 26000, 1200, 100, "20240631",
                        "1", 1, "CVS-2024062800000042")
-    write("receipt_date_not_on_calendar", crlf_after_each([header(), P1, bad_receipt, P3, TRAILER, end()]))
+    write("receipt_date_not_on_calendar", join([header(), P1, bad_receipt, P3, TRAILER, end()]))
     # record 3's 納付区分 is 09
     bad_channel = data("000000000067890", "2023-0009-0001", "2023", "04", "1", "09", 26000, 1200, 100, "20240628",
                        "1", 1, "CVS-2024062800000042")
-    write("unknown_channel_kind", crlf_after_each([header(), P1, bad_channel, P3, TRAILER, end()]))
+    write("unknown_channel_kind", join([header(), P1, bad_channel, P3, TRAILER, end()]))
     # record 3's 収入延滞金 has a space inside: the record is rejected, the 収入額 total still proves
     bad_late = data("000000000067890", "2023-0009-0001", "2023", "04", "1", "02", 26000, 0, 100, "20240628",
                     "1", 1, "CVS-2024062800000042", late_raw=b"0000001 00")
-    write("late_fee_not_numeric", crlf_after_each([header(), P1, bad_late, P3, TRAILER, end()]))
-    write("trailer_count_mismatch", crlf_after_each([header(), P1, P2, P3, trailer(4, 56000, 1200, 100), end()]))
-    write("trailer_amount_mismatch", crlf_after_each([header(), P1, P2, P3, trailer(3, 56001, 1200, 100), end()]))
-    write("trailer_late_fee_mismatch", crlf_after_each([header(), P1, P2, P3, trailer(3, 56000, 1300, 100), end()]))
-    write("trailer_dunning_fee_mismatch", crlf_after_each([header(), P1, P2, P3, trailer(3, 56000, 1200, 0), end()]))
+    write("late_fee_not_numeric", join([header(), P1, bad_late, P3, TRAILER, end()]))
+    write("trailer_count_mismatch", join([header(), P1, P2, P3, trailer(4, 56000, 1200, 100), end()]))
+    write("trailer_amount_mismatch", join([header(), P1, P2, P3, trailer(3, 56001, 1200, 100), end()]))
+    write("trailer_late_fee_mismatch", join([header(), P1, P2, P3, trailer(3, 56000, 1300, 100), end()]))
+    write("trailer_dunning_fee_mismatch", join([header(), P1, P2, P3, trailer(3, 56000, 1200, 0), end()]))
     # header, data, trailer, then end of file
-    write("missing_end", crlf_after_each([header(), P1, P2, P3, TRAILER]))
+    write("missing_end", join([header(), P1, P2, P3, TRAILER]))
 
 
 if __name__ == "__main__":

@@ -12,38 +12,20 @@ the zengin-code master, bank 9998 does not.
 
 from __future__ import annotations
 
+import sys
+from functools import partial
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository, for tests.support
+from tests.support.fixedwidth import SP, join, record, writer
+from tests.support.fixedwidth import exact as a
+from tests.support.fixedwidth import num as n
+from tests.support.fixedwidth import text as k
+
 HERE = Path(__file__).resolve().parent
-CRLF = b"\r\n"
-SP = b" "
 
-
-def a(text: str, width: int) -> bytes:
-    """A literal ASCII field that must already have the field's width."""
-    raw = text.encode("ascii")
-    assert len(raw) == width, (text, width)
-    return raw
-
-
-def k(text: str, width: int) -> bytes:
-    """Text in cp932 (half-width kana, or on purpose full-width), left-aligned, space-padded."""
-    raw = text.encode("cp932")
-    assert len(raw) <= width, (text, width)
-    return raw.ljust(width, SP)
-
-
-def n(value: int, width: int) -> bytes:
-    """N field: digits, right-aligned, zero-filled."""
-    raw = str(value).encode("ascii").rjust(width, b"0")
-    assert len(raw) == width, (value, width)
-    return raw
-
-
-def rec(*parts: bytes, length: int = 120) -> bytes:
-    record = b"".join(parts)
-    assert len(record) == length, (len(record), record)
-    return record
+rec = partial(record, length=120)
+write = writer(HERE)
 
 
 def header() -> bytes:
@@ -86,14 +68,6 @@ def end() -> bytes:
     return rec(b"9", SP * 119)   # 1 データ区分, 2-120 予備
 
 
-def crlf_after_each(records: list[bytes]) -> bytes:
-    return b"".join(r + CRLF for r in records)
-
-
-def write(case: str, content: bytes) -> None:
-    (HERE / f"{case}.dat").write_bytes(content)
-
-
 F1 = data(1, "000000000000101", "000000000012345", "0001", "001", "1", "1234567", "ｼｹﾝ ﾀﾛｳ")
 F3 = data(3, "000000000000103", "000000000024680", "0001", "001", "4", "3456789", "ｼｻｸ ｼﾖｳ")  # ｮ enlarged to ﾖ
 
@@ -106,23 +80,23 @@ TRAILER = trailer(3, 6)
 
 
 def build() -> None:
-    write("clean_crlf", crlf_after_each([header(), F1, f2(), F3, TRAILER, end()]))
+    write("clean_crlf", join([header(), F1, f2(), F3, TRAILER, end()]))
     # bank 9998 is not in the zengin-code master: a warning, the record is kept
-    write("unknown_bank_code", crlf_after_each([header(), F1, f2(bank="9998"), F3, TRAILER, end()]))
+    write("unknown_bank_code", join([header(), F1, f2(bank="9998"), F3, TRAILER, end()]))
     # 名義人カナ in full-width katakana (first byte 0x83)
     full = "ミホン　ハナコ"
     assert full.encode("cp932")[0] == 0x83
-    write("holder_full_width", crlf_after_each([header(), F1, f2(holder=full), F3, TRAILER, end()]))
+    write("holder_full_width", join([header(), F1, f2(holder=full), F3, TRAILER, end()]))
     # 名義人カナ with a small ｮ (0xAE), not allowed in Zengin names
     small = data(3, "000000000000103", "000000000024680", "0001", "001", "4", "3456789", "ｼｻｸ ｼｮｳ")
     assert "ｮ".encode("cp932") == b"\xae"
-    write("holder_small_kana", crlf_after_each([header(), F1, f2(), small, TRAILER, end()]))
+    write("holder_small_kana", join([header(), F1, f2(), small, TRAILER, end()]))
     # 名義人カナ all spaces
-    write("holder_blank", crlf_after_each([header(), F1, f2(holder=""), F3, TRAILER, end()]))
+    write("holder_blank", join([header(), F1, f2(holder=""), F3, TRAILER, end()]))
     # 預金種別 3 (納税準備預金) cannot be a 公金受取口座
-    write("account_type_not_listed", crlf_after_each([header(), F1, f2(kind="3"), F3, TRAILER, end()]))
-    write("trailer_count_mismatch", crlf_after_each([header(), F1, f2(), F3, trailer(2, 6), end()]))
-    write("trailer_serial_total_mismatch", crlf_after_each([header(), F1, f2(), F3, trailer(3, 7), end()]))
+    write("account_type_not_listed", join([header(), F1, f2(kind="3"), F3, TRAILER, end()]))
+    write("trailer_count_mismatch", join([header(), F1, f2(), F3, trailer(2, 6), end()]))
+    write("trailer_serial_total_mismatch", join([header(), F1, f2(), F3, trailer(3, 7), end()]))
 
 
 if __name__ == "__main__":

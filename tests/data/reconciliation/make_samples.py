@@ -12,38 +12,20 @@ Run from anywhere:  python tests/data/reconciliation/make_samples.py
 
 from __future__ import annotations
 
+import sys
+from functools import partial
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # the repository, for tests.support
+from tests.support.fixedwidth import SP, join, record, text, writer
+from tests.support.fixedwidth import exact as a
+from tests.support.fixedwidth import num as n
+
 HERE = Path(__file__).resolve().parent
-CRLF = b"\r\n"
-SP = b" "
 
-
-def a(text: str, width: int) -> bytes:
-    """A literal ASCII field that must already have the field's width."""
-    raw = text.encode("ascii")
-    assert len(raw) == width, (text, width)
-    return raw
-
-
-def t(text: str, width: int) -> bytes:
-    """ASCII text, left-aligned, space-padded."""
-    raw = text.encode("ascii")
-    assert len(raw) <= width, (text, width)
-    return raw.ljust(width, SP)
-
-
-def n(value: int, width: int) -> bytes:
-    """N field: digits, right-aligned, zero-filled."""
-    raw = str(value).encode("ascii").rjust(width, b"0")
-    assert len(raw) == width, (value, width)
-    return raw
-
-
-def rec(*parts: bytes, length: int = 150) -> bytes:
-    record = b"".join(parts)
-    assert len(record) == length, (len(record), record)
-    return record
+rec = partial(record, length=150)
+write = writer(HERE)
+t = partial(text, encoding="ascii")  # ASCII only, left-aligned, space-padded
 
 
 def header(layout_id: str = "GWRC01") -> bytes:
@@ -98,14 +80,6 @@ def end() -> bytes:
     return rec(b"9", SP * 149)   # 1 データ区分, 2-150 予備
 
 
-def crlf_after_each(records: list[bytes]) -> bytes:
-    return b"".join(r + CRLF for r in records)
-
-
-def write(case: str, content: bytes) -> None:
-    (HERE / f"{case}.dat").write_bytes(content)
-
-
 # One reconciliation run (消込処理回 001, 日計日 2024-07-03), every 科目 in one file:
 # 1: 科目 01 市県民税 (普通徴収) 2024 1期, 口座振替                      → 市民税課
 # 2: 科目 02 市県民税 (特別徴収) 2024 期別 02, eLTAX                      → 市民税課
@@ -131,15 +105,15 @@ TRAILER = trailer(6, 192600, 1400, 100)
 
 
 def build() -> None:
-    write("clean_crlf", crlf_after_each([header(), *POSTINGS, TRAILER, end()]))
+    write("clean_crlf", join([header(), *POSTINGS, TRAILER, end()]))
     # record 3 (posting 2) has 科目 07, not one of 01-06
     bad_item = data("000000000023456", "2024-0201-0006", "2024", "07", "02", "1", "05", 42000, 0, 0, "20240702", "0",
                     1, "LTX-2024070200000007")
-    write("unknown_tax_item", crlf_after_each([header(), P1, bad_item, P3, P4, P5, P6, TRAILER, end()]))
-    write("trailer_amount_mismatch", crlf_after_each([header(), *POSTINGS, trailer(6, 192601, 1400, 100), end()]))
-    write("trailer_late_fee_mismatch", crlf_after_each([header(), *POSTINGS, trailer(6, 192600, 1500, 100), end()]))
+    write("unknown_tax_item", join([header(), P1, bad_item, P3, P4, P5, P6, TRAILER, end()]))
+    write("trailer_amount_mismatch", join([header(), *POSTINGS, trailer(6, 192601, 1400, 100), end()]))
+    write("trailer_late_fee_mismatch", join([header(), *POSTINGS, trailer(6, 192600, 1500, 100), end()]))
     # the header of a 収納情報 file (レイアウト識別 GWPI01) on a 収納消込結果 file; the rest of the header is the run's
-    write("header_wrong_layout_id", crlf_after_each([header("GWPI01"), *POSTINGS, TRAILER, end()]))
+    write("header_wrong_layout_id", join([header("GWPI01"), *POSTINGS, TRAILER, end()]))
 
 
 if __name__ == "__main__":
