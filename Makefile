@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test venv dev clean bench lock
+.PHONY: run test venv dev clean bench lock lint pictures
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,20 @@ run: $(VENV)/.installed
 # root; under CI a missing one is an error.
 test: $(VENV)/.installed-dev
 	bash scripts/ensure-system-packages.sh || test "$$CI" != true
+	$(MAKE) --no-print-directory lint
 	$(BIN)/python -m pytest
+
+# The checks of the code itself: the layers (import-linter), lint and format (ruff), types (mypy).
+lint: $(VENV)/.installed-dev
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# The pictures in docs/images/ (the console's screenshot), taken in Chromium; not part of `make test`.
+pictures: $(VENV)/.installed-dev
+	bash scripts/ensure-system-packages.sh
+	GATEWAY_PICTURES=1 $(BIN)/python -m pytest tests/browser -k screenshot -q
 
 bench: $(VENV)/.installed-dev
 	bash scripts/ensure-system-packages.sh
