@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/sftp_pull.py [--size-mb 100] [--repeat 3]
 
-Starts sshd on 127.0.0.1 exactly as the tests do (tests/sshd.py: its own host key, a
+Starts sshd on 127.0.0.1 exactly as the tests do (tests/support/sshd.py: its own host key, a
 generated client key, internal-sftp), writes a random file of ``--size-mb`` MB (10^6
 bytes) on the server side, then fetches it, ``--repeat`` times each:
 
@@ -123,7 +123,7 @@ def main() -> None:
         _child(args)
         return
 
-    from tests.sshd import start_sshd
+    from tests.support.sshd import start_sshd
 
     size = args.size_mb * 1_000_000
     with tempfile.TemporaryDirectory(prefix="sftp-bench-") as scratch:

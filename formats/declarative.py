@@ -315,7 +315,7 @@ class FieldCheckDigit(RecordRule):
 
     def vector_ok(self, layout: RecordLayout, columns: Callable[[str], Any]) -> Any:
         """The same test over a block: in numpy for the schemes of :data:`VECTOR_SCHEMES`, row by
-        row through :meth:`CheckDigitRule.check` for any other (tests/test_declarative.py checks
+        row through :meth:`CheckDigitRule.check` for any other (tests/unit/test_declarative.py checks
         that both agree with ``check``)."""
         cols = columns(self.field)
         blank = (cols == 0x20).all(axis=1)

@@ -13,7 +13,7 @@ __all__ = ["kind_notes", "layouts_markdown", "record_markdown"]
 INTRO = """# Layouts
 
 Every built-in layout, field by field, generated from the code in `formats/`
-(`gateway formats --markdown > docs/layouts.md`; tests/test_describe.py keeps this
+(`gateway formats --markdown > docs/layouts.md`; tests/unit/test_describe.py keeps this
 page and the code the same). Positions are 1-based bytes. How a file is checked
 against these layouts is in [validation.md](validation.md).
 

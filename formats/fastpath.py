@@ -10,7 +10,7 @@ streaming reader's Construct path, which gives the exact error with its path.
 The fast path applies only to files with one separator throughout and a size that
 fits it; otherwise (or when a layout has a kind that cannot be vectorised) it
 returns ``None`` and the caller validates record by record. Both paths must give the
-same :class:`~formats.validator.ValidationResult`: tests/test_fastpath.py checks it.
+same :class:`~formats.validator.ValidationResult`: tests/unit/test_fastpath.py checks it.
 """
 
 from __future__ import annotations

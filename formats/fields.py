@@ -14,7 +14,7 @@ Every kind knows three things about its bytes:
   once (a ``uint8`` array of shape ``(n, width)``), for the fast validation path.
   A kind that cannot say exactly returns ``None`` and its layout is validated
   record by record. ``vector_ok`` must accept exactly what ``decode`` accepts;
-  tests/test_fastpath.py checks that the two agree.
+  tests/unit/test_fastpath.py checks that the two agree.
 """
 
 from __future__ import annotations

@@ -160,7 +160,7 @@ class RecordLayout:
     def encode(self, values: Mapping[str, Any]) -> bytes:
         """Build one record without Construct's per-call overhead (for large outputs).
 
-        Gives exactly the bytes :meth:`build` gives (tests/test_layouts.py), using the
+        Gives exactly the bytes :meth:`build` gives (tests/unit/test_layouts.py), using the
         same field kinds' ``encode``; a value that does not fit raises FieldBuildError
         naming the record and field.
         """
@@ -215,7 +215,7 @@ class RecordLayout:
     def decode_clean(self, raw: bytes, strict: bool = True) -> dict[str, Any]:
         """Decode a record already known to be valid (validated before): no Construct, no checks.
 
-        Gives what :meth:`check` gives for a valid record (tests/test_layouts.py)."""
+        Gives what :meth:`check` gives for a valid record (tests/unit/test_layouts.py)."""
         return {name: convert(chunk) for (name, convert), chunk in zip(self._converters, self._splitter.unpack(raw))}
 
 

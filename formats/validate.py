@@ -1,6 +1,6 @@
 """Validate one file: the fast path where it applies, the streaming reader otherwise.
 
-Both give the same :class:`~formats.validator.ValidationResult` (tests/test_fastpath.py).
+Both give the same :class:`~formats.validator.ValidationResult` (tests/unit/test_fastpath.py).
 """
 
 from __future__ import annotations

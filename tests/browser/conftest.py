@@ -44,7 +44,7 @@ import pytest
 
 from formats.builder import FileBuilder, Group
 from formats.layouts.zengin import DEBIT_91
-from tests.conftest import debit_header, debit_record
+from tests.support.samples import debit_header, debit_record
 
 try:  # the dev extra installs it; without it the tests skip (or fail under CI=true)
     from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright

@@ -10,7 +10,7 @@ digits worked out by hand.
 
 Run from anywhere:  python tests/data/declarative/make_samples.py
 The samples sit one folder deeper than tests/data/<format>/*.dat on purpose: they are
-not golden files of a built-in format (tests/test_golden.py walks only */*.dat).
+not golden files of a built-in format (tests/unit/test_golden.py walks only */*.dat).
 """
 
 from __future__ import annotations
