@@ -434,6 +434,11 @@ class Ledger:
                                (prefix.replace("%", "") + "%",)).fetchall()
         return FileRow(**dict(rows[0])) if len(rows) == 1 else None
 
+    def reprocesses_of(self, file_id: str) -> list[FileRow]:
+        """The files that reprocessed or replaced this one (``reprocess_of``), oldest first."""
+        rows = self.db.execute("SELECT * FROM files WHERE reprocess_of = ? ORDER BY received_at", (file_id,)).fetchall()
+        return [FileRow(**dict(row)) for row in rows]
+
     @staticmethod
     def _files_where(state: str | None, channel: str | None,
                      received: tuple[dt.datetime, dt.datetime] | None) -> tuple[str, list[Any]]:
