@@ -29,16 +29,20 @@ Where the marks are kept: ``deliveries.erased_at`` (a column added with ``ALTER 
 when missing) and a table :data:`ERASURES_TABLE` (``file_id``, ``erased_at``,
 ``reports_erased_at``) for files. Files get a table of their own, not an ``erased_at``
 column, because :class:`gateway.storage.ledger.FileRow` is built from ``SELECT *``: a column it
-does not declare would make every ``Ledger.get``/``recent``/``unfinished`` call fail.
+does not declare would make every ``Ledger.get``/``recent``/``unfinished`` call fail. Every
+statement on the ledger (what is due, clearing a row, the marks, their schema) is a method
+of :class:`gateway.storage.erasures.Erasures`; this module does the file-system work and
+keeps the order below.
 
 The order makes a crash harmless: the files are unlinked (and their folders fsynced)
 first, the ledger row is cleared in one transaction after, and the ``erased`` audit
 event is written once that transaction committed. A crash in between leaves a row whose
 files are already gone: the next purge clears it (missing files are tolerated). Each
-decision is checked again inside the transaction, so two purges at once (the service's
-daily one and an operator's ``gateway purge``) erase and log each thing once. The ledger
-connection uses ``PRAGMA secure_delete`` and the write-ahead log is checkpointed and
-truncated afterwards, so the cleared text does not linger in the SQLite files.
+decision is checked again inside the transaction (by the ``Erasures`` method that clears
+or marks the row), so two purges at once (the service's daily one and an operator's
+``gateway purge``) erase and log each thing once. The ledger connection uses ``PRAGMA
+secure_delete`` and the write-ahead log is checkpointed and truncated afterwards, so the
+cleared text does not linger in the SQLite files.
 
 Unfinished files (any state outside :data:`spool.states.TERMINAL_STATES`) are never
 touched, nor their outputs.
@@ -49,17 +53,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gateway.config.retention import RetentionConfig
 from gateway.reporting.audit import get_logger
-from gateway.storage.ledger import Ledger
+from gateway.storage.erasures import (
+    CLEARED_COLUMNS,
+    ERASED_NAME,
+    ERASURES_TABLE,
+    Erasures,
+)
 from spool.atomic import fsync_dir, write_temp
 from spool.layout import SpoolLayout
 from spool.states import TERMINAL_STATES
@@ -78,24 +86,11 @@ __all__ = [
     "rotate_audit_log",
 ]
 
-#: What an erased file's ``original_name`` (and its name-bearing paths) become.
-ERASED_NAME = "(消去済)"
-
-#: The ledger table that records each file's erasure.
-ERASURES_TABLE = "erasures"
-
 #: How often the service purges (seconds): once a day.
 PURGE_EVERY = 24 * 60 * 60.0
 
 _REPORT_KINDS = ("json", "csv", "html")
 _AUDIT_SETTLE_SECONDS = 0.2  # after the audit log's rename: time for other writers' last lines
-
-_ERASURES_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS {ERASURES_TABLE} (
-    file_id           TEXT PRIMARY KEY REFERENCES files (id),
-    reports_erased_at TEXT,
-    erased_at         TEXT
-)"""
 
 
 @dataclass
@@ -147,6 +142,10 @@ class PurgeResult:
 
 # -- helpers ---------------------------------------------------------------------------------
 
+#: A row the ledger returns (gateway.storage.erasures): column name to value.
+Row = Mapping[str, Any]
+
+
 def _utc_text(moment: dt.datetime) -> str:
     """The ledger's time format: ISO-8601 UTC with milliseconds."""
     return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
@@ -161,27 +160,6 @@ def _instant(text: str | None) -> dt.datetime | None:
     except ValueError:
         return None
     return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
-
-
-def _columns(db: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
-
-
-def _ensure_schema(ledger: Ledger) -> None:
-    """Add the erasure marks to the ledger, idempotently (one transaction: two processes may race)."""
-    with ledger.transaction() as db:
-        db.execute(_ERASURES_SCHEMA)
-        if "erased_at" not in _columns(db, "deliveries"):
-            db.execute("ALTER TABLE deliveries ADD COLUMN erased_at TEXT")
-
-
-@contextmanager
-def _read_only(path: Path) -> Iterator[sqlite3.Connection]:
-    """A connection that cannot change the ledger (for a dry run)."""
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
-    db.row_factory = sqlite3.Row
-    with closing(db):
-        yield db
 
 
 def _lexists(path: Path) -> bool:
@@ -209,16 +187,13 @@ def _unique(paths: Sequence[Path]) -> list[Path]:
 class _Purger:
     """One purge run over one ledger and spool (see :func:`purge`)."""
 
-    def __init__(self, db: sqlite3.Connection, ledger: Ledger | None, spool: SpoolLayout, config: RetentionConfig,
+    def __init__(self, store: Erasures, spool: SpoolLayout, config: RetentionConfig,
                  now: dt.datetime, pushes: Mapping[str, Sequence[str]], result: PurgeResult) -> None:
-        self.db, self.ledger, self.spool, self.config = db, ledger, spool, config
+        self.store, self.spool, self.config = store, spool, config
         self.now, self.pushes, self.result = now, pushes, result
-        self.dry_run = ledger is None
+        self.dry_run = not store.writable
         self.stamp = _utc_text(now)
         self.log = get_logger()
-        self.has_erasures = ERASURES_TABLE in {row[0] for row in db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table'")}
-        self.has_delivery_mark = "erased_at" in _columns(db, "deliveries")
 
     def _due(self, since: str | None, days: int) -> bool:
         moment = _instant(since)
@@ -226,20 +201,14 @@ class _Purger:
 
     # -- files -------------------------------------------------------------------
     def files(self) -> None:
-        placeholders = ",".join("?" * len(TERMINAL_STATES))
-        if self.has_erasures:
-            sql = (f"SELECT f.* FROM files f LEFT JOIN {ERASURES_TABLE} e ON e.file_id = f.id"
-                   f" WHERE f.state IN ({placeholders}) AND e.erased_at IS NULL ORDER BY f.finished_at, f.id")
-        else:
-            sql = f"SELECT f.* FROM files f WHERE f.state IN ({placeholders}) ORDER BY f.finished_at, f.id"
-        for row in self.db.execute(sql, TERMINAL_STATES).fetchall():
+        for row in self.store.finished_files():
             if self._due(row["finished_at"], self.config.days_for(row["state"])):
                 self._erase_file(row)
             elif (self._due(row["finished_at"], self.config.reports_days)
                   and any(row[f"report_{kind}"] for kind in _REPORT_KINDS)):
                 self._erase_reports(row)
 
-    def _input_paths(self, row: sqlite3.Row) -> tuple[list[Path], list[str]]:
+    def _input_paths(self, row: Row) -> tuple[list[Path], list[str]]:
         """Where the input may be: its recorded path and its name in each finished folder of
         this spool (should the spool have moved); and the problems (a name not this file's)."""
         recorded = row["final_path"] or row["work_path"]
@@ -252,7 +221,7 @@ class _Purger:
         recorded_final = [Path(row["final_path"])] if row["final_path"] else []
         return _unique([*recorded_final, *(folder / name for folder in folders)]), []
 
-    def _report_paths(self, row: sqlite3.Row) -> tuple[list[tuple[str, list[Path]]], list[str]]:
+    def _report_paths(self, row: Row) -> tuple[list[tuple[str, list[Path]]], list[str]]:
         """Each report's paths (recorded, and ``reports/<id>.<kind>`` of this spool); the problems."""
         groups: list[tuple[str, list[Path]]] = []
         problems: list[str] = []
@@ -296,34 +265,17 @@ class _Purger:
         if not self.dry_run:
             self.log.bind(file_id=file_id).warning("erase-skipped", what=what, reason=reason, **extra)
 
-    def _erase_file(self, row: sqlite3.Row) -> None:
+    def _erase_file(self, row: Row) -> None:
         inputs, input_problems = self._input_paths(row)
         reports, report_problems = self._report_paths(row)
         if input_problems or report_problems:
             self._keep("file", row["id"], "; ".join([*input_problems, *report_problems]))
             return
         removed, gone = self._remove([("input", inputs), *reports] if inputs else reports)
-        cleared = [name for name in ("original_name", "inbox_path", "work_path", "final_path", "report_json",
-                                     "report_csv", "report_html", "reason", "flags")
-                   if row[name] not in (None, ERASED_NAME)]
+        cleared = [name for name in CLEARED_COLUMNS if row[name] not in (None, ERASED_NAME)]
         if not self.dry_run:
-            assert self.ledger is not None
-            with self.ledger.transaction() as db:
-                current = db.execute(
-                    f"SELECT f.state, e.erased_at FROM files f LEFT JOIN {ERASURES_TABLE} e ON e.file_id = f.id"
-                    " WHERE f.id = ?", (row["id"],)).fetchone()
-                if current is None or current["state"] not in TERMINAL_STATES or current["erased_at"]:
-                    return  # another purge was first (or the row is not what it was)
-                db.execute(
-                    "UPDATE files SET original_name = ?, inbox_path = ?, work_path = ?, final_path = NULL,"
-                    " report_json = NULL, report_csv = NULL, report_html = NULL, reason = NULL, flags = NULL,"
-                    " updated_at = ? WHERE id = ?",
-                    (ERASED_NAME, ERASED_NAME, ERASED_NAME, _utc_text(dt.datetime.now(dt.UTC)), row["id"]))
-                db.execute(
-                    f"INSERT INTO {ERASURES_TABLE} (file_id, reports_erased_at, erased_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (file_id) DO UPDATE SET erased_at = excluded.erased_at,"
-                    " reports_erased_at = COALESCE(reports_erased_at, excluded.reports_erased_at)",
-                    (row["id"], self.stamp, self.stamp))
+            if not self.store.clear_file(row["id"], self.stamp):
+                return  # another purge was first (or the row is not what it was)
             self.log.bind(file_id=row["id"], channel=row["channel"]).info(
                 "erased", what="file", sha256=row["sha256"], size=row["size"], state=row["state"],
                 finished_at=row["finished_at"], retention_days=self.config.days_for(row["state"]),
@@ -331,25 +283,15 @@ class _Purger:
         self.result.erased.append(row["id"])
         self.result.erased_by_state[row["state"]] = self.result.erased_by_state.get(row["state"], 0) + 1
 
-    def _erase_reports(self, row: sqlite3.Row) -> None:
+    def _erase_reports(self, row: Row) -> None:
         reports, problems = self._report_paths(row)
         if problems:
             self._keep("reports", row["id"], "; ".join(problems))
             return
         removed, gone = self._remove(reports)
         if not self.dry_run:
-            assert self.ledger is not None
-            with self.ledger.transaction() as db:
-                current = db.execute("SELECT state, report_json, report_csv, report_html FROM files WHERE id = ?",
-                                     (row["id"],)).fetchone()
-                if current is None or current["state"] not in TERMINAL_STATES or not any(
-                        current[f"report_{kind}"] for kind in _REPORT_KINDS):
-                    return
-                db.execute("UPDATE files SET report_json = NULL, report_csv = NULL, report_html = NULL,"
-                           " updated_at = ? WHERE id = ?", (_utc_text(dt.datetime.now(dt.UTC)), row["id"]))
-                db.execute(f"INSERT INTO {ERASURES_TABLE} (file_id, reports_erased_at) VALUES (?, ?)"
-                           " ON CONFLICT (file_id) DO UPDATE SET reports_erased_at = excluded.reports_erased_at",
-                           (row["id"], self.stamp))
+            if not self.store.clear_reports(row["id"], self.stamp):
+                return  # another purge was first (or the row is not what it was)
             self.log.bind(file_id=row["id"], channel=row["channel"]).info(
                 "erased", what="reports", sha256=row["sha256"], state=row["state"], finished_at=row["finished_at"],
                 retention_days=self.config.reports_days, removed=removed, already_gone=gone)
@@ -357,18 +299,12 @@ class _Purger:
 
     # -- outputs -----------------------------------------------------------------
     def outputs(self) -> None:
-        placeholders = ",".join("?" * len(TERMINAL_STATES))
-        unmarked = " AND d.erased_at IS NULL" if self.has_delivery_mark else ""
-        rows = self.db.execute(
-            "SELECT d.file_id, d.destination, d.path, d.sha256, d.committed_at FROM deliveries d"
-            f" JOIN files f ON f.id = d.file_id WHERE d.state = 'committed' AND f.state IN ({placeholders}){unmarked}"
-            " ORDER BY d.committed_at, d.file_id, d.destination", TERMINAL_STATES).fetchall()
-        for row in rows:
+        for row in self.store.committed_outputs():
             if self._due(row["committed_at"], self.config.outbox_days):
                 self._erase_output(row)
 
     @staticmethod
-    def _output_paths(row: sqlite3.Row) -> list[Path]:
+    def _output_paths(row: Row) -> list[Path]:
         """The output where it was delivered, and in ``sent/`` (``NAME`` or ``NAME.N``) once pushed."""
         path = Path(row["path"])
         sent = path.parent / "sent"
@@ -380,18 +316,14 @@ class _Purger:
                     paths.append(entry)
         return paths
 
-    def _not_pushed(self, row: sqlite3.Row, waiting: Path) -> list[str]:
+    def _not_pushed(self, row: Row, waiting: Path) -> list[str]:
         """The endpoints that push this destination and have no record of pushing this output."""
         endpoints = list(self.pushes.get(row["destination"], ()))
         if not endpoints or not _lexists(waiting):
             return []
-        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "remote_pushes" not in tables:
-            return endpoints
-        return [name for name in endpoints if self.db.execute(
-            "SELECT 1 FROM remote_pushes WHERE endpoint = ? AND sha256 = ?", (name, row["sha256"])).fetchone() is None]
+        return self.store.not_pushed(endpoints, row["sha256"])
 
-    def _erase_output(self, row: sqlite3.Row) -> None:
+    def _erase_output(self, row: Row) -> None:
         path = Path(row["path"])
         if not path.name.startswith(f"{row['file_id']}.{row['destination']}."):
             if _lexists(path):
@@ -405,12 +337,8 @@ class _Purger:
             return
         removed, gone = self._remove([("output", self._output_paths(row))])
         if not self.dry_run:
-            assert self.ledger is not None
-            with self.ledger.transaction() as db:
-                cursor = db.execute("UPDATE deliveries SET erased_at = ? WHERE file_id = ? AND destination = ?"
-                                    " AND erased_at IS NULL", (self.stamp, row["file_id"], row["destination"]))
-                if cursor.rowcount != 1:
-                    return
+            if not self.store.mark_output_erased(row["file_id"], row["destination"], self.stamp):
+                return  # another purge was first
             self.log.bind(file_id=row["file_id"]).info(
                 "erased", what="output", destination=row["destination"], sha256=row["sha256"],
                 committed_at=row["committed_at"], retention_days=self.config.outbox_days,
@@ -438,21 +366,14 @@ def purge(ledger_path: Path, spool: SpoolLayout, config: RetentionConfig, *, now
     pushes = pushes or {}
     ledger_path = Path(ledger_path)
     if ledger_path.exists():
-        if dry_run:
-            with _read_only(ledger_path) as db:
-                purger = _Purger(db, None, spool, config, now, pushes, result)
-                purger.files()
-                purger.outputs()
-        else:
-            with Ledger(ledger_path) as ledger:
-                ledger.db.execute("PRAGMA secure_delete = ON")  # cleared text is overwritten, not left free
-                _ensure_schema(ledger)
-                purger = _Purger(ledger.db, ledger, spool, config, now, pushes, result)
-                purger.files()
-                purger.outputs()
-                if result.erased or result.reports_erased or result.outputs_erased:
-                    # the earlier page images (with the names) leave the write-ahead log
-                    ledger.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # a dry run reads the ledger read-only; else secure_delete is on and the marks exist
+        with Erasures.open(ledger_path, dry_run=dry_run) as store:
+            purger = _Purger(store, spool, config, now, pushes, result)
+            purger.files()
+            purger.outputs()
+            if not dry_run and (result.erased or result.reports_erased or result.outputs_erased):
+                # the earlier page images (with the names) leave the write-ahead log
+                store.checkpoint()
     if audit_log is not None:
         result.audit_lines_dropped = rotate_audit_log(
             Path(audit_log), now - dt.timedelta(days=config.audit_log_days), dry_run=dry_run)

@@ -20,13 +20,13 @@ import os
 import secrets
 import socket
 import sqlite3
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gateway.storage.db import connect, create_schema, transaction
 from spool.states import ACCEPTED_STATES, TERMINAL_STATES
 
 __all__ = ["Delivery", "FileRow", "Ledger", "PostingConflictError", "PostingRow", "process_token"]
@@ -210,34 +210,9 @@ class Ledger:
     """The gateway's record of every file and delivery. One instance per thread."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fresh = not path.exists()
         self.path = path
-        self.db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        if fresh:
-            os.chmod(path, 0o600)
-        self.db.execute("PRAGMA busy_timeout=30000")
-        self._enable_wal()
-        self.db.execute("PRAGMA synchronous=FULL")
-        with self.transaction():
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    self.db.execute(statement)
-
-    def _enable_wal(self) -> None:
-        """Switch to WAL. Two processes opening a new ledger at once can make SQLite answer
-        "database is locked" at once (the busy handler does not cover a journal-mode change),
-        so try again for a while."""
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                self.db.execute("PRAGMA journal_mode=WAL")
-                return
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        self.db = connect(path)
+        create_schema(self.db, SCHEMA)
 
     def close(self) -> None:
         self.db.close()
@@ -248,15 +223,9 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT`` on this ledger's connection (gateway.storage.db)."""
+        return transaction(self.db)
 
     # -- ids ----------------------------------------------------------------
     @staticmethod
@@ -458,6 +427,11 @@ class Ledger:
         rows = self.db.execute("SELECT * FROM files WHERE id LIKE ? ORDER BY received_at LIMIT 2",
                                (prefix.replace("%", "") + "%",)).fetchall()
         return FileRow(**dict(rows[0])) if len(rows) == 1 else None
+
+    def reprocesses_of(self, file_id: str) -> list[FileRow]:
+        """The files that reprocessed or replaced this one (``reprocess_of``), oldest first."""
+        rows = self.db.execute("SELECT * FROM files WHERE reprocess_of = ? ORDER BY received_at", (file_id,)).fetchall()
+        return [FileRow(**dict(row)) for row in rows]
 
     @staticmethod
     def _files_where(state: str | None, channel: str | None,

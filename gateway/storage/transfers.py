@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import os
 import posixpath
 import sqlite3
 import threading
@@ -38,6 +37,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from gateway.storage.db import connect, create_schema, transaction
 
 __all__ = ["Alert", "PushRecord", "RemoteFile", "RunRecord", "TransferStore", "utc_text"]
 
@@ -153,21 +154,10 @@ class TransferStore:
 
     def __init__(self, path: Path) -> None:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fresh = not path.exists()
         self.path = path
         self._lock = threading.RLock()
-        self.db = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
-        self.db.row_factory = sqlite3.Row
-        if fresh:
-            os.chmod(path, 0o600)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA busy_timeout=30000")
-        with self.transaction() as db:
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
+        self.db = connect(path, threads=True)
+        create_schema(self.db, SCHEMA)
 
     def close(self) -> None:
         with self._lock:
@@ -181,14 +171,9 @@ class TransferStore:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+        """``BEGIN IMMEDIATE`` … ``COMMIT`` (gateway.storage.db), holding the store's lock."""
+        with self._lock, transaction(self.db) as db:
+            yield db
 
     def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:

@@ -32,6 +32,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from formats.checkdigits import find_my_numbers
+from gateway.storage.db import create_schema, table_names
 from gateway.storage.ledger import Ledger
 
 __all__ = [
@@ -152,13 +153,9 @@ class UserStore:
         self.db = ledger.db
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
-        tables = {row[0] for row in self.db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('console_users', 'console_sessions')")}
-        if len(tables) < 2:  # first use of this ledger by the console (not on every request: a write lock)
-            with ledger.transaction() as db:
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+        if not {"console_users", "console_sessions"} <= table_names(self.db):
+            # first use of this ledger by the console (not on every request: a write lock)
+            create_schema(self.db, SCHEMA)
 
     # -- users ------------------------------------------------------------------------------
     @staticmethod

@@ -100,8 +100,7 @@ def summary(ledger: Ledger, day: dt.date | None, *, channel: str | None = None,
 
 def reprocessed_as(ledger: Ledger, file_id: str) -> list[FileRow]:
     """The files that reprocessed or replaced this one (``reprocess_of``), oldest first."""
-    rows = ledger.db.execute("SELECT * FROM files WHERE reprocess_of = ? ORDER BY received_at", (file_id,)).fetchall()
-    return [FileRow(**dict(row)) for row in rows]
+    return ledger.reprocesses_of(file_id)
 
 
 def load_report(row: FileRow) -> FileReport | None:
