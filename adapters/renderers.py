@@ -18,9 +18,9 @@ from formats.layouts.collection import COLLECTION_INTAKE
 from formats.layouts.zengin.common import RESULT_CODES
 from gateway.model.records import Payment
 
-__all__ = ["RENDERER_CLASSES", "RENDERER_NAMES", "AddressRenderer", "CollectionIntakeRenderer", "DebitFollowupCsvRenderer",
+__all__ = ["AddressRenderer", "CollectionIntakeRenderer", "DebitFollowupCsvRenderer",
            "LayoutRenderer", "LevyAssessmentRenderer", "NumberLinkageRenderer", "OutputMeta", "PaymentInfoRenderer",
-           "PublicFundAccountRenderer", "RefundTransferRenderer", "Renderer", "make_renderer"]
+           "PublicFundAccountRenderer", "RefundTransferRenderer", "Renderer"]
 
 CHANNEL_KIND_CODES = {"direct-debit": "01", "convenience-store": "02", "pay-easy": "03", "ocr": "04", "eltax": "05"}
 STATUS_CODES = {"paid": "1", "failed": "2", "preliminary": "3", "cancelled": "4"}
@@ -404,25 +404,3 @@ class NumberLinkageRenderer(LayoutRenderer):
         values = super().data_values(record)
         values.update(serial=self.records, my_number=values.pop("individual_number"))
         return values
-
-
-RENDERER_CLASSES: dict[str, type] = {
-    "collection-intake": CollectionIntakeRenderer,
-    "debit-followup-csv": DebitFollowupCsvRenderer,
-    "number-linkage": NumberLinkageRenderer,
-    "zengin-21-refunds": RefundTransferRenderer,
-    "levy-assessment": LevyAssessmentRenderer,
-    "payment-info": PaymentInfoRenderer,
-    "address": AddressRenderer,
-    "public-fund-account": PublicFundAccountRenderer,
-}
-_RENDERERS = RENDERER_CLASSES
-RENDERER_NAMES = tuple(_RENDERERS)
-
-
-def make_renderer(name: str, options: dict[str, str] | None = None) -> Renderer:
-    try:
-        renderer = _RENDERERS[name]
-    except KeyError:
-        raise KeyError(f"unknown renderer {name!r}: expected one of {', '.join(_RENDERERS)}") from None
-    return renderer(options or {}) if getattr(renderer, "takes_options", False) else renderer()

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel
 
-from adapters.renderers import RENDERER_CLASSES
+from adapters.specs import renderer_class
 from gateway.model.records import RECORD_KINDS, individual_numbers_in
 
 __all__ = ["LEGAL_BASES", "FlowGuard", "IndividualNumberFlowError", "check_flows", "route_record_kinds"]
@@ -60,7 +60,7 @@ def route_record_kinds(route: object) -> list[str]:
 
 def _carried(kind: str, render: str) -> list[str]:
     """Individual-number fields of a record kind that a renderer writes out."""
-    renderer = RENDERER_CLASSES[render]
+    renderer = renderer_class(render)
     if kind not in renderer.accepts:
         return []
     fields = getattr(RECORD_KINDS[kind], "individual_number_fields", ())

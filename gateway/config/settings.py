@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from adapters.renderers import RENDERER_CLASSES, RENDERER_NAMES
+from adapters.specs import RENDERERS, make_renderer, purpose_limited_formats, renderer_class
 from adapters.sftp import EndpointConfig, validate_endpoints
 from gateway.config.retention import RetentionConfig
 from spool.layout import NAME_PATTERN
@@ -26,7 +26,6 @@ __all__ = [
     "ChannelConfig",
     "ConfigError",
     "DestinationConfig",
-    "RENDERERS",
     "RouteCondition",
     "RouteConfig",
     "Settings",
@@ -35,13 +34,10 @@ __all__ = [
 ]
 
 
-#: Files between the city's own systems: a channel of these refuses a whole file that carries
-#: record kinds or fields it does not expect (no collecting beyond the purpose, seed Ⅲ).
-INTER_SYSTEM_FORMATS = frozenset({"levy-assessment", "reconciliation", "payment-info", "address", "micjet-linkage",
-                                  "public-fund-account", "refund-orders"})
-
-#: What a destination can be rendered as (adapters/renderers.py).
-RENDERERS = RENDERER_NAMES
+#: Files between the city's own systems (their record specs say purpose_limited): a channel of
+#: these refuses a whole file that carries record kinds or fields it does not expect (no
+#: collecting beyond the purpose, seed Ⅲ).
+INTER_SYSTEM_FORMATS = purpose_limited_formats()
 
 
 class ConfigError(ValueError):
@@ -188,8 +184,6 @@ class Settings(_Strict):
                 raise ValueError(f"routes[{index}].every_file = true: the route needs when.channel (the channels whose "
                                  "every file gets an output)")
         validate_endpoints(self.endpoints, self.channels, self.destinations)
-        from adapters.renderers import make_renderer
-
         for name, destination in self.destinations.items():
             try:
                 make_renderer(destination.render, destination.options)
@@ -204,7 +198,7 @@ class Settings(_Strict):
                 continue  # no record condition: what arrives is the channels' to say
             for target in route.to:
                 render = self.destinations[target].render
-                accepts = RENDERER_CLASSES[render].accepts
+                accepts = renderer_class(render).accepts
                 refused = [kind for kind in kinds if kind not in accepts]
                 if refused:
                     raise ValueError(

@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from adapters.local import LocalFolder, StagedFile, output_name
-from adapters.renderers import OutputMeta, Renderer, make_renderer
+from adapters.renderers import OutputMeta, Renderer
+from adapters.specs import make_renderer, normaliser_for
 from formats.validate import validate_path
 from formats.errors import Reason
 from formats.checkdigits import MY_NUMBER_MASK, mask_my_numbers
@@ -47,7 +48,7 @@ from formats.reader import RecordReader
 from formats.validator import Status, ValidationResult
 from gateway.reporting.audit import get_logger
 from gateway.storage.ledger import Delivery, FileRow, Ledger, PostingConflictError
-from gateway.model.normalise import GroupContext, normaliser_for
+from gateway.model.normalise import GroupContext
 from gateway.datapath.posting import Flag, PostingBook
 from gateway.config.protection import FlowGuard, IndividualNumberFlowError
 from gateway.reporting.reports import FileReport, write_reports

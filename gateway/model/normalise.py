@@ -22,7 +22,7 @@ from gateway.model.records import (AddressChange, Assessment, NumberLinkage, Pay
 
 __all__ = ["CanonicalMapping", "DebitResultNormaliser", "InterSystemNormaliser", "MappedNormaliser", "RecordMapping",
            "check_canonical", "record_mapping", "Normaliser", "canonical_mapping",
-           "implied_date", "normaliser_for"]
+           "implied_date"]
 
 
 def implied_date(mmdd: str, reference: dt.date, *, direction: str) -> dt.date:
@@ -228,20 +228,6 @@ class InterSystemNormaliser:
         return self.model(**data, source=source)
 
 
-#: Inter-system formats: the canonical record each data record becomes, the model fields taken
-#: from the header, and those read from a data field of another name.
-INTER_SYSTEM_NORMALISERS: dict[str, tuple[type[BaseModel], dict[str, str], dict[str, str]]] = {
-    "levy-assessment": (Assessment, {"source_system": "source_system"}, {}),
-    "reconciliation": (RevenuePosting, {}, {}),
-    "payment-info": (RevenuePosting, {}, {}),
-    "address": (AddressChange, {}, {}),
-    "public-fund-account": (PublicFundAccount, {"inquiry_date": "inquiry_date", "municipality_code":
-                                                "municipality_code"}, {}),
-    # the 利用事務 (legal basis) the linkage was made for is the header's
-    "micjet-linkage": (NumberLinkage, {"legal_basis": "legal_basis"}, {"individual_number": "my_number"}),
-    "refund-orders": (RefundOrder, {"transfer_date": "transfer_date"}, {}),
-}
-
 #: The canonical records a layout file's ``[canonical] record = …`` may name.
 MAPPABLE_RECORDS: dict[str, type[BaseModel]] = {"assessment": Assessment, "revenue-posting": RevenuePosting,
                                                 "address-change": AddressChange,
@@ -296,20 +282,6 @@ def check_canonical(layout: FileLayout) -> None:
         record_mapping(layout)
     else:
         canonical_mapping(layout)
-
-
-def normaliser_for(layout: FileLayout, received_on: dt.date) -> Normaliser | None:
-    """The normaliser of a format, or None when the format carries no canonical records (e.g. 21 transfers)."""
-    if layout.id == "zengin-91":
-        return DebitResultNormaliser(received_on)
-    if layout.id in INTER_SYSTEM_NORMALISERS:
-        return InterSystemNormaliser(*INTER_SYSTEM_NORMALISERS[layout.id])
-    if layout.canonical is not None and "record" in layout.canonical:
-        mapping = record_mapping(layout)
-        return InterSystemNormaliser(MAPPABLE_RECORDS[mapping.record], mapping.header, mapping.fields)
-    if layout.canonical is not None:
-        return MappedNormaliser(canonical_mapping(layout))
-    return None
 
 
 def canonical_mapping(layout: FileLayout) -> CanonicalMapping:
