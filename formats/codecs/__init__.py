@@ -11,7 +11,13 @@ raises ValueError for fields that do not fit.
 
 from collections.abc import Callable
 
-from formats.codecs._common import CodecIssue, CodecResult, ErrorCode, FieldValue, Severity
+from formats.codecs._common import (
+    CodecIssue,
+    CodecResult,
+    ErrorCode,
+    FieldValue,
+    Severity,
+)
 from formats.codecs.barcode import (
     DEFAULT_PROFILE,
     BarcodeProfile,
