@@ -208,12 +208,12 @@ class SplitModel(_Model):
     # … are the slots' member descriptors, not the strings "result_code" …; a key left out of
     # `split = {…}` gets a descriptor as its value and the layout file is refused. mypy says so
     # ("in __slots__ conflicts with class variable access").
-    code_field: str = ResultSplit.code_field  # type: ignore[misc]  # BUG, see below
-    success_code: str = ResultSplit.success_code  # type: ignore[misc]  # BUG, see below
-    transferred_count: str = ResultSplit.transferred_count  # type: ignore[misc]  # BUG, see below
-    transferred_amount: str = ResultSplit.transferred_amount  # type: ignore[misc]  # BUG, see below
-    failed_count: str = ResultSplit.failed_count  # type: ignore[misc]  # BUG, see below
-    failed_amount: str = ResultSplit.failed_amount  # type: ignore[misc]  # BUG, see below
+    code_field: str = ResultSplit.code_field  # type: ignore[misc]  # BUG, see above
+    success_code: str = ResultSplit.success_code  # type: ignore[misc]  # BUG, see above
+    transferred_count: str = ResultSplit.transferred_count  # type: ignore[misc]  # BUG, see above
+    transferred_amount: str = ResultSplit.transferred_amount  # type: ignore[misc]  # BUG, see above
+    failed_count: str = ResultSplit.failed_count  # type: ignore[misc]  # BUG, see above
+    failed_amount: str = ResultSplit.failed_amount  # type: ignore[misc]  # BUG, see above
 
 
 class TotalsModel(_Model):

@@ -31,7 +31,9 @@ from formats.codecs.elqr import ElqrResult, crc16_ccitt_false, decode_elqr, enco
 from formats.codecs.ocr import OcrResult, decode_ocr, encode_ocr, ocr_check_digits
 
 #: The codecs a layout file names (a ``codec`` record rule, ``[canonical] codecs``), by name.
-DECODERS: dict[str, Callable[[str], CodecResult]] = {"cvs-barcode": decode_barcode, "ocr": decode_ocr, "elqr": decode_elqr}
+DECODERS: dict[str, Callable[[str], CodecResult]] = {
+    "cvs-barcode": decode_barcode, "ocr": decode_ocr, "elqr": decode_elqr,
+}
 
 
 def first_error(result: CodecResult) -> CodecIssue:
