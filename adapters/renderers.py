@@ -12,15 +12,16 @@ import datetime as dt
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, cast
 
+from formats.layout import FileLayout
 from formats.layouts.collection import COLLECTION_INTAKE
 from formats.layouts.zengin.common import RESULT_CODES
-from gateway.model.records import Payment
+from gateway.model.records import Payment, RefundOrder
 
 __all__ = ["AddressRenderer", "CollectionIntakeRenderer", "DebitFollowupCsvRenderer",
            "LayoutRenderer", "LevyAssessmentRenderer", "NumberLinkageRenderer", "OutputMeta", "PaymentInfoRenderer",
-           "PublicFundAccountRenderer", "RefundTransferRenderer", "Renderer"]
+           "PublicFundAccountRenderer", "RefundTransferRenderer", "Renderer", "RendererClass"]
 
 CHANNEL_KIND_CODES = {"direct-debit": "01", "convenience-store": "02", "pay-easy": "03", "ocr": "04", "eltax": "05"}
 STATUS_CODES = {"paid": "1", "failed": "2", "preliminary": "3", "cancelled": "4"}
@@ -47,12 +48,21 @@ class Renderer(Protocol):
     def end(self) -> bytes: ...
 
 
+class RendererClass(Protocol):
+    """A renderer class (adapters/specs.py names them): the record kinds it takes, the 個人番号 fields it writes."""
+
+    accepts: frozenset[str]
+    writes_individual_numbers: frozenset[str]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Renderer: ...
+
+
 class CollectionIntakeRenderer:
     """The collection system's fixed-width intake (formats/layouts/collection.py), CRLF after each record."""
 
     extension = "dat"
     accepts = frozenset({"payment"})
-    writes_individual_numbers: frozenset[str] = frozenset()
+    writes_individual_numbers: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self) -> None:
         self.records = 0
@@ -110,7 +120,7 @@ class DebitFollowupCsvRenderer:
 
     extension = "csv"
     accepts = frozenset({"payment"})
-    writes_individual_numbers: frozenset[str] = frozenset()
+    writes_individual_numbers: ClassVar[frozenset[str]] = frozenset()
     COLUMNS = ("ファイルID", "レコード番号", "顧客番号", "引落日", "引落金額", "振替結果コード", "結果内容",
                "金融機関コード", "支店コード", "預金種目", "口座番号(下3桁)")
 
@@ -149,7 +159,7 @@ class RefundTransferRenderer:
     extension = "dat"
     takes_options = True
     accepts = frozenset({"refund-order"})
-    writes_individual_numbers: frozenset[str] = frozenset()
+    writes_individual_numbers: ClassVar[frozenset[str]] = frozenset()
     REQUIRED = ("requester_code", "requester_name", "bank_code", "branch_code")
 
     def __init__(self, options: dict[str, str] | None = None) -> None:
@@ -158,14 +168,14 @@ class RefundTransferRenderer:
         if missing:
             raise ValueError(f"renderer zengin-21-refunds needs destination options {', '.join(missing)}")
         self.records = 0
-        self._orders: list[object] = []
+        self._orders: list[RefundOrder] = []
 
     def begin(self, meta: OutputMeta) -> bytes:
         return b""
 
     def add(self, order: object) -> bytes:
         self.records += 1
-        self._orders.append(order)
+        self._orders.append(cast(RefundOrder, order))  # accepts only refund orders (the router sees to it)
         return b""  # the file is written whole at the end (its header needs the transfer date)
 
     def end(self) -> bytes:
@@ -177,16 +187,16 @@ class RefundTransferRenderer:
         first = self._orders[0]
         header = dict(code_division="0", requester_code=self.options["requester_code"],
                       requester_name=self.options["requester_name"],
-                      transfer_date=first.transfer_date,  # type: ignore[attr-defined]
+                      transfer_date=first.transfer_date,
                       bank_code=self.options["bank_code"], bank_name="", branch_code=self.options["branch_code"],
                       branch_name="", account_type=self.options.get("account_type"),
                       account_number=self.options.get("account_number"))
         records = [dict(
-            bank_code=order.account.bank_code, bank_name="", branch_code=order.account.branch_code,  # type: ignore[attr-defined]
-            branch_name="", clearing_house=None, account_type=order.account.account_type,  # type: ignore[attr-defined]
-            account_number=order.account.number, payee_name=order.payee_kana,  # type: ignore[attr-defined]
-            amount=order.amount, new_code="0",  # type: ignore[attr-defined]
-            customer_codes=order.refund_id[-10:].rjust(10, "0") + "0" * 10,  # type: ignore[attr-defined]
+            bank_code=order.account.bank_code, bank_name="", branch_code=order.account.branch_code,
+            branch_name="", clearing_house=None, account_type=order.account.account_type,
+            account_number=order.account.number, payee_name=order.payee_kana,
+            amount=order.amount, new_code="0",
+            customer_codes=order.refund_id[-10:].rjust(10, "0") + "0" * 10,
             transfer_kind="7", edi_flag=None) for order in self._orders]
         return FileBuilder(TRANSFER_21).to_bytes([Group(header, records)])
 
@@ -202,8 +212,8 @@ class LayoutRenderer:
     """
 
     extension = "dat"
-    layout: ClassVar[Any]
-    writes_individual_numbers: frozenset[str] = frozenset()
+    layout: FileLayout  # each kind's, set in its __init__
+    writes_individual_numbers: ClassVar[frozenset[str]] = frozenset()
     #: trailer field → data field summed into it (besides the count)
     sums: ClassVar[dict[str, str]] = {}
     #: header fields taken from the input's header when it has them, else from the first record

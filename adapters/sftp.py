@@ -71,12 +71,11 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, NoReturn, cast
 
 import paramiko
 from croniter import croniter
-from paramiko.sftp import CMD_DATA, CMD_READ
-from paramiko.sftp_client import int64
+from paramiko.sftp import CMD_DATA, CMD_READ, int64
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from gateway.reporting.audit import get_logger
@@ -231,7 +230,8 @@ class EndpointConfig(_Strict):
 
     @property
     def after_pull_action(self) -> Literal["keep", "delete", "move"]:
-        return "move" if self.after_pull.startswith("move:") else self.after_pull  # type: ignore[return-value]
+        # the validator let through only keep, delete and move:<folder>
+        return "move" if self.after_pull.startswith("move:") else cast(Literal["keep", "delete"], self.after_pull)
 
     def expected_channel(self) -> str | None:
         """The channel the expected-file rule watches (its own, else the endpoint's)."""
@@ -351,7 +351,9 @@ def _load_key(endpoint: EndpointConfig) -> paramiko.PKey:
     _require_private(endpoint.key_file, "key_file")
     try:
         passphrase = endpoint.passphrase()
-        return paramiko.PKey.from_path(endpoint.key_file, None if passphrase is None else passphrase.encode("utf-8"))
+        # bytes, as cryptography's key loaders take it: paramiko (and so types-paramiko) annotates str
+        return paramiko.PKey.from_path(endpoint.key_file,
+                                       None if passphrase is None else passphrase.encode("utf-8"))  # type: ignore[arg-type]
     except paramiko.PasswordRequiredException:
         raise ConnectError(f"key_file {endpoint.key_file} is encrypted: set passphrase_env or passphrase_file") from None
     except (paramiko.SSHException, ValueError, OSError) as error:
@@ -359,13 +361,13 @@ def _load_key(endpoint: EndpointConfig) -> paramiko.PKey:
                            f"(wrong passphrase?): {error}") from None
 
 
-class _RefusingPolicy(paramiko.RejectPolicy):  # type: ignore[misc]  # paramiko ships no types
+class _RefusingPolicy(paramiko.RejectPolicy):
     """paramiko's RejectPolicy, remembering the key it refused (for the message and the audit)."""
 
     def __init__(self) -> None:
         self.refused: paramiko.PKey | None = None
 
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> NoReturn:
         self.refused = key
         super().missing_host_key(client, hostname, key)
 
@@ -394,7 +396,9 @@ def connect(endpoint: EndpointConfig, *, name: str | None = None) -> paramiko.SF
                        banner_timeout=endpoint.connect_timeout, auth_timeout=endpoint.connect_timeout,
                        channel_timeout=endpoint.op_timeout)
         sftp = client.open_sftp()
-        sftp.get_channel().settimeout(endpoint.op_timeout)
+        channel = sftp.get_channel()
+        assert channel is not None  # open_sftp opens the session on a channel of its own
+        channel.settimeout(endpoint.op_timeout)
     except paramiko.BadHostKeyException as error:
         client.close()
         refusal = HostKeyError(endpoint.host, endpoint.port, error.key.fingerprint, known_hosts, "changed",
@@ -419,7 +423,9 @@ def connect(endpoint: EndpointConfig, *, name: str | None = None) -> paramiko.SF
         client.close()
         reason = "timed out" if isinstance(error, socket.timeout) else str(error) or type(error).__name__
         raise ConnectError(f"cannot connect to {endpoint.host} port {endpoint.port}: {reason}") from None
-    log.info("sftp-connected", user=endpoint.user, host_key=client.get_transport().get_remote_server_key().fingerprint)
+    transport = client.get_transport()
+    assert transport is not None  # connected above
+    log.info("sftp-connected", user=endpoint.user, host_key=transport.get_remote_server_key().fingerprint)
     return sftp
 
 
@@ -476,7 +482,8 @@ class _Replies:
             self.data[num] = msg.get_string()
             return
         try:
-            self.sftp._convert_status(msg)  # raises EOFError (end of file) or IOError
+            # raises EOFError (end of file) or IOError; paramiko's private API, not in types-paramiko
+            self.sftp._convert_status(msg)  # type: ignore[attr-defined]
             self.errors[num] = TransferError("unexpected reply to a read request")
         except BaseException as error:  # noqa: BLE001 - kept and raised in order by the reader
             self.errors[num] = error
@@ -494,12 +501,13 @@ def _fetch(sftp: paramiko.SFTPClient, handle: bytes, size: int, sink: Callable[[
     while done < size:
         while len(pending) < in_flight and requested < size:
             length = min(read_size, size - requested)
-            number = sftp._async_request(replies, CMD_READ, handle, int64(requested), int(length))
+            # paramiko's private API (pipelined reads), not in types-paramiko
+            number = sftp._async_request(replies, CMD_READ, handle, int64(requested), int(length))  # type: ignore[attr-defined]
             pending.append((number, requested, length))
             requested += length
         number, offset, length = pending[0]
         while number not in replies.data and number not in replies.errors:
-            sftp._read_response()
+            sftp._read_response()  # type: ignore[attr-defined]  # paramiko's private API, as above
         pending.popleft()
         if number in replies.errors:
             error = replies.errors.pop(number)
@@ -510,7 +518,8 @@ def _fetch(sftp: paramiko.SFTPClient, handle: bytes, size: int, sink: Callable[[
         if not data:
             raise TransferError(f"the remote file ended at byte {offset} of the {size} listed")
         if len(data) < length:  # a short read: ask for the rest before anything after it
-            rest = sftp._async_request(replies, CMD_READ, handle, int64(offset + len(data)), int(length - len(data)))
+            rest = sftp._async_request(  # type: ignore[attr-defined]  # paramiko's private API, as above
+                replies, CMD_READ, handle, int64(offset + len(data)), int(length - len(data)))
             pending.appendleft((rest, offset + len(data), length - len(data)))
         sink(data)
         done += len(data)
@@ -649,7 +658,8 @@ class Puller:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         digest = hashlib.sha256()
         placed: Path | None = None
-        report = None if self.progress is None else (lambda done: self.progress(name, done, size))  # type: ignore[misc]
+        progress = self.progress
+        report = None if progress is None else (lambda done: progress(name, done, size))
         try:
             with open(fd, "wb", buffering=1 << 20) as out:
                 def sink(data: bytes) -> None:
@@ -658,7 +668,8 @@ class Puller:
 
                 remote = sftp.open(remote_path, "rb")
                 try:
-                    written = _fetch(sftp, remote.handle, size, sink, in_flight=self.endpoint.prefetch_limit,
+                    # the server's handle: bytes (types-paramiko says SFTPHandle, the server-side class)
+                    written = _fetch(sftp, cast(bytes, remote.handle), size, sink, in_flight=self.endpoint.prefetch_limit,
                                      read_size=self.endpoint.read_size, progress=report)
                 finally:
                     with suppress(Exception):
@@ -838,12 +849,14 @@ class Pusher:
         final = posixpath.join(folder, name)
         temp = posixpath.join(folder, f".{name[:200]}.{secrets.token_hex(6)}.part")
         size = path.stat().st_size
-        report = None if self.progress is None else (lambda done: self.progress(name, done, size))  # type: ignore[misc]
+        progress = self.progress
+        report = None if progress is None else (lambda done: progress(name, done, size))
         try:
             with open(path, "rb") as source:
                 reader = _CountingReader(source, report)
                 try:
-                    sftp.putfo(reader, temp, file_size=size, confirm=False)
+                    # paramiko only calls read(): the stubs ask for a whole IO[bytes]
+                    sftp.putfo(reader, temp, file_size=size, confirm=False)  # type: ignore[arg-type]
                 except (FileNotFoundError, PermissionError) as error:
                     raise TransferError(f"remote_out_dir {folder!r} on {self.endpoint.host} refused the upload of "
                                         f"{name}: {error.strerror or error}; check the path with the bank") from None

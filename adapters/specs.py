@@ -31,6 +31,7 @@ from adapters.renderers import (
     PublicFundAccountRenderer,
     RefundTransferRenderer,
     Renderer,
+    RendererClass,
 )
 from formats.layout import FileLayout
 from gateway.model.normalise import (
@@ -65,7 +66,7 @@ class RecordSpec:
     format: str
     reads: Reads | None = None
     render: str | None = None
-    renderer: type | None = None
+    renderer: RendererClass | None = None
     purpose_limited: bool = False
 
 
@@ -99,7 +100,7 @@ SPECS: dict[str, RecordSpec] = {spec.format: spec for spec in (
 )}
 
 #: The renderers a destination may name, by name.
-RENDERERS: dict[str, type] = {spec.render: spec.renderer for spec in SPECS.values()
+RENDERERS: dict[str, RendererClass] = {spec.render: spec.renderer for spec in SPECS.values()
                               if spec.render is not None and spec.renderer is not None}
 
 
@@ -129,7 +130,7 @@ def purpose_limited_formats() -> frozenset[str]:
     return frozenset(name for name, spec in SPECS.items() if spec.purpose_limited)
 
 
-def renderer_class(name: str) -> type:
+def renderer_class(name: str) -> RendererClass:
     """The renderer a destination names; KeyError naming the known ones."""
     try:
         return RENDERERS[name]
@@ -140,5 +141,4 @@ def renderer_class(name: str) -> type:
 def make_renderer(name: str, options: dict[str, str] | None = None) -> Renderer:
     """A new renderer for one output, given the destination's options when it takes them."""
     renderer = renderer_class(name)
-    made: Renderer = renderer(options or {}) if getattr(renderer, "takes_options", False) else renderer()
-    return made
+    return renderer(options or {}) if getattr(renderer, "takes_options", False) else renderer()

@@ -13,14 +13,28 @@ import os
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 __all__ = ["bank_name", "branch_name", "is_known_bank", "is_known_branch", "known_tables"]
 
 
+class _Branch(Protocol):
+    """What is read of a ``zengin_code.Branch`` (the package ships no types)."""
+
+    name: str
+
+
+class _Bank(Protocol):
+    """What is read of a ``zengin_code.Bank``: its name and its branches by code."""
+
+    name: str
+    branches: dict[str, _Branch]
+
+
 @cache
-def _master() -> dict[str, dict[str, str] | str]:
+def _master() -> dict[str, _Bank]:
     from zengin_code import Bank
 
     return {code: bank for code, bank in Bank.all.items()}
@@ -28,14 +42,14 @@ def _master() -> dict[str, dict[str, str] | str]:
 
 def bank_name(code: str) -> str | None:
     bank = _master().get(code)
-    return None if bank is None else bank.name  # type: ignore[union-attr]
+    return None if bank is None else bank.name
 
 
 def branch_name(bank_code: str, branch_code: str) -> str | None:
     bank = _master().get(bank_code)
     if bank is None:
         return None
-    branch = bank.branches.get(branch_code)  # type: ignore[union-attr]
+    branch = bank.branches.get(branch_code)
     return None if branch is None else branch.name
 
 
@@ -61,7 +75,7 @@ def _codes_from_master() -> tuple[np.ndarray, np.ndarray]:
         if not (code.isdigit() and len(code) == 4):
             continue
         bank_codes.append(int(code))
-        for branch_code in bank.branches:  # type: ignore[union-attr]
+        for branch_code in bank.branches:
             if branch_code.isdigit() and len(branch_code) == 3:
                 branch_keys.append(int(code) * 1000 + int(branch_code))
     return np.array(bank_codes, dtype=np.int64), np.array(branch_keys, dtype=np.int64)

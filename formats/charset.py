@@ -11,7 +11,9 @@ adds what some banks accept (/ , ｰ ｦ ' &). A channel chooses its mode.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,6 +38,9 @@ class Charset:
     description: str
     strict: frozenset[int]
     permissive: frozenset[int]
+    if TYPE_CHECKING:  # set by __post_init__: the sets as sorted bytes, for bytes.translate
+        _strict_bytes: bytes = field(init=False, repr=False, compare=False)
+        _permissive_bytes: bytes = field(init=False, repr=False, compare=False)
 
     def allowed(self, strict: bool = True) -> frozenset[int]:
         return self.strict if strict else self.permissive
@@ -63,7 +68,7 @@ class Charset:
         return f"{self.name} ({'strict' if strict else 'permissive'}): {self.description}"
 
 
-def _set(*parts: bytes) -> frozenset[int]:
+def _set(*parts: Iterable[int]) -> frozenset[int]:
     return frozenset(b for part in parts for b in part)
 
 

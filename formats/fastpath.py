@@ -63,15 +63,15 @@ class BlockChecker:
         if len(distinct) > 32:
             raise ValueError(f"record {layout.name}: more than 32 distinct byte classes")
         dtype = np.uint8 if len(distinct) <= 8 else np.uint16 if len(distinct) <= 16 else np.uint32
-        self.lookup = np.zeros(256, dtype=dtype)
+        self.lookup: np.ndarray = np.zeros(256, dtype=dtype)
         for bit, allowed in enumerate(distinct):
             self.lookup[list(allowed)] |= dtype(1 << bit)
-        self.need = np.array([1 << distinct.index(allowed) for allowed in position_sets], dtype=dtype)
+        self.need: np.ndarray = np.array([1 << distinct.index(allowed) for allowed in position_sets], dtype=dtype)
 
     def clean(self, block: np.ndarray) -> np.ndarray | None:
         """Rows of ``block`` (shape (n, record_length)) that the Construct path would accept
         without any error or warning; ``None`` if a rule cannot answer in bulk."""
-        ok = np.bitwise_and(np.take(self.lookup, block), self.need).all(axis=1)
+        ok: np.ndarray = np.bitwise_and(np.take(self.lookup, block), self.need).all(axis=1)
         for spec in self.extras:
             ok &= spec.kind.extra_ok(block[:, spec.offset:spec.offset + spec.width])
         for spec in self.others:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import construct
 import numpy as np
@@ -84,7 +84,13 @@ _DIGIT_BYTES = frozenset(b"0123456789")
 _SPACE_BYTES = frozenset(b" ")
 
 
-class FieldKind(construct.Adapter):  # type: ignore[misc]
+if TYPE_CHECKING:  # construct's classes are generic only in its stubs (construct-typing)
+    _BytesAdapter = construct.Adapter[bytes, bytes, Any, Any]
+else:
+    _BytesAdapter = construct.Adapter
+
+
+class FieldKind(_BytesAdapter):
     """Base of every field kind: ``width`` bytes holding one value."""
 
     kind: ClassVar[str] = "field"
@@ -175,7 +181,7 @@ class Numeric(FieldKind):
         return text.zfill(self.width).encode("ascii")
 
     def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
-        ok = _is_digit(cols).all(axis=1)
+        ok = cast(np.ndarray, _is_digit(cols).all(axis=1))  # numpy types .all(axis=…) as scalar | array
         if self.optional:
             ok |= (cols == SPACE).all(axis=1)
         return ok
@@ -253,15 +259,16 @@ class Digits(FieldKind):
         space = cols == SPACE
         blank = space.all(axis=1)
         after_space = np.logical_or.accumulate(space, axis=1)
-        ok = ~(after_space & digit).any(axis=1) & ~blank
+        ok: np.ndarray = ~(after_space & digit).any(axis=1) & ~blank
         return ok | blank if self.optional else ok
 
     def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
         digit = _is_digit(cols)
         space = cols == SPACE
         blank = space.all(axis=1)
+        ok: np.ndarray
         if self.align == "zero":
-            ok = digit.all(axis=1)
+            ok = cast(np.ndarray, digit.all(axis=1))  # numpy types .all(axis=…) as scalar | array
         else:
             # digits then spaces: no digit after a space, first byte a digit
             after_space = np.logical_or.accumulate(space, axis=1)
@@ -322,7 +329,7 @@ class Text(FieldKind):
         return ~(cols == SPACE).all(axis=1) if self.required else None
 
     def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
-        ok = self._tables[strict][cols].all(axis=1)
+        ok: np.ndarray = self._tables[strict][cols].all(axis=1)
         if self.required:
             ok &= ~(cols == SPACE).all(axis=1)
         return ok
@@ -460,7 +467,8 @@ class Constant(FieldKind):
         return [frozenset([byte]) for byte in self.value]
 
     def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
-        return (cols == self._row).all(axis=1)
+        ok: np.ndarray = (cols == self._row).all(axis=1)
+        return ok
 
 
 class Filler(FieldKind):
@@ -487,7 +495,8 @@ class Filler(FieldKind):
     def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
         if not strict:
             return np.ones(len(cols), dtype=bool)
-        return (cols == SPACE).all(axis=1)
+        ok: np.ndarray = (cols == SPACE).all(axis=1)
+        return ok
 
 
 _DATE_FORMATS = {"MMDD": 4, "YYMMDD": 6, "YYYYMMDD": 8, "GYYMMDD": 7}

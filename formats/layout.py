@@ -94,7 +94,7 @@ class RecordRule:
         return None
 
 
-def _unwrap(subcon: construct.Construct) -> tuple[str, str, FieldKind]:
+def _unwrap(subcon: construct.Construct[Any, Any]) -> tuple[str, str, FieldKind]:
     name, docs = subcon.name, subcon.docs
     while isinstance(subcon, construct.Renamed):
         name = name or subcon.name

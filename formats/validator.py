@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from formats.errors import IssueList, Level, Reason, Rejection, Severity
-from formats.layout import FileLayout, Role
+from formats.layout import FileLayout
 from formats.reader import RecordResult
 
 __all__ = ["FileValidator", "GroupSummary", "Status", "ValidationResult"]
@@ -161,7 +161,8 @@ class FileValidator:
 
     # -- grammar ----------------------------------------------------------
     def _grammar(self, result: RecordResult) -> None:
-        role: Role = result.role  # type: ignore[assignment]
+        role = result.role
+        assert role is not None  # add() keeps records of no known type out of the grammar
         if self.ended:
             self._grammar_error(result, "no record after the end record")
             return

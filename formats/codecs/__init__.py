@@ -9,7 +9,15 @@ raises for bad input; every ``encode_*`` builds a valid value for tests and samp
 raises ValueError for fields that do not fit.
 """
 
-from formats.codecs._common import CodecIssue, ErrorCode, FieldValue, Severity
+from collections.abc import Callable
+
+from formats.codecs._common import (
+    CodecIssue,
+    CodecResult,
+    ErrorCode,
+    FieldValue,
+    Severity,
+)
 from formats.codecs.barcode import (
     DEFAULT_PROFILE,
     BarcodeProfile,
@@ -23,18 +31,21 @@ from formats.codecs.elqr import ElqrResult, crc16_ccitt_false, decode_elqr, enco
 from formats.codecs.ocr import OcrResult, decode_ocr, encode_ocr, ocr_check_digits
 
 #: The codecs a layout file names (a ``codec`` record rule, ``[canonical] codecs``), by name.
-DECODERS = {"cvs-barcode": decode_barcode, "ocr": decode_ocr, "elqr": decode_elqr}
+DECODERS: dict[str, Callable[[str], CodecResult]] = {
+    "cvs-barcode": decode_barcode, "ocr": decode_ocr, "elqr": decode_elqr,
+}
 
 
-def first_error(result: object) -> CodecIssue:
+def first_error(result: CodecResult) -> CodecIssue:
     """The first *error* of an invalid result (warnings, such as a reserved eL-QR tag, come earlier)."""
-    return next(issue for issue in result.errors if issue.severity == Severity.ERROR)  # type: ignore[attr-defined]
+    return next(issue for issue in result.errors if issue.severity == Severity.ERROR)
 
 __all__ = [
     "DEFAULT_PROFILE",
     "BarcodeProfile",
     "BarcodeResult",
     "CodecIssue",
+    "CodecResult",
     "DECODERS",
     "ElqrResult",
     "ErrorCode",

@@ -8,12 +8,13 @@ and a plain-language message.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any, Union
+from typing import Any, Protocol, Union
 
-__all__ = ["CodecIssue", "ErrorCode", "FieldValue", "Severity", "ascii_digits", "jsonable"]
+__all__ = ["CodecIssue", "CodecResult", "ErrorCode", "FieldValue", "Severity", "ascii_digits", "jsonable"]
 
 #: A decoded field value: text, a number, a date, or None when absent or unreadable.
 FieldValue = Union[str, int, date, None]
@@ -72,6 +73,22 @@ class CodecIssue:
             "found": self.found,
             "message": self.message,
         }
+
+
+class CodecResult(Protocol):
+    """What every ``decode_*`` result has (BarcodeResult, OcrResult, ElqrResult)."""
+
+    @property
+    def value(self) -> str: ...
+
+    @property
+    def valid(self) -> bool: ...
+
+    @property
+    def fields(self) -> Mapping[str, FieldValue]: ...
+
+    @property
+    def errors(self) -> Sequence[CodecIssue]: ...
 
 
 def ascii_digits(text: str) -> bool:

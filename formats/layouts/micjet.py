@@ -115,7 +115,8 @@ class MyNumberCheckDigit(RecordRule):
         digits = cols.astype(np.int64) - 0x30
         remainder = (digits[:, :11] @ _WEIGHTS_FROM_LEFT) % 11
         check = np.where(remainder <= 1, 0, 11 - remainder)
-        return (check == digits[:, 11]) | (cols == 0x20).all(axis=1)
+        ok: np.ndarray = (check == digits[:, 11]) | (cols == 0x20).all(axis=1)
+        return ok
 
 
 def hash_total_trailer(length: int) -> RecordLayout:

@@ -24,7 +24,8 @@ validation errors.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
 
 from pydantic import BaseModel
 
@@ -42,15 +43,49 @@ LEGAL_BASES: dict[str, str] = {
 _PAYMENT_CONDITIONS = ("kind", "status", "result_code")
 
 
+# What is read of the configuration (gateway/config/settings.py: RouteConfig, DestinationConfig,
+# Settings), as Protocols: settings.py imports this module, so this one does not import it.
+class _Condition(Protocol):
+    @property
+    def record(self) -> Sequence[str] | None: ...
+
+
+class _Route(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def legal_basis(self) -> str | None: ...
+    @property
+    def when(self) -> _Condition: ...
+    @property
+    def to(self) -> Sequence[str]: ...
+
+
+class _Destination(Protocol):
+    @property
+    def render(self) -> str: ...
+    @property
+    def individual_numbers(self) -> bool: ...
+
+
+class _Settings(Protocol):
+    @property
+    def routes(self) -> Sequence[_Route]: ...
+    @property
+    def destinations(self) -> Mapping[str, _Destination]: ...
+
+
 class IndividualNumberFlowError(RuntimeError):
     """Raised when a record holding an individual number is about to reach a destination
     that has no cleared legal basis for it. The message names fields, never values."""
 
 
-def route_record_kinds(route: object) -> list[str]:
+def route_record_kinds(route: _Route) -> list[str]:
     """The record kinds a route can carry: its ``when.record``, else payments when it has a
     payment condition, else every kind."""
-    when = route.when  # type: ignore[attr-defined]
+    when = route.when
     if when.record:
         return list(when.record)
     if any(getattr(when, name) for name in _PAYMENT_CONDITIONS):
@@ -67,13 +102,13 @@ def _carried(kind: str, render: str) -> list[str]:
     return [name for name in fields if name in renderer.writes_individual_numbers]
 
 
-def check_flows(settings: object) -> set[tuple[str, str]]:
+def check_flows(settings: _Settings) -> set[tuple[str, str]]:
     """Refuse a configuration that would send individual numbers without a basis; return the
     (route, destination) pairs cleared to carry them. Raises ValueError naming route and field."""
     cleared: set[tuple[str, str]] = set()
-    for index, route in enumerate(settings.routes):  # type: ignore[attr-defined]
+    for index, route in enumerate(settings.routes):
         for target in route.to:
-            destination = settings.destinations[target]  # type: ignore[attr-defined]
+            destination = settings.destinations[target]
             for kind in route_record_kinds(route):
                 for name in _carried(kind, destination.render):
                     where = (f"routes[{index}] ({route.name!r}) → destination {target!r}: would carry 個人番号 "

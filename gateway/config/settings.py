@@ -177,9 +177,10 @@ class Settings(_Strict):
                     raise ValueError(
                         f"routes[{index}].to = {target!r}: a destination defined under [destinations] expected "
                         f"({', '.join(sorted(self.destinations)) or 'none defined'})")
-            for channel in route.when.channel or []:
-                if channel not in self.channels:
-                    raise ValueError(f"routes[{index}].when.channel = {channel!r}: a channel defined under [channels] expected")
+            for channel_name in route.when.channel or []:
+                if channel_name not in self.channels:
+                    raise ValueError(f"routes[{index}].when.channel = {channel_name!r}: a channel defined under "
+                                     "[channels] expected")
             if route.every_file and not route.when.channel:
                 raise ValueError(f"routes[{index}].every_file = true: the route needs when.channel (the channels whose "
                                  "every file gets an output)")

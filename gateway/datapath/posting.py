@@ -47,8 +47,9 @@ plan (:class:`PostingConflictError`) and the file is routed again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from formats.errors import Reason
 from gateway.model.records import Payment
@@ -74,6 +75,21 @@ class PostingDecision:
     row: PostingRow | None = None  # what to remember, when routed
 
 
+# What a file's decisions are spilled to and read back from. Protocols rather than Callable
+# types: mypy cannot check a lambda with a default argument (``lambda rows, file_id=…: …``, as
+# pipeline.py passes) against a Callable type.
+class _Spill(Protocol):
+    def __call__(self, rows: list[PostingRow], /) -> None: ...
+
+
+class _SpilledLookup(Protocol):
+    def __call__(self, payment_key: str, /) -> PostingRow | None: ...
+
+
+class _SpilledNoticeLookup(Protocol):
+    def __call__(self, notice_key: str, /) -> list[PostingRow]: ...
+
+
 @dataclass
 class PostingBook:
     """Decides, record by record, what reaches the collection system; remembers within the file.
@@ -82,20 +98,20 @@ class PostingBook:
     the confirmed payment keys of a notice.
     """
 
-    lookup: object  # Callable[[str], PostingRow | None]
-    notice_lookup: object  # Callable[[str], list[PostingRow]]
+    lookup: Callable[[str], PostingRow | None]
+    notice_lookup: Callable[[str], list[PostingRow]]
     file_id: str
     #: an operator's forced reprocess: what would be refused as already posted is routed again (and flagged)
     forced: bool = False
     #: where decisions go when ``spill_at`` are held (a large file's postings do not stay in memory),
     #: and how they are read back: the ledger's postings_pending table (Ledger.spill_postings …)
-    spill: object = None  # Callable[[list[PostingRow]], None] | None
-    spilled_lookup: object = None  # Callable[[str], PostingRow | None]
-    spilled_notice_lookup: object = None  # Callable[[str], list[PostingRow]]
+    spill: _Spill | None = None
+    spilled_lookup: _SpilledLookup | None = None
+    spilled_notice_lookup: _SpilledNoticeLookup | None = None
     spill_at: int = 20_000
     #: what the ledger holds, read for a batch of records at once (Ledger.postings_by_key …)
-    bulk_lookup: object = None  # Callable[[list[str]], dict[str, PostingRow]]
-    bulk_notice_lookup: object = None  # Callable[[list[str]], dict[str, list[PostingRow]]]
+    bulk_lookup: Callable[[list[str]], dict[str, PostingRow]] | None = None
+    bulk_notice_lookup: Callable[[list[str]], dict[str, list[PostingRow]]] | None = None
     known: dict[str, PostingRow | None] = field(default_factory=dict)
     known_notices: dict[str, list[PostingRow]] = field(default_factory=dict)
     pending: dict[str, PostingRow] = field(default_factory=dict)
@@ -125,23 +141,26 @@ class PostingBook:
             return
         keys = [key for key in map(_posting_key, records) if key is not None]
         self.known = dict.fromkeys(keys)
-        self.known.update(self.bulk_lookup(keys))  # type: ignore[operator]
+        self.known.update(self.bulk_lookup(keys))
         notices = [record.notice_key for record in records if isinstance(record, Payment)]
         self.known_notices = {notice: [] for notice in notices}
-        self.known_notices.update(self.bulk_notice_lookup(notices))  # type: ignore[operator]
+        self.known_notices.update(self.bulk_notice_lookup(notices))
 
     def _ledger(self, key: str) -> PostingRow | None:
-        return self.known[key] if key in self.known else self.lookup(key)  # type: ignore[operator]
+        return self.known[key] if key in self.known else self.lookup(key)
 
     def _ledger_notice(self, notice: str) -> list[PostingRow]:
         if notice in self.known_notices:
             return self.known_notices[notice]
-        return self.notice_lookup(notice)  # type: ignore[operator]
+        return self.notice_lookup(notice)
 
     def _before(self, key: str) -> PostingRow | None:
         """What this file decided, or the ledger holds, for a key."""
-        return (self.pending.get(key) or (self.spilled_lookup(key) if self.spilled else None)  # type: ignore[operator]
-                or self._ledger(key))
+        row = self.pending.get(key)
+        if not row and self.spilled:
+            assert self.spilled_lookup is not None  # given with spill (pipeline.py); spilled only after a spill
+            row = self.spilled_lookup(key)
+        return row or self._ledger(key)
 
     def _once(self, record: Any) -> PostingDecision:
         """Records with a ``posting_key`` but no payment states (調定, 収納情報): sent once."""
@@ -191,7 +210,10 @@ class PostingBook:
         if before is not None and before.status == "confirmed":
             return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"already posted {where}"),))
         flags: tuple[Flag, ...] = ()
-        spilled = self.spilled_notice_lookup(payment.notice_key) if self.spilled else []  # type: ignore[operator]
+        spilled: list[PostingRow] = []
+        if self.spilled:
+            assert self.spilled_notice_lookup is not None  # given with spill (pipeline.py); spilled only after a spill
+            spilled = self.spilled_notice_lookup(payment.notice_key)
         others = [row for row in [*self.pending_notices.get(payment.notice_key, []), *spilled,
                                   *self._ledger_notice(payment.notice_key)]
                   if row.payment_key != key and row.status == "confirmed"]
@@ -209,7 +231,7 @@ class PostingBook:
         if status == "confirmed":
             self.pending_notices.setdefault(payment.notice_key, []).append(row)
         if self.spill is not None and len(self.pending) >= self.spill_at:
-            self.spill(list(self.pending.values()))  # type: ignore[operator]
+            self.spill(list(self.pending.values()))
             self.pending.clear()
             self.pending_notices.clear()
             self.spilled = True

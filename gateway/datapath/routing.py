@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import BaseModel
-
-from gateway.model.records import Payment
+from gateway.model.records import Canonical, Payment
 from gateway.config.settings import RouteCondition, RouteConfig
 
 __all__ = ["Router"]
 
 
-def _matches(condition: RouteCondition, record: BaseModel) -> bool:
+def _matches(condition: RouteCondition, record: Canonical) -> bool:
     kind = getattr(type(record), "record", "payment")
     if condition.record is not None and kind not in condition.record:
         return False
-    if condition.channel is not None and record.source.channel not in condition.channel:  # type: ignore[attr-defined]
+    if condition.channel is not None and record.source.channel not in condition.channel:
         return False
     if condition.tax_item is not None and getattr(record, "tax_item", None) not in condition.tax_item:
         return False  # a record without a 科目 never matches a condition on it
@@ -39,7 +37,7 @@ class Router:
         self.routes = tuple(routes)
         self._by_kind: dict[type, tuple[RouteConfig, ...]] = {}
 
-    def _candidates(self, record: BaseModel) -> tuple[RouteConfig, ...]:
+    def _candidates(self, record: Canonical) -> tuple[RouteConfig, ...]:
         """The routes whose ``when.record`` admits the record's kind, in order (computed once a kind)."""
         model = type(record)
         if model not in self._by_kind:
@@ -48,7 +46,7 @@ class Router:
                                          if route.when.record is None or kind in route.when.record)
         return self._by_kind[model]
 
-    def destinations(self, record: BaseModel) -> list[tuple[str, str]]:
+    def destinations(self, record: Canonical) -> list[tuple[str, str]]:
         """(route, destination) for each destination the record goes to (the first route naming it)."""
         found: list[tuple[str, str]] = []
         for route in self._candidates(record):

@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from formats.layout import FileLayout
 from formats.layouts.zengin.common import RESULT_CODES
-from gateway.model.records import (AddressChange, Assessment, NumberLinkage, Payment, PaymentKind, PaymentStatus,
-                            PublicFundAccount, RefundOrder, RevenuePosting, SourceRef)
+from gateway.model.records import (AddressChange, Assessment, Canonical, NumberLinkage, Payment, PaymentKind,
+                            PaymentStatus, PublicFundAccount, RefundOrder, RevenuePosting, SourceRef)
 
 __all__ = ["CanonicalMapping", "DebitResultNormaliser", "InterSystemNormaliser", "MappedNormaliser", "RecordMapping",
            "check_canonical", "record_mapping", "Normaliser", "canonical_mapping",
@@ -56,7 +56,8 @@ class GroupContext:
 
 
 class Normaliser(Protocol):
-    def normalise(self, values: Mapping[str, Any], group: GroupContext, source: SourceRef) -> Payment | None: ...
+    def normalise(self, values: Mapping[str, Any], group: GroupContext,
+                  source: SourceRef | Mapping[str, Any]) -> Canonical | None: ...
 
 
 class DebitResultNormaliser:
@@ -217,7 +218,7 @@ class InterSystemNormaliser:
                         if "account" in model.model_fields else None)
 
     def normalise(self, values: Mapping[str, Any], group: GroupContext,
-                  source: SourceRef | Mapping[str, Any]) -> BaseModel:
+                  source: SourceRef | Mapping[str, Any]) -> Canonical:
         data: dict[str, Any] = {name: values[field] for name, field in self.sources.items() if field in values}
         data.update({name: group.header[field] for name, field in self.from_header.items()})
         for name in self.OPTIONAL_TEXT:
@@ -225,7 +226,7 @@ class InterSystemNormaliser:
                 data[name] = None
         if self.account is not None:
             data["account"] = {part: values[field] for part, field in self.account.items()}
-        return self.model(**data, source=source)
+        return cast(Canonical, self.model(**data, source=source))  # every model of the tables has a source
 
 
 #: The canonical records a layout file's ``[canonical] record = …`` may name.

@@ -15,14 +15,14 @@ that a route allows to carry them read ``number``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from formats.checkdigits import is_valid_my_number
 from formats.masking import mask
 
-__all__ = ["AddressChange", "Assessment", "BankAccount", "PublicFundAccount", "RevenuePosting", "IndividualNumber", "NumberLinkage", "Payment", "RefundOrder", "PaymentKind", "PaymentStatus",
+__all__ = ["AddressChange", "Assessment", "BankAccount", "Canonical", "PublicFundAccount", "RevenuePosting", "IndividualNumber", "NumberLinkage", "Payment", "RefundOrder", "PaymentKind", "PaymentStatus",
            "RECORD_KINDS", "SourceRef", "individual_numbers_in"]
 
 
@@ -53,6 +53,13 @@ class SourceRef(BaseModel):
     channel: str
     record: int = Field(ge=1, description="physical record number, 1-based")
     offset: int = Field(ge=0, description="byte offset of the record in the file")
+
+
+class Canonical(Protocol):
+    """What routing reads of every canonical record (each model below has a ``source``)."""
+
+    @property
+    def source(self) -> SourceRef: ...
 
 
 class BankAccount(BaseModel):
@@ -161,6 +168,7 @@ class _NoticeInstalment(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     individual_number_fields: ClassVar[tuple[str, ...]] = ()
+    record: ClassVar[str]  # set by each kind: "assessment", "revenue-posting"
 
     municipality_code: str = Field(description="利用団体コード")
     resident_code: str = Field(description="住民コード")
@@ -177,7 +185,7 @@ class _NoticeInstalment(BaseModel):
 
     @property
     def notice_key(self) -> str:
-        return f"{self.record}:{self.notice_number}"  # type: ignore[attr-defined]
+        return f"{self.record}:{self.notice_number}"
 
 
 class Assessment(_NoticeInstalment):

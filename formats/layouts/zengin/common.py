@@ -82,7 +82,8 @@ class KnownBank(RecordRule):
         known_banks, known_branches = banks.known_tables()
         bank = _ints(columns(self.bank_field))
         branch = _ints(columns(self.branch_field))
-        return known_banks[bank] & known_branches[bank * 1000 + branch]
+        ok: np.ndarray = known_banks[bank] & known_branches[bank * 1000 + branch]
+        return ok
 
 
 class KnownCode(RecordRule):
@@ -108,10 +109,12 @@ class KnownCode(RecordRule):
         if any(len(code) != 1 for code in self.codes):
             return None
         cols = columns(self.field)
-        return self._known[cols[:, 0]] | (cols[:, 0] == 0x20)
+        ok: np.ndarray = self._known[cols[:, 0]] | (cols[:, 0] == 0x20)
+        return ok
 
 
 def _ints(cols: np.ndarray) -> np.ndarray:
     weights = 10 ** np.arange(cols.shape[1] - 1, -1, -1, dtype=np.int64)
     # rows whose bytes are not digits are refused by the field checks; clip keeps indexing safe
-    return np.clip((cols.astype(np.int64) - 0x30) @ weights, 0, 10 ** cols.shape[1] - 1)
+    values: np.ndarray = np.clip((cols.astype(np.int64) - 0x30) @ weights, 0, 10 ** cols.shape[1] - 1)
+    return values

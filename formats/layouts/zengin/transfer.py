@@ -72,7 +72,7 @@ class CustomerCodes(RecordRule):
     def vector_ok(self, layout: RecordLayout, columns: Callable[[str], np.ndarray]) -> np.ndarray:
         codes = columns("customer_codes")
         edi = columns("edi_flag")[:, 0] == ord("Y")
-        ok = edi.copy()
+        ok: np.ndarray = edi.copy()
         halves = np.ones(len(codes), dtype=bool)
         for start in (0, 10):
             half = codes[:, start:start + 10]

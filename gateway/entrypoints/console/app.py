@@ -186,7 +186,7 @@ class ConsoleApp:
             flash=message or None, flash_kind=kind, **context)
         response = HTMLResponse(html, status_code=status)
         if visit.cookie:
-            response.set_cookie(COOKIE, visit.cookie, **self.cookies.attributes())  # type: ignore[arg-type]
+            response.set_cookie(COOKIE, visit.cookie, **self.cookies.attributes())
         return response
 
     def refusal(self, visit: Visit, store: UserStore | None, status: int, message: str) -> HTMLResponse:
@@ -255,7 +255,7 @@ class ConsoleApp:
                                               minutes=self.config.session_minutes)
                 self.log(user=result.user.name).info("console-login", role=result.user.role)
                 response = RedirectResponse("/", status_code=303)
-                response.set_cookie(COOKIE, self.cookies.dump(token), **self.cookies.attributes())  # type: ignore[arg-type]
+                response.set_cookie(COOKIE, self.cookies.dump(token), **self.cookies.attributes())
                 return response
             locked = result.outcome is LoginOutcome.LOCKED or result.locked_now
             self.log(user=username or None).warning(
@@ -287,8 +287,9 @@ class ConsoleApp:
             if visit.user is not None:
                 self.log(visit).info("console-logout")
         response = RedirectResponse("/login", status_code=303)
-        response.delete_cookie(COOKIE, **{k: v for k, v in self.cookies.attributes().items()  # type: ignore[arg-type]
-                                          if k in ("path", "secure", "httponly", "samesite")})
+        attributes = self.cookies.attributes()
+        response.delete_cookie(COOKIE, path=attributes["path"], secure=attributes["secure"],
+                               httponly=attributes["httponly"], samesite=attributes["samesite"])
         return response
 
     # -- pages ----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import hmac
 import os
 import secrets
 from pathlib import Path
+from typing import Literal, TypedDict
 
 from itsdangerous import BadSignature, Signer
 
@@ -27,6 +28,15 @@ __all__ = ["COOKIE", "SessionCookie", "load_secret", "same_token"]
 
 COOKIE = "gateway_console"
 SECRET_FILE = "console-secret"
+
+
+class CookieAttributes(TypedDict):
+    """The session cookie's attributes, as Starlette's set_cookie and delete_cookie take them."""
+
+    httponly: bool
+    samesite: Literal["lax", "strict", "none"]
+    secure: bool
+    path: str
 
 
 def load_secret(folder: Path) -> bytes:
@@ -69,8 +79,8 @@ class SessionCookie:
         except (BadSignature, UnicodeError):
             return None
 
-    def attributes(self) -> dict[str, object]:
-        return dict(httponly=True, samesite="strict", secure=self.secure, path="/")
+    def attributes(self) -> CookieAttributes:
+        return CookieAttributes(httponly=True, samesite="strict", secure=self.secure, path="/")
 
 
 def same_token(expected: str | None, given: object) -> bool:
