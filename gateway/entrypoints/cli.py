@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from formats.layout import FileLayout
 from formats.masking import mask
 from formats.reader import RecordReader
 from formats.registry import FORMATS, UnknownFormatError, get_format, identify, load_formats
-from formats.validator import Status, ValidationResult
+from formats.validator import ValidationResult
 
 from gateway.entrypoints.commands.options import ConfigOption, SpoolOption, load
 from gateway.entrypoints.commands.output import safe_lines, shown, shown_lines, write_json
@@ -114,31 +115,15 @@ def _number(value: int | None) -> str:
 
 
 def _print_summary(result: ValidationResult) -> None:
-    colour = {Status.OK: "green", Status.REJECTED_RECORDS: "yellow", Status.REJECTED_FILE: "red"}[result.status]
-    console.print(f"[bold]{shown(result.file)}[/bold]  format {shown(str(result.format))}  separator {shown(str(result.separator))}")
-    console.print(f"status: [{colour}]{result.status}[/]  data records {result.records:,}  "
-                  f"accepted {result.accepted:,}  rejected {result.rejected_records:,}")
-    if result.groups:
-        table = Table("group", "kind", "item", "declared (trailer)", "computed (records)", "")
-        for group in result.groups:
-            for key, computed in group.computed.items():
-                declared = None if group.declared is None else group.declared.get(key)
-                mark = "" if declared == computed else "[red]✗[/red]"
-                table.add_row(str(group.index), group.kind, key, _number(declared), _number(computed), mark)
-        console.print(table)
-    for title, items in (("rejected", result.errors), ("warnings", result.warnings)):
-        if not items:
-            continue
-        table = Table("record", "offset", "level", "code", "field", "expected", "found", title=title)
-        for item in items:
-            table.add_row(
-                "-" if item.record is None else str(item.record),
-                "-" if item.offset is None else str(item.offset),
-                str(item.level), str(item.code),
-                shown(f"{item.field_ja} ({item.field})") if item.field else "",
-                shown(item.expected), shown(item.found),
-            )
-        console.print(table)
+    """The text of `gateway validate`: the report's summary, totals, rejections and warnings
+    (gateway/reporting/templates/validation.txt, which extends the text of `gateway report`)."""
+    from gateway.reporting.reports import FileReport, render_validation_text
+
+    # A file checked outside the spool has no id, channel, receipt time, digest or folder: the
+    # validation's summary shows none of them (the pipeline's reports fill them from the ledger).
+    report = FileReport.from_validation(result, original_name=str(result.file or ""), file_id="-", channel="-",
+                                        sha256="0" * 64, received_at=dt.datetime.now(dt.UTC), state="work")
+    sys.stdout.write(safe_lines(render_validation_text(report)))
 
 
 @app.command()

@@ -9,7 +9,16 @@ masked there), the spool folder it ended in and where its records went.
 that Excel opens it as UTF-8) and ``<file_id>.html`` (one self-contained page, inline CSS,
 no script) into a folder, each atomically and with mode 0o600 (``spool.atomic.atomic_write``:
 a hidden ``.tmp-`` name in the same folder, fsync, rename over the final name). :func:`render_text` is the
-same report for a terminal (``gateway report ID``).
+same report for a terminal (``gateway report ID``), :func:`render_validation_text` its summary, totals
+and issues for a file checked outside the spool (``gateway validate``).
+
+The HTML page and the texts are Jinja2 templates in ``templates/`` rendered from the one
+:class:`FileReport`: ``report.html`` (the page), ``report_parts.html`` (its parts as macros: the
+reason, the totals, the rejection and warning tables, the outputs — the console's file page
+imports them too), ``report.txt`` and ``validation.txt`` (which extends it). The templates
+only lay out what the helpers of this module give (:data:`TEMPLATE_HELPERS`: labels, numbers,
+every value through :func:`formats.masking.safe_text`); the page is autoescaped with
+:func:`html.escape`.
 
 Defence in depth: an individual number (formats/checkdigits.py: 12 digits, ASCII or
 full-width, possibly split by single spaces or hyphens, letters or kana around it allowed,
@@ -30,10 +39,12 @@ import html
 import io
 import json
 import unicodedata
-from collections.abc import Iterable
 from pathlib import Path, PurePath
 from typing import Any, Literal
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_eval_context, select_autoescape
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from formats.checkdigits import mask_my_numbers, mask_my_numbers_in
@@ -47,11 +58,16 @@ __all__ = [
     "FileReport",
     "ReportState",
     "ReportStatus",
+    "ISSUE_CELLS",
     "STATUS_JA",
+    "TEMPLATE_FOLDER",
+    "TEMPLATE_HELPERS",
+    "issue_cells",
     "render_csv",
     "render_html",
     "read_report",
     "render_text",
+    "render_validation_text",
     "total_rows",
     "write_reports",
 ]
@@ -91,6 +107,19 @@ CSV_COLUMNS: tuple[str, ...] = (
     "区分", "レコード番号", "バイト位置", "項目名", "項目(英)", "理由コード",
     "期待値", "実際の値(マスク済)", "説明", "detail",
 )
+
+#: The cells of a rejection or warning (:func:`issue_cells`), in the order of CSV_COLUMNS, and
+#: ``item``: 項目名 and 項目(英) in one cell.
+ISSUE_CELLS: tuple[str, ...] = (
+    "severity", "record", "offset", "field_ja", "field", "code", "expected", "found", "message_ja", "message",
+)
+ISSUE_HEADINGS: dict[str, str] = {**dict(zip(ISSUE_CELLS, CSV_COLUMNS, strict=True)), "item": "項目"}
+#: The CSS class of a cell of the issue tables.
+ISSUE_CLASSES: dict[str, str] = {"record": "num", "offset": "num", "field": "code", "code": "code"}
+#: FileReport.rejected and .warnings as the reports title them.
+ISSUE_TITLES: dict[str, str] = {"rejected": "エラー", "warnings": "警告"}
+#: The columns of a table of totals (:func:`total_rows`).
+TOTAL_HEADINGS: tuple[str, ...] = ("項目", "トレーラー記載値", "集計値", "一致")
 
 _JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
@@ -202,6 +231,14 @@ def _issue_row(issue: dict[str, Any]) -> list[Any]:
     ]
 
 
+def issue_cells(issue: dict[str, Any]) -> dict[str, str]:
+    """The cells of a rejection or warning as the reports show them (:data:`ISSUE_CELLS` and ``item``),
+    each made safe to show."""
+    cells = {key: _cell(value) for key, value in zip(ISSUE_CELLS, _issue_row(issue), strict=True)}
+    cells["item"] = f"{cells['field_ja']} ({cells['field']})" if issue.get("field") else ""
+    return cells
+
+
 def _group_title(group: dict[str, Any]) -> str:
     kind = str(group.get("kind") or "")
     first, last = group.get("header_record"), group.get("trailer_record")
@@ -250,6 +287,14 @@ def _summary(report: FileReport) -> list[tuple[str, str]]:
     ]
 
 
+def _validation_summary(report: FileReport) -> list[tuple[str, str]]:
+    """The summary of a file checked outside the spool: what a validation knows (no id, channel,
+    receipt or folder), and the separator it found."""
+    rows = dict(_summary(report))
+    return [("ファイル名", rows["ファイル名"]), ("サイズ", rows["サイズ"]), ("形式", rows["形式"]),
+            ("レコード区切り", _cell(report.separator) or "（不明）"), ("結果", rows["結果"]), ("件数", rows["件数"])]
+
+
 def _reason_heading(report: FileReport) -> str:
     return "隔離の理由" if report.status == "quarantined" else "理由"
 
@@ -278,130 +323,10 @@ def render_csv(report: FileReport) -> str:
     return mask_my_numbers(buffer.getvalue())
 
 
-# -- HTML --------------------------------------------------------------------
+# -- templates ---------------------------------------------------------------
 
-_CSS = """
-body{font-family:"Hiragino Kaku Gothic ProN","Yu Gothic","Meiryo",sans-serif;margin:2em;color:#222;line-height:1.5}
-h1{font-size:1.5em;border-bottom:2px solid #444;padding-bottom:.2em}
-h2{font-size:1.2em;margin-top:1.6em;border-left:6px solid #666;padding-left:.4em}
-h3{font-size:1em}
-table{border-collapse:collapse;margin:.5em 0}
-th,td{border:1px solid #999;padding:.25em .5em;text-align:left;vertical-align:top}
-th{background:#eee;white-space:nowrap}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.code,.mono{font-family:Consolas,"Courier New",monospace}
-.status{font-weight:bold;padding:.1em .5em;border-radius:.3em}
-.status-ok{background:#dfd}
-.status-rejected-records,.status-duplicate{background:#ffd}
-.status-rejected-file,.status-quarantined,.status-failed{background:#fdd}
-.ok{color:#070;font-weight:bold}
-.ng{color:#b00;font-weight:bold}
-.reason{border:2px solid #b00;background:#fee;padding:.5em 1em}
-tr.warning td:first-child{color:#850}
-tr.error td:first-child{color:#b00}
-@media print{body{margin:0}th{background:#ddd}}
-"""
-
-
-def _e(value: Any) -> str:
-    return html.escape(_cell(value), quote=True)
-
-
-def _issue_table(issues: Iterable[dict[str, Any]], empty: str) -> str:
-    rows = []
-    for issue in issues:
-        cells = _issue_row(issue)
-        klass = "warning" if issue.get("severity") == "warning" else "error"
-        rendered = []
-        for index, value in enumerate(cells):
-            css = ' class="num"' if index in (1, 2) else ' class="code"' if index in (4, 5) else ""
-            rendered.append(f"<td{css}>{_e(value)}</td>")
-        rows.append(f'<tr class="{klass}">{"".join(rendered)}</tr>')
-    if not rows:
-        return f"<p>{html.escape(empty)}</p>"
-    head = "".join(f"<th>{html.escape(column)}</th>" for column in CSV_COLUMNS)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
-
-
-def render_html(report: FileReport) -> str:
-    """The report as one self-contained HTML page (inline CSS, no script, every value escaped)."""
-    report = report.masked()
-    parts: list[str] = []
-    add = parts.append
-    name = report.original_name
-    add("<!DOCTYPE html>")
-    add('<html lang="ja">')
-    add("<head>")
-    add('<meta charset="utf-8">')
-    add('<meta name="viewport" content="width=device-width, initial-scale=1">')
-    add(f"<title>取込結果報告書 {_e(name)}（{_e(report.status_ja)}）</title>")
-    add(f"<style>{_CSS}</style>")
-    add("</head>")
-    add("<body>")
-    add(f"<h1>取込結果報告書：{_e(name)}</h1>")
-
-    add('<section id="summary">')
-    add("<h2>概要</h2>")
-    add("<table><tbody>")
-    for label, value in _summary(report):
-        if label == "結果":
-            value_html = (f'<span class="status status-{_e(report.status)}">{_e(report.status_ja)}</span> '
-                          f'<span class="mono">({_e(report.status)})</span>')
-        elif label in ("SHA-256", "ファイルID"):
-            value_html = f'<span class="mono">{_e(value)}</span>'
-        else:
-            value_html = _e(value)
-        add(f"<tr><th>{_e(label)}</th><td>{value_html}</td></tr>")
-    add("</tbody></table>")
-    add("</section>")
-
-    if report.reason:
-        add('<section id="reason">')
-        add(f"<h2>{_reason_heading(report)}</h2>")
-        add(f'<p class="reason">{_e(report.reason)}</p>')
-        add("</section>")
-
-    add('<section id="totals">')
-    add("<h2>合計の照合</h2>")
-    if not report.groups:
-        add("<p>照合するグループがありません。</p>")
-    for group in report.groups:
-        add(f"<h3>{_e(_group_title(group))}</h3>")
-        add("<table><thead><tr><th>項目</th><th>トレーラー記載値</th><th>集計値</th><th>一致</th></tr></thead><tbody>")
-        for label, stated, counted, match in total_rows(group):
-            mark = '<span class="ok">✓</span>' if match else '<span class="ng">✗</span>'
-            add(f'<tr><td>{_e(label)}</td><td class="num">{_e(stated)}</td>'
-                f'<td class="num">{_e(counted)}</td><td>{mark}</td></tr>')
-        add("</tbody></table>")
-    add("</section>")
-
-    add('<section id="rejected">')
-    add(f"<h2>エラー（{len(report.rejected):,}件）</h2>")
-    add(_issue_table(report.rejected, "エラーはありません。"))
-    if report.not_listed.get("rejected"):
-        add(f"<p>ほかに {report.not_listed['rejected']:,} 件のエラーがあります（件数のみ集計）。</p>")
-    add("</section>")
-
-    add('<section id="warnings">')
-    add(f"<h2>警告（{len(report.warnings):,}件）</h2>")
-    add(_issue_table(report.warnings, "警告はありません。"))
-    if report.not_listed.get("warnings"):
-        add(f"<p>ほかに {report.not_listed['warnings']:,} 件の警告があります（件数のみ集計）。</p>")
-    add("</section>")
-
-    add('<section id="outputs">')
-    add("<h2>出力先</h2>")
-    if report.outputs:
-        add("<ul>")
-        for output in report.outputs:
-            add(f"<li>{_e(_output_line(output))}</li>")
-        add("</ul>")
-    else:
-        add("<p>出力はありません。</p>")
-    add("</section>")
-    add("</body>")
-    add("</html>")
-    return mask_my_numbers("\n".join(parts) + "\n")
+#: The report templates (package data); the console's environment loads them too.
+TEMPLATE_FOLDER = Path(__file__).resolve().parent / "templates"
 
 
 def _output_line(output: dict[str, Any]) -> str:
@@ -412,8 +337,6 @@ def _output_line(output: dict[str, Any]) -> str:
     return f"{_cell(output.get('destination'))}: {_cell(output.get('path'))}（{count}{tail}）"
 
 
-# -- terminal text -----------------------------------------------------------
-
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
@@ -423,50 +346,71 @@ def _pad(text: str, width: int) -> str:
 
 
 def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
+    """A text table's lines: columns padded to their widths on a terminal (kanji and kana count two)."""
     widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [indent + "  ".join(_pad(cell, widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
 
 
+#: What the report templates call (the globals of every environment that renders them).
+TEMPLATE_HELPERS: dict[str, Any] = {
+    "summary": _summary,
+    "validation_summary": _validation_summary,
+    "reason_heading": _reason_heading,
+    "group_title": _group_title,
+    "total_rows": total_rows,
+    "issue_cells": issue_cells,
+    "output_line": _output_line,
+    "number": _number,
+    "cell": _cell,
+    "text_table": _table,
+    "REPORT_COLUMNS": ISSUE_CELLS,
+    "ISSUE_HEADINGS": ISSUE_HEADINGS,
+    "ISSUE_CLASSES": ISSUE_CLASSES,
+    "ISSUE_TITLES": ISSUE_TITLES,
+    "TOTAL_HEADINGS": TOTAL_HEADINGS,
+}
+
+
+@pass_eval_context
+def _shown(context: EvalContext, value: Any) -> Any:
+    """Every ``{{ … }}`` value: made safe to show (:func:`_cell`), then, in a page, escaped as
+    :func:`html.escape` does (quotes as ``&quot;`` and ``&#x27;``); markup (a macro's output) as it is."""
+    if hasattr(value, "__html__"):
+        return value
+    text = _cell(value)
+    return Markup(html.escape(text, quote=True)) if context.autoescape else text
+
+
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(TEMPLATE_FOLDER),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+    finalize=_shown,
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_TEMPLATES.globals.update(TEMPLATE_HELPERS)
+
+
+def _render(name: str, report: FileReport) -> str:
+    return mask_my_numbers(_TEMPLATES.get_template(name).render(report=report.masked()))
+
+
+def render_html(report: FileReport) -> str:
+    """The report as one self-contained HTML page (inline CSS, no script, every value escaped)."""
+    return _render("report.html", report)
+
+
 def render_text(report: FileReport) -> str:
     """The report for a terminal: summary, totals, rejections and warnings (Japanese labels, English codes)."""
-    report = report.masked()
-    lines = [f"取込結果報告書  {_cell(report.file_id)}", ""]
-    summary = [[label, value] for label, value in _summary(report)]
-    lines += _table(summary, indent="")
-    if report.reason:
-        lines += ["", f"{_reason_heading(report)}:", f"  {_cell(report.reason)}"]
+    return _render("report.txt", report)
 
-    lines += ["", "合計の照合"]
-    if not report.groups:
-        lines.append("  照合するグループがありません。")
-    for group in report.groups:
-        lines.append(f"  {_cell(_group_title(group))}")
-        rows = [["項目", "トレーラー記載値", "集計値", "一致"]]
-        rows += [[label, stated, counted, "✓" if match else "✗"] for label, stated, counted, match in total_rows(group)]
-        lines += _table(rows, indent="    ")
 
-    for title, issues, key in (("エラー", report.rejected, "rejected"), ("警告", report.warnings, "warnings")):
-        lines += ["", f"{title}（{len(issues):,}件）"]
-        if not issues:
-            lines.append(f"  {title}はありません。")
-        for issue in issues:
-            where = [f"レコード {_cell(issue.get('record')) or '—'}", f"バイト位置 {_cell(issue.get('offset')) or '—'}"]
-            if issue.get("field"):
-                where.append(f"{_cell(issue.get('field_ja'))} ({_cell(issue.get('field'))})")
-            lines.append(f"  [{_cell(issue.get('code'))}] " + "  ".join(where))
-            if issue.get("expected") is not None:
-                lines.append(f"      期待値: {_cell(issue.get('expected'))}")
-            if issue.get("found") is not None:
-                lines.append(f"      実際の値: {_cell(issue.get('found'))}")
-            lines.append(f"      説明: {_cell(issue.get('message_ja'))}")
-        hidden = report.not_listed.get(key, 0)
-        if hidden:
-            lines.append(f"  ほかに {hidden:,} 件（件数のみ集計）")
-
-    if report.outputs:
-        lines += ["", "出力先"]
-        lines += [f"  {_output_line(output)}" for output in report.outputs]
-    return mask_my_numbers("\n".join(lines) + "\n")
+def render_validation_text(report: FileReport) -> str:
+    """A validation for a terminal (``gateway validate``): the summary of what a validation knows (file,
+    size, format, separator, result, counts), then the totals, rejections and warnings as :func:`render_text`."""
+    return _render("validation.txt", report)
 
 
 # -- files -------------------------------------------------------------------

@@ -277,18 +277,18 @@ def test_validate_without_json_prints_a_summary():
     """Without --json validate prints the status and totals as text, with the same exit code."""
     result = gateway("validate", DATA / "zengin-91" / "trailer_amount_mismatch.dat")
     assert result.exit_code == 2
-    assert "status: rejected-file" in result.stdout
+    assert "ファイル不備 (rejected-file)" in result.stdout
     assert "TRAILER_AMOUNT_MISMATCH" in result.stdout
     assert "19,000" in result.stdout and "18,000" in result.stdout
 
 
 @pytest.mark.parametrize("name", ["truncated_record.dat", "non_digit_amount.dat"])
 def test_summary_of_a_file_with_an_unprovable_amount(name):
-    """Without --json, a file whose total cannot be proven prints its summary (computed shown as -) and exits 2."""
+    """Without --json, a file whose total cannot be proven prints its summary (computed shown as （照合不能）) and exits 2."""
     result = gateway("validate", DATA / "zengin-91" / name)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 2
-    assert "status: rejected-file" in result.stdout
+    assert "ファイル不備 (rejected-file)" in result.stdout
     assert "TRAILER_AMOUNT_UNVERIFIABLE" in result.stdout
 
 

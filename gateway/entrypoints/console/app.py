@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, Undefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, Undefined, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, Headers, UploadFile
@@ -59,10 +59,9 @@ from gateway.entrypoints.console.views import (
     reprocessed_as,
     safe_report,
     summary,
-    total_rows,
 )
 from gateway.storage.ledger import FileRow, Ledger
-from gateway.reporting.reports import STATUS_JA, render_csv
+from gateway.reporting.reports import STATUS_JA, TEMPLATE_FOLDER, TEMPLATE_HELPERS, render_csv
 from spool.atomic import fit_name
 
 __all__ = ["ACTIONS", "CheckedHost", "ConsoleApp", "create_app"]
@@ -136,8 +135,12 @@ class ConsoleApp:
         self.ledger_path: Path = settings.ledger_path()
         self.secret = load_secret(self.ledger_path.parent)
         self.cookies = SessionCookie(self.secret, secure=self.config.secure_cookies)
-        self.templates = Environment(loader=FileSystemLoader(HERE / "templates"), finalize=shown,
-                                     autoescape=select_autoescape(default=True, default_for_string=True))
+        # the console's pages, and the report's parts (gateway/reporting/templates/report_parts.html)
+        # that file.html shares with the report page
+        self.templates = Environment(loader=ChoiceLoader([FileSystemLoader(HERE / "templates"),
+                                                          FileSystemLoader(TEMPLATE_FOLDER)]),
+                                     finalize=shown, autoescape=select_autoescape(default=True, default_for_string=True))
+        self.templates.globals.update(TEMPLATE_HELPERS)
         self.templates.globals.update(state_label=lambda s: STATE_LABELS.get(s or "", s or ""),
                                       status_label=lambda s: STATUS_JA.get(s or "", s or ""), jst=jst_text)
         self.action_lock = threading.Lock()
@@ -333,7 +336,7 @@ class ConsoleApp:
         later = reprocessed_as(ledger, row.id)
         actions = self._actions(visit, row, later)
         return self.render("file.html", visit, store, nav="files", row=row, report=report,
-                           totals=total_rows(report) if report else [], later=later, actions=actions,
+                           later=later, actions=actions,
                            link_ids=ACTION_LINK_IDS, action_titles={k: v["title"] for k, v in ACTIONS.items()})
 
     @staticmethod

@@ -13,7 +13,6 @@ from typing import Any
 from formats.masking import safe_text
 from gateway.storage.ledger import FileRow, Ledger
 from gateway.reporting.reports import FileReport, read_report
-from gateway.reporting.reports import total_rows as group_total_rows
 from spool.states import FileState
 
 __all__ = [
@@ -24,7 +23,6 @@ __all__ = [
     "JST",
     "LAST_DAY",
     "STATE_LABELS",
-    "TotalRow",
     "audit_entries",
     "endpoint_statuses",
     "files_on",
@@ -33,7 +31,6 @@ __all__ = [
     "reprocessed_as",
     "safe_report",
     "summary",
-    "total_rows",
 ]
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
@@ -127,22 +124,6 @@ def safe_report(report: FileReport) -> FileReport:
     """The report with every text of its rejections and warnings (the CSV's rows) made safe to
     show (formats.masking.safe_text), for the CSV download."""
     return report.model_copy(update={"rejected": _safe(report.rejected), "warnings": _safe(report.warnings)})
-
-
-@dataclass(frozen=True)
-class TotalRow:
-    group: str
-    item: str
-    expected: str
-    found: str
-    ok: bool
-
-
-def total_rows(report: FileReport) -> list[TotalRow]:
-    """Each control total of each group: the trailer's figure against the records' sum (as the
-    report's own pages show them, gateway/reporting/reports.py)."""
-    return [TotalRow(str(group.get("index", "")), *row)
-            for group in report.groups for row in group_total_rows(group)]
 
 
 # -- endpoints -------------------------------------------------------------------------------
