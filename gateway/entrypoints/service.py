@@ -9,7 +9,6 @@ and from time to time, files left unfinished by a process that died are recovere
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import threading
 import time
@@ -28,6 +27,7 @@ from gateway.config.settings import Settings
 from gateway.storage.transfers import TransferStore
 from spool.atomic import TEMP_PREFIX, fsync_dir
 from spool.layout import SpoolLayout
+from spool.process import pid_alive
 from spool.scanner import StableScanner
 from spool.watcher import Watcher
 
@@ -45,7 +45,7 @@ def remove_orphan_temps(folder: Path, keep: frozenset[str] = frozenset()) -> lis
         return removed
     for path in folder.glob(f"{TEMP_PREFIX}*"):
         parts = path.name.rsplit(".", 2)
-        if len(parts) != 3 or not parts[1].isdigit() or _pid_alive(int(parts[1])) or not path.is_file():
+        if len(parts) != 3 or not parts[1].isdigit() or pid_alive(int(parts[1])) or not path.is_file():
             continue
         if str(path) in keep:
             continue
@@ -54,16 +54,6 @@ def remove_orphan_temps(folder: Path, keep: frozenset[str] = frozenset()) -> lis
     if removed:
         fsync_dir(folder)
     return removed
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Service:
