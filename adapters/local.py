@@ -10,7 +10,7 @@ import os
 import secrets
 from pathlib import Path
 
-from spool.atomic import TEMP_PREFIX, commit, fsync_dir
+from spool.atomic import TEMP_PREFIX, commit, remove_stale_temps
 
 __all__ = ["LocalFolder", "StagedFile", "output_name"]
 
@@ -65,11 +65,4 @@ class LocalFolder:
 
     def discard_stale(self, file_id: str) -> list[Path]:
         """Remove temporaries a crashed run left for one input file (never another file's)."""
-        removed = []
-        if self.folder.is_dir():
-            for path in self.folder.glob(f"{TEMP_PREFIX}{file_id}.*"):
-                path.unlink(missing_ok=True)
-                removed.append(path)
-            if removed:
-                fsync_dir(self.folder)
-        return removed
+        return remove_stale_temps(self.folder, prefix=f"{file_id}.")

@@ -64,7 +64,6 @@ import re
 import secrets
 import socket
 import stat
-import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -81,7 +80,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gateway.reporting.audit import get_logger
 from gateway.storage.transfers import TransferStore
-from spool.atomic import NAME_MAX, TEMP_PREFIX, fsync_dir, move_into, sha256_file
+from spool.atomic import (
+    NAME_MAX,
+    TEMP_PREFIX,
+    fsync_dir,
+    move_into,
+    remove_stale_temps,
+    sha256_file,
+)
 from spool.layout import NAME_PATTERN
 from spool.scanner import IGNORED_SUFFIXES
 
@@ -583,16 +589,13 @@ class Puller:
 
     # -- steps --------------------------------------------------------------------
     def _temp_prefix(self) -> str:
-        return f"{TEMP_PREFIX}sftp-{self.name}-"
+        """This endpoint's temporaries are called ``.tmp-<this>…``."""
+        return f"sftp-{self.name}-"
 
     def _remove_stale_temps(self) -> None:
         """Temporaries a killed run of this endpoint left behind (a live run would be writing them)."""
-        horizon = time.time() - max(600.0, 2 * self.endpoint.op_timeout)
-        for path in self.inbox.glob(f"{self._temp_prefix()}*"):
-            with suppress(FileNotFoundError):
-                if path.stat().st_mtime < horizon:
-                    path.unlink()
-                    self.log.info("sftp-stale-temp-removed", path=str(path))
+        for path in remove_stale_temps(self.inbox, max(600.0, 2 * self.endpoint.op_timeout), prefix=self._temp_prefix()):
+            self.log.info("sftp-stale-temp-removed", path=str(path))
 
     def _wanted(self, name: str) -> bool:
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.endpoint.patterns)
@@ -645,7 +648,7 @@ class Puller:
 
     def _download_to_inbox(self, sftp: paramiko.SFTPClient, remote_path: str, name: str, size: int,
                            mtime: int) -> PulledFile | None:
-        temp = self.inbox / f"{self._temp_prefix()}{secrets.token_hex(6)}.part"
+        temp = self.inbox / f"{TEMP_PREFIX}{self._temp_prefix()}{secrets.token_hex(6)}.part"
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         digest = hashlib.sha256()
         placed: Path | None = None

@@ -3,7 +3,7 @@
 Writing goes to a hidden temporary name (``.tmp-<final name>.<pid>.<random>``) in the
 target folder, is fsynced, then renamed over the final name and the folder fsynced:
 a crash leaves at most a stale ``.tmp-*`` file (removed when `gateway run` starts, by
-``gateway.entrypoints.service.remove_orphan_temps``, once its writer's process is gone), and a retry with the same final name replaces the earlier output instead
+`remove_stale_temps`, once its writer's process is gone), and a retry with the same final name replaces the earlier output instead
 of adding a second one. Files are created with mode 0o600.
 
 Moving an input file (`move_into`) never replaces anything: it is a rename that fails
@@ -20,9 +20,11 @@ import os
 import secrets
 import stat
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import cast
+
+from spool.process import pid_alive
 
 __all__ = [
     "TEMP_PREFIX",
@@ -200,25 +202,44 @@ def move_into(src: Path, directory: Path, name: str) -> Path:
     return target
 
 
-def remove_stale_temps(directory: Path, older_than: float = 0) -> list[Path]:
-    """Delete the ``.tmp-*`` regular files in `directory` whose mtime is at least `older_than`
-    seconds old (0: all of them, for start-up after a crash); returns what was deleted."""
+def remove_stale_temps(directory: Path, older_than: float = 0, *, prefix: str = "", dead_writers: bool = False,
+                       keep: Collection[str] = frozenset()) -> list[Path]:
+    """Delete the temporaries in `directory` no writer will finish: the regular files named
+    ``.tmp-<prefix>*``; returns what was deleted, sorted (nothing when the folder is missing).
+
+    - `older_than`: only those whose mtime is at least this many seconds old (0: any age);
+    - `dead_writers`: only those whose writer's process is gone, by the pid in the name
+      (``.tmp-<final name>.<pid>.<random>``, as `write_temp` names them; a name without
+      one is left alone);
+    - `keep`: paths (as ``str(path)``) never deleted, such as staged outputs still to deliver."""
+    directory = Path(directory)
     removed: list[Path] = []
     now = time.time()
-    with os.scandir(directory) as entries:
+    try:
+        entries = os.scandir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return removed
+    with entries:
         for entry in entries:
-            if not entry.name.startswith(TEMP_PREFIX):
+            if not entry.name.startswith(TEMP_PREFIX + prefix):
                 continue
+            path = directory / entry.name
+            if str(path) in keep:
+                continue
+            if dead_writers:
+                parts = entry.name.rsplit(".", 2)
+                if len(parts) != 3 or not parts[1].isdigit() or pid_alive(int(parts[1])):
+                    continue
             try:
                 info = entry.stat(follow_symlinks=False)
                 if not stat.S_ISREG(info.st_mode):
                     continue
                 if older_than > 0 and now - info.st_mtime < older_than:
                     continue
-                os.unlink(entry.path)
+                os.unlink(path)
             except FileNotFoundError:  # committed or removed meanwhile
                 continue
-            removed.append(Path(entry.path))
+            removed.append(path)
     if removed:
-        fsync_dir(Path(directory))
+        fsync_dir(directory)
     return sorted(removed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -168,3 +169,23 @@ def test_remove_stale_temps_deletes_only_temporary_files(tmp_path: Path) -> None
     assert remove_stale_temps(tmp_path, older_than=600) == [old_temp]
     assert remove_stale_temps(tmp_path) == [new_temp]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".hidden", ".tmp-dir", "keep.dat"]
+
+
+def test_remove_stale_temps_by_dead_writer_prefix_and_keep_set(tmp_path: Path) -> None:
+    """With dead_writers only temporaries whose writer's pid is gone go (names without a pid stay),
+    a prefix limits it to one family of names, a kept path is never removed, a missing folder gives []."""
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    dead = finished.pid  # a writer that has exited
+    mine = write_temp(tmp_path, "a.dat", [b"live writer"])[0]
+    orphan = tmp_path / f".tmp-a.dat.{dead}.0123456789ab"
+    kept = tmp_path / f".tmp-b.dat.{dead}.0123456789ab"
+    other = tmp_path / f".tmp-c.dat.{dead}.0123456789ab"
+    no_pid = tmp_path / ".tmp-sftp-bank-0123456789ab.part"
+    for path in (orphan, kept, other, no_pid):
+        path.write_bytes(b"x")
+
+    assert remove_stale_temps(tmp_path, prefix="a.", dead_writers=True) == [orphan]
+    assert remove_stale_temps(tmp_path, dead_writers=True, keep={str(kept)}) == [other]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, kept.name, no_pid.name])
+    assert remove_stale_temps(tmp_path / "missing") == []
