@@ -83,6 +83,7 @@ from gateway.storage.transfers import TransferStore
 from spool.atomic import (
     NAME_MAX,
     TEMP_PREFIX,
+    TempWriter,
     fsync_dir,
     move_into,
     remove_stale_temps,
@@ -648,26 +649,20 @@ class Puller:
 
     def _download_to_inbox(self, sftp: paramiko.SFTPClient, remote_path: str, name: str, size: int,
                            mtime: int) -> PulledFile | None:
-        temp = self.inbox / f"{TEMP_PREFIX}{self._temp_prefix()}{secrets.token_hex(6)}.part"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        digest = hashlib.sha256()
+        out = TempWriter(self.inbox / f"{TEMP_PREFIX}{self._temp_prefix()}{secrets.token_hex(6)}.part",
+                         buffering=1 << 20)
+        temp = out.temp
         placed: Path | None = None
         report = None if self.progress is None else (lambda done: self.progress(name, done, size))  # type: ignore[misc]
         try:
-            with open(fd, "wb", buffering=1 << 20) as out:
-                def sink(data: bytes) -> None:
-                    out.write(data)
-                    digest.update(data)
-
-                remote = sftp.open(remote_path, "rb")
-                try:
-                    written = _fetch(sftp, remote.handle, size, sink, in_flight=self.endpoint.prefetch_limit,
-                                     read_size=self.endpoint.read_size, progress=report)
-                finally:
-                    with suppress(Exception):
-                        remote.close()
-                out.flush()
-                os.fsync(out.fileno())
+            remote = sftp.open(remote_path, "rb")
+            try:
+                written = _fetch(sftp, remote.handle, size, out.write, in_flight=self.endpoint.prefetch_limit,
+                                 read_size=self.endpoint.read_size, progress=report)
+            finally:
+                with suppress(Exception):
+                    remote.close()
+            sha256 = out.finish()
             if written != size:
                 raise TransferError(f"{remote_path}: {written} bytes received, {size} listed")
             after = sftp.stat(remote_path)
@@ -676,11 +671,10 @@ class Puller:
                                  size=after.st_size, reason="changed while being pulled; taken next run")
                 return None
             os.utime(temp, (mtime, mtime))  # the inbox keeps the bank's order (the scanner takes oldest first)
-            sha256 = digest.hexdigest()
             placed = self._place(temp, name, sha256)
         finally:
             if placed is None:
-                temp.unlink(missing_ok=True)
+                out.discard()
         return PulledFile(remote_path, placed, size, sha256)
 
     def _place(self, temp: Path, name: str, sha256: str) -> Path:

@@ -28,6 +28,7 @@ from spool.process import pid_alive
 
 __all__ = [
     "TEMP_PREFIX",
+    "TempWriter",
     "atomic_write",
     "NAME_MAX",
     "commit",
@@ -36,6 +37,7 @@ __all__ = [
     "move_into",
     "remove_stale_temps",
     "sha256_file",
+    "temp_path",
     "write_temp",
 ]
 
@@ -82,30 +84,68 @@ def _temp_name(final_name: str) -> str:
     return f"{TEMP_PREFIX}{fit_name(final_name, NAME_MAX - len(TEMP_PREFIX) - len(tail.encode()))}{tail}"
 
 
+def temp_path(directory: Path, final_name: str) -> Path:
+    """A new hidden temporary name in `directory` for `final_name`: ``.tmp-<final name>.<pid>.<random>``."""
+    _check_name(final_name)
+    return Path(directory) / _temp_name(final_name)
+
+
+class TempWriter:
+    """A new file written under a temporary name, hashed and counted as it is written, then
+    finished (flushed, fsynced and closed; it keeps its temporary name) or discarded (removed).
+
+    The file is created with ``O_EXCL`` and mode 0o600; ``buffering`` is :func:`open`'s."""
+
+    def __init__(self, temp: Path, *, buffering: int = -1) -> None:
+        self.temp = Path(temp)
+        fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, _FILE_MODE)
+        try:
+            os.fchmod(fd, _FILE_MODE)
+            self._file = open(fd, "wb", buffering=buffering)  # noqa: SIM115 - closed in finish/discard
+        except BaseException:
+            os.close(fd)
+            self.temp.unlink(missing_ok=True)
+            raise
+        self._digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+        self._digest.update(data)
+        self.size += len(data)
+
+    def finish(self) -> str:
+        """Flush, fsync and close; the file stays under its temporary name. Returns its SHA-256."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        return self._digest.hexdigest()
+
+    def discard(self) -> None:
+        """Close (if still open) and remove the temporary file."""
+        try:
+            if not self._file.closed:
+                self._file.close()
+        finally:
+            self.temp.unlink(missing_ok=True)
+
+
 def write_temp(directory: Path, final_name: str, chunks: bytes | Iterable[bytes]) -> tuple[Path, str]:
     """Write `chunks` (or one bytes object) to a new hidden temporary file in `directory` and fsync it.
 
     Returns (temporary path, SHA-256 of the content). If anything fails — including the
     iterable raising — the temporary file is removed and the exception re-raised."""
-    _check_name(final_name)
     if isinstance(chunks, (bytes, bytearray, memoryview)):
         chunks = cast(Iterable[bytes], (chunks,))
-    temp = Path(directory) / _temp_name(final_name)
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, _FILE_MODE)
-    digest = hashlib.sha256()
+    writer = TempWriter(temp_path(directory, final_name))
     try:
-        os.fchmod(fd, _FILE_MODE)
-        with open(fd, "wb", closefd=False) as f:
-            for chunk in chunks:
-                f.write(chunk)
-                digest.update(chunk)
-        os.fsync(fd)
+        for chunk in chunks:
+            writer.write(chunk)
+        digest = writer.finish()
     except BaseException:
-        os.close(fd)
-        temp.unlink(missing_ok=True)
+        writer.discard()
         raise
-    os.close(fd)
-    return temp, digest.hexdigest()
+    return writer.temp, digest
 
 
 def commit(temp: Path, final: Path) -> None:

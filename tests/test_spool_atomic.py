@@ -189,3 +189,18 @@ def test_remove_stale_temps_by_dead_writer_prefix_and_keep_set(tmp_path: Path) -
     assert remove_stale_temps(tmp_path, dead_writers=True, keep={str(kept)}) == [other]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, kept.name, no_pid.name])
     assert remove_stale_temps(tmp_path / "missing") == []
+
+
+def test_temp_writer_hashes_counts_and_discards(tmp_path: Path) -> None:
+    """TempWriter (under write_temp, staged outputs and SFTP downloads) hashes and counts what it writes;
+    finish() leaves the fsynced file under its temporary name, discard() removes it (also once finished)."""
+    writer = atomic.TempWriter(atomic.temp_path(tmp_path, "out.dat"), buffering=1 << 20)
+    for chunk in (b"abc", b"", b"def"):
+        writer.write(chunk)
+    assert writer.finish() == hashlib.sha256(b"abcdef").hexdigest() and writer.size == 6
+    assert writer.temp.read_bytes() == b"abcdef" and mode(writer.temp) == 0o600
+    writer.discard()
+    unfinished = atomic.TempWriter(atomic.temp_path(tmp_path, "out.dat"))
+    unfinished.write(b"half")
+    unfinished.discard()
+    assert list(tmp_path.iterdir()) == []
