@@ -41,6 +41,7 @@ from adapters.renderers import OutputMeta, Renderer, make_renderer
 from formats.validate import validate_path
 from formats.errors import Reason
 from formats.checkdigits import MY_NUMBER_MASK, mask_my_numbers
+from formats.dates import JST
 from formats.framing import Framer
 from formats.layout import FileLayout
 from formats.reader import RecordReader
@@ -103,7 +104,6 @@ def _cannot_take(error: OSError) -> Refused:
     return Refused("cannot-take", f"作業フォルダへ移せませんでした ({text})。", f"could not be moved into work/ ({text})")
 
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 #: NOT_ROUTED warnings listed per file (the report says how many records were routed)
 _MAX_UNROUTED_FLAGS = 1000
 

@@ -37,6 +37,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from formats.checkdigits import mask_my_numbers, mask_my_numbers_in
+from formats.dates import JST
 from formats.masking import safe_text
 from formats.validator import ValidationResult
 from spool.atomic import atomic_write
@@ -91,8 +92,6 @@ CSV_COLUMNS: tuple[str, ...] = (
     "区分", "レコード番号", "バイト位置", "項目名", "項目(英)", "理由コード",
     "期待値", "実際の値(マスク済)", "説明", "detail",
 )
-
-_JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 #: The fields that hold text, masked (file_id and sha256 are the gateway's own: a ledger id
@@ -190,7 +189,7 @@ def _number(value: Any) -> str:
 def _when(moment: dt.datetime) -> str:
     if moment.tzinfo is None:
         return moment.isoformat(sep=" ", timespec="seconds")
-    return moment.astimezone(_JST).strftime("%Y-%m-%d %H:%M:%S (JST)")
+    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S (JST)")
 
 
 def _issue_row(issue: dict[str, Any]) -> list[Any]:
