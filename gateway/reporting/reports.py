@@ -374,19 +374,13 @@ def render_html(report: FileReport) -> str:
         add("</tbody></table>")
     add("</section>")
 
-    add('<section id="rejected">')
-    add(f"<h2>エラー（{len(report.rejected):,}件）</h2>")
-    add(_issue_table(report.rejected, "エラーはありません。"))
-    if report.not_listed.get("rejected"):
-        add(f"<p>ほかに {report.not_listed['rejected']:,} 件のエラーがあります（件数のみ集計）。</p>")
-    add("</section>")
-
-    add('<section id="warnings">')
-    add(f"<h2>警告（{len(report.warnings):,}件）</h2>")
-    add(_issue_table(report.warnings, "警告はありません。"))
-    if report.not_listed.get("warnings"):
-        add(f"<p>ほかに {report.not_listed['warnings']:,} 件の警告があります（件数のみ集計）。</p>")
-    add("</section>")
+    for title, issues, key in (("エラー", report.rejected, "rejected"), ("警告", report.warnings, "warnings")):
+        add(f'<section id="{key}">')
+        add(f"<h2>{title}（{len(issues):,}件）</h2>")
+        add(_issue_table(issues, f"{title}はありません。"))
+        if report.not_listed.get(key):
+            add(f"<p>ほかに {report.not_listed[key]:,} 件の{title}があります（件数のみ集計）。</p>")
+        add("</section>")
 
     add('<section id="outputs">')
     add("<h2>出力先</h2>")
