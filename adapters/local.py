@@ -5,12 +5,9 @@ destination, so a retry replaces instead of duplicating."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import secrets
 from pathlib import Path
 
-from spool.atomic import TEMP_PREFIX, commit, fsync_dir
+from spool.atomic import TempWriter, commit, remove_stale_temps, temp_path
 
 __all__ = ["LocalFolder", "StagedFile", "output_name"]
 
@@ -20,33 +17,13 @@ def output_name(file_id: str, destination: str, extension: str) -> str:
     return f"{file_id}.{destination}.{extension}"
 
 
-class StagedFile:
-    """An output being written: appended to, then finished (fsynced) or discarded."""
+class StagedFile(TempWriter):
+    """An output being written under a temporary name beside its final one: appended to, then
+    finished (fsynced) or discarded (spool.atomic.TempWriter)."""
 
     def __init__(self, folder: Path, final_name: str) -> None:
         self.final = folder / final_name
-        self.temp = folder / f"{TEMP_PREFIX}{final_name}.{os.getpid()}.{secrets.token_hex(4)}"
-        self._fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        self._file = open(self._fd, "wb", buffering=1 << 20, closefd=True)  # noqa: SIM115 - closed in finish/discard
-        self._digest = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> None:
-        self._file.write(data)
-        self._digest.update(data)
-        self.size += len(data)
-
-    def finish(self) -> str:
-        """Flush and fsync; the file stays under its temporary name. Returns its SHA-256."""
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        return self._digest.hexdigest()
-
-    def discard(self) -> None:
-        if not self._file.closed:
-            self._file.close()
-        self.temp.unlink(missing_ok=True)
+        super().__init__(temp_path(folder, final_name), buffering=1 << 20)
 
 
 class LocalFolder:
@@ -65,11 +42,4 @@ class LocalFolder:
 
     def discard_stale(self, file_id: str) -> list[Path]:
         """Remove temporaries a crashed run left for one input file (never another file's)."""
-        removed = []
-        if self.folder.is_dir():
-            for path in self.folder.glob(f"{TEMP_PREFIX}{file_id}.*"):
-                path.unlink(missing_ok=True)
-                removed.append(path)
-            if removed:
-                fsync_dir(self.folder)
-        return removed
+        return remove_stale_temps(self.folder, prefix=f"{file_id}.")

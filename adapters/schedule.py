@@ -43,6 +43,7 @@ import holidays
 from croniter import croniter
 
 from adapters.sftp import EndpointConfig, HostKeyError, Progress, pull, push
+from formats.dates import JST
 from gateway.reporting.audit import get_logger
 from gateway.storage.transfers import TransferStore
 
@@ -61,7 +62,6 @@ __all__ = [
     "now_jst",
 ]
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 _YEAR_END = {(12, 31), (1, 1), (1, 2), (1, 3)}
 _MAX_CANDIDATES = 5000  # cron times looked at for the next business-day run (years of a daily schedule)
 

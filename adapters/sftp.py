@@ -64,7 +64,6 @@ import re
 import secrets
 import socket
 import stat
-import time
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -80,7 +79,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gateway.reporting.audit import get_logger
 from gateway.storage.transfers import TransferStore
-from spool.atomic import NAME_MAX, TEMP_PREFIX, fsync_dir, move_into, sha256_file
+from spool.atomic import (
+    NAME_MAX,
+    TEMP_PREFIX,
+    TempWriter,
+    fsync_dir,
+    move_into,
+    remove_stale_temps,
+    sha256_file,
+)
 from spool.layout import NAME_PATTERN
 from spool.scanner import IGNORED_SUFFIXES
 
@@ -592,16 +599,13 @@ class Puller:
 
     # -- steps --------------------------------------------------------------------
     def _temp_prefix(self) -> str:
-        return f"{TEMP_PREFIX}sftp-{self.name}-"
+        """This endpoint's temporaries are called ``.tmp-<this>…``."""
+        return f"sftp-{self.name}-"
 
     def _remove_stale_temps(self) -> None:
         """Temporaries a killed run of this endpoint left behind (a live run would be writing them)."""
-        horizon = time.time() - max(600.0, 2 * self.endpoint.op_timeout)
-        for path in self.inbox.glob(f"{self._temp_prefix()}*"):
-            with suppress(FileNotFoundError):
-                if path.stat().st_mtime < horizon:
-                    path.unlink()
-                    self.log.info("sftp-stale-temp-removed", path=str(path))
+        for path in remove_stale_temps(self.inbox, max(600.0, 2 * self.endpoint.op_timeout), prefix=self._temp_prefix()):
+            self.log.info("sftp-stale-temp-removed", path=str(path))
 
     def _wanted(self, name: str) -> bool:
         return any(fnmatch.fnmatchcase(name, pattern) for pattern in self.endpoint.patterns)
@@ -654,28 +658,21 @@ class Puller:
 
     def _download_to_inbox(self, sftp: paramiko.SFTPClient, remote_path: str, name: str, size: int,
                            mtime: int) -> PulledFile | None:
-        temp = self.inbox / f"{self._temp_prefix()}{secrets.token_hex(6)}.part"
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        digest = hashlib.sha256()
+        out = TempWriter(self.inbox / f"{TEMP_PREFIX}{self._temp_prefix()}{secrets.token_hex(6)}.part",
+                         buffering=1 << 20)
+        temp = out.temp
         placed: Path | None = None
         progress = self.progress
         report = None if progress is None else (lambda done: progress(name, done, size))
         try:
-            with open(fd, "wb", buffering=1 << 20) as out:
-                def sink(data: bytes) -> None:
-                    out.write(data)
-                    digest.update(data)
-
-                remote = sftp.open(remote_path, "rb")
-                try:
-                    # the server's handle: bytes (types-paramiko says SFTPHandle, the server-side class)
-                    written = _fetch(sftp, cast(bytes, remote.handle), size, sink, in_flight=self.endpoint.prefetch_limit,
-                                     read_size=self.endpoint.read_size, progress=report)
-                finally:
-                    with suppress(Exception):
-                        remote.close()
-                out.flush()
-                os.fsync(out.fileno())
+            remote = sftp.open(remote_path, "rb")
+            try:
+                written = _fetch(sftp, cast(bytes, remote.handle), size, out.write, in_flight=self.endpoint.prefetch_limit,
+                                 read_size=self.endpoint.read_size, progress=report)
+            finally:
+                with suppress(Exception):
+                    remote.close()
+            sha256 = out.finish()
             if written != size:
                 raise TransferError(f"{remote_path}: {written} bytes received, {size} listed")
             after = sftp.stat(remote_path)
@@ -684,11 +681,10 @@ class Puller:
                                  size=after.st_size, reason="changed while being pulled; taken next run")
                 return None
             os.utime(temp, (mtime, mtime))  # the inbox keeps the bank's order (the scanner takes oldest first)
-            sha256 = digest.hexdigest()
             placed = self._place(temp, name, sha256)
         finally:
             if placed is None:
-                temp.unlink(missing_ok=True)
+                out.discard()
         return PulledFile(remote_path, placed, size, sha256)
 
     def _place(self, temp: Path, name: str, sha256: str) -> Path:

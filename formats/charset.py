@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["Charset", "CHARSETS", "get_charset", "HALF_KANA", "SMALL_KANA"]
+__all__ = ["Charset", "CHARSETS", "get_charset", "HALF_KANA", "NAME_CHARACTERS", "SMALL_KANA"]
 
 DIGITS = b"0123456789"
 UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -28,6 +28,8 @@ WO = b"\xa6"  # ｦ
 #: ｧｨｩｪｫｬｭｮｯ — never allowed in strict mode (enlarge them when building).
 SMALL_KANA = bytes(range(0xA7, 0xB0))
 LONG_VOWEL = b"\xb0"  # ｰ
+#: What a Zengin name field may hold (strict): space, digits, A-Z, kana, ﾞ ﾟ and ( ) . -
+NAME_CHARACTERS = b" " + DIGITS + UPPER + HALF_KANA + VOICE_MARKS + b"().-"
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def _set(*parts: Iterable[int]) -> frozenset[int]:
     return frozenset(b for part in parts for b in part)
 
 
-_NAME_BASE = _set(b" ", DIGITS, UPPER, HALF_KANA, VOICE_MARKS, b"().-")
+_NAME_BASE = _set(NAME_CHARACTERS)
 _EXTRA = _set(b"/,'&", LONG_VOWEL)
 
 CHARSETS: dict[str, Charset] = {

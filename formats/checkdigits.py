@@ -61,14 +61,20 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
+    "MY_NUMBER",
     "MY_NUMBER_MASK",
     "MY_NUMBER_SEPARATORS",
     "SCHEMES",
+    "VECTOR_SCHEMES",
     "CheckDigitRule",
     "CheckDigitScheme",
+    "WeightedSum",
     "find_my_numbers",
     "get_scheme",
     "is_valid_my_number",
@@ -76,6 +82,7 @@ __all__ = [
     "mask_my_numbers_in",
     "mod10_w31",
     "my_number_check_digit",
+    "my_number_check_digits",
 ]
 
 #: What may stand (once) between two digits of one individual number: spaces (ASCII,
@@ -100,8 +107,49 @@ _HEX_64 = re.compile(r"[0-9A-Fa-f]{64}")
 #: Full-width digits to ASCII, separators dropped: a candidate's 12 digits as ASCII.
 _AS_ASCII = str.maketrans({**{chr(0xFF10 + n): str(n) for n in range(10)}, **dict.fromkeys(MY_NUMBER_SEPARATORS)})
 
-#: Weights Q(n) for n = 1..11, counting from the right of the body.
-_WEIGHTS = tuple(n + 1 if n <= 6 else n - 5 for n in range(1, 12))
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedSum:
+    """A check digit from a weighted sum: the body's digits times weights cycling from the RIGHT
+    (the rightmost digit takes ``cycle[0]``, the next ``cycle[1]`` …), each product's digits
+    added when ``add_product_digits`` (Luhn), and CD = modulus − (Σ mod modulus), where a
+    result that is not one digit (10, 11) is 0. One rule for one body (:meth:`compute`) and
+    for a block of bodies in numpy (:meth:`compute_block`, the fast path)."""
+
+    cycle: tuple[int, ...]
+    modulus: int
+    add_product_digits: bool = False
+
+    def weights(self, length: int) -> tuple[int, ...]:
+        """The weights of a body of ``length`` digits, left to right."""
+        return tuple(self.cycle[(length - 1 - index) % len(self.cycle)] for index in range(length))
+
+    # The arithmetic below is the same for ints and numpy arrays.
+    def _term(self, product: Any) -> Any:
+        return product // 10 + product % 10 if self.add_product_digits else product
+
+    def _digit(self, total: Any) -> Any:
+        return (self.modulus - total % self.modulus) % self.modulus % 10
+
+    def compute(self, body: str) -> int:
+        """The check digit of ``body`` (ASCII digits, not checked here)."""
+        check: int = self._digit(sum(self._term(int(digit) * weight)
+                                     for digit, weight in zip(body, self.weights(len(body)), strict=True)))
+        return check
+
+    def compute_block(self, bodies: np.ndarray) -> np.ndarray:
+        """The check digit of each row of ``bodies`` (digits as int64, shape (n, length))."""
+        digits: np.ndarray = self._digit(self._term(bodies * self.weights(bodies.shape[1])).sum(axis=1))
+        return digits
+
+
+MOD10_W31 = WeightedSum((3, 1), 10)
+LUHN = WeightedSum((2, 1), 10, add_product_digits=True)
+MOD11_W2_7 = WeightedSum((2, 3, 4, 5, 6, 7), 11)
+#: The individual number's rule is mod11-w2-7 over its 11-digit body: Q(n) = n + 1 for n ≤ 6 and
+#: n − 5 for n ≥ 7 are the weights 2, 3 … 7, 2, 3 … 6 from the right, and r ≤ 1 gives 0, else 11 − r.
+MY_NUMBER = MOD11_W2_7
 
 
 def _ascii_digits(value: str, length: int) -> bool:
@@ -112,9 +160,12 @@ def my_number_check_digit(body11: str) -> int:
     """The check digit for an 11-digit body; ValueError unless it is exactly 11 ASCII digits."""
     if not _ascii_digits(body11, 11):
         raise ValueError(f"expected 11 ASCII digits for an individual-number body, found {len(body11)} characters")
-    total = sum(int(digit) * weight for digit, weight in zip(reversed(body11), _WEIGHTS))
-    remainder = total % 11
-    return 0 if remainder <= 1 else 11 - remainder
+    return MY_NUMBER.compute(body11)
+
+
+def my_number_check_digits(bodies: np.ndarray) -> np.ndarray:
+    """:func:`my_number_check_digit` of each row of ``bodies`` (digits as int64, shape (n, 11)), for the fast path."""
+    return MY_NUMBER.compute_block(bodies)
 
 
 def is_valid_my_number(value: str) -> bool:
@@ -207,30 +258,33 @@ def _require_digits(body: str, scheme: str) -> None:
 def mod10_w31(body: str) -> int:
     """Modulus 10 weights 3/1: the rightmost body digit weighs 3, then 1, 3, 1 … leftwards."""
     _require_digits(body, "mod10-w31")
-    total = sum(int(digit) * (3 if index % 2 == 0 else 1) for index, digit in enumerate(reversed(body)))
-    return (10 - total % 10) % 10
+    return MOD10_W31.compute(body)
 
 
 def _luhn(body: str) -> int:
     _require_digits(body, "luhn")
-    total = 0
-    for index, digit in enumerate(reversed(body)):
-        product = int(digit) * (2 if index % 2 == 0 else 1)
-        total += product // 10 + product % 10
-    return (10 - total % 10) % 10
+    return LUHN.compute(body)
 
 
 def _mod11_w2_7(body: str) -> int:
     _require_digits(body, "mod11-w2-7")
-    total = sum(int(digit) * (2 + index % 6) for index, digit in enumerate(reversed(body)))
-    remainder = total % 11
-    return 0 if remainder <= 1 else 11 - remainder
+    return MOD11_W2_7.compute(body)
 
 
 def _remainder(divisor: int, name: str) -> Callable[[str], int]:
     def compute(body: str) -> int:
         _require_digits(body, name)
         return int(body) % divisor
+
+    return compute
+
+
+def _remainder_block(divisor: int) -> Callable[[np.ndarray], np.ndarray]:
+    def compute(bodies: np.ndarray) -> np.ndarray:
+        remainder = bodies[:, 0] % divisor
+        for column in bodies.T[1:]:  # Horner, mod divisor at every step: no overflow on long bodies
+            remainder = (remainder * 10 + column) % divisor
+        return remainder
 
     return compute
 
@@ -277,6 +331,17 @@ SCHEMES: Mapping[str, CheckDigitScheme] = MappingProxyType(
         )
     }
 )
+
+
+#: Check digits over a block of bodies (digits as int64, shape (n, length)) for the fast
+#: path; each gives what ``SCHEMES[name].compute`` gives for one body.
+VECTOR_SCHEMES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "mod10-w31": MOD10_W31.compute_block,
+    "luhn": LUHN.compute_block,
+    "mod11-w2-7": MOD11_W2_7.compute_block,
+    "7dr": _remainder_block(7),
+    "9dr": _remainder_block(9),
+}
 
 
 def get_scheme(name: str) -> CheckDigitScheme:

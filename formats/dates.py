@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-__all__ = ["Era", "ERAS", "era_by_code", "from_wareki", "to_wareki", "century_for"]
+__all__ = ["Era", "ERAS", "JST", "era_by_code", "from_wareki", "to_wareki", "century_for"]
+
+#: Japan Standard Time (UTC+9, no daylight saving): the clock of every date, schedule and report here.
+JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 @dataclass(frozen=True, slots=True)

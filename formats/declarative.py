@@ -33,7 +33,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from formats.charset import CHARSETS
-from formats.checkdigits import SCHEMES, CheckDigitRule
+from formats.checkdigits import SCHEMES, VECTOR_SCHEMES, CheckDigitRule
 from formats.errors import Reason
 from formats.fields import Code, Constant, Date, Digits, DoubleByteText, FieldKind, Filler, Numeric, Text
 from formats.layout import (
@@ -336,48 +336,6 @@ class FieldCheckDigit(RecordRule):
         found = cols[:, self.rule.position].astype(np.int64) - 0x30
         digits = ((body >= 0) & (body <= 9)).all(axis=1) & (found >= 0) & (found <= 9)
         return (digits & (compute(np.clip(body, 0, 9)) == found)) | blank
-
-
-def _weights_from_right(length: int, cycle: tuple[int, ...]) -> np.ndarray:
-    """Weights for digits left to right, the rightmost taking ``cycle[0]``, then ``cycle[1]`` …"""
-    return np.array([cycle[(length - 1 - index) % len(cycle)] for index in range(length)], dtype=np.int64)
-
-
-def _mod10_w31(body: np.ndarray) -> np.ndarray:
-    check: np.ndarray = (10 - body @ _weights_from_right(body.shape[1], (3, 1)) % 10) % 10
-    return check
-
-
-def _luhn(body: np.ndarray) -> np.ndarray:
-    products = body * _weights_from_right(body.shape[1], (2, 1))
-    check: np.ndarray = (10 - (products // 10 + products % 10).sum(axis=1) % 10) % 10
-    return check
-
-
-def _mod11_w2_7(body: np.ndarray) -> np.ndarray:
-    remainder = body @ _weights_from_right(body.shape[1], (2, 3, 4, 5, 6, 7)) % 11
-    return np.where(remainder <= 1, 0, 11 - remainder)
-
-
-def _remainder(divisor: int) -> Callable[[np.ndarray], np.ndarray]:
-    def compute(body: np.ndarray) -> np.ndarray:
-        remainder = np.zeros(len(body), dtype=np.int64)
-        for column in body.T:  # Horner, mod divisor at every step: no overflow on long bodies
-            remainder = (remainder * 10 + column) % divisor
-        return remainder
-
-    return compute
-
-
-#: Check digits over a block of bodies (digits as int64, shape (n, length)) for the fast
-#: path; each gives what formats.checkdigits.SCHEMES[name].compute gives for one body.
-VECTOR_SCHEMES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "mod10-w31": _mod10_w31,
-    "luhn": _luhn,
-    "mod11-w2-7": _mod11_w2_7,
-    "7dr": _remainder(7),
-    "9dr": _remainder(9),
-}
 
 
 class FirstRecordTest:

@@ -25,21 +25,22 @@ import unicodedata
 
 import jaconv
 
+from formats import charset
+
 __all__ = ["KanaError", "normalise", "encode", "fit", "byte_length"]
 
 ENCODING = "cp932"
-WO = "ｦ"
-VOICE_MARKS = "ﾞﾟ"
+# The kana sets are formats.charset's bytes, as text.
+WO = charset.WO.decode(ENCODING)  # ｦ
+VOICE_MARKS = charset.VOICE_MARKS.decode(ENCODING)  # ﾞﾟ
 #: ｱ (U+FF71) … ﾝ (U+FF9D): full-size half-width katakana, without ｦ and small kana.
-HALF_KANA = "".join(chr(code) for code in range(0xFF71, 0xFF9E))
-#: Characters a normalised name may contain (ｦ is added when ``allow_wo``).
-ALLOWED = frozenset(" " + string.digits + string.ascii_uppercase + HALF_KANA + VOICE_MARKS + "()-.")
+HALF_KANA = charset.HALF_KANA.decode(ENCODING)
+#: Characters a normalised name may contain (ｦ is added when ``allow_wo``): what the
+#: ``zengin-name`` charset accepts in strict mode.
+ALLOWED = frozenset(charset.NAME_CHARACTERS.decode(ENCODING))
 
 #: Small half-width kana → full size (jaconv's z2h keeps them small).
-SMALL_KANA = {
-    "ｧ": "ｱ", "ｨ": "ｲ", "ｩ": "ｳ", "ｪ": "ｴ", "ｫ": "ｵ",
-    "ｯ": "ﾂ", "ｬ": "ﾔ", "ｭ": "ﾕ", "ｮ": "ﾖ",
-}
+SMALL_KANA = dict(zip(charset.SMALL_KANA.decode(ENCODING), "ｱｲｳｴｵﾔﾕﾖﾂ", strict=True))  # ｧｨｩｪｫｬｭｮｯ
 #: Full-width kana jaconv's z2h leaves alone (after hira2kata, so ゐゑゎゕゖ land here too).
 KANA_GAPS = {
     "ヮ": "ﾜ", "ヵ": "ｶ", "ヶ": "ｹ", "ヰ": "ｲ", "ヱ": "ｴ",
@@ -122,9 +123,12 @@ def byte_length(text: str, *, allow_wo: bool = False) -> int:
     return len(normalise(text, allow_wo=allow_wo))
 
 
+_KANA_BYTES = charset.WO + charset.SMALL_KANA + charset.LONG_VOWEL + charset.HALF_KANA  # ｦ … ﾝ (0xA6–0xDD)
+
+
 def _is_mark(byte: int) -> bool:
-    return byte in (0xDE, 0xDF)  # ﾞ ﾟ
+    return byte in charset.VOICE_MARKS  # ﾞ ﾟ
 
 
 def _is_kana(byte: int) -> bool:
-    return 0xA6 <= byte <= 0xDD  # ｦ … ﾝ
+    return byte in _KANA_BYTES

@@ -3,7 +3,7 @@
 Writing goes to a hidden temporary name (``.tmp-<final name>.<pid>.<random>``) in the
 target folder, is fsynced, then renamed over the final name and the folder fsynced:
 a crash leaves at most a stale ``.tmp-*`` file (removed when `gateway run` starts, by
-``gateway.entrypoints.service.remove_orphan_temps``, once its writer's process is gone), and a retry with the same final name replaces the earlier output instead
+`remove_stale_temps`, once its writer's process is gone), and a retry with the same final name replaces the earlier output instead
 of adding a second one. Files are created with mode 0o600.
 
 Moving an input file (`move_into`) never replaces anything: it is a rename that fails
@@ -20,12 +20,15 @@ import os
 import secrets
 import stat
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import cast
 
+from spool.process import pid_alive
+
 __all__ = [
     "TEMP_PREFIX",
+    "TempWriter",
     "atomic_write",
     "NAME_MAX",
     "commit",
@@ -34,6 +37,7 @@ __all__ = [
     "move_into",
     "remove_stale_temps",
     "sha256_file",
+    "temp_path",
     "write_temp",
 ]
 
@@ -80,30 +84,68 @@ def _temp_name(final_name: str) -> str:
     return f"{TEMP_PREFIX}{fit_name(final_name, NAME_MAX - len(TEMP_PREFIX) - len(tail.encode()))}{tail}"
 
 
+def temp_path(directory: Path, final_name: str) -> Path:
+    """A new hidden temporary name in `directory` for `final_name`: ``.tmp-<final name>.<pid>.<random>``."""
+    _check_name(final_name)
+    return Path(directory) / _temp_name(final_name)
+
+
+class TempWriter:
+    """A new file written under a temporary name, hashed and counted as it is written, then
+    finished (flushed, fsynced and closed; it keeps its temporary name) or discarded (removed).
+
+    The file is created with ``O_EXCL`` and mode 0o600; ``buffering`` is :func:`open`'s."""
+
+    def __init__(self, temp: Path, *, buffering: int = -1) -> None:
+        self.temp = Path(temp)
+        fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, _FILE_MODE)
+        try:
+            os.fchmod(fd, _FILE_MODE)
+            self._file = open(fd, "wb", buffering=buffering)  # noqa: SIM115 - closed in finish/discard
+        except BaseException:
+            os.close(fd)
+            self.temp.unlink(missing_ok=True)
+            raise
+        self._digest = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+        self._digest.update(data)
+        self.size += len(data)
+
+    def finish(self) -> str:
+        """Flush, fsync and close; the file stays under its temporary name. Returns its SHA-256."""
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        return self._digest.hexdigest()
+
+    def discard(self) -> None:
+        """Close (if still open) and remove the temporary file."""
+        try:
+            if not self._file.closed:
+                self._file.close()
+        finally:
+            self.temp.unlink(missing_ok=True)
+
+
 def write_temp(directory: Path, final_name: str, chunks: bytes | Iterable[bytes]) -> tuple[Path, str]:
     """Write `chunks` (or one bytes object) to a new hidden temporary file in `directory` and fsync it.
 
     Returns (temporary path, SHA-256 of the content). If anything fails — including the
     iterable raising — the temporary file is removed and the exception re-raised."""
-    _check_name(final_name)
     if isinstance(chunks, (bytes, bytearray, memoryview)):
         chunks = cast(Iterable[bytes], (chunks,))
-    temp = Path(directory) / _temp_name(final_name)
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, _FILE_MODE)
-    digest = hashlib.sha256()
+    writer = TempWriter(temp_path(directory, final_name))
     try:
-        os.fchmod(fd, _FILE_MODE)
-        with open(fd, "wb", closefd=False) as f:
-            for chunk in chunks:
-                f.write(chunk)
-                digest.update(chunk)
-        os.fsync(fd)
+        for chunk in chunks:
+            writer.write(chunk)
+        digest = writer.finish()
     except BaseException:
-        os.close(fd)
-        temp.unlink(missing_ok=True)
+        writer.discard()
         raise
-    os.close(fd)
-    return temp, digest.hexdigest()
+    return writer.temp, digest
 
 
 def commit(temp: Path, final: Path) -> None:
@@ -200,25 +242,44 @@ def move_into(src: Path, directory: Path, name: str) -> Path:
     return target
 
 
-def remove_stale_temps(directory: Path, older_than: float = 0) -> list[Path]:
-    """Delete the ``.tmp-*`` regular files in `directory` whose mtime is at least `older_than`
-    seconds old (0: all of them, for start-up after a crash); returns what was deleted."""
+def remove_stale_temps(directory: Path, older_than: float = 0, *, prefix: str = "", dead_writers: bool = False,
+                       keep: Collection[str] = frozenset()) -> list[Path]:
+    """Delete the temporaries in `directory` no writer will finish: the regular files named
+    ``.tmp-<prefix>*``; returns what was deleted, sorted (nothing when the folder is missing).
+
+    - `older_than`: only those whose mtime is at least this many seconds old (0: any age);
+    - `dead_writers`: only those whose writer's process is gone, by the pid in the name
+      (``.tmp-<final name>.<pid>.<random>``, as `write_temp` names them; a name without
+      one is left alone);
+    - `keep`: paths (as ``str(path)``) never deleted, such as staged outputs still to deliver."""
+    directory = Path(directory)
     removed: list[Path] = []
     now = time.time()
-    with os.scandir(directory) as entries:
+    try:
+        entries = os.scandir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return removed
+    with entries:
         for entry in entries:
-            if not entry.name.startswith(TEMP_PREFIX):
+            if not entry.name.startswith(TEMP_PREFIX + prefix):
                 continue
+            path = directory / entry.name
+            if str(path) in keep:
+                continue
+            if dead_writers:
+                parts = entry.name.rsplit(".", 2)
+                if len(parts) != 3 or not parts[1].isdigit() or pid_alive(int(parts[1])):
+                    continue
             try:
                 info = entry.stat(follow_symlinks=False)
                 if not stat.S_ISREG(info.st_mode):
                     continue
                 if older_than > 0 and now - info.st_mtime < older_than:
                     continue
-                os.unlink(entry.path)
+                os.unlink(path)
             except FileNotFoundError:  # committed or removed meanwhile
                 continue
-            removed.append(Path(entry.path))
+            removed.append(path)
     if removed:
-        fsync_dir(Path(directory))
+        fsync_dir(directory)
     return sorted(removed)

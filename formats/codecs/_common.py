@@ -8,13 +8,13 @@ and a plain-language message.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol, Union
 
-__all__ = ["CodecIssue", "CodecResult", "ErrorCode", "FieldValue", "Severity", "ascii_digits", "jsonable"]
+__all__ = ["CodecIssue", "CodecResult", "ErrorCode", "FieldValue", "Severity", "ascii_digits", "jsonable", "result_dict"]
 
 #: A decoded field value: text, a number, a date, or None when absent or unreadable.
 FieldValue = Union[str, int, date, None]
@@ -75,22 +75,6 @@ class CodecIssue:
         }
 
 
-class CodecResult(Protocol):
-    """What every ``decode_*`` result has (BarcodeResult, OcrResult, ElqrResult)."""
-
-    @property
-    def value(self) -> str: ...
-
-    @property
-    def valid(self) -> bool: ...
-
-    @property
-    def fields(self) -> Mapping[str, FieldValue]: ...
-
-    @property
-    def errors(self) -> Sequence[CodecIssue]: ...
-
-
 def ascii_digits(text: str) -> bool:
     """True for a non-empty run of ASCII digits only (full-width digits are not digits here)."""
     return bool(text) and text.isascii() and text.isdigit()
@@ -99,3 +83,38 @@ def ascii_digits(text: str) -> bool:
 def jsonable(value: FieldValue) -> str | int | None:
     """A field value as JSON can carry it: dates as ISO 8601 text."""
     return value.isoformat() if isinstance(value, date) else value
+
+
+class CodecResult(Protocol):
+    """What every ``decode_*`` returns (BarcodeResult, OcrResult, ElqrResult)."""
+
+    @property
+    def value(self) -> str: ...
+
+    @property
+    def valid(self) -> bool: ...
+
+    @property
+    def fields(self) -> dict[str, FieldValue]: ...
+
+    @property
+    def errors(self) -> tuple[CodecIssue, ...]: ...
+
+    @property
+    def labels(self) -> dict[str, str]: ...
+
+    @property
+    def personal_fields(self) -> frozenset[str]: ...
+
+
+def result_dict(kind: str, result: CodecResult, *, value: str | None = None,
+                fields: Mapping[str, FieldValue] | None = None) -> dict[str, Any]:
+    """A decoded value as JSON carries it: kind, value, valid, fields (dates as ISO 8601) and errors;
+    ``value`` and ``fields`` stand in for the result's own (the decode command's masked ones)."""
+    return {
+        "kind": kind,
+        "value": result.value if value is None else value,
+        "valid": result.valid,
+        "fields": {name: jsonable(field) for name, field in (result.fields if fields is None else fields).items()},
+        "errors": [error.as_dict() for error in result.errors],
+    }

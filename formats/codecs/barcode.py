@@ -33,7 +33,7 @@ from datetime import date
 from typing import Any
 
 from formats.checkdigits import mod10_w31
-from formats.codecs._common import CodecIssue, ErrorCode, FieldValue, ascii_digits, jsonable
+from formats.codecs._common import CodecIssue, ErrorCode, FieldValue, ascii_digits, result_dict
 
 __all__ = [
     "BARCODE_LABELS",
@@ -199,13 +199,7 @@ class BarcodeResult:
         return frozenset(personal | {"free_field", "canonical"}) if personal else frozenset()
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "barcode",
-            "value": self.value,
-            "valid": self.valid,
-            "fields": {name: jsonable(value) for name, value in self.fields.items()},
-            "errors": [error.as_dict() for error in self.errors],
-        }
+        return result_dict("barcode", self)
 
 
 def expand_two_digit_year(yy: int, *, today: date, pivot: int = DEFAULT_PIVOT) -> int:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from formats.codecs._common import CodecIssue, ErrorCode, FieldValue, Severity, ascii_digits, jsonable
+from formats.codecs._common import CodecIssue, ErrorCode, FieldValue, Severity, ascii_digits, result_dict
 from formats.codecs.ocr import encode_ocr, pair_errors
 
 __all__ = ["ELQR_LABELS", "ELQR_LENGTH", "ElqrResult", "crc16_ccitt_false", "decode_elqr", "encode_elqr"]
@@ -127,13 +127,7 @@ class ElqrResult:
         return PERSONAL
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "elqr",
-            "value": self.value,
-            "valid": self.valid,
-            "fields": {name: jsonable(value) for name, value in self.fields.items()},
-            "errors": [error.as_dict() for error in self.errors],
-        }
+        return result_dict("elqr", self)
 
 
 @dataclass(frozen=True, slots=True)

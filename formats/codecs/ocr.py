@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from formats.codecs._common import CodecIssue, ErrorCode, FieldValue, ascii_digits, jsonable
+from formats.codecs._common import CodecIssue, ErrorCode, FieldValue, ascii_digits, result_dict
 
 __all__ = ["OCR_LABELS", "OCR_LINE_LENGTHS", "OcrResult", "decode_ocr", "encode_ocr", "ocr_check_digits", "pair_errors"]
 
@@ -93,13 +93,7 @@ class OcrResult:
         return frozenset({"body"})
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": "ocr",
-            "value": self.value,
-            "valid": self.valid,
-            "fields": {name: jsonable(value) for name, value in self.fields.items()},
-            "errors": [error.as_dict() for error in self.errors],
-        }
+        return result_dict("ocr", self)
 
 
 def pair_errors(text: str, lead: int, field: str) -> list[CodecIssue]:

@@ -42,7 +42,7 @@ from typing import Any
 import construct
 import numpy as np
 
-from formats.checkdigits import is_valid_my_number
+from formats.checkdigits import is_valid_my_number, my_number_check_digits
 from formats.errors import Reason
 from formats.fields import Code, Constant, Date, Digits, Filler, Numeric, Text
 from formats.layout import ControlTotals, end_record, FieldIssue, FileLayout, RecordLayout, RecordRule
@@ -85,10 +85,6 @@ PROCESS_KINDS = {"1": "新規", "2": "変更", "3": "削除"}
 #: 預金種別 of a 公金受取口座.
 ACCOUNT_TYPES = {"1": "普通", "2": "当座", "4": "貯蓄"}
 
-#: Weights Q(n) of the body's digits read from the LEFT (position 1 … 11 is P(11) … P(1)).
-_WEIGHTS_FROM_LEFT = np.array([n + 1 if n <= 6 else n - 5 for n in range(11, 0, -1)], dtype=np.int64)
-
-
 class MyNumberCheckDigit(RecordRule):
     """Reject (an error, not a warning) an individual number whose check digit is wrong.
 
@@ -113,9 +109,7 @@ class MyNumberCheckDigit(RecordRule):
     def vector_ok(self, layout: RecordLayout, columns: Callable[[str], np.ndarray]) -> np.ndarray:
         cols = columns(self.field)
         digits = cols.astype(np.int64) - 0x30
-        remainder = (digits[:, :11] @ _WEIGHTS_FROM_LEFT) % 11
-        check = np.where(remainder <= 1, 0, 11 - remainder)
-        ok: np.ndarray = (check == digits[:, 11]) | (cols == 0x20).all(axis=1)
+        ok: np.ndarray = (my_number_check_digits(digits[:, :11]) == digits[:, 11]) | (cols == 0x20).all(axis=1)
         return ok
 
 

@@ -40,8 +40,9 @@ from adapters.local import LocalFolder, StagedFile, output_name
 from adapters.renderers import OutputMeta, Renderer
 from adapters.specs import make_renderer, normaliser_for
 from formats.validate import validate_path
-from formats.errors import Reason
+from formats.errors import Level, Reason, Rejection, Severity
 from formats.checkdigits import MY_NUMBER_MASK, mask_my_numbers
+from formats.dates import JST
 from formats.framing import Framer
 from formats.layout import FileLayout
 from formats.reader import RecordReader
@@ -89,12 +90,9 @@ def readable_name(name: str) -> str:
 
 
 def _flag_dict(flag: Flag) -> dict[str, Any]:
-    """A posting flag as a report warning (the same shape as a validation warning)."""
-    from formats.errors import MESSAGES_JA
-
-    return {"code": str(flag.code), "level": "record", "severity": "warning", "record": flag.record,
-            "offset": flag.offset, "field": None, "field_ja": None, "expected": None, "found": None,
-            "message": f"record {flag.record}: {flag.message}", "message_ja": MESSAGES_JA[flag.code]}
+    """A posting flag as a report warning (a validation warning's Rejection)."""
+    return Rejection(flag.code, Level.RECORD, f"record {flag.record}: {flag.message}", record=flag.record,
+                     offset=flag.offset, severity=Severity.WARNING).as_dict()
 
 def _cannot_take(error: OSError) -> Refused:
     """An inbox file that could not be moved into work/ for a reason other than a lost race."""
@@ -104,7 +102,6 @@ def _cannot_take(error: OSError) -> Refused:
     return Refused("cannot-take", f"作業フォルダへ移せませんでした ({text})。", f"could not be moved into work/ ({text})")
 
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 #: NOT_ROUTED warnings listed per file (the report says how many records were routed)
 _MAX_UNROUTED_FLAGS = 1000
 

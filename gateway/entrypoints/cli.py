@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from formats.validate import validate_path
-from formats.errors import Reason
+from formats.errors import Level, Reason, Rejection
 from formats.layout import FileLayout
 from formats.masking import mask
 from formats.reader import RecordReader
@@ -140,8 +140,8 @@ def validate(
             layout = _layout_for(file, format_id)
         except UnknownFormatError as error:
             refusal = {"file": str(file), "format": None, "status": "rejected-file", "records": 0,
-                       "rejected": [{"code": str(Reason.UNKNOWN_FORMAT), "level": "file", "record": None, "offset": 0,
-                                     "field": None, "message": str(error)}], "groups": [], "warnings": []}
+                       "rejected": [Rejection(Reason.UNKNOWN_FORMAT, Level.FILE, str(error), offset=0).as_dict()],
+                       "groups": [], "warnings": []}
             write_json(refusal)
             raise typer.Exit(2) from None
     else:

@@ -9,13 +9,11 @@ and from time to time, files left unfinished by a process that died are recovere
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import threading
 import time
 import traceback
 from collections.abc import Callable
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -26,44 +24,14 @@ from gateway.datapath.retention import PURGE_EVERY, purge_for_settings
 from adapters.schedule import EndpointLocks, EndpointRunner, Scheduler, endpoints_of
 from gateway.config.settings import Settings
 from gateway.storage.transfers import TransferStore
-from spool.atomic import TEMP_PREFIX, fsync_dir
+from spool.atomic import remove_stale_temps
 from spool.layout import SpoolLayout
 from spool.scanner import StableScanner
 from spool.watcher import Watcher
 
-__all__ = ["Service", "remove_orphan_temps"]
+__all__ = ["Service"]
 
 RECOVERY_EVERY = 30.0
-
-
-def remove_orphan_temps(folder: Path, keep: frozenset[str] = frozenset()) -> list[Path]:
-    """Remove ``.tmp-*`` files left by processes that died (their pid is in the name:
-    ``.tmp-<name>.<pid>.<random>``); a live process's temporaries, and staged outputs the
-    ledger still plans to deliver (``keep``), are left alone."""
-    removed: list[Path] = []
-    if not folder.is_dir():
-        return removed
-    for path in folder.glob(f"{TEMP_PREFIX}*"):
-        parts = path.name.rsplit(".", 2)
-        if len(parts) != 3 or not parts[1].isdigit() or _pid_alive(int(parts[1])) or not path.is_file():
-            continue
-        if str(path) in keep:
-            continue
-        path.unlink(missing_ok=True)
-        removed.append(path)
-    if removed:
-        fsync_dir(folder)
-    return removed
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Service:
@@ -148,7 +116,7 @@ class Service:
             # after recovery (which renames the staged outputs it needs), what a dead process left
             planned = ledger.planned_temps()
             for folder in [self.spool.work, self.spool.reports, *(t.folder for t in pipeline.transports.values())]:
-                for removed in remove_orphan_temps(folder, keep=planned):
+                for removed in remove_stale_temps(folder, dead_writers=True, keep=planned):
                     self.log.info("stale-temp-removed", path=str(removed))
             watcher.start()
             if scheduler_thread is not None:

@@ -48,6 +48,7 @@ from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from formats.checkdigits import mask_my_numbers, mask_my_numbers_in
+from formats.dates import JST
 from formats.masking import safe_text
 from formats.validator import ValidationResult
 from spool.atomic import atomic_write
@@ -120,8 +121,6 @@ ISSUE_CLASSES: dict[str, str] = {"record": "num", "offset": "num", "field": "cod
 ISSUE_TITLES: dict[str, str] = {"rejected": "エラー", "warnings": "警告"}
 #: The columns of a table of totals (:func:`total_rows`).
 TOTAL_HEADINGS: tuple[str, ...] = ("項目", "トレーラー記載値", "集計値", "一致")
-
-_JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 
 #: The fields that hold text, masked (file_id and sha256 are the gateway's own: a ledger id
@@ -219,7 +218,7 @@ def _number(value: Any) -> str:
 def _when(moment: dt.datetime) -> str:
     if moment.tzinfo is None:
         return moment.isoformat(sep=" ", timespec="seconds")
-    return moment.astimezone(_JST).strftime("%Y-%m-%d %H:%M:%S (JST)")
+    return moment.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S (JST)")
 
 
 def _issue_row(issue: dict[str, Any]) -> list[Any]:

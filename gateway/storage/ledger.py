@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from gateway.storage.db import connect, create_schema, transaction
+from spool.process import pid_alive
+from spool.process import start_time as _start_time
 from spool.states import ACCEPTED_STATES, TERMINAL_STATES
 
 __all__ = ["Delivery", "FileRow", "Ledger", "PostingConflictError", "PostingRow", "process_token"]
@@ -114,14 +116,6 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
-def _start_time(pid: int) -> str:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[1].split()[19].decode()
-    except (OSError, IndexError):
-        return "?"
-
-
 def process_token(pid: int | None = None) -> str:
     """Who owns an unfinished file: host, pid and the process's start time (pids are reused)."""
     pid = os.getpid() if pid is None else pid
@@ -138,13 +132,7 @@ def owner_alive(token: str | None) -> bool:
         return False
     if host != socket.gethostname():
         return True  # another machine's process: never steal its work
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return _start_time(pid) == started
+    return pid_alive(pid, started)
 
 
 class PostingConflictError(RuntimeError):

@@ -6,11 +6,19 @@ none is a real person's number.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from formats.checkdigits import find_my_numbers, is_valid_my_number, mask_my_numbers, my_number_check_digit
+from formats.checkdigits import (
+    find_my_numbers,
+    is_valid_my_number,
+    mask_my_numbers,
+    my_number_check_digit,
+    my_number_check_digits,
+)
+from formats.layouts.micjet import MyNumberCheckDigit
 
 # Body 31415926535, digits P(n) counted from the right and weights Q(n):
 #   n     1  2  3  4  5  6  7  8  9 10 11
@@ -145,3 +153,20 @@ def test_property_single_digit_change_is_invalid(body: str, position: int, shift
     assert altered != number
     blind_spot = position < 11 and {_remainder(body), _remainder(altered[:11])} == {0, 1}
     assert is_valid_my_number(altered) is blind_spot
+
+
+def test_scalar_and_vector_check_digits_agree() -> None:
+    """The fast path's check digits (my_number_check_digits, used by the MIC-JET layout's rule) are
+    my_number_check_digit's for 5,000 random bodies, and the rule's vector_ok accepts exactly the
+    numbers is_valid_my_number accepts."""
+    rng = np.random.default_rng(20260528)
+    bodies = rng.integers(0, 10, size=(5000, 11), dtype=np.int64)
+    texts = ["".join(map(str, row)) for row in bodies.tolist()]
+    assert my_number_check_digits(bodies).tolist() == [my_number_check_digit(text) for text in texts]
+
+    found = rng.integers(0, 10, size=5000)  # a random last digit: about one in ten right
+    numbers = [text + str(digit) for text, digit in zip(texts, found.tolist(), strict=True)]
+    cols = np.frombuffer("".join(numbers).encode("ascii"), dtype=np.uint8).reshape(-1, 12)
+    ok = MyNumberCheckDigit().vector_ok(None, lambda name: cols)  # type: ignore[arg-type]
+    assert ok.tolist() == [is_valid_my_number(number) for number in numbers]
+    assert 300 < int(ok.sum()) < 700

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -168,3 +169,38 @@ def test_remove_stale_temps_deletes_only_temporary_files(tmp_path: Path) -> None
     assert remove_stale_temps(tmp_path, older_than=600) == [old_temp]
     assert remove_stale_temps(tmp_path) == [new_temp]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".hidden", ".tmp-dir", "keep.dat"]
+
+
+def test_remove_stale_temps_by_dead_writer_prefix_and_keep_set(tmp_path: Path) -> None:
+    """With dead_writers only temporaries whose writer's pid is gone go (names without a pid stay),
+    a prefix limits it to one family of names, a kept path is never removed, a missing folder gives []."""
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    dead = finished.pid  # a writer that has exited
+    mine = write_temp(tmp_path, "a.dat", [b"live writer"])[0]
+    orphan = tmp_path / f".tmp-a.dat.{dead}.0123456789ab"
+    kept = tmp_path / f".tmp-b.dat.{dead}.0123456789ab"
+    other = tmp_path / f".tmp-c.dat.{dead}.0123456789ab"
+    no_pid = tmp_path / ".tmp-sftp-bank-0123456789ab.part"
+    for path in (orphan, kept, other, no_pid):
+        path.write_bytes(b"x")
+
+    assert remove_stale_temps(tmp_path, prefix="a.", dead_writers=True) == [orphan]
+    assert remove_stale_temps(tmp_path, dead_writers=True, keep={str(kept)}) == [other]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, kept.name, no_pid.name])
+    assert remove_stale_temps(tmp_path / "missing") == []
+
+
+def test_temp_writer_hashes_counts_and_discards(tmp_path: Path) -> None:
+    """TempWriter (under write_temp, staged outputs and SFTP downloads) hashes and counts what it writes;
+    finish() leaves the fsynced file under its temporary name, discard() removes it (also once finished)."""
+    writer = atomic.TempWriter(atomic.temp_path(tmp_path, "out.dat"), buffering=1 << 20)
+    for chunk in (b"abc", b"", b"def"):
+        writer.write(chunk)
+    assert writer.finish() == hashlib.sha256(b"abcdef").hexdigest() and writer.size == 6
+    assert writer.temp.read_bytes() == b"abcdef" and mode(writer.temp) == 0o600
+    writer.discard()
+    unfinished = atomic.TempWriter(atomic.temp_path(tmp_path, "out.dat"))
+    unfinished.write(b"half")
+    unfinished.discard()
+    assert list(tmp_path.iterdir()) == []

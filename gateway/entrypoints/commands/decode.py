@@ -10,14 +10,14 @@ input value is masked with them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from formats.codecs import DEFAULT_PROFILE, BarcodeProfile, CodecIssue, decode_barcode, decode_elqr, decode_ocr
-from formats.codecs._common import FieldValue, jsonable
+from formats.codecs import DEFAULT_PROFILE, BarcodeProfile, decode_barcode, decode_elqr, decode_ocr
+from formats.codecs._common import CodecResult, jsonable, result_dict
 from formats.masking import mask
 from gateway.entrypoints.commands.output import shown, write_json
 
@@ -35,27 +35,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object 
 UnmaskOption = Annotated[bool, typer.Option("--unmask", help="Show personal values (納付番号, 確認番号 …) in full.")]
 
 
-class _Result(Protocol):
-    @property
-    def value(self) -> str: ...
-
-    @property
-    def valid(self) -> bool: ...
-
-    @property
-    def fields(self) -> dict[str, FieldValue]: ...
-
-    @property
-    def errors(self) -> tuple[CodecIssue, ...]: ...
-
-    @property
-    def labels(self) -> dict[str, str]: ...
-
-    @property
-    def personal_fields(self) -> frozenset[str]: ...
-
-
-def _shown(result: _Result, unmask: bool) -> dict[str, Any]:
+def _shown(result: CodecResult, unmask: bool) -> dict[str, Any]:
     """Fields ready to print: JSON-friendly, personal ones masked unless asked not to."""
     shown: dict[str, Any] = {}
     for name, value in result.fields.items():
@@ -66,18 +46,11 @@ def _shown(result: _Result, unmask: bool) -> dict[str, Any]:
     return shown
 
 
-def _report(kind: str, result: _Result, as_json: bool, unmask: bool) -> None:
+def _report(kind: str, result: CodecResult, as_json: bool, unmask: bool) -> None:
     """Print the result, then leave with 0 (valid) or 1 (not valid)."""
     value = result.value if unmask or not result.personal_fields else mask(result.value.strip(), "account")
     if as_json:
-        payload = {
-            "kind": kind,
-            "value": value,
-            "valid": result.valid,
-            "fields": _shown(result, unmask),
-            "errors": [error.as_dict() for error in result.errors],
-        }
-        write_json(payload, masked=not unmask)
+        write_json(result_dict(kind, result, value=value, fields=_shown(result, unmask)), masked=not unmask)
     else:
         status = "[green]valid[/green]" if result.valid else "[red]not valid[/red]"
         console.print(f"[bold]{kind}[/bold] {shown(value, masked=not unmask)}: {status}")

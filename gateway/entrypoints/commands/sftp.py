@@ -162,7 +162,7 @@ def push_command(endpoint: EndpointArgument, config: ConfigOption = None, spool:
 def _when(text: str | None) -> str:
     if not text:
         return "-"
-    from adapters.schedule import JST
+    from formats.dates import JST
 
     return dt.datetime.fromisoformat(text).astimezone(JST).strftime("%Y-%m-%d %H:%M")
 

@@ -38,6 +38,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from formats.dates import JST
 from formats.masking import safe_text
 from gateway.reporting.audit import get_logger
 from gateway.entrypoints.console.auth import COOKIE, SessionCookie, load_secret, same_token
@@ -48,7 +49,6 @@ from gateway.entrypoints.console.views import (
     AUDIT_LIMIT,
     FILE_LIMIT,
     FIRST_DAY,
-    JST,
     LAST_DAY,
     STATE_LABELS,
     audit_entries,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from formats.dates import JST
 from formats.masking import safe_text
 from gateway.storage.ledger import FileRow, Ledger
 from gateway.reporting.reports import FileReport, read_report
@@ -20,7 +21,6 @@ __all__ = [
     "AuditEntry",
     "EndpointStatus",
     "FIRST_DAY",
-    "JST",
     "LAST_DAY",
     "STATE_LABELS",
     "audit_entries",
@@ -32,8 +32,6 @@ __all__ = [
     "safe_report",
     "summary",
 ]
-
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 #: The ledger's states as operators read them.
 STATE_LABELS: dict[str, str] = {str(state): state.label_ja for state in FileState}
