@@ -19,9 +19,20 @@ from formats.layouts.collection import COLLECTION_INTAKE
 from formats.layouts.zengin.common import RESULT_CODES
 from gateway.model.records import Payment, RefundOrder
 
-__all__ = ["AddressRenderer", "CollectionIntakeRenderer", "DebitFollowupCsvRenderer",
-           "LayoutRenderer", "LevyAssessmentRenderer", "NumberLinkageRenderer", "OutputMeta", "PaymentInfoRenderer",
-           "PublicFundAccountRenderer", "RefundTransferRenderer", "Renderer", "RendererClass"]
+__all__ = [
+    "AddressRenderer",
+    "CollectionIntakeRenderer",
+    "DebitFollowupCsvRenderer",
+    "LayoutRenderer",
+    "LevyAssessmentRenderer",
+    "NumberLinkageRenderer",
+    "OutputMeta",
+    "PaymentInfoRenderer",
+    "PublicFundAccountRenderer",
+    "RefundTransferRenderer",
+    "Renderer",
+    "RendererClass",
+]
 
 CHANNEL_KIND_CODES = {"direct-debit": "01", "convenience-store": "02", "pay-easy": "03", "ocr": "04", "eltax": "05"}
 STATUS_CODES = {"paid": "1", "failed": "2", "preliminary": "3", "cancelled": "4"}
@@ -74,10 +85,19 @@ class CollectionIntakeRenderer:
         self.end_record = layout.layout_for("end")
 
     def begin(self, meta: OutputMeta) -> bytes:
-        return self.header.encode(dict(
-            record_type="1", layout_id="GWCI01", created_on=meta.created_on, source_file_id=meta.file_id,
-            source_channel=meta.channel, source_format=meta.format,
-        )) + b"\r\n"
+        return (
+            self.header.encode(
+                dict(
+                    record_type="1",
+                    layout_id="GWCI01",
+                    created_on=meta.created_on,
+                    source_file_id=meta.file_id,
+                    source_channel=meta.channel,
+                    source_format=meta.format,
+                )
+            )
+            + b"\r\n"
+        )
 
     def add(self, payment: Payment) -> bytes:
         self.records += 1
@@ -85,31 +105,46 @@ class CollectionIntakeRenderer:
         self.late_fee += payment.late_fee
         self.dunning_fee += payment.dunning_fee
         account = payment.account
-        return self.data.encode(dict(
-            record_type="2",
-            reconciliation_key=payment.reconciliation_key,
-            channel_kind=CHANNEL_KIND_CODES[payment.kind],
-            status=STATUS_CODES[payment.status],
-            principal=payment.principal,
-            late_fee=payment.late_fee,
-            dunning_fee=payment.dunning_fee,
-            receipt_date=payment.receipt_date,
-            revenue_date=payment.revenue_date,
-            result_code=payment.result_code or "",
-            notice_number=payment.notice_number or "",
-            tax_item=payment.tax_item or "",
-            fiscal_year=payment.fiscal_year,
-            instalment=payment.instalment or "",
-            bank_code=account.bank_code if account else None,
-            branch_code=account.branch_code if account else None,
-            source_record=payment.source.record,
-        )) + b"\r\n"
+        return (
+            self.data.encode(
+                dict(
+                    record_type="2",
+                    reconciliation_key=payment.reconciliation_key,
+                    channel_kind=CHANNEL_KIND_CODES[payment.kind],
+                    status=STATUS_CODES[payment.status],
+                    principal=payment.principal,
+                    late_fee=payment.late_fee,
+                    dunning_fee=payment.dunning_fee,
+                    receipt_date=payment.receipt_date,
+                    revenue_date=payment.revenue_date,
+                    result_code=payment.result_code or "",
+                    notice_number=payment.notice_number or "",
+                    tax_item=payment.tax_item or "",
+                    fiscal_year=payment.fiscal_year,
+                    instalment=payment.instalment or "",
+                    bank_code=account.bank_code if account else None,
+                    branch_code=account.branch_code if account else None,
+                    source_record=payment.source.record,
+                )
+            )
+            + b"\r\n"
+        )
 
     def end(self) -> bytes:
-        return self.trailer.encode(dict(
-            record_type="8", record_count=self.records, principal_total=self.principal,
-            late_fee_total=self.late_fee, dunning_fee_total=self.dunning_fee,
-        )) + b"\r\n" + self.end_record.encode({"record_type": "9"}) + b"\r\n"
+        return (
+            self.trailer.encode(
+                dict(
+                    record_type="8",
+                    record_count=self.records,
+                    principal_total=self.principal,
+                    late_fee_total=self.late_fee,
+                    dunning_fee_total=self.dunning_fee,
+                )
+            )
+            + b"\r\n"
+            + self.end_record.encode({"record_type": "9"})
+            + b"\r\n"
+        )
 
 
 class DebitFollowupCsvRenderer:
@@ -121,8 +156,19 @@ class DebitFollowupCsvRenderer:
     extension = "csv"
     accepts = frozenset({"payment"})
     writes_individual_numbers: ClassVar[frozenset[str]] = frozenset()
-    COLUMNS = ("ファイルID", "レコード番号", "顧客番号", "引落日", "引落金額", "振替結果コード", "結果内容",
-               "金融機関コード", "支店コード", "預金種目", "口座番号(下3桁)")
+    COLUMNS = (
+        "ファイルID",
+        "レコード番号",
+        "顧客番号",
+        "引落日",
+        "引落金額",
+        "振替結果コード",
+        "結果内容",
+        "金融機関コード",
+        "支店コード",
+        "預金種目",
+        "口座番号(下3桁)",
+    )
 
     def __init__(self) -> None:
         self.records = 0
@@ -138,13 +184,21 @@ class DebitFollowupCsvRenderer:
     def add(self, payment: Payment) -> bytes:
         self.records += 1
         account = payment.account
-        return self._row((
-            payment.source.file_id, payment.source.record, payment.reconciliation_key,
-            payment.receipt_date.isoformat() if payment.receipt_date else "", payment.principal,
-            payment.result_code or "", payment.result_meaning or RESULT_CODES.get(payment.result_code or "", ""),
-            account.bank_code if account else "", account.branch_code if account else "",
-            account.account_type if account else "", account.masked_number if account else "",
-        ))
+        return self._row(
+            (
+                payment.source.file_id,
+                payment.source.record,
+                payment.reconciliation_key,
+                payment.receipt_date.isoformat() if payment.receipt_date else "",
+                payment.principal,
+                payment.result_code or "",
+                payment.result_meaning or RESULT_CODES.get(payment.result_code or "", ""),
+                account.bank_code if account else "",
+                account.branch_code if account else "",
+                account.account_type if account else "",
+                account.masked_number if account else "",
+            )
+        )
 
     def end(self) -> bytes:
         return b""
@@ -185,19 +239,36 @@ class RefundTransferRenderer:
         if not self._orders:
             return b""
         first = self._orders[0]
-        header = dict(code_division="0", requester_code=self.options["requester_code"],
-                      requester_name=self.options["requester_name"],
-                      transfer_date=first.transfer_date,
-                      bank_code=self.options["bank_code"], bank_name="", branch_code=self.options["branch_code"],
-                      branch_name="", account_type=self.options.get("account_type"),
-                      account_number=self.options.get("account_number"))
-        records = [dict(
-            bank_code=order.account.bank_code, bank_name="", branch_code=order.account.branch_code,
-            branch_name="", clearing_house=None, account_type=order.account.account_type,
-            account_number=order.account.number, payee_name=order.payee_kana,
-            amount=order.amount, new_code="0",
-            customer_codes=order.refund_id[-10:].rjust(10, "0") + "0" * 10,
-            transfer_kind="7", edi_flag=None) for order in self._orders]
+        header = dict(
+            code_division="0",
+            requester_code=self.options["requester_code"],
+            requester_name=self.options["requester_name"],
+            transfer_date=first.transfer_date,
+            bank_code=self.options["bank_code"],
+            bank_name="",
+            branch_code=self.options["branch_code"],
+            branch_name="",
+            account_type=self.options.get("account_type"),
+            account_number=self.options.get("account_number"),
+        )
+        records = [
+            dict(
+                bank_code=order.account.bank_code,
+                bank_name="",
+                branch_code=order.account.branch_code,
+                branch_name="",
+                clearing_house=None,
+                account_type=order.account.account_type,
+                account_number=order.account.number,
+                payee_name=order.payee_kana,
+                amount=order.amount,
+                new_code="0",
+                customer_codes=order.refund_id[-10:].rjust(10, "0") + "0" * 10,
+                transfer_kind="7",
+                edi_flag=None,
+            )
+            for order in self._orders
+        ]
         return FileBuilder(TRANSFER_21).to_bytes([Group(header, records)])
 
 
@@ -244,8 +315,12 @@ class LayoutRenderer:
         values = record.model_dump(exclude={"source", "account"})
         account = getattr(record, "account", None)
         if account is not None:
-            values.update(bank_code=account.bank_code, branch_code=account.branch_code,
-                          account_type=account.account_type, account_number=account.number)
+            values.update(
+                bank_code=account.bank_code,
+                branch_code=account.branch_code,
+                account_type=account.account_type,
+                account_number=account.number,
+            )
         if "serial" in values:
             values["serial"] = self.records
         return values
@@ -266,8 +341,13 @@ class LayoutRenderer:
         out = b"" if self._header_written else self._header(None)
         totals = self.layout.totals
         trailer = {totals.count_field: self.records, **self._totals}
-        return (out + self.layout.layout_for("trailer").encode(trailer) + b"\r\n"
-                + self.layout.layout_for("end").encode({}) + b"\r\n")
+        return (
+            out
+            + self.layout.layout_for("trailer").encode(trailer)
+            + b"\r\n"
+            + self.layout.layout_for("end").encode({})
+            + b"\r\n"
+        )
 
 
 class LevyAssessmentRenderer(LayoutRenderer):
@@ -311,12 +391,17 @@ class PaymentInfoRenderer(LayoutRenderer):
         options = dict(options or {})
         department = options.get("department")
         if department not in DEPARTMENTS:
-            raise ValueError("renderer payment-info needs destination option department, one of "
-                             + ", ".join(f"{code} {name}" for code, name in DEPARTMENTS.items()))
+            raise ValueError(
+                "renderer payment-info needs destination option department, one of "
+                + ", ".join(f"{code} {name}" for code, name in DEPARTMENTS.items())
+            )
         self.department = department
         listed = options.get("tax_items")
-        self.tax_items = (frozenset(item.strip() for item in listed.split(",") if item.strip()) if listed
-                          else DEPARTMENT_TAX_ITEMS[department])
+        self.tax_items = (
+            frozenset(item.strip() for item in listed.split(",") if item.strip())
+            if listed
+            else DEPARTMENT_TAX_ITEMS[department]
+        )
         super().__init__()
 
     def header_values(self, first: Any | None) -> dict[str, Any]:
@@ -330,8 +415,10 @@ class PaymentInfoRenderer(LayoutRenderer):
 
     def add(self, record: Any) -> bytes:
         if record.tax_item not in self.tax_items:
-            raise ValueError(f"科目 {record.tax_item} is not one of department {self.department}'s "
-                             f"({', '.join(sorted(self.tax_items))}): check the routes' when.tax_item")
+            raise ValueError(
+                f"科目 {record.tax_item} is not one of department {self.department}'s "
+                f"({', '.join(sorted(self.tax_items))}): check the routes' when.tax_item"
+            )
         return super().add(record)
 
 
@@ -409,8 +496,10 @@ class NumberLinkageRenderer(LayoutRenderer):
 
     def data_values(self, record: Any) -> dict[str, Any]:
         if record.legal_basis != self.legal_basis:
-            raise ValueError(f"records of one output must share one legal basis: the header names "
-                             f"{self.legal_basis!r}, record {record.source.record} {record.legal_basis!r}")
+            raise ValueError(
+                f"records of one output must share one legal basis: the header names "
+                f"{self.legal_basis!r}, record {record.source.record} {record.legal_basis!r}"
+            )
         values = super().data_values(record)
         values.update(serial=self.records, my_number=values.pop("individual_number"))
         return values

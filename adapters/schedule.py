@@ -183,8 +183,13 @@ class EndpointRunner:
             pull(name, endpoint, inbox=self.spool.inbox(endpoint.channel), store=self.store, progress=self.progress)
         if endpoint.pushes:
             assert endpoint.destination is not None
-            push(name, endpoint, outbox=self.settings.destination_path(endpoint.destination), store=self.store,
-                 progress=self.progress)
+            push(
+                name,
+                endpoint,
+                outbox=self.settings.destination_path(endpoint.destination),
+                store=self.store,
+                progress=self.progress,
+            )
 
 
 # -- the scheduler -------------------------------------------------------------------------------
@@ -211,8 +216,14 @@ class _State:
 class Scheduler:
     """Decides which endpoints run when; runs them through a ``runner(name)`` callable."""
 
-    def __init__(self, endpoints: Mapping[str, EndpointConfig], store: TransferStore | None = None, *,
-                 locks: EndpointLocks | None = None, clock: Callable[[], dt.datetime] = now_jst) -> None:
+    def __init__(
+        self,
+        endpoints: Mapping[str, EndpointConfig],
+        store: TransferStore | None = None,
+        *,
+        locks: EndpointLocks | None = None,
+        clock: Callable[[], dt.datetime] = now_jst,
+    ) -> None:
         self.endpoints = dict(endpoints)
         self.store = store
         self.locks = locks or EndpointLocks()
@@ -233,8 +244,9 @@ class Scheduler:
             candidate: dt.datetime = times.get_next(dt.datetime)
             if not config.business_days_only or is_business_day(candidate.date()):
                 return candidate
-        raise ValueError(f"endpoint {endpoint}: no business day in the next {_MAX_CANDIDATES} times of "
-                         f"schedule {config.schedule!r}")
+        raise ValueError(
+            f"endpoint {endpoint}: no business day in the next {_MAX_CANDIDATES} times of schedule {config.schedule!r}"
+        )
 
     def retry_at(self, endpoint: str) -> dt.datetime | None:
         """When a failed run of the endpoint will be tried again, if one will."""
@@ -287,7 +299,7 @@ class Scheduler:
         except EndpointBusyError as busy:
             log.info("endpoint-busy", reason=str(busy))
             return RunOutcome(name, ok=False, error=str(busy), skipped=True)
-        except Exception as error:  # noqa: BLE001 - any failure of a run is retried or alerted, never raised
+        except Exception as error:
             state.attempts += 1
             text = f"{type(error).__name__}: {error}"
             if isinstance(error, HostKeyError):
@@ -296,13 +308,19 @@ class Scheduler:
                 return RunOutcome(name, ok=False, error=text)
             if state.attempts <= config.retries:
                 state.retry_at = now + dt.timedelta(seconds=backoff_delay(config, state.attempts))
-                log.warning("endpoint-run-failed", error=text, attempt=state.attempts,
-                            retry_at=state.retry_at.isoformat())
+                log.warning(
+                    "endpoint-run-failed", error=text, attempt=state.attempts, retry_at=state.retry_at.isoformat()
+                )
                 return RunOutcome(name, ok=False, error=text, retry_at=state.retry_at)
-            log.error("endpoint-gave-up", error=text, attempts=state.attempts,
-                      next_run=state.next_fire.isoformat() if state.next_fire else None)
-            self._alert("run-failed", now, f"endpoint {name} failed {state.attempts} times, last: {text}",
-                        endpoint=name)
+            log.error(
+                "endpoint-gave-up",
+                error=text,
+                attempts=state.attempts,
+                next_run=state.next_fire.isoformat() if state.next_fire else None,
+            )
+            self._alert(
+                "run-failed", now, f"endpoint {name} failed {state.attempts} times, last: {text}", endpoint=name
+            )
             return RunOutcome(name, ok=False, error=text)
         state.attempts = 0
         log.info("endpoint-run-finished", next_run=state.next_fire.isoformat() if state.next_fire else None)
@@ -311,11 +329,13 @@ class Scheduler:
     def _alert(self, kind: str, now: dt.datetime, message: str, *, endpoint: str = "", channel: str = "") -> bool:
         raised = True
         if self.store is not None:
-            raised = self.store.raise_alert(kind, date=now.date(), message=message, endpoint=endpoint,
-                                            channel=channel, at=now)
+            raised = self.store.raise_alert(
+                kind, date=now.date(), message=message, endpoint=endpoint, channel=channel, at=now
+            )
         if raised:
-            self.log.error("alert", kind=kind, endpoint=endpoint, channel=channel, date=now.date().isoformat(),
-                           message=message)
+            self.log.error(
+                "alert", kind=kind, endpoint=endpoint, channel=channel, date=now.date().isoformat(), message=message
+            )
         return raised
 
     def check_expected(self, now: dt.datetime) -> list[str]:
@@ -336,8 +356,10 @@ class Scheduler:
             midnight = dt.datetime.combine(today, dt.time(0, 0), JST)
             if self.store is not None and self.store.file_arrived(channel, rule.pattern, midnight, now):
                 continue
-            message = (f"{channel}: no file matching {rule.pattern!r} had arrived by {rule.cutoff} on {today} "
-                       f"(endpoint {name}); ask the bank whether it was sent, then run `gateway pull {name}`")
+            message = (
+                f"{channel}: no file matching {rule.pattern!r} had arrived by {rule.cutoff} on {today} "
+                f"(endpoint {name}); ask the bank whether it was sent, then run `gateway pull {name}`"
+            )
             if self._alert("expected-file", now, message, endpoint=name, channel=channel):
                 alerted.append(name)
         return alerted

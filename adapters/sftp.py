@@ -162,16 +162,25 @@ class EndpointConfig(_Strict):
     known_hosts: Path = Field(description="known_hosts file with the server's host key ([host]:port for port != 22)")
     remote_dir: str | None = Field(default=None, description="remote folder to pull from")
     remote_out_dir: str | None = Field(default=None, description="remote folder to push to")
-    patterns: list[str] = Field(default_factory=lambda: ["*"], min_length=1, description="fnmatch patterns of files to pull")
+    patterns: list[str] = Field(
+        default_factory=lambda: ["*"], min_length=1, description="fnmatch patterns of files to pull"
+    )
     channel: str | None = Field(default=None, description="inbox channel that pulled files go to")
     destination: str | None = Field(default=None, description="outbox destination whose files are pushed")
-    connect_timeout: float = Field(default=30.0, gt=0, description="seconds for TCP connect, banner, key exchange and login")
+    connect_timeout: float = Field(
+        default=30.0, gt=0, description="seconds for TCP connect, banner, key exchange and login"
+    )
     op_timeout: float = Field(default=120.0, gt=0, description="seconds without an answer before an operation fails")
     after_pull: str = Field(default="keep", description="keep | delete | move:<remote folder> (relative to remote_dir)")
-    prefetch_limit: int = Field(default=64, ge=1, le=1024,
-                                description="read requests in flight (paramiko's max_concurrent_prefetch_requests)")
-    read_size: int = Field(default=32768, ge=1024, le=261120,
-                           description="bytes per read request (32768 is safe everywhere; OpenSSH serves up to 261120)")
+    prefetch_limit: int = Field(
+        default=64, ge=1, le=1024, description="read requests in flight (paramiko's max_concurrent_prefetch_requests)"
+    )
+    read_size: int = Field(
+        default=32768,
+        ge=1024,
+        le=261120,
+        description="bytes per read request (32768 is safe everywhere; OpenSSH serves up to 261120)",
+    )
     schedule: str | None = Field(default=None, description="cron expression in Japan time, e.g. '0 9,13 * * *'")
     business_days_only: bool = Field(default=False, description="run only on bank business days")
     expected_file: ExpectedFile | None = None
@@ -185,8 +194,10 @@ class EndpointConfig(_Strict):
         if isinstance(data, Mapping):
             for key in ("passphrase", "password"):
                 if key in data:
-                    raise ValueError(f"{key}: a secret never goes into the configuration; "
-                                     "name the environment variable (passphrase_env) or the file (passphrase_file) holding it")
+                    raise ValueError(
+                        f"{key}: a secret never goes into the configuration; "
+                        "name the environment variable (passphrase_env) or the file (passphrase_file) holding it"
+                    )
         return data
 
     @field_validator("after_pull")
@@ -259,21 +270,26 @@ class EndpointConfig(_Strict):
         return None
 
 
-def validate_endpoints(endpoints: Mapping[str, EndpointConfig], channels: Mapping[str, Any] | Any,
-                       destinations: Mapping[str, Any] | Any) -> None:
+def validate_endpoints(
+    endpoints: Mapping[str, EndpointConfig], channels: Mapping[str, Any] | Any, destinations: Mapping[str, Any] | Any
+) -> None:
     """Check endpoint names and that their channels and destinations exist (for Settings' validator).
 
     Raises ValueError naming the key, the value and what was expected."""
     for name, endpoint in endpoints.items():
         if not NAME_PATTERN.fullmatch(name):
             raise ValueError(f"endpoints.{name}: a name of lower-case letters, digits, '.', '_' or '-' expected")
-        for key, value, known in (("channel", endpoint.channel, channels),
-                                  ("expected_file.channel", endpoint.expected_channel(), channels),
-                                  ("destination", endpoint.destination, destinations)):
+        for key, value, known in (
+            ("channel", endpoint.channel, channels),
+            ("expected_file.channel", endpoint.expected_channel(), channels),
+            ("destination", endpoint.destination, destinations),
+        ):
             if value is not None and value not in known:
                 kind = "destinations" if key == "destination" else "channels"
-                raise ValueError(f"endpoints.{name}.{key} = {value!r}: a name defined under [{kind}] expected "
-                                 f"({', '.join(sorted(known)) or 'none defined'})")
+                raise ValueError(
+                    f"endpoints.{name}.{key} = {value!r}: a name defined under [{kind}] expected "
+                    f"({', '.join(sorted(known)) or 'none defined'})"
+                )
 
 
 # -- errors ---------------------------------------------------------------------------------
@@ -291,19 +307,32 @@ class HostKeyError(ConnectError):
     """Raised when the server's host key is not the one in known_hosts (``reason`` 'unknown' or
     'changed'): the connection is refused before logging in."""
 
-    def __init__(self, host: str, port: int, fingerprint: str, known_hosts: Path, reason: str,
-                 *, key_type: str = "", expected: str | None = None) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        fingerprint: str,
+        known_hosts: Path,
+        reason: str,
+        *,
+        key_type: str = "",
+        expected: str | None = None,
+    ) -> None:
         self.host, self.port, self.fingerprint = host, port, fingerprint
         self.known_hosts, self.reason, self.key_type, self.expected = known_hosts, reason, key_type, expected
         entry = host if port == 22 else f"[{host}]:{port}"
         if reason == "changed":
-            text = (f"host key of {host} port {port} has CHANGED: the server offered {key_type} {fingerprint}, "
-                    f"but {known_hosts} holds {expected} for {entry}. Connection refused. This may be an attack; "
-                    "confirm the new key with the bank through another channel before replacing the entry")
+            text = (
+                f"host key of {host} port {port} has CHANGED: the server offered {key_type} {fingerprint}, "
+                f"but {known_hosts} holds {expected} for {entry}. Connection refused. This may be an attack; "
+                "confirm the new key with the bank through another channel before replacing the entry"
+            )
         else:
-            text = (f"host key of {host} port {port} is unknown: the server offered {key_type} {fingerprint} "
-                    f"and {known_hosts} has no entry for {entry}. Connection refused. Confirm the fingerprint "
-                    f"with the bank through another channel, then add the line '{entry} <key>' to {known_hosts}")
+            text = (
+                f"host key of {host} port {port} is unknown: the server offered {key_type} {fingerprint} "
+                f"and {known_hosts} has no entry for {entry}. Connection refused. Confirm the fingerprint "
+                f"with the bank through another channel, then add the line '{entry} <key>' to {known_hosts}"
+            )
         super().__init__(text)
 
 
@@ -350,8 +379,9 @@ def _require_private(path: Path, what: str) -> None:
     except FileNotFoundError:
         raise ConnectError(f"{what} {path} not found") from None
     if mode & 0o077:
-        raise ConnectError(f"{what} {path} is readable by others (mode {stat.S_IMODE(mode):04o}): "
-                           f"expected 0600 (chmod 600 {path})")
+        raise ConnectError(
+            f"{what} {path} is readable by others (mode {stat.S_IMODE(mode):04o}): expected 0600 (chmod 600 {path})"
+        )
 
 
 def _load_key(endpoint: EndpointConfig) -> paramiko.PKey:
@@ -359,13 +389,15 @@ def _load_key(endpoint: EndpointConfig) -> paramiko.PKey:
     try:
         passphrase = endpoint.passphrase()
         # bytes, as cryptography's key loaders take it: paramiko (and so types-paramiko) annotates str
-        return paramiko.PKey.from_path(endpoint.key_file,
-                                       None if passphrase is None else passphrase.encode("utf-8"))  # type: ignore[arg-type]
+        return paramiko.PKey.from_path(endpoint.key_file, None if passphrase is None else passphrase.encode("utf-8"))  # type: ignore[arg-type]
     except paramiko.PasswordRequiredException:
-        raise ConnectError(f"key_file {endpoint.key_file} is encrypted: set passphrase_env or passphrase_file") from None
+        raise ConnectError(
+            f"key_file {endpoint.key_file} is encrypted: set passphrase_env or passphrase_file"
+        ) from None
     except (paramiko.SSHException, ValueError, OSError) as error:
-        raise ConnectError(f"key_file {endpoint.key_file} cannot be read as an ed25519 or RSA private key "
-                           f"(wrong passphrase?): {error}") from None
+        raise ConnectError(
+            f"key_file {endpoint.key_file} cannot be read as an ed25519 or RSA private key (wrong passphrase?): {error}"
+        ) from None
 
 
 class _RefusingPolicy(paramiko.RejectPolicy):
@@ -387,8 +419,10 @@ def connect(endpoint: EndpointConfig, *, name: str | None = None) -> paramiko.SF
     log = get_logger(endpoint=name, host=endpoint.host, port=endpoint.port)
     known_hosts = endpoint.known_hosts
     if not known_hosts.is_file():
-        raise ConnectError(f"known_hosts file {known_hosts} not found: it must hold the host key of "
-                           f"{endpoint.host} port {endpoint.port}, confirmed with the bank")
+        raise ConnectError(
+            f"known_hosts file {known_hosts} not found: it must hold the host key of "
+            f"{endpoint.host} port {endpoint.port}, confirmed with the bank"
+        )
     key = _load_key(endpoint)
     client = paramiko.SSHClient()
     policy = _RefusingPolicy()
@@ -398,31 +432,54 @@ def connect(endpoint: EndpointConfig, *, name: str | None = None) -> paramiko.SF
         raise ConnectError(f"known_hosts file {known_hosts} cannot be read: {error}") from None
     client.set_missing_host_key_policy(policy)
     try:
-        client.connect(hostname=endpoint.host, port=endpoint.port, username=endpoint.user, pkey=key,
-                       allow_agent=False, look_for_keys=False, timeout=endpoint.connect_timeout,
-                       banner_timeout=endpoint.connect_timeout, auth_timeout=endpoint.connect_timeout,
-                       channel_timeout=endpoint.op_timeout)
+        client.connect(
+            hostname=endpoint.host,
+            port=endpoint.port,
+            username=endpoint.user,
+            pkey=key,
+            allow_agent=False,
+            look_for_keys=False,
+            timeout=endpoint.connect_timeout,
+            banner_timeout=endpoint.connect_timeout,
+            auth_timeout=endpoint.connect_timeout,
+            channel_timeout=endpoint.op_timeout,
+        )
         sftp = client.open_sftp()
         channel = sftp.get_channel()
         assert channel is not None  # open_sftp opens the session on a channel of its own
         channel.settimeout(endpoint.op_timeout)
     except paramiko.BadHostKeyException as error:
         client.close()
-        refusal = HostKeyError(endpoint.host, endpoint.port, error.key.fingerprint, known_hosts, "changed",
-                               key_type=error.key.get_name(), expected=error.expected_key.fingerprint)
+        refusal = HostKeyError(
+            endpoint.host,
+            endpoint.port,
+            error.key.fingerprint,
+            known_hosts,
+            "changed",
+            key_type=error.key.get_name(),
+            expected=error.expected_key.fingerprint,
+        )
         _audit_refusal(log, refusal)
         raise refusal from None
     except paramiko.AuthenticationException as error:
         client.close()
         log.error("sftp-login-refused", user=endpoint.user, key=key.fingerprint, reason=str(error))
-        raise ConnectError(f"{endpoint.user}@{endpoint.host} port {endpoint.port} refused the key {endpoint.key_file} "
-                           f"({key.get_name()} {key.fingerprint}): {error}. Is its public half registered "
-                           "with the bank?") from None
+        raise ConnectError(
+            f"{endpoint.user}@{endpoint.host} port {endpoint.port} refused the key {endpoint.key_file} "
+            f"({key.get_name()} {key.fingerprint}): {error}. Is its public half registered "
+            "with the bank?"
+        ) from None
     except paramiko.SSHException as error:
         client.close()
         if policy.refused is not None:
-            refusal = HostKeyError(endpoint.host, endpoint.port, policy.refused.fingerprint, known_hosts, "unknown",
-                                   key_type=policy.refused.get_name())
+            refusal = HostKeyError(
+                endpoint.host,
+                endpoint.port,
+                policy.refused.fingerprint,
+                known_hosts,
+                "unknown",
+                key_type=policy.refused.get_name(),
+            )
             _audit_refusal(log, refusal)
             raise refusal from None
         raise ConnectError(f"SSH session with {endpoint.host} port {endpoint.port} failed: {error}") from None
@@ -437,8 +494,14 @@ def connect(endpoint: EndpointConfig, *, name: str | None = None) -> paramiko.SF
 
 
 def _audit_refusal(log: Any, refusal: HostKeyError) -> None:
-    log.error("sftp-host-key-refused", reason=refusal.reason, fingerprint=refusal.fingerprint,
-              key_type=refusal.key_type, expected=refusal.expected, known_hosts=str(refusal.known_hosts))
+    log.error(
+        "sftp-host-key-refused",
+        reason=refusal.reason,
+        fingerprint=refusal.fingerprint,
+        key_type=refusal.key_type,
+        expected=refusal.expected,
+        known_hosts=str(refusal.known_hosts),
+    )
 
 
 def disconnect(sftp: paramiko.SFTPClient) -> None:
@@ -453,8 +516,9 @@ def disconnect(sftp: paramiko.SFTPClient) -> None:
 
 
 @contextmanager
-def session(endpoint: EndpointConfig, *, name: str | None = None,
-            connector: Callable[..., paramiko.SFTPClient] = connect) -> Iterator[paramiko.SFTPClient]:
+def session(
+    endpoint: EndpointConfig, *, name: str | None = None, connector: Callable[..., paramiko.SFTPClient] = connect
+) -> Iterator[paramiko.SFTPClient]:
     """``with session(endpoint) as sftp:`` — connected, and always disconnected afterwards."""
     sftp = connector(endpoint, name=name)
     try:
@@ -492,12 +556,20 @@ class _Replies:
             # raises EOFError (end of file) or IOError; paramiko's private API, not in types-paramiko
             self.sftp._convert_status(msg)  # type: ignore[attr-defined]
             self.errors[num] = TransferError("unexpected reply to a read request")
-        except BaseException as error:  # noqa: BLE001 - kept and raised in order by the reader
+        except BaseException as error:
             self.errors[num] = error
 
 
-def _fetch(sftp: paramiko.SFTPClient, handle: bytes, size: int, sink: Callable[[bytes], None], *,
-           in_flight: int, read_size: int, progress: Callable[[int], None] | None = None) -> int:
+def _fetch(
+    sftp: paramiko.SFTPClient,
+    handle: bytes,
+    size: int,
+    sink: Callable[[bytes], None],
+    *,
+    in_flight: int,
+    read_size: int,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Read bytes 0..size of an open remote file in order, keeping ``in_flight`` requests pipelined.
 
     Short reads (allowed by SFTP) are completed by another request; a file that ends
@@ -526,7 +598,8 @@ def _fetch(sftp: paramiko.SFTPClient, handle: bytes, size: int, sink: Callable[[
             raise TransferError(f"the remote file ended at byte {offset} of the {size} listed")
         if len(data) < length:  # a short read: ask for the rest before anything after it
             rest = sftp._async_request(  # type: ignore[attr-defined]  # paramiko's private API, as above
-                replies, CMD_READ, handle, int64(offset + len(data)), int(length - len(data)))
+                replies, CMD_READ, handle, int64(offset + len(data)), int(length - len(data))
+            )
             pending.appendleft((rest, offset + len(data), length - len(data)))
         sink(data)
         done += len(data)
@@ -560,8 +633,16 @@ class PullResult:
 class Puller:
     """Pulls one endpoint's ``remote_dir`` into its channel's inbox (see the module docstring)."""
 
-    def __init__(self, name: str, endpoint: EndpointConfig, *, inbox: Path, store: TransferStore,
-                 progress: Progress | None = None, connector: Callable[..., paramiko.SFTPClient] = connect) -> None:
+    def __init__(
+        self,
+        name: str,
+        endpoint: EndpointConfig,
+        *,
+        inbox: Path,
+        store: TransferStore,
+        progress: Progress | None = None,
+        connector: Callable[..., paramiko.SFTPClient] = connect,
+    ) -> None:
         if not endpoint.pulls:
             raise ValueError(f"endpoint {name} has no remote_dir and channel: it does not pull")
         self.name, self.endpoint, self.inbox, self.store = name, endpoint, Path(inbox), store
@@ -584,17 +665,25 @@ class Puller:
             # which file was being pulled, from where: the operator's first question
             where = f" while pulling {self._current} from {self.endpoint.host}" if self._current else ""
             self.store.finish_run(run_id, ok=False, error=f"{_describe(error)}{where}", files=len(result.pulled))
-            self.log.error("sftp-pull-failed", error=_describe(error), remote_path=self._current,
-                           pulled=len(result.pulled))
+            self.log.error(
+                "sftp-pull-failed", error=_describe(error), remote_path=self._current, pulled=len(result.pulled)
+            )
             if isinstance(error, _NETWORK_ERRORS) and not isinstance(error, SFTPError):
-                raise TransferError(f"pull from {self.name} failed{where}: {_describe(error)}; nothing partial was "
-                                    "left in the inbox, the next run pulls the rest") from error
+                raise TransferError(
+                    f"pull from {self.name} failed{where}: {_describe(error)}; nothing partial was "
+                    "left in the inbox, the next run pulls the rest"
+                ) from error
             if isinstance(error, TransferError) and where:
                 raise TransferError(f"pull from {self.name} failed{where}: {error}") from error
             raise
         self.store.finish_run(run_id, ok=True, files=len(result.pulled))
-        self.log.info("sftp-pull-finished", pulled=len(result.pulled), already_pulled=result.already_pulled,
-                      refused=len(result.refused), changed=len(result.changed))
+        self.log.info(
+            "sftp-pull-finished",
+            pulled=len(result.pulled),
+            already_pulled=result.already_pulled,
+            refused=len(result.refused),
+            changed=len(result.changed),
+        )
         return result
 
     # -- steps --------------------------------------------------------------------
@@ -604,7 +693,9 @@ class Puller:
 
     def _remove_stale_temps(self) -> None:
         """Temporaries a killed run of this endpoint left behind (a live run would be writing them)."""
-        for path in remove_stale_temps(self.inbox, max(600.0, 2 * self.endpoint.op_timeout), prefix=self._temp_prefix()):
+        for path in remove_stale_temps(
+            self.inbox, max(600.0, 2 * self.endpoint.op_timeout), prefix=self._temp_prefix()
+        ):
             self.log.info("sftp-stale-temp-removed", path=str(path))
 
     def _wanted(self, name: str) -> bool:
@@ -615,8 +706,10 @@ class Puller:
         try:
             listing = sftp.listdir_attr(remote_dir)
         except (FileNotFoundError, PermissionError) as error:
-            raise TransferError(f"remote_dir {remote_dir!r} on {self.endpoint.host} cannot be listed: "
-                                f"{error.strerror or error}; check the path with the bank") from None
+            raise TransferError(
+                f"remote_dir {remote_dir!r} on {self.endpoint.host} cannot be listed: "
+                f"{error.strerror or error}; check the path with the bank"
+            ) from None
         entries = sorted(listing, key=lambda a: (a.st_mtime or 0, a.filename))
         for attr in entries:
             name = attr.filename
@@ -642,24 +735,29 @@ class Puller:
             if pulled is None:
                 result.changed.append(name)
                 continue
-            self.store.record_pull(self.name, remote_path, size, mtime, pulled.sha256, pulled.local_path,
-                                   channel=self.endpoint.channel)
-            self.log.info("sftp-pulled", remote_path=remote_path, path=str(pulled.local_path), size=size,
-                          sha256=pulled.sha256)
+            self.store.record_pull(
+                self.name, remote_path, size, mtime, pulled.sha256, pulled.local_path, channel=self.endpoint.channel
+            )
+            self.log.info(
+                "sftp-pulled", remote_path=remote_path, path=str(pulled.local_path), size=size, sha256=pulled.sha256
+            )
             result.pulled.append(pulled)
             self._dispose(sftp, remote_path, name, size, mtime, result)
 
-    def _download(self, sftp: paramiko.SFTPClient, remote_path: str, name: str, size: int,
-                  mtime: int) -> PulledFile | None:
+    def _download(
+        self, sftp: paramiko.SFTPClient, remote_path: str, name: str, size: int, mtime: int
+    ) -> PulledFile | None:
         self._current = remote_path
         pulled = self._download_to_inbox(sftp, remote_path, name, size, mtime)
         self._current = None
         return pulled
 
-    def _download_to_inbox(self, sftp: paramiko.SFTPClient, remote_path: str, name: str, size: int,
-                           mtime: int) -> PulledFile | None:
-        out = TempWriter(self.inbox / f"{TEMP_PREFIX}{self._temp_prefix()}{secrets.token_hex(6)}.part",
-                         buffering=1 << 20)
+    def _download_to_inbox(
+        self, sftp: paramiko.SFTPClient, remote_path: str, name: str, size: int, mtime: int
+    ) -> PulledFile | None:
+        out = TempWriter(
+            self.inbox / f"{TEMP_PREFIX}{self._temp_prefix()}{secrets.token_hex(6)}.part", buffering=1 << 20
+        )
         temp = out.temp
         placed: Path | None = None
         progress = self.progress
@@ -667,8 +765,15 @@ class Puller:
         try:
             remote = sftp.open(remote_path, "rb")
             try:
-                written = _fetch(sftp, cast(bytes, remote.handle), size, out.write, in_flight=self.endpoint.prefetch_limit,
-                                 read_size=self.endpoint.read_size, progress=report)
+                written = _fetch(
+                    sftp,
+                    cast(bytes, remote.handle),
+                    size,
+                    out.write,
+                    in_flight=self.endpoint.prefetch_limit,
+                    read_size=self.endpoint.read_size,
+                    progress=report,
+                )
             finally:
                 with suppress(Exception):
                     remote.close()
@@ -677,8 +782,13 @@ class Puller:
                 raise TransferError(f"{remote_path}: {written} bytes received, {size} listed")
             after = sftp.stat(remote_path)
             if int(after.st_size or 0) != size or int(after.st_mtime or 0) != mtime:
-                self.log.warning("sftp-file-changed", remote_path=remote_path, listed_size=size,
-                                 size=after.st_size, reason="changed while being pulled; taken next run")
+                self.log.warning(
+                    "sftp-file-changed",
+                    remote_path=remote_path,
+                    listed_size=size,
+                    size=after.st_size,
+                    reason="changed while being pulled; taken next run",
+                )
                 return None
             os.utime(temp, (mtime, mtime))  # the inbox keeps the bank's order (the scanner takes oldest first)
             placed = self._place(temp, name, sha256)
@@ -692,7 +802,9 @@ class Puller:
         already waiting there is not written twice."""
         stem, dot, suffix = name.rpartition(".")
         for attempt in range(1, 1000):
-            candidate = name if attempt == 1 else (f"{stem}.{attempt}.{suffix}" if dot and stem else f"{name}.{attempt}")
+            candidate = (
+                name if attempt == 1 else (f"{stem}.{attempt}.{suffix}" if dot and stem else f"{name}.{attempt}")
+            )
             target = self.inbox / candidate
             if target.exists() and target.stat().st_size == temp.stat().st_size and sha256_file(target) == sha256:
                 temp.unlink()
@@ -704,8 +816,9 @@ class Puller:
                 continue
         raise TransferError(f"{self.inbox}: 999 files named like {name} already wait there")
 
-    def _dispose(self, sftp: paramiko.SFTPClient, remote_path: str, name: str, size: int, mtime: int,
-                 result: PullResult) -> None:
+    def _dispose(
+        self, sftp: paramiko.SFTPClient, remote_path: str, name: str, size: int, mtime: int, result: PullResult
+    ) -> None:
         action = self.endpoint.after_pull_action
         if action == "keep":
             return
@@ -721,15 +834,21 @@ class Puller:
                 state = "moved"
         except OSError as error:  # IOError from the server: permissions, target exists…
             result.dispose_failed.append(name)
-            self.log.warning("sftp-dispose-failed", remote_path=remote_path, action=self.endpoint.after_pull,
-                             error=_describe(error), retry="next run")
+            self.log.warning(
+                "sftp-dispose-failed",
+                remote_path=remote_path,
+                action=self.endpoint.after_pull,
+                error=_describe(error),
+                retry="next run",
+            )
             return
         self.store.set_remote_state(self.name, remote_path, size, mtime, state)
         self.log.info("sftp-disposed", remote_path=remote_path, action=state, target=target)
 
 
-def pull(name: str, endpoint: EndpointConfig, *, inbox: Path, store: TransferStore,
-         progress: Progress | None = None) -> PullResult:
+def pull(
+    name: str, endpoint: EndpointConfig, *, inbox: Path, store: TransferStore, progress: Progress | None = None
+) -> PullResult:
     """Pull one endpoint into ``inbox`` (one run; see :class:`Puller`)."""
     return Puller(name, endpoint, inbox=inbox, store=store, progress=progress).run()
 
@@ -776,8 +895,16 @@ class _CountingReader:
 class Pusher:
     """Pushes one destination's outbox folder to the endpoint's ``remote_out_dir`` (see the module docstring)."""
 
-    def __init__(self, name: str, endpoint: EndpointConfig, *, outbox: Path, store: TransferStore,
-                 progress: Progress | None = None, connector: Callable[..., paramiko.SFTPClient] = connect) -> None:
+    def __init__(
+        self,
+        name: str,
+        endpoint: EndpointConfig,
+        *,
+        outbox: Path,
+        store: TransferStore,
+        progress: Progress | None = None,
+        connector: Callable[..., paramiko.SFTPClient] = connect,
+    ) -> None:
         if not endpoint.pushes:
             raise ValueError(f"endpoint {name} has no remote_out_dir and destination: it does not push")
         self.name, self.endpoint, self.outbox, self.store = name, endpoint, Path(outbox), store
@@ -816,8 +943,13 @@ class Pusher:
                     if earlier is not None:
                         moved = self._file_sent(path, digest)
                         result.skipped.append(PushedFile(moved, earlier.remote_path, digest, skipped=True))
-                        self.log.info("sftp-push-skipped", path=str(path), sha256=digest,
-                                      remote_path=earlier.remote_path, reason="already pushed")
+                        self.log.info(
+                            "sftp-push-skipped",
+                            path=str(path),
+                            sha256=digest,
+                            remote_path=earlier.remote_path,
+                            reason="already pushed",
+                        )
                         continue
                     if sftp is None:
                         sftp = self.connector(self.endpoint, name=self.name)
@@ -833,8 +965,10 @@ class Pusher:
             self.store.finish_run(run_id, ok=False, error=_describe(error), files=len(result.pushed))
             self.log.error("sftp-push-failed", error=_describe(error), pushed=len(result.pushed))
             if isinstance(error, _NETWORK_ERRORS) and not isinstance(error, SFTPError):
-                raise TransferError(f"push to {self.name} failed: {_describe(error)}; "
-                                    "the files not pushed stay in the outbox for the next run") from error
+                raise TransferError(
+                    f"push to {self.name} failed: {_describe(error)}; "
+                    "the files not pushed stay in the outbox for the next run"
+                ) from error
             raise
         self.store.finish_run(run_id, ok=True, files=len(result.pushed))
         return result
@@ -854,8 +988,10 @@ class Pusher:
                     # paramiko only calls read(): the stubs ask for a whole IO[bytes]
                     sftp.putfo(reader, temp, file_size=size, confirm=False)  # type: ignore[arg-type]
                 except (FileNotFoundError, PermissionError) as error:
-                    raise TransferError(f"remote_out_dir {folder!r} on {self.endpoint.host} refused the upload of "
-                                        f"{name}: {error.strerror or error}; check the path with the bank") from None
+                    raise TransferError(
+                        f"remote_out_dir {folder!r} on {self.endpoint.host} refused the upload of "
+                        f"{name}: {error.strerror or error}; check the path with the bank"
+                    ) from None
             if reader.size != size or reader.digest.hexdigest() != digest:
                 raise TransferError(f"{path} changed while being pushed ({reader.size} bytes read, {size} expected)")
             self._rename_into_place(sftp, temp, final)
@@ -895,7 +1031,8 @@ class Pusher:
         raise TransferError(f"{self.sent}: 999 files named like {path.name} already there")
 
 
-def push(name: str, endpoint: EndpointConfig, *, outbox: Path, store: TransferStore,
-         progress: Progress | None = None) -> PushResult:
+def push(
+    name: str, endpoint: EndpointConfig, *, outbox: Path, store: TransferStore, progress: Progress | None = None
+) -> PushResult:
     """Push one destination's outbox to the endpoint (one run; see :class:`Pusher`)."""
     return Pusher(name, endpoint, outbox=outbox, store=store, progress=progress).run()

@@ -52,8 +52,16 @@ from gateway.model.records import (
     RevenuePosting,
 )
 
-__all__ = ["RENDERERS", "SPECS", "RecordSpec", "make_renderer", "normaliser_for", "purpose_limited_formats", "spec_for",
-           "renderer_class"]
+__all__ = [
+    "RENDERERS",
+    "SPECS",
+    "RecordSpec",
+    "make_renderer",
+    "normaliser_for",
+    "purpose_limited_formats",
+    "spec_for",
+    "renderer_class",
+]
 
 #: ``reads(layout, the day the file arrived)`` → the normaliser of one file
 Reads = Callable[[FileLayout, dt.date], Normaliser]
@@ -75,33 +83,62 @@ def _inter_system(model: type, from_header: Mapping[str, str] = {}, renames: Map
     return lambda layout, received_on: InterSystemNormaliser(model, from_header, renames)
 
 
-SPECS: dict[str, RecordSpec] = {spec.format: spec for spec in (
-    RecordSpec("zengin-91", reads=lambda layout, received_on: DebitResultNormaliser(received_on)),
-    RecordSpec("collection-intake", render="collection-intake", renderer=CollectionIntakeRenderer),
-    RecordSpec("debit-followup-csv", render="debit-followup-csv", renderer=DebitFollowupCsvRenderer),
-    # the 利用事務 (legal basis) the linkage was made for is the header's
-    RecordSpec("micjet-linkage",
-               reads=_inter_system(NumberLinkage, {"legal_basis": "legal_basis"}, {"individual_number": "my_number"}),
-               render="number-linkage", renderer=NumberLinkageRenderer, purpose_limited=True),
-    RecordSpec("zengin-21", render="zengin-21-refunds", renderer=RefundTransferRenderer),
-    RecordSpec("levy-assessment", reads=_inter_system(Assessment, {"source_system": "source_system"}),
-               render="levy-assessment", renderer=LevyAssessmentRenderer, purpose_limited=True),
-    RecordSpec("reconciliation", reads=_inter_system(RevenuePosting), purpose_limited=True),
-    RecordSpec("payment-info", reads=_inter_system(RevenuePosting), render="payment-info",
-               renderer=PaymentInfoRenderer, purpose_limited=True),
-    RecordSpec("address", reads=_inter_system(AddressChange), render="address", renderer=AddressRenderer,
-               purpose_limited=True),
-    RecordSpec("public-fund-account",
-               reads=_inter_system(PublicFundAccount, {"inquiry_date": "inquiry_date",
-                                                       "municipality_code": "municipality_code"}),
-               render="public-fund-account", renderer=PublicFundAccountRenderer, purpose_limited=True),
-    RecordSpec("refund-orders", reads=_inter_system(RefundOrder, {"transfer_date": "transfer_date"}),
-               purpose_limited=True),
-)}
+SPECS: dict[str, RecordSpec] = {
+    spec.format: spec
+    for spec in (
+        RecordSpec("zengin-91", reads=lambda layout, received_on: DebitResultNormaliser(received_on)),
+        RecordSpec("collection-intake", render="collection-intake", renderer=CollectionIntakeRenderer),
+        RecordSpec("debit-followup-csv", render="debit-followup-csv", renderer=DebitFollowupCsvRenderer),
+        # the 利用事務 (legal basis) the linkage was made for is the header's
+        RecordSpec(
+            "micjet-linkage",
+            reads=_inter_system(NumberLinkage, {"legal_basis": "legal_basis"}, {"individual_number": "my_number"}),
+            render="number-linkage",
+            renderer=NumberLinkageRenderer,
+            purpose_limited=True,
+        ),
+        RecordSpec("zengin-21", render="zengin-21-refunds", renderer=RefundTransferRenderer),
+        RecordSpec(
+            "levy-assessment",
+            reads=_inter_system(Assessment, {"source_system": "source_system"}),
+            render="levy-assessment",
+            renderer=LevyAssessmentRenderer,
+            purpose_limited=True,
+        ),
+        RecordSpec("reconciliation", reads=_inter_system(RevenuePosting), purpose_limited=True),
+        RecordSpec(
+            "payment-info",
+            reads=_inter_system(RevenuePosting),
+            render="payment-info",
+            renderer=PaymentInfoRenderer,
+            purpose_limited=True,
+        ),
+        RecordSpec(
+            "address",
+            reads=_inter_system(AddressChange),
+            render="address",
+            renderer=AddressRenderer,
+            purpose_limited=True,
+        ),
+        RecordSpec(
+            "public-fund-account",
+            reads=_inter_system(
+                PublicFundAccount, {"inquiry_date": "inquiry_date", "municipality_code": "municipality_code"}
+            ),
+            render="public-fund-account",
+            renderer=PublicFundAccountRenderer,
+            purpose_limited=True,
+        ),
+        RecordSpec(
+            "refund-orders", reads=_inter_system(RefundOrder, {"transfer_date": "transfer_date"}), purpose_limited=True
+        ),
+    )
+}
 
 #: The renderers a destination may name, by name.
-RENDERERS: dict[str, RendererClass] = {spec.render: spec.renderer for spec in SPECS.values()
-                              if spec.render is not None and spec.renderer is not None}
+RENDERERS: dict[str, RendererClass] = {
+    spec.render: spec.renderer for spec in SPECS.values() if spec.render is not None and spec.renderer is not None
+}
 
 
 def spec_for(layout: FileLayout) -> RecordSpec:
@@ -111,8 +148,9 @@ def spec_for(layout: FileLayout) -> RecordSpec:
     canonical = layout.canonical
     if canonical is not None and "record" in canonical:
         mapping = record_mapping(layout)
-        return RecordSpec(layout.id, reads=_inter_system(MAPPABLE_RECORDS[mapping.record], mapping.header,
-                                                         mapping.fields))
+        return RecordSpec(
+            layout.id, reads=_inter_system(MAPPABLE_RECORDS[mapping.record], mapping.header, mapping.fields)
+        )
     if canonical is not None:
         payments = canonical_mapping(layout)
         return RecordSpec(layout.id, reads=lambda layout, received_on: MappedNormaliser(payments))

@@ -28,21 +28,45 @@ def _digits(values: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
-def write_91_result(path: Path, records: int, *, seed: int = 91, separator: bytes = b"\r\n",
-                    group_size: int = 500_000) -> dict[str, int]:
+def write_91_result(
+    path: Path, records: int, *, seed: int = 91, separator: bytes = b"\r\n", group_size: int = 500_000
+) -> dict[str, int]:
     """Write a 91 result file of ``records`` data records in groups of at most ``group_size``
     (合計件数 is N6, so one group holds at most 999,999); return the file's totals."""
     rng = np.random.default_rng(seed)
-    header = HEADER.build(dict(
-        code_division="0", consignor_code="0000012345", consignor_name="ﾃｽﾄｼ ｼﾕｳﾉｳｶ", debit_date="0527",
-        bank_code="0001", bank_name="", branch_code="001", branch_name="", account_type="1",
-        account_number="0000001",
-    ))
-    template = np.frombuffer(DATA.build(dict(
-        bank_code="0001", bank_name="", branch_code="001", branch_name="", account_type="1",
-        account_number="0000000", account_holder="ﾃｽﾄ ﾀﾛｳ", amount=0, new_code="0",
-        customer_number="0" * 20, result_code="0",
-    )) + separator, dtype=np.uint8)
+    header = HEADER.build(
+        dict(
+            code_division="0",
+            consignor_code="0000012345",
+            consignor_name="ﾃｽﾄｼ ｼﾕｳﾉｳｶ",
+            debit_date="0527",
+            bank_code="0001",
+            bank_name="",
+            branch_code="001",
+            branch_name="",
+            account_type="1",
+            account_number="0000001",
+        )
+    )
+    template = np.frombuffer(
+        DATA.build(
+            dict(
+                bank_code="0001",
+                bank_name="",
+                branch_code="001",
+                branch_name="",
+                account_type="1",
+                account_number="0000000",
+                account_holder="ﾃｽﾄ ﾀﾛｳ",
+                amount=0,
+                new_code="0",
+                customer_number="0" * 20,
+                result_code="0",
+            )
+        )
+        + separator,
+        dtype=np.uint8,
+    )
     spec = DATA.by_name
     totals = dict(count=0, amount=0, ok_count=0, ok_amount=0, groups=0)
     with path.open("wb") as out:
@@ -56,10 +80,13 @@ def write_91_result(path: Path, records: int, *, seed: int = 91, separator: byte
                 serial = np.arange(start, start + n, dtype=np.int64)
                 amounts = rng.integers(100, 500_000, size=n, dtype=np.int64)
                 codes = RESULT_CODES[rng.integers(0, len(RESULT_CODES), size=n)]
-                for name, values in (("account_number", serial % 10_000_000), ("amount", amounts),
-                                     ("customer_number", serial)):
+                for name, values in (
+                    ("account_number", serial % 10_000_000),
+                    ("amount", amounts),
+                    ("customer_number", serial),
+                ):
                     field = spec[name]
-                    block[:, field.offset:field.offset + field.width] = _digits(values, field.width)
+                    block[:, field.offset : field.offset + field.width] = _digits(values, field.width)
                 block[:, spec["result_code"].offset] = codes
                 out.write(block.tobytes())
                 ok = codes == ord("0")
@@ -67,12 +94,19 @@ def write_91_result(path: Path, records: int, *, seed: int = 91, separator: byte
                 group["amount"] += int(amounts.sum())
                 group["ok_count"] += int(ok.sum())
                 group["ok_amount"] += int(amounts[ok].sum())
-            out.write(TRAILER.build(dict(
-                total_count=group["count"], total_amount=group["amount"],
-                transferred_count=group["ok_count"], transferred_amount=group["ok_amount"],
-                failed_count=group["count"] - group["ok_count"],
-                failed_amount=group["amount"] - group["ok_amount"],
-            )) + separator)
+            out.write(
+                TRAILER.build(
+                    dict(
+                        total_count=group["count"],
+                        total_amount=group["amount"],
+                        transferred_count=group["ok_count"],
+                        transferred_amount=group["ok_amount"],
+                        failed_count=group["count"] - group["ok_count"],
+                        failed_amount=group["amount"] - group["ok_amount"],
+                    )
+                )
+                + separator
+            )
             for key, value in group.items():
                 totals[key] += value
             totals["groups"] += 1

@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.generate import write_91_result  # noqa: E402
-from benchmarks.validate_91 import baseline  # noqa: E402
-from formats.layouts.collection import TRAILER as COLLECTION_TRAILER  # noqa: E402
+from benchmarks.generate import write_91_result
+from benchmarks.validate_91 import baseline
+from formats.layouts.collection import TRAILER as COLLECTION_TRAILER
 
 STEPS = ("received", "claimed", "parsed", "staged", "archived")
 
@@ -80,8 +80,10 @@ def main() -> None:
         path = Path(tmp) / "result-91.dat"
         totals = write_91_result(path, args.records)
         size_mb = path.stat().st_size / 1e6
-        print(f"file: {args.records:,} data records in {totals['groups']} groups, {size_mb:.1f} MB, CRLF "
-              f"({totals['count'] - totals['ok_count']:,} failed debits)")
+        print(
+            f"file: {args.records:,} data records in {totals['groups']} groups, {size_mb:.1f} MB, CRLF "
+            f"({totals['count'] - totals['ok_count']:,} failed debits)"
+        )
 
         count, total, base_s = baseline(path)
         assert count == totals["count"] and total == totals["amount"]
@@ -90,16 +92,22 @@ def main() -> None:
 
         spool = Path(tmp) / "spool"
         start = time.perf_counter()
-        proc = subprocess.run([str(gateway), "ingest", str(path), "--channel", "zengin-91", "--spool", str(spool)],
-                              capture_output=True, text=True, cwd=tmp)
+        proc = subprocess.run(
+            [str(gateway), "ingest", str(path), "--channel", "zengin-91", "--spool", str(spool)],
+            capture_output=True,
+            text=True,
+            cwd=tmp,
+        )
         wall = time.perf_counter() - start
         rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if proc.returncode != 0:
             sys.exit(f"gateway ingest exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
         records, principal = check_output(spool, totals)
         rate = args.records / wall
-        print(f"gateway ingest (pipeline)   : {rate:12,.0f} records/s  ({wall:.2f} s wall, exit {proc.returncode})"
-              f"  ratio to baseline {rate / base_rate:.3f} (1/{base_rate / rate:.0f})")
+        print(
+            f"gateway ingest (pipeline)   : {rate:12,.0f} records/s  ({wall:.2f} s wall, exit {proc.returncode})"
+            f"  ratio to baseline {rate / base_rate:.3f} (1/{base_rate / rate:.0f})"
+        )
         print(f"peak RSS of gateway ingest  : {rss:8.1f} MB")
         print(f"routed                      : {records:,} payments, 本税 total {principal:,} yen")
         for step, seconds in step_times(spool / "audit.log"):

@@ -71,13 +71,15 @@ def _child_getfo(endpoint: object, inbox: Path) -> None:
     sftp = connect(endpoint)
     try:
         with open(target, "wb") as out:
+
             class Sink:
                 def write(self, data: bytes) -> None:
                     out.write(data)
                     digest.update(data)
 
-            sftp.getfo(f"{endpoint.remote_dir}/BIG.DAT", Sink(),
-                       max_concurrent_prefetch_requests=endpoint.prefetch_limit)
+            sftp.getfo(
+                f"{endpoint.remote_dir}/BIG.DAT", Sink(), max_concurrent_prefetch_requests=endpoint.prefetch_limit
+            )
             out.flush()
             os.fsync(out.fileno())
     finally:
@@ -110,13 +112,15 @@ def _run_measured(command: list[str], **kwargs: object) -> tuple[float, int, str
     return wall, int(usage.ru_maxrss), stdout
 
 
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mb", type=int, default=100, help="file size in MB (10^6 bytes)")
     parser.add_argument("--repeat", type=int, default=3, help="fetches per client; the best is reported")
-    parser.add_argument("--getfo", action="store_true",
-                        help="also time paramiko's getfo(max_concurrent_prefetch_requests=64), once (slow)")
+    parser.add_argument(
+        "--getfo",
+        action="store_true",
+        help="also time paramiko's getfo(max_concurrent_prefetch_requests=64), once (slow)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -140,13 +144,16 @@ def main() -> None:
                     f.write(block)
                     left -= len(block)
             expected = sha256_file(source)
-            print(f"sshd {server.sshd_path} on 127.0.0.1:{server.port}; file {size / 1e6:.0f} MB; "
-                  f"best of {args.repeat}", flush=True)
+            print(
+                f"sshd {server.sshd_path} on 127.0.0.1:{server.port}; file {size / 1e6:.0f} MB; best of {args.repeat}",
+                flush=True,
+            )
 
             results: list[Measure] = []
             variants: list[tuple[str, dict[str, object], int]] = [
                 ("gateway (read_size 32 KiB x 64)", {}, args.repeat),
-                ("gateway (read_size 128 KiB x 32)", {"read_size": 131072, "prefetch_limit": 32}, args.repeat)]
+                ("gateway (read_size 128 KiB x 32)", {"read_size": 131072, "prefetch_limit": 32}, args.repeat),
+            ]
             if args.getfo:
                 variants.append(("paramiko getfo, 64 requests", {"mode": "getfo"}, 1))
             for label, tuning, repeat in variants:
@@ -156,16 +163,21 @@ def main() -> None:
                     inbox = work / f"inbox-{len(results)}-{attempt}"
                     inbox.mkdir()
                     spec = {
-                        "endpoint": {**{k: str(v) if isinstance(v, Path) else v
-                                        for k, v in server.endpoint_fields(remote_dir=str(source_dir),
-                                                                           channel="bench").items()},
-                                     "op_timeout": 60.0, **tuning},
+                        "endpoint": {
+                            **{
+                                k: str(v) if isinstance(v, Path) else v
+                                for k, v in server.endpoint_fields(remote_dir=str(source_dir), channel="bench").items()
+                            },
+                            "op_timeout": 60.0,
+                            **tuning,
+                        },
                         "inbox": str(inbox),
                         "mode": mode,
                         "ledger": str(inbox.parent / f"ledger-{len(results)}-{attempt}.sqlite3"),
                     }
-                    wall, rss, out = _run_measured([sys.executable, __file__, "--child", json.dumps(spec)],
-                                                   cwd=str(ROOT))
+                    wall, rss, out = _run_measured(
+                        [sys.executable, __file__, "--child", json.dumps(spec)], cwd=str(ROOT)
+                    )
                     report = json.loads(out.strip().splitlines()[-1])
                     if report["sha256"] != expected:
                         raise SystemExit("gateway: the pulled copy differs from the source")
@@ -181,10 +193,30 @@ def main() -> None:
             for attempt in range(args.repeat):
                 target = work / f"openssh-{attempt}.DAT"
                 batch.write_text(f"get {source} {target}\n")
-                command = ["sftp", "-q", "-b", str(batch), "-f", "-F", "/dev/null", "-i", str(server.client_key),
-                           "-o", f"UserKnownHostsFile={server.known_hosts}", "-o", "GlobalKnownHostsFile=/dev/null",
-                           "-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-                           "-P", str(server.port), f"{server.user}@{server.host}"]
+                command = [
+                    "sftp",
+                    "-q",
+                    "-b",
+                    str(batch),
+                    "-f",
+                    "-F",
+                    "/dev/null",
+                    "-i",
+                    str(server.client_key),
+                    "-o",
+                    f"UserKnownHostsFile={server.known_hosts}",
+                    "-o",
+                    "GlobalKnownHostsFile=/dev/null",
+                    "-o",
+                    "StrictHostKeyChecking=yes",
+                    "-o",
+                    "IdentitiesOnly=yes",
+                    "-o",
+                    "BatchMode=yes",
+                    "-P",
+                    str(server.port),
+                    f"{server.user}@{server.host}",
+                ]
                 wall, rss, _ = _run_measured(command)
                 if sha256_file(target) != expected:
                     raise SystemExit("openssh: the fetched copy differs from the source")
@@ -202,12 +234,16 @@ def main() -> None:
     for measure in results:
         rate = size / 1e6 / measure.wall
         inner = f"{measure.inner:8.2f}" if measure.inner is not None else f"{'-':>8}"
-        print(f"{measure.label:<34} {rate:8.1f} {measure.wall:8.2f} {inner} {measure.maxrss_kib / 1024:13.1f} "
-              f"{reference.wall / measure.wall:10.2f}x")
+        print(
+            f"{measure.label:<34} {rate:8.1f} {measure.wall:8.2f} {inner} {measure.maxrss_kib / 1024:13.1f} "
+            f"{reference.wall / measure.wall:10.2f}x"
+        )
     for measure in results[:-1]:
         if measure.inner:
-            print(f"{measure.label}: {reference.wall / measure.wall:.2f} of OpenSSH's throughput; "
-                  f"the transfer alone (no start-up) {size / 1e6 / measure.inner:.1f} MB/s")
+            print(
+                f"{measure.label}: {reference.wall / measure.wall:.2f} of OpenSSH's throughput; "
+                f"the transfer alone (no start-up) {size / 1e6 / measure.inner:.1f} MB/s"
+            )
 
 
 if __name__ == "__main__":

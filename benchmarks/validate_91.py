@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.generate import write_91_result  # noqa: E402
-from formats.validate import validate_path  # noqa: E402
-from formats.layouts.zengin import DEBIT_91  # noqa: E402
+from benchmarks.generate import write_91_result
+from formats.layouts.zengin import DEBIT_91
+from formats.validate import validate_path
 
 # one 120-byte record plus CRLF, sliced as the 91 data layout's fields
 RECORD = struct.Struct("1s4s15s3s15s4s1s7s30s10s1s20s1s8s2s")
@@ -70,8 +70,10 @@ def main() -> None:
         fast_s = time.perf_counter() - start
         assert result.status == "ok" and result.records == args.records, result.status
         fast_rate = args.records / fast_s
-        print(f"validate, fast path         : {fast_rate:12,.0f} records/s  ({fast_s:.2f} s)"
-              f"  ratio to baseline {fast_rate / base_rate:.2f}")
+        print(
+            f"validate, fast path         : {fast_rate:12,.0f} records/s  ({fast_s:.2f} s)"
+            f"  ratio to baseline {fast_rate / base_rate:.2f}"
+        )
 
         sample = Path(tmp) / "sample.dat"
         write_91_result(sample, args.slow_sample, seed=7)
@@ -80,8 +82,10 @@ def main() -> None:
         slow_s = time.perf_counter() - start
         assert slow.status == "ok"
         slow_rate = args.slow_sample / slow_s
-        print(f"validate, Construct path    : {slow_rate:12,.0f} records/s  (on {args.slow_sample:,} records)"
-              f"  ratio to baseline {slow_rate / base_rate:.2f}")
+        print(
+            f"validate, Construct path    : {slow_rate:12,.0f} records/s  (on {args.slow_sample:,} records)"
+            f"  ratio to baseline {slow_rate / base_rate:.2f}"
+        )
         print(f"peak RSS of this process    : {peak_rss_mb():8.1f} MB")
 
         if gateway.exists():
@@ -90,8 +94,10 @@ def main() -> None:
             cli_s = time.perf_counter() - start
             cli_rss = peak_rss_mb(resource.RUSAGE_CHILDREN)
             cli_rate = args.records / cli_s
-            print(f"gateway validate (CLI)      : {cli_rate:12,.0f} records/s  ({cli_s:.2f} s wall, exit {proc.returncode})"
-                  f"  ratio to baseline {cli_rate / base_rate:.2f}")
+            print(
+                f"gateway validate (CLI)      : {cli_rate:12,.0f} records/s  ({cli_s:.2f} s wall, exit {proc.returncode})"
+                f"  ratio to baseline {cli_rate / base_rate:.2f}"
+            )
             print(f"peak RSS of gateway validate: {cli_rss:8.1f} MB")
         else:
             print(f"(no {gateway}: run `make test` first to measure the CLI)")

@@ -44,8 +44,9 @@ def normalise_text(layout: RecordLayout, values: Mapping[str, Any]) -> dict[str,
 class FileBuilder:
     """Build files of one layout. ``separator`` defaults to CRLF after every record."""
 
-    def __init__(self, layout: FileLayout, *, separator: bytes = b"\r\n", normalise: bool = True,
-                 result: bool = False) -> None:
+    def __init__(
+        self, layout: FileLayout, *, separator: bytes = b"\r\n", normalise: bool = True, result: bool = False
+    ) -> None:
         if separator not in (b"\r\n", b"\n", b""):
             raise ValueError(f"separator must be CRLF, LF or none, got {separator!r}")
         self.layout = layout
@@ -84,7 +85,8 @@ class FileBuilder:
                 elif code is not None and not self.result:
                     raise ValueError(
                         f"record {count} of a request carries result code {code!r}: a request has no results "
-                        f"(leave {split.code_field} empty or {split.success_code!r}, or build with result=True)")
+                        f"(leave {split.code_field} empty or {split.success_code!r}, or build with result=True)"
+                    )
             trailer_values: dict[str, Any] = {totals.count_field: count, totals.amount_field: amount, **extra}
             if split is not None:
                 done = self.result

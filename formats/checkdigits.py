@@ -108,7 +108,6 @@ _HEX_64 = re.compile(r"[0-9A-Fa-f]{64}")
 _AS_ASCII = str.maketrans({**{chr(0xFF10 + n): str(n) for n in range(10)}, **dict.fromkeys(MY_NUMBER_SEPARATORS)})
 
 
-
 @dataclass(frozen=True, slots=True)
 class WeightedSum:
     """A check digit from a weighted sum: the body's digits times weights cycling from the RIGHT
@@ -134,8 +133,9 @@ class WeightedSum:
 
     def compute(self, body: str) -> int:
         """The check digit of ``body`` (ASCII digits, not checked here)."""
-        check: int = self._digit(sum(self._term(int(digit) * weight)
-                                     for digit, weight in zip(body, self.weights(len(body)), strict=True)))
+        check: int = self._digit(
+            sum(self._term(int(digit) * weight) for digit, weight in zip(body, self.weights(len(body)), strict=True))
+        )
         return check
 
     def compute_block(self, bodies: np.ndarray) -> np.ndarray:
@@ -237,7 +237,9 @@ def mask_my_numbers_in(value: Any, replacement: str = MY_NUMBER_MASK) -> Any:
     if isinstance(value, str):
         return mask_my_numbers(value, replacement)
     if isinstance(value, dict):
-        return {mask_my_numbers_in(key, replacement): mask_my_numbers_in(item, replacement) for key, item in value.items()}
+        return {
+            mask_my_numbers_in(key, replacement): mask_my_numbers_in(item, replacement) for key, item in value.items()
+        }
     if isinstance(value, list):
         return [mask_my_numbers_in(item, replacement) for item in value]
     if isinstance(value, tuple):
@@ -321,7 +323,9 @@ SCHEMES: Mapping[str, CheckDigitScheme] = MappingProxyType(
     {
         scheme.name: scheme
         for scheme in (
-            CheckDigitScheme("mod10-w31", "modulus 10, weights 3/1 from the right (JAN/EAN, コンビニ barcode)", mod10_w31),
+            CheckDigitScheme(
+                "mod10-w31", "modulus 10, weights 3/1 from the right (JAN/EAN, コンビニ barcode)", mod10_w31
+            ),
             CheckDigitScheme("luhn", "modulus 10, weights 2/1 from the right, product digits added (Luhn)", _luhn),
             CheckDigitScheme(
                 "mod11-w2-7", "modulus 11, weights 2–7 cycling from the right; remainders 0 and 1 give 0", _mod11_w2_7
@@ -395,8 +399,10 @@ class CheckDigitRule:
         expected = self.expected(value)
         found = value[self.position] if 0 <= self.position < len(value) else None
         if expected is None:
-            return (f"check digit ({self.scheme}) cannot be computed: expected ASCII digits at {where}, "
-                    f"found {value[start:end]!r}")
+            return (
+                f"check digit ({self.scheme}) cannot be computed: expected ASCII digits at {where}, "
+                f"found {value[start:end]!r}"
+            )
         if found is None:
             return f"check digit ({self.scheme}) missing: the value is {len(value)} characters long, {where}"
         return f"check digit ({self.scheme}) over {where}: expected {expected}, found {found!r}"

@@ -76,8 +76,15 @@ class LayoutFileError(LayoutError):
     reports all shape problems at once), the message lists them one a line.
     """
 
-    def __init__(self, source: str, problem: str, *, record: str | None = None, field: str | None = None,
-                 more: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        source: str,
+        problem: str,
+        *,
+        record: str | None = None,
+        field: str | None = None,
+        more: Iterable[str] = (),
+    ) -> None:
         self.source = source
         self.record = record
         self.field = field
@@ -167,7 +174,7 @@ class FillerField(_FieldModel):
 
 
 FieldModel = Annotated[
-    Union[NumericField, DigitsField, TextField, DoubleByteField, CodeField, ConstantField, DateField, FillerField],
+    NumericField | DigitsField | TextField | DoubleByteField | CodeField | ConstantField | DateField | FillerField,
     Field(discriminator="kind"),
 ]
 
@@ -191,7 +198,7 @@ class CodecRuleModel(_Model):
     codec: Literal["cvs-barcode", "ocr", "elqr"]
 
 
-RuleModel = Annotated[Union[KnownBankRule, KnownCodeRule, CodecRuleModel], Field(discriminator="rule")]
+RuleModel = Annotated[KnownBankRule | KnownCodeRule | CodecRuleModel, Field(discriminator="rule")]
 
 
 class RecordModel(_Model):
@@ -249,17 +256,27 @@ class LayoutModel(_Model):
 
 
 _KIND_MODELS: dict[str, type[BaseModel]] = {
-    "numeric": NumericField, "digits": DigitsField, "text": TextField, "double-byte": DoubleByteField,
-    "code": CodeField, "constant": ConstantField, "date": DateField, "filler": FillerField,
+    "numeric": NumericField,
+    "digits": DigitsField,
+    "text": TextField,
+    "double-byte": DoubleByteField,
+    "code": CodeField,
+    "constant": ConstantField,
+    "date": DateField,
+    "filler": FillerField,
 }
 _TAG_OF = {model: tag for tag, model in _KIND_MODELS.items()}
-_RULE_MODELS: dict[str, type[BaseModel]] = {"known-bank": KnownBankRule, "known-code": KnownCodeRule,
-                                             "codec": CodecRuleModel}
+_RULE_MODELS: dict[str, type[BaseModel]] = {
+    "known-bank": KnownBankRule,
+    "known-code": KnownCodeRule,
+    "codec": CodecRuleModel,
+}
 
 
 # ---------------------------------------------------------------------------
 # Compiled pieces that are not field kinds
 # ---------------------------------------------------------------------------
+
 
 class CodecRule(RecordRule):
     """A field holding a barcode, an OCR line or an eL-QR string must decode cleanly (formats/codecs):
@@ -286,9 +303,14 @@ class CodecRule(RecordRule):
         spec = layout.by_name[self.field]
         first = first_error(result)
         code = Reason.FIELD_CHECK_DIGIT if first.code in (ErrorCode.CHECK_DIGIT, ErrorCode.CRC) else Reason.FIELD_CODE
-        yield FieldIssue(spec, code, f"a valid {self.codec}: {first.expected}",
-                         raw[spec.offset:spec.offset + spec.width], max(0, min(first.position or 0, spec.width - 1)),
-                         detail=first.message)
+        yield FieldIssue(
+            spec,
+            code,
+            f"a valid {self.codec}: {first.expected}",
+            raw[spec.offset : spec.offset + spec.width],
+            max(0, min(first.position or 0, spec.width - 1)),
+            detail=first.message,
+        )
 
     def vector_ok(self, layout: RecordLayout, columns: Callable[[str], Any]) -> Any:
         return None  # decoded record by record (such files are small)
@@ -306,7 +328,7 @@ class FieldCheckDigit(RecordRule):
 
     def check(self, layout: RecordLayout, values: Mapping[str, Any], raw: bytes) -> Iterable[FieldIssue]:
         spec = layout.by_name[self.field]
-        chunk = raw[spec.offset:spec.offset + spec.width]
+        chunk = raw[spec.offset : spec.offset + spec.width]
         if chunk.count(0x20) == len(chunk):
             return  # a blank optional field carries no check digit (a required one is refused by its kind)
         value = chunk.decode("latin-1")
@@ -315,9 +337,11 @@ class FieldCheckDigit(RecordRule):
         start, end = self.rule.span
         digit = self.rule.expected(value)
         where = f"bytes {start + 1}–{end} of the field"
-        expected = (f"check digit {digit} at byte {self.rule.position + 1} ({self.rule.scheme} over {where})"
-                    if digit is not None and spec.personal is None else
-                    f"a {self.rule.scheme} check digit at byte {self.rule.position + 1} over {where}")
+        expected = (
+            f"check digit {digit} at byte {self.rule.position + 1} ({self.rule.scheme} over {where})"
+            if digit is not None and spec.personal is None
+            else f"a {self.rule.scheme} check digit at byte {self.rule.position + 1} over {where}"
+        )
         yield FieldIssue(spec, Reason.FIELD_CHECK_DIGIT, expected, chunk, self.rule.position)
 
     def vector_ok(self, layout: RecordLayout, columns: Callable[[str], Any]) -> Any:
@@ -345,7 +369,7 @@ class FirstRecordTest:
         self.tests = tuple(tests)
 
     def __call__(self, first_record: bytes) -> bool:
-        return all(first_record[offset:offset + len(value)] == value for offset, value in self.tests)
+        return all(first_record[offset : offset + len(value)] == value for offset, value in self.tests)
 
     def __repr__(self) -> str:
         return "FirstRecordTest(" + ", ".join(f"{offset}: {value!r}" for offset, value in self.tests) + ")"
@@ -354,6 +378,7 @@ class FirstRecordTest:
 # ---------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------
+
 
 def load_layout_file(path: Path) -> FileLayout:
     """Read and compile one layout file; :class:`LayoutFileError` names what is wrong."""
@@ -402,6 +427,7 @@ def load_layout_dir(directory: Path, *, reserved: Iterable[str] = ()) -> dict[st
 # Compiling
 # ---------------------------------------------------------------------------
 
+
 def compile_layout(data: Mapping[str, Any], source: str) -> FileLayout:
     """Compile the parsed TOML of one layout file (``source`` names it in errors)."""
     try:
@@ -411,8 +437,9 @@ def compile_layout(data: Mapping[str, Any], source: str) -> FileLayout:
         errors = sorted(error.errors(include_url=False), key=lambda item: item["type"] != "extra_forbidden")
         problems = [_pydantic_problem(data, item) for item in errors]
         (record, field, problem), *rest = problems
-        raise LayoutFileError(source, problem, record=record, field=field,
-                              more=[_where(source, *item) for item in rest]) from None
+        raise LayoutFileError(
+            source, problem, record=record, field=field, more=[_where(source, *item) for item in rest]
+        ) from None
     return _Compiler(model, source).compile()
 
 
@@ -422,33 +449,42 @@ class _Compiler:
         self.source = source
 
     def fail(self, problem: str, record: RecordModel | None = None, field: Any = None) -> LayoutFileError:
-        return LayoutFileError(self.source, problem, record=None if record is None else _record_name(record),
-                               field=field and _field_name(field))
+        return LayoutFileError(
+            self.source,
+            problem,
+            record=None if record is None else _record_name(record),
+            field=field and _field_name(field),
+        )
 
     # -- the whole file -------------------------------------------------------
     def compile(self) -> FileLayout:
         model = self.model
         if not LAYOUT_ID.match(model.id):
-            raise self.fail(f"id {model.id!r}: lower-case letters, digits, '.', '_' or '-' expected "
-                            "(it names the format in channels and reports)")
+            raise self.fail(
+                f"id {model.id!r}: lower-case letters, digits, '.', '_' or '-' expected "
+                "(it names the format in channels and reports)"
+            )
         if model.type_offset >= model.record_length:
-            raise self.fail(f"type_offset {model.type_offset} is outside the record "
-                            f"(record_length {model.record_length}, offsets 0–{model.record_length - 1})")
+            raise self.fail(
+                f"type_offset {model.type_offset} is outside the record "
+                f"(record_length {model.record_length}, offsets 0–{model.record_length - 1})"
+            )
         self._roles()
         records: dict[bytes, tuple[Any, RecordLayout]] = {}
         seen_names: dict[str, RecordModel] = {}
         for record in model.records:
             key = self._record_type(record)
             if key in records:
-                raise self.fail(f"record type {record.type!r} is already used by record {records[key][1].name}",
-                                record)
+                raise self.fail(f"record type {record.type!r} is already used by record {records[key][1].name}", record)
             name = record.name or record.role
             if not NAME.match(name):
-                raise self.fail(f"record name {name!r}: lower-case letters, digits and '_' expected, "
-                                "starting with a letter", record)
+                raise self.fail(
+                    f"record name {name!r}: lower-case letters, digits and '_' expected, starting with a letter", record
+                )
             if name in seen_names:
-                raise self.fail(f"record name {name!r} is already used by the record of type "
-                                f"{seen_names[name].type!r}", record)
+                raise self.fail(
+                    f"record name {name!r} is already used by the record of type {seen_names[name].type!r}", record
+                )
             seen_names[name] = record
             records[key] = (record.role, self._record(record))
         totals = self._totals()
@@ -474,13 +510,18 @@ class _Compiler:
         roles: list[str] = [record.role for record in self.model.records]
         for role in ("header", "data", "trailer"):
             if role not in roles:
-                raise self.fail(f"no record with role {role!r}: a layout needs exactly one header, one data and "
-                                "one trailer record (an end record is optional)")
+                raise self.fail(
+                    f"no record with role {role!r}: a layout needs exactly one header, one data and "
+                    "one trailer record (an end record is optional)"
+                )
         for role in ROLES:
             if roles.count(role) > 1:
                 second = [record for record in self.model.records if record.role == role][1]
-                raise self.fail(f"a second record with role {role!r}: a layout has exactly one header, data and "
-                                "trailer record and at most one end record", second)
+                raise self.fail(
+                    f"a second record with role {role!r}: a layout has exactly one header, data and "
+                    "trailer record and at most one end record",
+                    second,
+                )
 
     def _record_type(self, record: RecordModel) -> bytes:
         try:
@@ -488,8 +529,11 @@ class _Compiler:
         except UnicodeEncodeError:
             key = b""
         if len(record.type) != 1 or len(key) != 1:
-            raise self.fail(f"type {record.type!r}: the record type is one single-byte character, "
-                            f"the byte at type_offset {self.model.type_offset}", record)
+            raise self.fail(
+                f"type {record.type!r}: the record type is one single-byte character, "
+                f"the byte at type_offset {self.model.type_offset}",
+                record,
+            )
         return key
 
     def _identify(self) -> FirstRecordTest | None:
@@ -502,8 +546,10 @@ class _Compiler:
             except UnicodeEncodeError:
                 raise self.fail(f"identify: {test.equals!r} cannot be written in {self.model.encoding}") from None
             if test.offset + len(value) > self.model.record_length:
-                raise self.fail(f"identify: {test.equals!r} at offset {test.offset} runs past the record "
-                                f"(record_length {self.model.record_length})")
+                raise self.fail(
+                    f"identify: {test.equals!r} at offset {test.offset} runs past the record "
+                    f"(record_length {self.model.record_length})"
+                )
             tests.append((test.offset, value))
         return FirstRecordTest(tests)
 
@@ -517,11 +563,17 @@ class _Compiler:
         type_field: tuple[Any, int] | None = None
         for number, field in enumerate(record.fields, start=1):
             if not NAME.match(field.name):
-                raise self.fail(f"name {field.name!r}: lower-case letters, digits and '_' expected, "
-                                "starting with a letter", record, field)
+                raise self.fail(
+                    f"name {field.name!r}: lower-case letters, digits and '_' expected, starting with a letter",
+                    record,
+                    field,
+                )
             if field.name in names:
-                raise self.fail(f"field name {field.name!r} is used twice (fields {names[field.name]} and {number} "
-                                "of the record)", record, field)
+                raise self.fail(
+                    f"field name {field.name!r} is used twice (fields {names[field.name]} and {number} of the record)",
+                    record,
+                    field,
+                )
             names[field.name] = number
             if not field.label.strip():
                 raise self.fail("label is empty: give the field's Japanese name (項目名)", record, field)
@@ -534,16 +586,21 @@ class _Compiler:
             if check is not None:
                 rules.append(self._check_digit(record, field, check))
         if offset != length:
-            difference = f"{_bytes(length - offset)} short" if offset < length else f"{_bytes(offset - length)} too many"
+            difference = (
+                f"{_bytes(length - offset)} short" if offset < length else f"{_bytes(offset - length)} too many"
+            )
             widths = " + ".join(str(field.width) for field in record.fields)
-            raise self.fail(f"the fields' widths add up to {offset} bytes ({widths}), the record length is "
-                            f"{length} ({difference})", record)
+            raise self.fail(
+                f"the fields' widths add up to {offset} bytes ({widths}), the record length is {length} ({difference})",
+                record,
+            )
         self._type_byte(record, type_field)
         by_name = {field.name: field for field in record.fields}
         rules = [*(self._rule(record, rule, by_name) for rule in record.rules), *rules]
         try:
-            return RecordLayout(record.name or record.role, record.label, construct.Struct(*subcons),
-                                length=length, rules=rules)
+            return RecordLayout(
+                record.name or record.role, record.label, construct.Struct(*subcons), length=length, rules=rules
+            )
         except LayoutError as error:  # pragma: no cover - the checks above come first
             raise self.fail(str(error), record) from None
 
@@ -555,12 +612,20 @@ class _Compiler:
             raise self.fail(f"no field covers type_offset {at}", record)
         field, start = type_field
         if not isinstance(field, ConstantField):
-            raise self.fail(f"this {field.kind} field covers the record-type byte (type_offset {at}): that byte "
-                            f"must be part of a constant field whose value has {record.type!r} there", record, field)
+            raise self.fail(
+                f"this {field.kind} field covers the record-type byte (type_offset {at}): that byte "
+                f"must be part of a constant field whose value has {record.type!r} there",
+                record,
+                field,
+            )
         found = field.value[at - start]
         if found != record.type:
-            raise self.fail(f"the constant {field.value!r} has {found!r} at the record-type byte "
-                            f"(type_offset {at}), the record's type is {record.type!r}", record, field)
+            raise self.fail(
+                f"the constant {field.value!r} has {found!r} at the record-type byte "
+                f"(type_offset {at}), the record's type is {record.type!r}",
+                record,
+                field,
+            )
 
     def _kind(self, record: RecordModel, field: Any) -> FieldKind:
         width = field.width
@@ -571,8 +636,12 @@ class _Compiler:
                 return Digits(width, align=field.align, optional=field.optional, personal=field.personal)
             if isinstance(field, TextField):
                 if field.charset not in CHARSETS:
-                    raise self.fail(f"unknown charset {field.charset!r}{_suggest(field.charset, CHARSETS)}; "
-                                    f"known charsets: {', '.join(sorted(CHARSETS))}", record, field)
+                    raise self.fail(
+                        f"unknown charset {field.charset!r}{_suggest(field.charset, CHARSETS)}; "
+                        f"known charsets: {', '.join(sorted(CHARSETS))}",
+                        record,
+                        field,
+                    )
                 return Text(width, field.charset, required=field.required, personal=field.personal)
             if isinstance(field, DoubleByteField):
                 return DoubleByteText(width, optional=field.optional, personal=field.personal)
@@ -581,24 +650,37 @@ class _Compiler:
                     if not code.isascii():
                         raise self.fail(f"code {code!r}: codes are ASCII", record, field)
                     if len(code) != width:
-                        raise self.fail(f"code {code!r} is {_bytes(len(code))}, the field is {_bytes(width)} wide "
-                                        "(every code fills the field exactly)", record, field)
+                        raise self.fail(
+                            f"code {code!r} is {_bytes(len(code))}, the field is {_bytes(width)} wide "
+                            "(every code fills the field exactly)",
+                            record,
+                            field,
+                        )
                 return Code(width, field.codes, optional=field.optional, personal=field.personal)
             if isinstance(field, ConstantField):
                 if not field.value.isascii():
                     raise self.fail(f"constant value {field.value!r}: constants are ASCII", record, field)
                 if len(field.value) != width:
-                    raise self.fail(f"constant value {field.value!r} is {_bytes(len(field.value))}, the field is "
-                                    f"{_bytes(width)} wide (a constant fills its field exactly)", record, field)
+                    raise self.fail(
+                        f"constant value {field.value!r} is {_bytes(len(field.value))}, the field is "
+                        f"{_bytes(width)} wide (a constant fills its field exactly)",
+                        record,
+                        field,
+                    )
                 return Constant(field.value.encode("ascii"))
             if isinstance(field, DateField):
                 if field.pivot is not None and field.format != "YYMMDD":
                     raise self.fail(f"pivot applies to YYMMDD dates only, this one is {field.format}", record, field)
-                kind = Date(field.format, optional=field.optional, personal=field.personal,
-                            **({"pivot": field.pivot} if field.pivot is not None else {}))
+                kind = Date(
+                    field.format,
+                    optional=field.optional,
+                    personal=field.personal,
+                    **({"pivot": field.pivot} if field.pivot is not None else {}),
+                )
                 if kind.width != width:
-                    raise self.fail(f"a {field.format} date is {_bytes(kind.width)}, the width is {width}",
-                                    record, field)
+                    raise self.fail(
+                        f"a {field.format} date is {_bytes(kind.width)}, the width is {width}", record, field
+                    )
                 return kind
             assert isinstance(field, FillerField)
             return Filler(width)
@@ -610,17 +692,29 @@ class _Compiler:
     def _check_digit(self, record: RecordModel, field: Any, check: CheckDigitModel) -> RecordRule:
         start, end = check.span
         if not 0 <= start < end <= field.width:
-            raise self.fail(f"check_digit.span [{start}, {end}]: 0 ≤ start < end ≤ {field.width} expected "
-                            "(0-based byte offsets inside the field, end exclusive)", record, field)
+            raise self.fail(
+                f"check_digit.span [{start}, {end}]: 0 ≤ start < end ≤ {field.width} expected "
+                "(0-based byte offsets inside the field, end exclusive)",
+                record,
+                field,
+            )
         if not 0 <= check.position < field.width:
-            raise self.fail(f"check_digit.position {check.position}: a byte of the field expected "
-                            f"(0–{field.width - 1})", record, field)
+            raise self.fail(
+                f"check_digit.position {check.position}: a byte of the field expected (0–{field.width - 1})",
+                record,
+                field,
+            )
         if start <= check.position < end:
-            raise self.fail(f"check_digit.position {check.position} lies inside its own span [{start}, {end}]",
-                            record, field)
+            raise self.fail(
+                f"check_digit.position {check.position} lies inside its own span [{start}, {end}]", record, field
+            )
         if check.scheme not in SCHEMES:
-            raise self.fail(f"check_digit.scheme {check.scheme!r} is not known{_suggest(check.scheme, SCHEMES)}; "
-                            f"known schemes: {', '.join(SCHEMES)}", record, field)
+            raise self.fail(
+                f"check_digit.scheme {check.scheme!r} is not known{_suggest(check.scheme, SCHEMES)}; "
+                f"known schemes: {', '.join(SCHEMES)}",
+                record,
+                field,
+            )
         try:
             rule = CheckDigitRule(check.scheme, (start, end), check.position)
         except ValueError as error:  # pragma: no cover - the checks above come first
@@ -631,15 +725,20 @@ class _Compiler:
         def need(name: str, key: str, kinds: tuple[type[_FieldModel], ...], width: int | None = None) -> None:
             field = fields.get(name)
             if field is None:
-                raise self.fail(f"rule {rule.rule!r}: {key} = {name!r} is not a field of this record "
-                                f"({', '.join(fields)})", record)
+                raise self.fail(
+                    f"rule {rule.rule!r}: {key} = {name!r} is not a field of this record ({', '.join(fields)})", record
+                )
             if not isinstance(field, kinds):
                 allowed = " or ".join(_TAG_OF[kind] for kind in kinds)
-                raise self.fail(f"rule {rule.rule!r}: {key} = {name!r} is a {field.kind} field, "
-                                f"{allowed} expected", record, field)
+                raise self.fail(
+                    f"rule {rule.rule!r}: {key} = {name!r} is a {field.kind} field, {allowed} expected", record, field
+                )
             if width is not None and field.width != width:
-                raise self.fail(f"rule {rule.rule!r}: {key} = {name!r} is {_bytes(field.width)} wide, "
-                                f"{_bytes(width)} expected", record, field)
+                raise self.fail(
+                    f"rule {rule.rule!r}: {key} = {name!r} is {_bytes(field.width)} wide, {_bytes(width)} expected",
+                    record,
+                    field,
+                )
 
         if isinstance(rule, CodecRuleModel):
             need(rule.field, "field", (DigitsField, TextField))
@@ -652,8 +751,12 @@ class _Compiler:
         need(rule.field, "field", (DigitsField, CodeField, TextField))
         for code in rule.codes:
             if len(code.encode("utf-8")) != fields[rule.field].width or not code.isascii():
-                raise self.fail(f"rule 'known-code': code {code!r} does not fill the field "
-                                f"({_bytes(fields[rule.field].width)}, ASCII)", record, fields[rule.field])
+                raise self.fail(
+                    f"rule 'known-code': code {code!r} does not fill the field "
+                    f"({_bytes(fields[rule.field].width)}, ASCII)",
+                    record,
+                    fields[rule.field],
+                )
         return KnownCode(rule.field, dict(rule.codes), Reason(rule.reason))
 
     # -- control totals -------------------------------------------------------
@@ -667,12 +770,18 @@ class _Compiler:
             field = fields.get(name)
             numerics = [f.name for f in record.fields if isinstance(f, NumericField)]
             if field is None:
-                raise self.fail(f"totals.{key} = {name!r}: the {record.role} record has no such field (its numeric "
-                                f"fields: {', '.join(numerics) or 'none'})", record)
+                raise self.fail(
+                    f"totals.{key} = {name!r}: the {record.role} record has no such field (its numeric "
+                    f"fields: {', '.join(numerics) or 'none'})",
+                    record,
+                )
             if not isinstance(field, NumericField):
-                raise self.fail(f"totals.{key} = {name!r}: a numeric field expected, this is a {field.kind} field "
-                                f"(numeric fields of the {record.role} record: {', '.join(numerics) or 'none'})",
-                                record, field)
+                raise self.fail(
+                    f"totals.{key} = {name!r}: a numeric field expected, this is a {field.kind} field "
+                    f"(numeric fields of the {record.role} record: {', '.join(numerics) or 'none'})",
+                    record,
+                    field,
+                )
 
         numeric("count_field", totals.count_field, trailer)
         numeric("amount_field", totals.amount_field, trailer)
@@ -684,18 +793,27 @@ class _Compiler:
                 numeric(f"split.{key}", getattr(model, key), trailer)
             code = {field.name: field for field in data.fields}.get(model.code_field)
             if code is None:
-                raise self.fail(f"totals.split.code_field = {model.code_field!r}: the data record has no such field",
-                                data)
+                raise self.fail(
+                    f"totals.split.code_field = {model.code_field!r}: the data record has no such field", data
+                )
             if not isinstance(code, (DigitsField, CodeField)) or code.width != 1:
-                raise self.fail(f"totals.split.code_field = {model.code_field!r}: a 1-byte digits or code field "
-                                f"expected (the result code), this is a {code.kind} field of {_bytes(code.width)}",
-                                data, code)
+                raise self.fail(
+                    f"totals.split.code_field = {model.code_field!r}: a 1-byte digits or code field "
+                    f"expected (the result code), this is a {code.kind} field of {_bytes(code.width)}",
+                    data,
+                    code,
+                )
             if len(model.success_code) != 1 or not model.success_code.isascii():
-                raise self.fail(f"totals.split.success_code = {model.success_code!r}: one ASCII character expected",
-                                data, code)
+                raise self.fail(
+                    f"totals.split.success_code = {model.success_code!r}: one ASCII character expected", data, code
+                )
             split = ResultSplit(**model.model_dump())
-        return ControlTotals(count_field=totals.count_field, amount_field=totals.amount_field,
-                             data_amount_field=totals.data_amount_field, split=split)
+        return ControlTotals(
+            count_field=totals.count_field,
+            amount_field=totals.amount_field,
+            data_amount_field=totals.data_amount_field,
+            split=split,
+        )
 
 
 def _bytes(count: int) -> str:
@@ -736,6 +854,7 @@ def _field_name(field: Any) -> str:
 # pydantic errors, said in the file's terms
 # ---------------------------------------------------------------------------
 
+
 def _pydantic_problem(data: Mapping[str, Any], error: Any) -> tuple[str | None, str | None, str]:
     """(record, field, problem) for one pydantic error."""
     loc: tuple[Any, ...] = tuple(error["loc"])
@@ -770,7 +889,9 @@ def _pydantic_problem(data: Mapping[str, Any], error: Any) -> tuple[str | None, 
         problem = f"missing key {shown!r}"
     else:
         value = error.get("input")
-        problem = f"{shown or 'the file'}: {error['msg']}" + ("" if isinstance(value, (dict, list)) else f", found {value!r}")
+        problem = f"{shown or 'the file'}: {error['msg']}" + (
+            "" if isinstance(value, (dict, list)) else f", found {value!r}"
+        )
     return record, field, problem
 
 

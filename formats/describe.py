@@ -81,17 +81,23 @@ def record_markdown(record: RecordLayout, record_type: bytes, role: str) -> str:
 def layouts_markdown(layouts: Iterable[FileLayout]) -> str:
     parts = [INTRO]
     for layout in layouts:
-        parts.append(f"## `{layout.id}` — {layout.title}\n\n{layout.description}\n\n"
-                     f"Record length {layout.record_length}, encoding {layout.encoding}, record type at byte "
-                     f"{layout.type_offset + 1}; control totals: `{layout.totals.count_field}` and "
-                     f"`{layout.totals.amount_field}` against the data records' `{layout.totals.data_amount_field}`"
-                     + (" with the 振替済/振替不能 split by result code" if layout.totals.split else "")
-                     + "".join(f", `{total}` against `{data}`" for total, data in layout.totals.extra.items())
-                     + ".")
+        parts.append(
+            f"## `{layout.id}` — {layout.title}\n\n{layout.description}\n\n"
+            f"Record length {layout.record_length}, encoding {layout.encoding}, record type at byte "
+            f"{layout.type_offset + 1}; control totals: `{layout.totals.count_field}` and "
+            f"`{layout.totals.amount_field}` against the data records' `{layout.totals.data_amount_field}`"
+            + (" with the 振替済/振替不能 split by result code" if layout.totals.split else "")
+            + "".join(f", `{total}` against `{data}`" for total, data in layout.totals.extra.items())
+            + "."
+        )
         for key, (role, record) in layout.records.items():
             parts.append(record_markdown(record, key, role))
             if record.rules:
-                parts.append("Record rules: " + ", ".join(
-                    f"`{type(rule).__name__}` ({(type(rule).__doc__ or '').strip().splitlines()[0]})"
-                    for rule in record.rules))
+                parts.append(
+                    "Record rules: "
+                    + ", ".join(
+                        f"`{type(rule).__name__}` ({(type(rule).__doc__ or '').strip().splitlines()[0]})"
+                        for rule in record.rules
+                    )
+                )
     return "\n\n".join(parts) + "\n"

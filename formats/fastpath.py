@@ -15,7 +15,6 @@ same :class:`~formats.validator.ValidationResult`: tests/unit/test_fastpath.py c
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +55,7 @@ class BlockChecker:
                     self.vectorisable = False
                 self.others.append(spec)
                 continue
-            position_sets[spec.offset:spec.offset + spec.width] = sets
+            position_sets[spec.offset : spec.offset + spec.width] = sets
             if spec.kind.extra_ok(np.full((1, spec.width), 0x20, dtype=np.uint8)) is not None:
                 self.extras.append(spec)
         distinct = sorted(set(position_sets), key=sorted)
@@ -73,13 +72,16 @@ class BlockChecker:
         without any error or warning; ``None`` if a rule cannot answer in bulk."""
         ok: np.ndarray = np.bitwise_and(np.take(self.lookup, block), self.need).all(axis=1)
         for spec in self.extras:
-            ok &= spec.kind.extra_ok(block[:, spec.offset:spec.offset + spec.width])
+            ok &= spec.kind.extra_ok(block[:, spec.offset : spec.offset + spec.width])
         for spec in self.others:
-            result = spec.kind.vector_ok(block[:, spec.offset:spec.offset + spec.width], self.strict)
+            result = spec.kind.vector_ok(block[:, spec.offset : spec.offset + spec.width], self.strict)
             if result is None:
                 return None
             ok &= result
-        columns: Callable[[str], np.ndarray] = lambda name: _cols(block, self.layout, name)
+
+        def columns(name: str) -> np.ndarray:
+            return _cols(block, self.layout, name)
+
         for rule in self.layout.rules:
             result = rule.vector_ok(self.layout, columns)
             if result is None:
@@ -90,11 +92,12 @@ class BlockChecker:
 
 def _cols(block: np.ndarray, layout: RecordLayout, name: str) -> np.ndarray:
     spec = layout.by_name[name]
-    return block[:, spec.offset:spec.offset + spec.width]
+    return block[:, spec.offset : spec.offset + spec.width]
 
 
-def validate_fast(path: Path, layout: FileLayout, *, strict: bool = True, max_listed: int = 1000,
-                  block_records: int = BLOCK_RECORDS) -> ValidationResult | None:
+def validate_fast(
+    path: Path, layout: FileLayout, *, strict: bool = True, max_listed: int = 1000, block_records: int = BLOCK_RECORDS
+) -> ValidationResult | None:
     """Validate ``path`` in blocks; ``None`` when the file or layout needs the record-by-record path."""
     data_layout = layout.layout_for("data")
     checker = BlockChecker(data_layout, strict)
@@ -151,8 +154,12 @@ def validate_fast(path: Path, layout: FileLayout, *, strict: bool = True, max_li
                 failure = clean & ~success & (codes != 0x20)
             else:
                 success = failure = np.zeros(count, dtype=bool)
-            sums = (_prefix(amounts), _prefix(success.astype(np.int64)), _prefix(np.where(success, amounts, 0)),
-                    _prefix(failure.astype(np.int64)))
+            sums = (
+                _prefix(amounts),
+                _prefix(success.astype(np.int64)),
+                _prefix(np.where(success, amounts, 0)),
+                _prefix(failure.astype(np.int64)),
+            )
             previous = 0
             for row in [*np.flatnonzero(~clean).tolist(), count]:
                 if row > previous:
@@ -170,8 +177,9 @@ def validate_fast(path: Path, layout: FileLayout, *, strict: bool = True, max_li
     return validator.finish(size=size, separator=separator, file=str(path))
 
 
-def _separators_regular(block: np.ndarray, records: np.ndarray, sep_row: np.ndarray, length: int,
-                        separator: str) -> bool:
+def _separators_regular(
+    block: np.ndarray, records: np.ndarray, sep_row: np.ndarray, length: int, separator: str
+) -> bool:
     """Every row ends with the separator, and no record byte could be read as a line break."""
     if not (block[:, length:] == sep_row).all():
         return False
@@ -193,9 +201,17 @@ def _frame(records: np.ndarray, row: int, start: int, stride: int, sep: bytes) -
     return Frame(index + 1, index * stride, records[row].tobytes(), sep)
 
 
-def _feed_run(validator: FileValidator, reader: RecordReader, records: np.ndarray,
-              sums: tuple[np.ndarray, ...], first: int, stop: int,
-              start: int, stride: int, sep: bytes) -> None:
+def _feed_run(
+    validator: FileValidator,
+    reader: RecordReader,
+    records: np.ndarray,
+    sums: tuple[np.ndarray, ...],
+    first: int,
+    stop: int,
+    start: int,
+    stride: int,
+    sep: bytes,
+) -> None:
     amounts, successes, success_amounts, failures = sums
     accepted = validator.feed_bulk(
         stop - first,

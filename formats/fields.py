@@ -209,8 +209,9 @@ class Digits(FieldKind):
 
     kind = "digits"
 
-    def __init__(self, width: int, *, align: str = "zero", optional: bool = False,
-                 personal: Personal | None = None) -> None:
+    def __init__(
+        self, width: int, *, align: str = "zero", optional: bool = False, personal: Personal | None = None
+    ) -> None:
         if align not in ("zero", "left"):
             raise ValueError(f"align must be 'zero' or 'left', got {align!r}")
         super().__init__(width, optional=optional, personal=personal)
@@ -285,8 +286,9 @@ class Text(FieldKind):
 
     kind = "C"
 
-    def __init__(self, width: int, charset: str = "sjis-single", *, required: bool = False,
-                 personal: Personal | None = None) -> None:
+    def __init__(
+        self, width: int, charset: str = "sjis-single", *, required: bool = False, personal: Personal | None = None
+    ) -> None:
         super().__init__(width, optional=not required, personal=personal)
         self.charset = get_charset(charset)
         self.required = required
@@ -357,7 +359,7 @@ class DoubleByteText(FieldKind):
                 if raw[index:].count(SPACE) != len(raw) - index:
                     raise FieldError(Reason.FIELD_DOUBLE_BYTE, "full-width characters (cp932)", raw, index)
                 break
-            pair = raw[index:index + 2]
+            pair = raw[index : index + 2]
             try:
                 if len(pair) < 2:
                     raise UnicodeDecodeError("cp932", pair, 0, 1, "truncated")
@@ -392,8 +394,9 @@ class Code(FieldKind):
 
     kind = "code"
 
-    def __init__(self, width: int, codes: Mapping[str, str], *, optional: bool = False,
-                 personal: Personal | None = None) -> None:
+    def __init__(
+        self, width: int, codes: Mapping[str, str], *, optional: bool = False, personal: Personal | None = None
+    ) -> None:
         super().__init__(width, optional=optional, personal=personal)
         for code in codes:
             if len(code.encode("ascii")) != width:
@@ -425,7 +428,9 @@ class Code(FieldKind):
     def byte_sets(self, strict: bool = True) -> list[frozenset[int]] | None:
         if self.width != 1:
             return None
-        return [frozenset(code.encode("ascii")[0] for code in self.codes) | (_SPACE_BYTES if self.optional else frozenset())]
+        return [
+            frozenset(code.encode("ascii")[0] for code in self.codes) | (_SPACE_BYTES if self.optional else frozenset())
+        ]
 
     def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
         ok = np.zeros(len(cols), dtype=bool)
@@ -451,7 +456,7 @@ class Constant(FieldKind):
 
     def decode(self, raw: bytes, strict: bool = True) -> str:
         if raw != self.value:
-            position = next(i for i, (a, b) in enumerate(zip(raw, self.value)) if a != b)
+            position = next(i for i, (a, b) in enumerate(zip(raw, self.value, strict=False)) if a != b)
             raise FieldError(Reason.FIELD_CONSTANT, self.describe(), raw, position)
         return raw.decode("ascii")
 

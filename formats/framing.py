@@ -34,7 +34,7 @@ def sniff_separator(head: bytes, record_length: int) -> Separator:
     newline = head.find(b"\n", 0, record_length + 2)
     if newline < 0:
         return "none"
-    return "crlf" if newline > 0 and head[newline - 1:newline] == b"\r" else "lf"
+    return "crlf" if newline > 0 and head[newline - 1 : newline] == b"\r" else "lf"
 
 
 @dataclass
@@ -92,7 +92,7 @@ class Framer:
                     start = 0
                     # keep one record back until EOF so a final 0x1A can be recognised
                     while len(buffer) - start > length + 1:
-                        yield self._emit(offset, buffer[start:start + length])
+                        yield self._emit(offset, buffer[start : start + length])
                         start += length
                         offset += length
                     continue
@@ -102,7 +102,7 @@ class Framer:
                 self.empty = True
                 return
             for position in range(0, len(tail), length):
-                yield self._emit(offset + position, tail[position:position + length])
+                yield self._emit(offset + position, tail[position : position + length])
             return
 
     def _lines(self, buffer: bytes, eof: bool) -> Iterator[Frame]:
@@ -113,7 +113,7 @@ class Framer:
             newline = buffer.find(b"\n", start)
             if newline >= 0:
                 end = newline - 1 if newline > start and buffer[newline - 1] == 0x0D else newline
-                terminator = buffer[end:newline + 1]
+                terminator = buffer[end : newline + 1]
                 frame = self._emit(offset, buffer[start:end], terminator)
                 if terminator != expected and self.inconsistent_at is None:
                     self.inconsistent_at = frame

@@ -43,8 +43,15 @@ ALLOWED = frozenset(charset.NAME_CHARACTERS.decode(ENCODING))
 SMALL_KANA = dict(zip(charset.SMALL_KANA.decode(ENCODING), "ｱｲｳｴｵﾔﾕﾖﾂ", strict=True))  # ｧｨｩｪｫｬｭｮｯ
 #: Full-width kana jaconv's z2h leaves alone (after hira2kata, so ゐゑゎゕゖ land here too).
 KANA_GAPS = {
-    "ヮ": "ﾜ", "ヵ": "ｶ", "ヶ": "ｹ", "ヰ": "ｲ", "ヱ": "ｴ",
-    "ヷ": "ﾜﾞ", "ヸ": "ｲﾞ", "ヹ": "ｴﾞ", "ヺ": "ｦﾞ",
+    "ヮ": "ﾜ",
+    "ヵ": "ｶ",
+    "ヶ": "ｹ",
+    "ヰ": "ｲ",
+    "ヱ": "ｴ",
+    "ヷ": "ﾜﾞ",
+    "ヸ": "ｲﾞ",
+    "ヹ": "ｴﾞ",
+    "ヺ": "ｦﾞ",
 }
 #: Spacing (゛゜) and combining (U+3099, U+309A, from decomposed input) voice marks.
 MARKS = {"゛": "ﾞ", "゜": "ﾟ", "\u3099": "ﾞ", "\u309a": "ﾟ"}
@@ -55,7 +62,7 @@ DASHES = dict.fromkeys(
 )
 #: ・ (and z2h's ･) and the full-width space → space.
 SPACES = {"・": " ", "･": " ", "\u3000": " "}
-UPPER = dict(zip(string.ascii_lowercase, string.ascii_uppercase))
+UPPER = dict(zip(string.ascii_lowercase, string.ascii_uppercase, strict=True))
 #: Everything applied to the output of jaconv, one character at a time.
 FIXES: dict[str, str] = {**SMALL_KANA, **KANA_GAPS, **MARKS, **DASHES, **SPACES, **UPPER}
 

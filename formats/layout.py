@@ -12,11 +12,10 @@ trailer must agree with.
 
 from __future__ import annotations
 
+import struct as _struct
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-
-import struct as _struct
 
 import construct
 
@@ -87,10 +86,10 @@ class RecordRule:
     ``vector_ok`` (optional) answers the same over a block, for the fast path.
     """
 
-    def check(self, layout: "RecordLayout", values: Mapping[str, Any], raw: bytes) -> Iterable[FieldIssue]:
+    def check(self, layout: RecordLayout, values: Mapping[str, Any], raw: bytes) -> Iterable[FieldIssue]:
         return ()
 
-    def vector_ok(self, layout: "RecordLayout", columns: Callable[[str], Any]) -> Any:
+    def vector_ok(self, layout: RecordLayout, columns: Callable[[str], Any]) -> Any:
         return None
 
 
@@ -103,15 +102,16 @@ def _unwrap(subcon: construct.Construct[Any, Any]) -> tuple[str, str, FieldKind]
     if not isinstance(subcon, FieldKind):
         raise LayoutError(f"field {name!r} is a {type(subcon).__name__}, not a field kind from formats.fields")
     if not name:
-        raise LayoutError("every field needs a name: write \"name\" / Kind(...) * \"項目名\"")
+        raise LayoutError('every field needs a name: write "name" / Kind(...) * "項目名"')
     return name, docs or name, subcon
 
 
 class RecordLayout:
     """One record type: a Construct ``Struct`` of field kinds of exactly ``length`` bytes."""
 
-    def __init__(self, name: str, label: str, struct: construct.Struct, *, length: int,
-                 rules: Iterable[RecordRule] = ()) -> None:
+    def __init__(
+        self, name: str, label: str, struct: construct.Struct, *, length: int, rules: Iterable[RecordRule] = ()
+    ) -> None:
         self.name = name
         self.label = label
         self.struct = struct
@@ -132,8 +132,9 @@ class RecordLayout:
         self.by_name: dict[str, FieldSpec] = {spec.name: spec for spec in specs}
         self._reported = tuple(spec for spec in specs if spec.reported)
         # one C-level split of a record into its reported fields, for decode_clean
-        self._splitter = _struct.Struct("".join(
-            f"{spec.width}s" if spec.reported else f"{spec.width}x" for spec in specs))
+        self._splitter = _struct.Struct(
+            "".join(f"{spec.width}s" if spec.reported else f"{spec.width}x" for spec in specs)
+        )
         self._converters = tuple((spec.name, spec.kind.convert) for spec in self._reported)
         self._encoders = tuple((spec.name, spec.kind.encode) for spec in specs)
 
@@ -172,7 +173,8 @@ class RecordLayout:
                     spec.kind.encode(values.get(spec.name))
                 except FieldBuildError as error:
                     raise FieldBuildError(
-                        f"record {self.name}, field {spec.label} ({spec.name}): {error.reason}") from None
+                        f"record {self.name}, field {spec.label} ({spec.name}): {error.reason}"
+                    ) from None
             raise
 
     def check(self, raw: bytes, strict: bool = True) -> tuple[dict[str, Any], list[FieldIssue]]:
@@ -187,7 +189,7 @@ class RecordLayout:
         values: dict[str, Any] = {}
         issues: list[FieldIssue] = []
         for spec in self.fields:
-            chunk = raw[spec.offset:spec.offset + spec.width]
+            chunk = raw[spec.offset : spec.offset + spec.width]
             try:
                 value = spec.kind.decode(chunk, strict)
             except FieldError:
@@ -216,7 +218,10 @@ class RecordLayout:
         """Decode a record already known to be valid (validated before): no Construct, no checks.
 
         Gives what :meth:`check` gives for a valid record (tests/unit/test_layouts.py)."""
-        return {name: convert(chunk) for (name, convert), chunk in zip(self._converters, self._splitter.unpack(raw))}
+        return {
+            name: convert(chunk)
+            for (name, convert), chunk in zip(self._converters, self._splitter.unpack(raw), strict=True)
+        }
 
 
 def end_record(length: int, *, filler_label: str = "予備") -> RecordLayout:
@@ -284,7 +289,7 @@ class FileLayout:
         for role in ("header", "data", "trailer"):
             if roles.count(role) != 1:
                 raise LayoutError(f"file layout {self.id}: needs exactly one {role} record type")
-        for key, (role, record) in self.records.items():
+        for key, (_role, record) in self.records.items():
             if len(key) != 1:
                 raise LayoutError(f"file layout {self.id}: record type keys are single bytes, got {key!r}")
             if record.length != self.record_length:
@@ -311,4 +316,4 @@ class FileLayout:
         return self.records[self.type_of(role)][1]
 
     def role_of(self, raw: bytes) -> tuple[Role, RecordLayout] | None:
-        return self.records.get(raw[self.type_offset:self.type_offset + 1])
+        return self.records.get(raw[self.type_offset : self.type_offset + 1])

@@ -96,7 +96,7 @@ class RecordReader:
         layout = self.layout
         typed = layout.role_of(frame.raw)
         if typed is None:
-            found = mask_bytes(frame.raw[layout.type_offset:layout.type_offset + 1], None) or "nothing"
+            found = mask_bytes(frame.raw[layout.type_offset : layout.type_offset + 1], None) or "nothing"
             known = ", ".join(f"{key.decode()} ({role})" for key, (role, _) in layout.records.items())
             result = RecordResult(frame.index, frame.offset, frame.raw, None, None)
             if len(frame.raw) != layout.record_length:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from formats.layout import FileLayout
 from formats.layouts.address import ADDRESS
 from formats.layouts.collection import COLLECTION_INTAKE, REFUND_ORDERS
-from formats.layout import FileLayout
 from formats.layouts.levy import LEVY_ASSESSMENT
 from formats.layouts.micjet import MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT
 from formats.layouts.payment_info import PAYMENT_INFO, RECONCILIATION
@@ -15,9 +15,21 @@ from formats.layouts.zengin import DEBIT_91, TRANSFER_21
 
 __all__ = ["DEFAULT_LAYOUTS", "FORMATS", "UnknownFormatError", "get_format", "identify", "load_formats"]
 
-FORMATS: dict[str, FileLayout] = {layout.id: layout for layout in (
-    DEBIT_91, TRANSFER_21, COLLECTION_INTAKE, REFUND_ORDERS,
-    LEVY_ASSESSMENT, RECONCILIATION, PAYMENT_INFO, ADDRESS, MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT)}
+FORMATS: dict[str, FileLayout] = {
+    layout.id: layout
+    for layout in (
+        DEBIT_91,
+        TRANSFER_21,
+        COLLECTION_INTAKE,
+        REFUND_ORDERS,
+        LEVY_ASSESSMENT,
+        RECONCILIATION,
+        PAYMENT_INFO,
+        ADDRESS,
+        MICJET_LINKAGE,
+        PUBLIC_FUND_ACCOUNT,
+    )
+}
 
 
 #: The channels' default layouts, described in files (a city adapts copies of them).

@@ -16,8 +16,9 @@ from formats.validator import FileValidator, ValidationResult
 __all__ = ["validate_path", "validate_stream"]
 
 
-def validate_stream(stream: BinaryIO, layout: FileLayout, *, strict: bool = True,
-                    max_listed: int = 1000, name: str | None = None) -> ValidationResult:
+def validate_stream(
+    stream: BinaryIO, layout: FileLayout, *, strict: bool = True, max_listed: int = 1000, name: str | None = None
+) -> ValidationResult:
     """Record by record through Construct: the reference path, exact for every record."""
     reader = RecordReader(stream, layout, strict=strict)
     validator = FileValidator(layout, max_listed=max_listed)
@@ -27,12 +28,14 @@ def validate_stream(stream: BinaryIO, layout: FileLayout, *, strict: bool = True
             inconsistent = result
         validator.feed(result)
     framer = reader.framer
-    return validator.finish(size=framer.size, separator=framer.separator, empty=framer.empty,
-                            inconsistent=inconsistent, file=name)
+    return validator.finish(
+        size=framer.size, separator=framer.separator, empty=framer.empty, inconsistent=inconsistent, file=name
+    )
 
 
-def validate_path(path: str | os.PathLike[str], layout: FileLayout, *, strict: bool = True,
-                  max_listed: int = 1000, fast: bool = True) -> ValidationResult:
+def validate_path(
+    path: str | os.PathLike[str], layout: FileLayout, *, strict: bool = True, max_listed: int = 1000, fast: bool = True
+) -> ValidationResult:
     """Validate a file on disk, using the vectorised fast path when the file allows it."""
     path = Path(path)
     if fast:

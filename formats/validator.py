@@ -138,8 +138,9 @@ class FileValidator:
         elif result.role == "trailer" and self.group is not None:
             self._close(result)
 
-    def feed_bulk(self, count: int, amount: int, success_count: int, success_amount: int,
-                  failure_codes: int = 0) -> bool:
+    def feed_bulk(
+        self, count: int, amount: int, success_count: int, success_amount: int, failure_codes: int = 0
+    ) -> bool:
         """Add a run of clean data records; False when the grammar needs them one by one.
 
         ``failure_codes`` counts records whose result code is set and is not the success code.
@@ -190,11 +191,17 @@ class FileValidator:
     def _grammar_error(self, result: RecordResult, expected: str) -> None:
         self.refuse_file = True
         found = f"{result.role} record" if result.role else "a record"
-        self.issues.add(Rejection(
-            code=Reason.GRAMMAR, level=Level.FILE, record=result.index, offset=result.offset,
-            expected=expected, found=found,
-            message=f"record {result.index}, offset {result.offset}: expected {expected}, found {found}",
-        ))
+        self.issues.add(
+            Rejection(
+                code=Reason.GRAMMAR,
+                level=Level.FILE,
+                record=result.index,
+                offset=result.offset,
+                expected=expected,
+                found=found,
+                message=f"record {result.index}, offset {result.offset}: expected {expected}, found {found}",
+            )
+        )
 
     # -- totals -----------------------------------------------------------
     def _count(self, result: RecordResult) -> None:
@@ -256,15 +263,20 @@ class FileValidator:
         names = {"count": totals.count_field, "amount": totals.amount_field, **{t: t for t in totals.extra}}
         if split is not None:
             names.update(
-                transferred_count=split.transferred_count, transferred_amount=split.transferred_amount,
-                failed_count=split.failed_count, failed_amount=split.failed_amount,
+                transferred_count=split.transferred_count,
+                transferred_amount=split.transferred_amount,
+                failed_count=split.failed_count,
+                failed_amount=split.failed_amount,
             )
         group.declared = {key: values.get(name) if readable else None for key, name in names.items()}
         computed = self._summarise(group)
         if not readable:
             return
-        checks = [("count", Reason.TRAILER_COUNT_MISMATCH), ("amount", Reason.TRAILER_AMOUNT_MISMATCH),
-                  *((total, Reason.TRAILER_AMOUNT_MISMATCH) for total in totals.extra)]
+        checks = [
+            ("count", Reason.TRAILER_COUNT_MISMATCH),
+            ("amount", Reason.TRAILER_AMOUNT_MISMATCH),
+            *((total, Reason.TRAILER_AMOUNT_MISMATCH) for total in totals.extra),
+        ]
         if split is not None:
             checks += [
                 ("transferred_count", Reason.TRAILER_TRANSFERRED_MISMATCH),
@@ -291,33 +303,63 @@ class FileValidator:
                 found = f"{declared:,} (declared by the trailer)"
             spec = trailer.by_name[names[key]]
             self.refuse_file = True
-            self.issues.add(Rejection(
-                code=reason, level=Level.FILE, record=result.index, offset=result.offset + spec.offset,
-                field=spec.name, field_ja=spec.label, expected=expected, found=found,
-                message=(f"record {result.index} (trailer of group {group.index}), field {spec.label} "
-                         f"({spec.name}): expected {expected}, found {found}"),
-            ))
+            self.issues.add(
+                Rejection(
+                    code=reason,
+                    level=Level.FILE,
+                    record=result.index,
+                    offset=result.offset + spec.offset,
+                    field=spec.name,
+                    field_ja=spec.label,
+                    expected=expected,
+                    found=found,
+                    message=(
+                        f"record {result.index} (trailer of group {group.index}), field {spec.label} "
+                        f"({spec.name}): expected {expected}, found {found}"
+                    ),
+                )
+            )
 
     # -- outcome ----------------------------------------------------------
-    def finish(self, *, size: int, separator: str, empty: bool = False,
-               inconsistent: RecordResult | None = None, file: str | None = None) -> ValidationResult:
+    def finish(
+        self,
+        *,
+        size: int,
+        separator: str,
+        empty: bool = False,
+        inconsistent: RecordResult | None = None,
+        file: str | None = None,
+    ) -> ValidationResult:
         if empty:
-            self.issues.add(Rejection(
-                code=Reason.EMPTY_FILE, level=Level.FILE, record=None, offset=0,
-                expected="at least one record", found="0 bytes",
-                message="the file is empty: expected at least one record, found 0 bytes",
-            ))
+            self.issues.add(
+                Rejection(
+                    code=Reason.EMPTY_FILE,
+                    level=Level.FILE,
+                    record=None,
+                    offset=0,
+                    expected="at least one record",
+                    found="0 bytes",
+                    message="the file is empty: expected at least one record, found 0 bytes",
+                )
+            )
             self.refuse_file = True
         else:
             if inconsistent is not None:
                 self.refuse_file = True
-                self.issues.add(Rejection(
-                    code=Reason.SEPARATOR_INCONSISTENT, level=Level.FILE, record=inconsistent.index,
-                    offset=inconsistent.offset, expected=f"{separator.upper()} after every record",
-                    found="a different line ending",
-                    message=(f"record {inconsistent.index}, offset {inconsistent.offset}: the line ending "
-                             f"differs from the first record's ({separator.upper()})"),
-                ))
+                self.issues.add(
+                    Rejection(
+                        code=Reason.SEPARATOR_INCONSISTENT,
+                        level=Level.FILE,
+                        record=inconsistent.index,
+                        offset=inconsistent.offset,
+                        expected=f"{separator.upper()} after every record",
+                        found="a different line ending",
+                        message=(
+                            f"record {inconsistent.index}, offset {inconsistent.offset}: the line ending "
+                            f"differs from the first record's ({separator.upper()})"
+                        ),
+                    )
+                )
             if self.group is not None:
                 self._eof_error(size, "a trailer record closing the last group")
                 self._summarise(self.group)
@@ -326,12 +368,16 @@ class FileValidator:
         errors = sorted(self.issues.errors, key=_order)
         warnings = sorted(self.issues.warnings, key=_order)
         if self.issues.dropped_errors:
-            errors.append(Rejection(
-                code=Reason.TOO_MANY_ERRORS, level=Level.FILE, severity=Severity.WARNING,
-                expected=f"at most {self.issues.limit} listed rejections",
-                found=f"{self.issues.dropped_errors} more not listed",
-                message=f"{self.issues.dropped_errors} further rejections were counted but not listed",
-            ))
+            errors.append(
+                Rejection(
+                    code=Reason.TOO_MANY_ERRORS,
+                    level=Level.FILE,
+                    severity=Severity.WARNING,
+                    expected=f"at most {self.issues.limit} listed rejections",
+                    found=f"{self.issues.dropped_errors} more not listed",
+                    message=f"{self.issues.dropped_errors} further rejections were counted but not listed",
+                )
+            )
         if self.refuse_file:
             status = Status.REJECTED_FILE
         elif any(e.severity is Severity.ERROR for e in errors):
@@ -339,20 +385,34 @@ class FileValidator:
         else:
             status = Status.OK
         return ValidationResult(
-            format=self.layout.id, status=status, separator=separator, size=size,
-            records=self.records, accepted=self.records - self.rejected_data,
-            rejected_records=self.rejected_data, groups=self.groups,
-            errors=errors, warnings=warnings, dropped_errors=self.issues.dropped_errors,
-            dropped_warnings=self.issues.dropped_warnings, file=file,
+            format=self.layout.id,
+            status=status,
+            separator=separator,
+            size=size,
+            records=self.records,
+            accepted=self.records - self.rejected_data,
+            rejected_records=self.rejected_data,
+            groups=self.groups,
+            errors=errors,
+            warnings=warnings,
+            dropped_errors=self.issues.dropped_errors,
+            dropped_warnings=self.issues.dropped_warnings,
+            file=file,
         )
 
     def _eof_error(self, size: int, expected: str) -> None:
         self.refuse_file = True
-        self.issues.add(Rejection(
-            code=Reason.GRAMMAR, level=Level.FILE, record=None, offset=size,
-            expected=expected, found="end of file",
-            message=f"end of file at offset {size}: expected {expected}, found end of file",
-        ))
+        self.issues.add(
+            Rejection(
+                code=Reason.GRAMMAR,
+                level=Level.FILE,
+                record=None,
+                offset=size,
+                expected=expected,
+                found="end of file",
+                message=f"end of file at offset {size}: expected {expected}, found end of file",
+            )
+        )
 
 
 def _order(rejection: Rejection) -> tuple[int, int, int]:

@@ -101,7 +101,7 @@ class TempWriter:
         fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, _FILE_MODE)
         try:
             os.fchmod(fd, _FILE_MODE)
-            self._file = open(fd, "wb", buffering=buffering)  # noqa: SIM115 - closed in finish/discard
+            self._file = open(fd, "wb", buffering=buffering)
         except BaseException:
             os.close(fd)
             self.temp.unlink(missing_ok=True)
@@ -231,8 +231,9 @@ def move_into(src: Path, directory: Path, name: str) -> Path:
         _rename_noreplace(src, target)
     except FileNotFoundError as error:
         if not Path(directory).is_dir():
-            raise FileNotFoundError(errno.ENOENT, "target folder missing (run the spool's ensure())",
-                                    str(directory)) from error
+            raise FileNotFoundError(
+                errno.ENOENT, "target folder missing (run the spool's ensure())", str(directory)
+            ) from error
         raise FileNotFoundError(errno.ENOENT, "file gone (claimed by another process?)", str(src)) from error
     except FileExistsError as error:
         raise FileExistsError(errno.EEXIST, "target exists; refusing to replace it", str(target)) from error
@@ -242,8 +243,14 @@ def move_into(src: Path, directory: Path, name: str) -> Path:
     return target
 
 
-def remove_stale_temps(directory: Path, older_than: float = 0, *, prefix: str = "", dead_writers: bool = False,
-                       keep: Collection[str] = frozenset()) -> list[Path]:
+def remove_stale_temps(
+    directory: Path,
+    older_than: float = 0,
+    *,
+    prefix: str = "",
+    dead_writers: bool = False,
+    keep: Collection[str] = frozenset(),
+) -> list[Path]:
     """Delete the temporaries in `directory` no writer will finish: the regular files named
     ``.tmp-<prefix>*``; returns what was deleted, sorted (nothing when the folder is missing).
 

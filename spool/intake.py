@@ -53,10 +53,14 @@ class Refused(Exception):
 
 
 def _kind(mode: int) -> tuple[str, str]:
-    for test, ja, en in ((stat.S_ISLNK, "シンボリックリンク", "a symbolic link"), (stat.S_ISDIR, "フォルダ", "a folder"),
-                         (stat.S_ISFIFO, "名前付きパイプ(FIFO)", "a FIFO"), (stat.S_ISSOCK, "ソケット", "a socket"),
-                         (stat.S_ISCHR, "キャラクタデバイス", "a character device"),
-                         (stat.S_ISBLK, "ブロックデバイス", "a block device")):
+    for test, ja, en in (
+        (stat.S_ISLNK, "シンボリックリンク", "a symbolic link"),
+        (stat.S_ISDIR, "フォルダ", "a folder"),
+        (stat.S_ISFIFO, "名前付きパイプ(FIFO)", "a FIFO"),
+        (stat.S_ISSOCK, "ソケット", "a socket"),
+        (stat.S_ISCHR, "キャラクタデバイス", "a character device"),
+        (stat.S_ISBLK, "ブロックデバイス", "a block device"),
+    ):
         if test(mode):
             return ja, en
     return "通常のファイル以外のもの", "not a regular file"
@@ -65,14 +69,18 @@ def _kind(mode: int) -> tuple[str, str]:
 def _check_regular(info: os.stat_result) -> None:
     if not stat.S_ISREG(info.st_mode):
         ja, en = _kind(info.st_mode)
-        raise Refused("not-regular", f"通常のファイルではなく{ja}のため、受け付けませんでした。",
-                      f"{en}, not a regular file: refused")
+        raise Refused(
+            "not-regular",
+            f"通常のファイルではなく{ja}のため、受け付けませんでした。",
+            f"{en}, not a regular file: refused",
+        )
     if info.st_nlink > 1:
-        raise Refused("hard-links",
-                      f"ハードリンクが{info.st_nlink}個あるファイル(スプール外のファイルと同じ実体の可能性)のため、"
-                      "受け付けませんでした。コピーしたファイルを置いてください。",
-                      f"a file with {info.st_nlink} hard links (it may be a file outside the spool): refused; "
-                      "put a copy instead")
+        raise Refused(
+            "hard-links",
+            f"ハードリンクが{info.st_nlink}個あるファイル(スプール外のファイルと同じ実体の可能性)のため、"
+            "受け付けませんでした。コピーしたファイルを置いてください。",
+            f"a file with {info.st_nlink} hard links (it may be a file outside the spool): refused; put a copy instead",
+        )
 
 
 def open_inbox_file(path: Path) -> tuple[int, os.stat_result]:
@@ -86,19 +94,27 @@ def open_inbox_file(path: Path) -> tuple[int, os.stat_result]:
         raise
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise Refused("not-regular", "シンボリックリンクのため、リンク先を読まずに受け付けませんでした。",
-                          "a symbolic link: refused without following it") from error
+            raise Refused(
+                "not-regular",
+                "シンボリックリンクのため、リンク先を読まずに受け付けませんでした。",
+                "a symbolic link: refused without following it",
+            ) from error
         if error.errno in (errno.EACCES, errno.EPERM):
             owner = _owner_text(path)
-            raise Refused("unreadable", f"ゲートウェイの利用者が読めないファイル({owner})のため、受け付けませんでした。"
-                          "読み取り権限を付けて置き直してください。",
-                          f"the gateway's user may not read this file ({owner}): refused") from error
+            raise Refused(
+                "unreadable",
+                f"ゲートウェイの利用者が読めないファイル({owner})のため、受け付けませんでした。"
+                "読み取り権限を付けて置き直してください。",
+                f"the gateway's user may not read this file ({owner}): refused",
+            ) from error
         if error.errno == errno.ENAMETOOLONG:
-            raise Refused("name", "ファイル名が長すぎるため、受け付けませんでした。",
-                          "the file name is too long: refused") from error
+            raise Refused(
+                "name", "ファイル名が長すぎるため、受け付けませんでした。", "the file name is too long: refused"
+            ) from error
         if error.errno in (errno.ENXIO, errno.ENODEV, errno.EWOULDBLOCK):  # a socket, a device without reader
-            raise Refused("not-regular", "通常のファイルではないため、受け付けませんでした。",
-                          "not a regular file: refused") from error
+            raise Refused(
+                "not-regular", "通常のファイルではないため、受け付けませんでした。", "not a regular file: refused"
+            ) from error
         raise
     try:
         info = os.fstat(fd)
@@ -159,8 +175,11 @@ def take(source: Path, fd: int, info: os.stat_result, directory: Path, name: str
     moved = os.lstat(target)
     if (moved.st_dev, moved.st_ino) != (info.st_dev, info.st_ino) or not stat.S_ISREG(moved.st_mode):
         ja, en = _kind(moved.st_mode) if not stat.S_ISREG(moved.st_mode) else ("別のファイル", "another file")
-        raise Refused("swapped", f"確認後に{ja}へ差し替えられたため、受け付けませんでした。",
-                      f"replaced by {en} after it was checked: refused")
+        raise Refused(
+            "swapped",
+            f"確認後に{ja}へ差し替えられたため、受け付けませんでした。",
+            f"replaced by {en} after it was checked: refused",
+        )
     os.fchmod(fd, _FILE_MODE)  # spool files are readable by the owner only
     return Taken(target, sha256_fd(fd), os.fstat(fd).st_size, copied=False)
 
@@ -168,6 +187,7 @@ def take(source: Path, fd: int, info: os.stat_result, directory: Path, name: str
 def copy_into(fd: int, directory: Path, name: str) -> Taken:
     """A new file ``directory/name`` (mode 0o600, never replacing one) holding the content of
     ``fd``: written under a temporary name, hashed while written, fsynced, then renamed."""
+
     def chunks() -> Iterator[bytes]:
         offset = 0
         while chunk := os.pread(fd, _CHUNK, offset):
@@ -199,4 +219,3 @@ def _copy(source: Path, fd: int, info: os.stat_result, directory: Path, name: st
         raise
     fsync_dir(Path(source).parent)
     return taken
-

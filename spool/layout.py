@@ -55,8 +55,10 @@ class SpoolLayout:
         self._destinations = _checked_names("destination", destinations)
 
     def __repr__(self) -> str:
-        return (f"SpoolLayout({str(self._root)!r}, channels={list(self._channels)}, "
-                f"destinations={list(self._destinations)})")
+        return (
+            f"SpoolLayout({str(self._root)!r}, channels={list(self._channels)}, "
+            f"destinations={list(self._destinations)})"
+        )
 
     @property
     def root(self) -> Path:

@@ -143,8 +143,12 @@ class StableScanner:
         except OSError as error:
             if channel not in self._unreadable:
                 self._unreadable.add(channel)
-                _log.warning("cannot read inbox %s of channel %s (%s); skipping it until it can be read",
-                             inbox, channel, error.strerror or error)
+                _log.warning(
+                    "cannot read inbox %s of channel %s (%s); skipping it until it can be read",
+                    inbox,
+                    channel,
+                    error.strerror or error,
+                )
             return []
         if channel in self._unreadable:
             self._unreadable.discard(channel)

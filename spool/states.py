@@ -53,7 +53,9 @@ class FileState(StrEnum):
         for state, name in _FOLDERS.items():
             if name == folder:
                 return state
-        raise ValueError(f"{folder!r} is the folder of no finished state: expected one of {', '.join(_FOLDERS.values())}")
+        raise ValueError(
+            f"{folder!r} is the folder of no finished state: expected one of {', '.join(_FOLDERS.values())}"
+        )
 
 
 _FOLDERS: dict[FileState, str] = {
@@ -78,8 +80,13 @@ _LABELS_JA: dict[FileState, str] = {
 #: Finished states, in the order reports and the purge list them.
 TERMINAL_STATES: tuple[FileState, ...] = tuple(_FOLDERS)
 #: Content in one of these states counts as processed: the same bytes again are a duplicate.
-ACCEPTED_STATES: tuple[FileState, ...] = (FileState.PROCESSING, FileState.DELIVERING, FileState.DELIVERED,
-                                          FileState.ARCHIVED, FileState.REJECTED)
+ACCEPTED_STATES: tuple[FileState, ...] = (
+    FileState.PROCESSING,
+    FileState.DELIVERING,
+    FileState.DELIVERED,
+    FileState.ARCHIVED,
+    FileState.REJECTED,
+)
 
 #: The folders an input can be in, as a report's 保管先 names them.
 FOLDER_LABELS_JA: dict[str, str] = {

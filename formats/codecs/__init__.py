@@ -32,13 +32,16 @@ from formats.codecs.ocr import OcrResult, decode_ocr, encode_ocr, ocr_check_digi
 
 #: The codecs a layout file names (a ``codec`` record rule, ``[canonical] codecs``), by name.
 DECODERS: dict[str, Callable[[str], CodecResult]] = {
-    "cvs-barcode": decode_barcode, "ocr": decode_ocr, "elqr": decode_elqr,
+    "cvs-barcode": decode_barcode,
+    "ocr": decode_ocr,
+    "elqr": decode_elqr,
 }
 
 
 def first_error(result: CodecResult) -> CodecIssue:
     """The first *error* of an invalid result (warnings, such as a reserved eL-QR tag, come earlier)."""
     return next(issue for issue in result.errors if issue.severity == Severity.ERROR)
+
 
 __all__ = [
     "DEFAULT_PROFILE",

@@ -12,12 +12,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
-__all__ = ["CodecIssue", "CodecResult", "ErrorCode", "FieldValue", "Severity", "ascii_digits", "jsonable", "result_dict"]
+__all__ = [
+    "CodecIssue",
+    "CodecResult",
+    "ErrorCode",
+    "FieldValue",
+    "Severity",
+    "ascii_digits",
+    "jsonable",
+    "result_dict",
+]
 
 #: A decoded field value: text, a number, a date, or None when absent or unreadable.
-FieldValue = Union[str, int, date, None]
+FieldValue = str | int | date | None
 
 
 class ErrorCode(StrEnum):
@@ -107,8 +116,9 @@ class CodecResult(Protocol):
     def personal_fields(self) -> frozenset[str]: ...
 
 
-def result_dict(kind: str, result: CodecResult, *, value: str | None = None,
-                fields: Mapping[str, FieldValue] | None = None) -> dict[str, Any]:
+def result_dict(
+    kind: str, result: CodecResult, *, value: str | None = None, fields: Mapping[str, FieldValue] | None = None
+) -> dict[str, Any]:
     """A decoded value as JSON carries it: kind, value, valid, fields (dates as ISO 8601) and errors;
     ``value`` and ``fields`` stand in for the result's own (the decode command's masked ones)."""
     return {

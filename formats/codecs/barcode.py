@@ -243,19 +243,40 @@ def decode_barcode(
 
     bad = [(index, char) for index, char in enumerate(text) if not ("0" <= char <= "9")]
     for index, char in bad[:10]:
-        errors.append(CodecIssue(ErrorCode.NOT_DIGIT, lead + index, "an ASCII digit 0-9", char,
-                                 message=f"character {lead + index}: expected an ASCII digit, found {char!r}"))
+        errors.append(
+            CodecIssue(
+                ErrorCode.NOT_DIGIT,
+                lead + index,
+                "an ASCII digit 0-9",
+                char,
+                message=f"character {lead + index}: expected an ASCII digit, found {char!r}",
+            )
+        )
     if len(bad) > 10:
-        errors.append(CodecIssue(ErrorCode.NOT_DIGIT, None, "ASCII digits only", f"{len(bad)} other characters",
-                                 message=f"{len(bad) - 10} more characters are not ASCII digits"))
+        errors.append(
+            CodecIssue(
+                ErrorCode.NOT_DIGIT,
+                None,
+                "ASCII digits only",
+                f"{len(bad)} other characters",
+                message=f"{len(bad) - 10} more characters are not ASCII digits",
+            )
+        )
     if len(text) != profile.length:
         hint = ""
         if profile.with_ai and len(text) == profile.length - len(AI):
-            hint = "; stored without the AI \"91\"? use a profile with with_ai=False"
+            hint = '; stored without the AI "91"? use a profile with with_ai=False'
         elif profile.with_check_digit and len(text) == profile.length - 1:
             hint = "; stored without its check digit? use a profile with with_check_digit=False"
-        errors.append(CodecIssue(ErrorCode.LENGTH, lead, f"{profile.length} digits", f"{len(text)} characters",
-                                 message=f"expected {profile.length} digits, found {len(text)} characters{hint}"))
+        errors.append(
+            CodecIssue(
+                ErrorCode.LENGTH,
+                lead,
+                f"{profile.length} digits",
+                f"{len(text)} characters",
+                message=f"expected {profile.length} digits, found {len(text)} characters{hint}",
+            )
+        )
         return BarcodeResult(value, profile, tuple(errors))
 
     full = (AI if not profile.with_ai else "") + text
@@ -264,27 +285,30 @@ def decode_barcode(
     ai = full[:2]
     result["ai"] = ai
     if profile.with_ai and ai != AI:
-        errors.append(CodecIssue(ErrorCode.AI, at(0), AI, ai, "ai",
-                                 f"application identifier: expected \"91\" (料金代理収納), found {ai!r}"))
+        errors.append(
+            CodecIssue(
+                ErrorCode.AI, at(0), AI, ai, "ai", f'application identifier: expected "91" (料金代理収納), found {ai!r}'
+            )
+        )
 
-    issuer = full[_ISSUER[0]:_ISSUER[1]]
+    issuer = full[_ISSUER[0] : _ISSUER[1]]
     country_width = 6 - profile.issuer_code_width
     result["issuer_country"] = issuer[:country_width] or None
     result["issuer_code"] = issuer[country_width:]
 
-    free = full[_FREE[0]:_FREE[1]]
+    free = full[_FREE[0] : _FREE[1]]
     result["free_field"] = free
     parts: dict[str, str] = {}
     offset = 0
     for part in profile.free_field:
-        parts[part.name] = free[offset:offset + part.width]
+        parts[part.name] = free[offset : offset + part.width]
         offset += part.width
     result["free_fields"] = parts
 
     reissue = full[_REISSUE]
     result["reissue"] = int(reissue) if ascii_digits(reissue) else None
 
-    deadline_raw = full[_DEADLINE[0]:_DEADLINE[1]]
+    deadline_raw = full[_DEADLINE[0] : _DEADLINE[1]]
     result["deadline_raw"] = deadline_raw
     if ascii_digits(deadline_raw) and deadline_raw != NO_DEADLINE:
         yy, mm, dd = int(deadline_raw[:2]), int(deadline_raw[2:4]), int(deadline_raw[4:])
@@ -292,18 +316,33 @@ def decode_barcode(
         try:
             result["deadline"] = date(year, mm, dd)
         except ValueError:
-            errors.append(CodecIssue(ErrorCode.DATE, at(_DEADLINE[0]), "a real date YYMMDD, or 999999",
-                                     deadline_raw, "deadline",
-                                     f"支払期限 {deadline_raw!r} is not a date (year {year}, month {mm}, day {dd})"))
+            errors.append(
+                CodecIssue(
+                    ErrorCode.DATE,
+                    at(_DEADLINE[0]),
+                    "a real date YYMMDD, or 999999",
+                    deadline_raw,
+                    "deadline",
+                    f"支払期限 {deadline_raw!r} is not a date (year {year}, month {mm}, day {dd})",
+                )
+            )
 
     stamp = full[_STAMP]
     if ascii_digits(stamp):
         result["stamp_flag"] = int(stamp)
         if stamp not in "01":
-            errors.append(CodecIssue(ErrorCode.VALUE, at(_STAMP), "0 or 1", stamp, "stamp_flag",
-                                     f"印紙フラグ: expected 0 or 1, found {stamp!r}"))
+            errors.append(
+                CodecIssue(
+                    ErrorCode.VALUE,
+                    at(_STAMP),
+                    "0 or 1",
+                    stamp,
+                    "stamp_flag",
+                    f"印紙フラグ: expected 0 or 1, found {stamp!r}",
+                )
+            )
 
-    amount = full[_AMOUNT[0]:_AMOUNT[1]]
+    amount = full[_AMOUNT[0] : _AMOUNT[1]]
     result["amount"] = int(amount) if ascii_digits(amount) else None
 
     body = full[:_CHECK]
@@ -314,9 +353,16 @@ def decode_barcode(
             if ascii_digits(found):
                 result["check_digit"] = int(found)
                 if int(found) != expected:
-                    errors.append(CodecIssue(ErrorCode.CHECK_DIGIT, at(_CHECK), str(expected), found, "check_digit",
-                                             f"check digit (modulus 10, weights 3/1): expected {expected}, "
-                                             f"found {found}"))
+                    errors.append(
+                        CodecIssue(
+                            ErrorCode.CHECK_DIGIT,
+                            at(_CHECK),
+                            str(expected),
+                            found,
+                            "check_digit",
+                            f"check digit (modulus 10, weights 3/1): expected {expected}, found {found}",
+                        )
+                    )
         else:
             result["check_digit"] = expected
         result["canonical"] = body + str(result.get("check_digit", expected))
@@ -342,8 +388,10 @@ def encode_barcode(
     country = "" if profile.issuer_code_width == 6 else issuer_country
     issuer = country + issuer_code
     if len(country) != 6 - profile.issuer_code_width or len(issuer) != 6 or not ascii_digits(issuer):
-        raise ValueError(f"issuer: expected {6 - profile.issuer_code_width} + {profile.issuer_code_width} digits, "
-                         f"found {issuer_country!r} + {issuer_code!r}")
+        raise ValueError(
+            f"issuer: expected {6 - profile.issuer_code_width} + {profile.issuer_code_width} digits, "
+            f"found {issuer_country!r} + {issuer_code!r}"
+        )
     if isinstance(free_field, dict):
         unknown = set(free_field) - {part.name for part in profile.free_field}
         if unknown:
@@ -368,5 +416,5 @@ def encode_barcode(
     deadline_text = NO_DEADLINE if deadline is None else deadline.strftime("%y%m%d")
     body = f"{AI}{issuer}{free}{reissue}{deadline_text}{stamp_flag}{amount:06d}"
     full = body + str(mod10_w31(body))
-    stored = full if profile.with_ai else full[len(AI):]
+    stored = full if profile.with_ai else full[len(AI) :]
     return stored if profile.with_check_digit else stored[:-1]

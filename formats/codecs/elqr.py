@@ -52,16 +52,29 @@ FIXED: dict[str, str] = {"00": "01", "01": "12", "27/00": AGENCY_ID}
 
 # (name, width) of the MPN parts after their two check digits.
 UPPER_PARTS: tuple[tuple[str, int], ...] = (
-    ("account_number", 11), ("payment_amount", 11), ("fee_payer", 1), ("institution_id", 5),
-    ("stamp_duty", 1), ("tax_item_code", 3), ("upper_extension", 5),
+    ("account_number", 11),
+    ("payment_amount", 11),
+    ("fee_payer", 1),
+    ("institution_id", 5),
+    ("stamp_duty", 1),
+    ("tax_item_code", 3),
+    ("upper_extension", 5),
 )
 LOWER_PARTS: tuple[tuple[str, int], ...] = (
-    ("case_key", 20), ("confirmation_number", 6), ("eltax_area", 1), ("common_tax_institution_code", 5),
-    ("tax_office_code", 3), ("lower_extension", 7),
+    ("case_key", 20),
+    ("confirmation_number", 6),
+    ("eltax_area", 1),
+    ("common_tax_institution_code", 5),
+    ("tax_office_code", 3),
+    ("lower_extension", 7),
 )
 # (name, width) of tag 62.
 ADDITIONAL_PARTS: tuple[tuple[str, int], ...] = (
-    ("levy_year", 4), ("tax_year", 4), ("period_code", 2), ("due_date", 8), ("payment_deadline", 8),
+    ("levy_year", 4),
+    ("tax_year", 4),
+    ("period_code", 2),
+    ("due_date", 8),
+    ("payment_deadline", 8),
 )
 
 ELQR_LABELS: dict[str, str] = {
@@ -150,33 +163,78 @@ def _parse_tlv(
     while position < len(text):
         where = base + position
         if len(text) - position < 4:
-            errors.append(CodecIssue(ErrorCode.TLV_TRUNCATED, where, "a 2-digit tag and a 2-digit length",
-                                     text[position:], prefix or None,
-                                     f"{prefix or 'text'} ends inside an element header at position {where}"))
+            errors.append(
+                CodecIssue(
+                    ErrorCode.TLV_TRUNCATED,
+                    where,
+                    "a 2-digit tag and a 2-digit length",
+                    text[position:],
+                    prefix or None,
+                    f"{prefix or 'text'} ends inside an element header at position {where}",
+                )
+            )
             break
-        tag, length_text = text[position:position + 2], text[position + 2:position + 4]
+        tag, length_text = text[position : position + 2], text[position + 2 : position + 4]
         path = f"{prefix}/{tag}" if prefix else tag
         if not (ascii_digits(tag) and ascii_digits(length_text)):
-            errors.append(CodecIssue(ErrorCode.TLV_HEADER, where, "a 2-digit tag and a 2-digit length",
-                                     tag + length_text, prefix or None,
-                                     f"element header at position {where} is not digits: {tag + length_text!r}"))
+            errors.append(
+                CodecIssue(
+                    ErrorCode.TLV_HEADER,
+                    where,
+                    "a 2-digit tag and a 2-digit length",
+                    tag + length_text,
+                    prefix or None,
+                    f"element header at position {where} is not digits: {tag + length_text!r}",
+                )
+            )
             break
         length = int(length_text)
-        value = text[position + 4:position + 4 + length]
+        value = text[position + 4 : position + 4 + length]
         if len(value) < length:
-            errors.append(CodecIssue(ErrorCode.TLV_TRUNCATED, where + 4, f"{length} characters", f"{len(value)}",
-                                     path, f"tag {path} says {length} characters but only {len(value)} follow"))
+            errors.append(
+                CodecIssue(
+                    ErrorCode.TLV_TRUNCATED,
+                    where + 4,
+                    f"{length} characters",
+                    f"{len(value)}",
+                    path,
+                    f"tag {path} says {length} characters but only {len(value)} follow",
+                )
+            )
             break
         if tag not in known:
-            errors.append(CodecIssue(ErrorCode.TAG_UNKNOWN, where, f"one of {', '.join(known)}", tag, path,
-                                     f"unknown tag {path} at position {where}"))
+            errors.append(
+                CodecIssue(
+                    ErrorCode.TAG_UNKNOWN,
+                    where,
+                    f"one of {', '.join(known)}",
+                    tag,
+                    path,
+                    f"unknown tag {path} at position {where}",
+                )
+            )
         elif tag in elements:
-            errors.append(CodecIssue(ErrorCode.TAG_DUPLICATE, where, f"tag {tag} once", f"tag {tag} again", path,
-                                     f"tag {path} appears again at position {where} "
-                                     f"(first at {elements[tag].position})"))
+            errors.append(
+                CodecIssue(
+                    ErrorCode.TAG_DUPLICATE,
+                    where,
+                    f"tag {tag} once",
+                    f"tag {tag} again",
+                    path,
+                    f"tag {path} appears again at position {where} (first at {elements[tag].position})",
+                )
+            )
         elif length != known[tag]:
-            errors.append(CodecIssue(ErrorCode.TAG_LENGTH, where + 2, f"{known[tag]:02d}", length_text, path,
-                                     f"tag {path}: expected length {known[tag]:02d}, found {length_text}"))
+            errors.append(
+                CodecIssue(
+                    ErrorCode.TAG_LENGTH,
+                    where + 2,
+                    f"{known[tag]:02d}",
+                    length_text,
+                    path,
+                    f"tag {path}: expected length {known[tag]:02d}, found {length_text}",
+                )
+            )
         else:
             elements[tag] = _Element(tag, where, value)
         position += 4 + length
@@ -188,16 +246,24 @@ def _digits(element: _Element, path: str, errors: list[CodecIssue]) -> bool:
     if ascii_digits(element.value):
         return True
     index = next(i for i, char in enumerate(element.value) if not ("0" <= char <= "9"))
-    errors.append(CodecIssue(ErrorCode.NOT_DIGIT, element.value_position + index, "ASCII digits",
-                             element.value[index], path, f"tag {path}: expected digits only, found "
-                             f"{element.value[index]!r} at position {element.value_position + index}"))
+    errors.append(
+        CodecIssue(
+            ErrorCode.NOT_DIGIT,
+            element.value_position + index,
+            "ASCII digits",
+            element.value[index],
+            path,
+            f"tag {path}: expected digits only, found "
+            f"{element.value[index]!r} at position {element.value_position + index}",
+        )
+    )
     return False
 
 
 def _split(text: str, parts: tuple[tuple[str, int], ...]) -> dict[str, str]:
     values, offset = {}, 0
     for name, width in parts:
-        values[name] = text[offset:offset + width]
+        values[name] = text[offset : offset + width]
         offset += width
     return values
 
@@ -206,8 +272,9 @@ def _date(text: str, position: int, path: str, label: str, errors: list[CodecIss
     try:
         return date(int(text[:4]), int(text[4:6]), int(text[6:]))
     except ValueError:
-        errors.append(CodecIssue(ErrorCode.DATE, position, "a real date YYYYMMDD", text, path,
-                                 f"{label} {text!r} is not a date"))
+        errors.append(
+            CodecIssue(ErrorCode.DATE, position, "a real date YYYYMMDD", text, path, f"{label} {text!r} is not a date")
+        )
         return None
 
 
@@ -220,11 +287,27 @@ def decode_elqr(value: str) -> ElqrResult:
 
     non_ascii = [(index, char) for index, char in enumerate(text) if not char.isascii()]
     for index, char in non_ascii[:10]:
-        errors.append(CodecIssue(ErrorCode.NOT_ASCII, lead + index, "ASCII", char, None,
-                                 f"character {lead + index} is not ASCII: {char!r}"))
+        errors.append(
+            CodecIssue(
+                ErrorCode.NOT_ASCII,
+                lead + index,
+                "ASCII",
+                char,
+                None,
+                f"character {lead + index} is not ASCII: {char!r}",
+            )
+        )
     if len(text) != ELQR_LENGTH:
-        errors.append(CodecIssue(ErrorCode.LENGTH, lead, f"{ELQR_LENGTH} characters", f"{len(text)} characters",
-                                 None, f"expected {ELQR_LENGTH} characters, found {len(text)}"))
+        errors.append(
+            CodecIssue(
+                ErrorCode.LENGTH,
+                lead,
+                f"{ELQR_LENGTH} characters",
+                f"{len(text)} characters",
+                None,
+                f"expected {ELQR_LENGTH} characters, found {len(text)}",
+            )
+        )
 
     top = _parse_tlv(text, lead, TOP_TAGS, "", errors)
     for tag in TOP_TAGS:
@@ -236,22 +319,38 @@ def decode_elqr(value: str) -> ElqrResult:
             name = "payload_format" if tag == "00" else "initiation_method"
             fields[name] = top[tag].value
             if top[tag].value != FIXED[path]:
-                errors.append(CodecIssue(ErrorCode.VALUE, top[tag].value_position, FIXED[path], top[tag].value,
-                                         path, f"tag {path}: expected {FIXED[path]!r}, found {top[tag].value!r}"))
+                errors.append(
+                    CodecIssue(
+                        ErrorCode.VALUE,
+                        top[tag].value_position,
+                        FIXED[path],
+                        top[tag].value,
+                        path,
+                        f"tag {path}: expected {FIXED[path]!r}, found {top[tag].value!r}",
+                    )
+                )
 
     if "27" in top:
         inner = _parse_tlv(top["27"].value, top["27"].value_position, INNER_TAGS, "27", errors)
         for tag in INNER_TAGS:
             path = f"27/{tag}"
             if tag not in inner and not any(e.field == path for e in errors):
-                errors.append(CodecIssue(ErrorCode.TAG_MISSING, None, f"tag {path}", None, path,
-                                         f"tag {path} is missing"))
+                errors.append(
+                    CodecIssue(ErrorCode.TAG_MISSING, None, f"tag {path}", None, path, f"tag {path} is missing")
+                )
         if "00" in inner:
             fields["agency_id"] = inner["00"].value
             if inner["00"].value != AGENCY_ID:
-                errors.append(CodecIssue(ErrorCode.VALUE, inner["00"].value_position, AGENCY_ID, inner["00"].value,
-                                         "27/00", f"tag 27/00: expected {AGENCY_ID!r} (地方税共同機構), "
-                                         f"found {inner['00'].value!r}"))
+                errors.append(
+                    CodecIssue(
+                        ErrorCode.VALUE,
+                        inner["00"].value_position,
+                        AGENCY_ID,
+                        inner["00"].value,
+                        "27/00",
+                        f"tag 27/00: expected {AGENCY_ID!r} (地方税共同機構), found {inner['00'].value!r}",
+                    )
+                )
         if "01" in inner and _digits(inner["01"], "27/01", errors):
             mpn, at = inner["01"].value, inner["01"].value_position
             upper, lower = mpn[:39], mpn[39:]
@@ -266,9 +365,16 @@ def decode_elqr(value: str) -> ElqrResult:
     if "54" in top and _digits(top["54"], "54", errors):
         fields["amount"] = int(top["54"].value)
         if "payment_amount" in fields and fields["payment_amount"] != fields["amount"]:
-            errors.append(CodecIssue(ErrorCode.MISMATCH, top["54"].value_position, f"{fields['payment_amount']}",
-                                     top["54"].value, "54", f"tag 54 amount {fields['amount']:,} differs from "
-                                     f"the MPN 払込金額 {fields['payment_amount']:,}"))
+            errors.append(
+                CodecIssue(
+                    ErrorCode.MISMATCH,
+                    top["54"].value_position,
+                    f"{fields['payment_amount']}",
+                    top["54"].value,
+                    "54",
+                    f"tag 54 amount {fields['amount']:,} differs from the MPN 払込金額 {fields['payment_amount']:,}",
+                )
+            )
 
     if "62" in top and _digits(top["62"], "62", errors):
         parts = _split(top["62"].value, ADDITIONAL_PARTS)
@@ -283,31 +389,56 @@ def decode_elqr(value: str) -> ElqrResult:
         fields["reserved"] = top["80"].value
         if top["80"].value.strip("0"):
             index = next(i for i, char in enumerate(top["80"].value) if char != "0")
-            errors.append(CodecIssue(ErrorCode.VALUE, top["80"].value_position + index, "zeros (reserved)",
-                                     top["80"].value[index], "80",
-                                     "tag 80 (reserved) is not all zeros: a newer layout?", Severity.WARNING))
+            errors.append(
+                CodecIssue(
+                    ErrorCode.VALUE,
+                    top["80"].value_position + index,
+                    "zeros (reserved)",
+                    top["80"].value[index],
+                    "80",
+                    "tag 80 (reserved) is not all zeros: a newer layout?",
+                    Severity.WARNING,
+                )
+            )
 
     if "63" in top:
         crc_element = top["63"]
         if crc_element.position + 9 != lead + len(text):
-            errors.append(CodecIssue(ErrorCode.TAG_ORDER, crc_element.position, "tag 63 (CRC) last",
-                                     "more elements after it", "63", "tag 63 (CRC) must be the last element"))
+            errors.append(
+                CodecIssue(
+                    ErrorCode.TAG_ORDER,
+                    crc_element.position,
+                    "tag 63 (CRC) last",
+                    "more elements after it",
+                    "63",
+                    "tag 63 (CRC) must be the last element",
+                )
+            )
         if ascii_digits(crc_element.value):
             fields["crc"] = int(crc_element.value)
-        covered = text[:crc_element.position - lead + 4]
+        covered = text[: crc_element.position - lead + 4]
         if covered.isascii():
             expected = crc16_ccitt_false(covered.encode("ascii"))
             if crc_element.value != f"{expected:05d}":
-                errors.append(CodecIssue(ErrorCode.CRC, crc_element.value_position, f"{expected:05d}",
-                                         crc_element.value, "63",
-                                         f"CRC-16/CCITT-FALSE over characters 0–{crc_element.position + 3}: "
-                                         f"expected {expected:05d}, found {crc_element.value!r}"))
+                errors.append(
+                    CodecIssue(
+                        ErrorCode.CRC,
+                        crc_element.value_position,
+                        f"{expected:05d}",
+                        crc_element.value,
+                        "63",
+                        f"CRC-16/CCITT-FALSE over characters 0–{crc_element.position + 3}: "
+                        f"expected {expected:05d}, found {crc_element.value!r}",
+                    )
+                )
 
-    if all(name in fields for name in ("common_tax_institution_code", "case_key", "confirmation_number",
-                                       "tax_item_code")):
-        fields["el_number"] = "".join(str(fields[name]) for name in
-                                      ("common_tax_institution_code", "case_key", "confirmation_number",
-                                       "tax_item_code"))
+    if all(
+        name in fields for name in ("common_tax_institution_code", "case_key", "confirmation_number", "tax_item_code")
+    ):
+        fields["el_number"] = "".join(
+            str(fields[name])
+            for name in ("common_tax_institution_code", "case_key", "confirmation_number", "tax_item_code")
+        )
     ordered = {name: fields[name] for name in ELQR_LABELS if name in fields}
     return ElqrResult(value, ordered, tuple(errors))
 
@@ -346,19 +477,32 @@ def encode_elqr(
     """A valid eL-QR string (both MPN check-digit pairs and the CRC computed); ValueError for bad fields."""
     if not 0 <= amount <= 99_999_999_999:
         raise ValueError(f"amount: expected 0 to 99,999,999,999 yen, found {amount:,}")
-    upper = "".join((
-        _need("account_number", account_number, 11), f"{amount:011d}", _need("fee_payer", fee_payer, 1),
-        _need("institution_id", institution_id, 5), _need("stamp_duty", stamp_duty, 1),
-        _need("tax_item_code", tax_item_code, 3), _need("upper_extension", upper_extension, 5),
-    ))
-    lower = "".join((
-        _need("case_key", case_key, 20), _need("confirmation_number", confirmation_number, 6),
-        _need("eltax_area", eltax_area, 1), _need("common_tax_institution_code", common_tax_institution_code, 5),
-        _need("tax_office_code", tax_office_code, 3), _need("lower_extension", lower_extension, 7),
-    ))
+    upper = "".join(
+        (
+            _need("account_number", account_number, 11),
+            f"{amount:011d}",
+            _need("fee_payer", fee_payer, 1),
+            _need("institution_id", institution_id, 5),
+            _need("stamp_duty", stamp_duty, 1),
+            _need("tax_item_code", tax_item_code, 3),
+            _need("upper_extension", upper_extension, 5),
+        )
+    )
+    lower = "".join(
+        (
+            _need("case_key", case_key, 20),
+            _need("confirmation_number", confirmation_number, 6),
+            _need("eltax_area", eltax_area, 1),
+            _need("common_tax_institution_code", common_tax_institution_code, 5),
+            _need("tax_office_code", tax_office_code, 3),
+            _need("lower_extension", lower_extension, 7),
+        )
+    )
     mpn = encode_ocr(upper) + encode_ocr(lower)
-    additional = (f"{_need('levy_year', f'{levy_year:04d}', 4)}{_need('tax_year', f'{tax_year:04d}', 4)}"
-                  f"{_need('period_code', period_code, 2)}{_yyyymmdd(due_date)}{_yyyymmdd(payment_deadline)}")
+    additional = (
+        f"{_need('levy_year', f'{levy_year:04d}', 4)}{_need('tax_year', f'{tax_year:04d}', 4)}"
+        f"{_need('period_code', period_code, 2)}{_yyyymmdd(due_date)}{_yyyymmdd(payment_deadline)}"
+    )
     merchant = f"0005{AGENCY_ID}0183{mpn}"
-    text = f"000201010212" f"2796{merchant}" f"5411{amount:011d}" f"6226{additional}" f"8085{'0' * 85}" "6305"
+    text = f"0002010102122796{merchant}5411{amount:011d}6226{additional}8085{'0' * 85}6305"
     return text + f"{crc16_ccitt_false(text.encode('ascii')):05d}"

@@ -102,8 +102,16 @@ def pair_errors(text: str, lead: int, field: str) -> list[CodecIssue]:
     errors = []
     for offset, (name, expected) in enumerate((("CD1", cd1), ("CD2", cd2))):
         if text[offset] != str(expected):
-            errors.append(CodecIssue(ErrorCode.CHECK_DIGIT, lead + offset, str(expected), text[offset], field,
-                                     f"{field} {name}: expected {expected}, found {text[offset]}"))
+            errors.append(
+                CodecIssue(
+                    ErrorCode.CHECK_DIGIT,
+                    lead + offset,
+                    str(expected),
+                    text[offset],
+                    field,
+                    f"{field} {name}: expected {expected}, found {text[offset]}",
+                )
+            )
     return errors
 
 
@@ -114,13 +122,26 @@ def decode_ocr(value: str) -> OcrResult:
     errors: list[CodecIssue] = []
     bad = [(index, char) for index, char in enumerate(text) if not ("0" <= char <= "9")]
     for index, char in bad[:10]:
-        errors.append(CodecIssue(ErrorCode.NOT_DIGIT, lead + index, "an ASCII digit 0-9", char,
-                                 message=f"character {lead + index}: expected an ASCII digit, found {char!r}"))
+        errors.append(
+            CodecIssue(
+                ErrorCode.NOT_DIGIT,
+                lead + index,
+                "an ASCII digit 0-9",
+                char,
+                message=f"character {lead + index}: expected an ASCII digit, found {char!r}",
+            )
+        )
     line: Line | None = next((name for name, length in OCR_LINE_LENGTHS.items() if length == len(text)), None)
     if line is None:
-        errors.append(CodecIssue(ErrorCode.LENGTH, lead, "39 digits (upper line) or 44 digits (lower line)",
-                                 f"{len(text)} characters",
-                                 message=f"expected 39 (upper line) or 44 (lower line) digits, found {len(text)}"))
+        errors.append(
+            CodecIssue(
+                ErrorCode.LENGTH,
+                lead,
+                "39 digits (upper line) or 44 digits (lower line)",
+                f"{len(text)} characters",
+                message=f"expected 39 (upper line) or 44 (lower line) digits, found {len(text)}",
+            )
+        )
         return OcrResult(value, tuple(errors))
     cd1 = int(text[0]) if ascii_digits(text[0]) else None
     cd2 = int(text[1]) if ascii_digits(text[1]) else None

@@ -44,7 +44,7 @@ from __future__ import annotations
 import construct
 
 from formats.fields import Code, Constant, Date, Digits, DoubleByteText, Filler, Numeric, Text
-from formats.layout import ControlTotals, end_record, FileLayout, RecordLayout
+from formats.layout import ControlTotals, FileLayout, RecordLayout, end_record
 from formats.layouts.micjet import hash_total_trailer
 
 __all__ = [
@@ -77,12 +77,12 @@ HEADER = RecordLayout(
     "header",
     "ヘッダー・レコード",
     construct.Struct(
-        "record_type" / Constant(b"1") * "データ区分",              # 1
-        "layout_id" / Constant(LAYOUT_ID) * "レイアウト識別",        # 2–7
-        "created_on" / Date("YYYYMMDD") * "作成日",                 # 8–15
-        "municipality_code" / Digits(6) * "利用団体コード",          # 16–21
-        "extract_kind" / Code(1, EXTRACT_KINDS) * "抽出区分",        # 22
-        "filler" / Filler(478) * "予備",                            # 23–500
+        "record_type" / Constant(b"1") * "データ区分",  # 1
+        "layout_id" / Constant(LAYOUT_ID) * "レイアウト識別",  # 2–7
+        "created_on" / Date("YYYYMMDD") * "作成日",  # 8–15
+        "municipality_code" / Digits(6) * "利用団体コード",  # 16–21
+        "extract_kind" / Code(1, EXTRACT_KINDS) * "抽出区分",  # 22
+        "filler" / Filler(478) * "予備",  # 23–500
     ),
     length=RECORD_LENGTH,
 )
@@ -91,26 +91,26 @@ DATA = RecordLayout(
     "data",
     "データ・レコード",
     construct.Struct(
-        "record_type" / Constant(b"2") * "データ区分",                                          # 1
-        "municipality_code" / Digits(6) * "利用団体コード",                                      # 2–7
-        "serial" / Numeric(7) * "連番",                                                         # 8–14
-        "resident_code" / Digits(15, personal="account") * "住民コード",                         # 15–29
-        "change_kind" / Code(1, CHANGE_KINDS) * "異動区分",                                      # 30
-        "change_reason" / Digits(2) * "異動事由コード",                                          # 31–32
-        "change_date" / Date("YYYYMMDD") * "異動日",                                            # 33–40
-        "resident_kind" / Code(1, RESIDENT_KINDS) * "住民区分",                                  # 41
-        "kana_name" / Text(40, "sjis-single", required=True, personal="name") * "カナ氏名",      # 42–81
-        "name" / DoubleByteText(40, personal="name") * "氏名",                                  # 82–121
-        "birth_date" / Date("GYYMMDD", optional=True, personal="other") * "生年月日",          # 122–128
-        "sex" / Code(1, SEXES, optional=True, personal="other") * "性別",                     # 129
-        "postal_code" / Digits(7, optional=True, personal="other") * "郵便番号",                 # 130–136
-        "address" / DoubleByteText(80, personal="other") * "住所",                              # 137–216
-        "address_line2" / DoubleByteText(61, optional=True, personal="other") * "方書",          # 217–277
-        "delivery_postal_code" / Digits(7, optional=True, personal="other") * "送付先郵便番号",   # 278–284
+        "record_type" / Constant(b"2") * "データ区分",  # 1
+        "municipality_code" / Digits(6) * "利用団体コード",  # 2–7
+        "serial" / Numeric(7) * "連番",  # 8–14
+        "resident_code" / Digits(15, personal="account") * "住民コード",  # 15–29
+        "change_kind" / Code(1, CHANGE_KINDS) * "異動区分",  # 30
+        "change_reason" / Digits(2) * "異動事由コード",  # 31–32
+        "change_date" / Date("YYYYMMDD") * "異動日",  # 33–40
+        "resident_kind" / Code(1, RESIDENT_KINDS) * "住民区分",  # 41
+        "kana_name" / Text(40, "sjis-single", required=True, personal="name") * "カナ氏名",  # 42–81
+        "name" / DoubleByteText(40, personal="name") * "氏名",  # 82–121
+        "birth_date" / Date("GYYMMDD", optional=True, personal="other") * "生年月日",  # 122–128
+        "sex" / Code(1, SEXES, optional=True, personal="other") * "性別",  # 129
+        "postal_code" / Digits(7, optional=True, personal="other") * "郵便番号",  # 130–136
+        "address" / DoubleByteText(80, personal="other") * "住所",  # 137–216
+        "address_line2" / DoubleByteText(61, optional=True, personal="other") * "方書",  # 217–277
+        "delivery_postal_code" / Digits(7, optional=True, personal="other") * "送付先郵便番号",  # 278–284
         "delivery_address" / DoubleByteText(80, optional=True, personal="other") * "送付先住所",  # 285–364
         "delivery_address_line2" / DoubleByteText(60, optional=True, personal="other") * "送付先方書",  # 365–424
-        "delivery_name" / DoubleByteText(40, optional=True, personal="name") * "送付先氏名",      # 425–464
-        "filler" / Filler(36) * "予備",                                                         # 465–500
+        "delivery_name" / DoubleByteText(40, optional=True, personal="name") * "送付先氏名",  # 425–464
+        "filler" / Filler(36) * "予備",  # 465–500
     ),
     length=RECORD_LENGTH,
 )
@@ -127,6 +127,8 @@ ADDRESS = FileLayout(
     record_length=RECORD_LENGTH,
     multi_group=False,
     identify=lambda first: first[:7] == b"1" + LAYOUT_ID,
-    description=("Name and address changes: 氏名・住所・方書 full-width (widths in bytes), カナ氏名 half-width, "
-                 "生年月日 和暦 GYYMMDD; no 個人番号; the trailer's control total is the sum of 連番."),
+    description=(
+        "Name and address changes: 氏名・住所・方書 full-width (widths in bytes), カナ氏名 half-width, "
+        "生年月日 和暦 GYYMMDD; no 個人番号; the trailer's control total is the sum of 連番."
+    ),
 )

@@ -14,9 +14,19 @@ from __future__ import annotations
 import construct
 
 from formats.fields import Code, Constant, Date, Digits, DoubleByteText, Filler, Numeric, Text
-from formats.layout import ControlTotals, end_record, FileLayout, RecordLayout
+from formats.layout import ControlTotals, FileLayout, RecordLayout, end_record
 
-__all__ = ["CHANNEL_KINDS", "COLLECTION_INTAKE", "REFUND_ORDERS", "DATA", "END", "HEADER", "RECORD_LENGTH", "STATUSES", "TRAILER"]
+__all__ = [
+    "CHANNEL_KINDS",
+    "COLLECTION_INTAKE",
+    "REFUND_ORDERS",
+    "DATA",
+    "END",
+    "HEADER",
+    "RECORD_LENGTH",
+    "STATUSES",
+    "TRAILER",
+]
 
 RECORD_LENGTH = 128
 LAYOUT_ID = b"GWCI01"
@@ -87,8 +97,12 @@ COLLECTION_INTAKE = FileLayout(
     id="collection-intake",
     title="収納連携データ (収納管理システム取込)",
     records={b"1": ("header", HEADER), b"2": ("data", DATA), b"8": ("trailer", TRAILER), b"9": ("end", END)},
-    totals=ControlTotals(count_field="record_count", amount_field="principal_total", data_amount_field="principal",
-                         extra={"late_fee_total": "late_fee", "dunning_fee_total": "dunning_fee"}),
+    totals=ControlTotals(
+        count_field="record_count",
+        amount_field="principal_total",
+        data_amount_field="principal",
+        extra={"late_fee_total": "late_fee", "dunning_fee_total": "dunning_fee"},
+    ),
     record_length=RECORD_LENGTH,
     multi_group=False,
     identify=lambda first: first[:7] == b"1" + LAYOUT_ID,
@@ -151,12 +165,16 @@ REFUND_END = end_record(REFUND_RECORD_LENGTH)
 REFUND_ORDERS = FileLayout(
     id="refund-orders",
     title="還付指示データ (収納管理システム → 総合振込)",
-    records={b"1": ("header", REFUND_HEADER), b"2": ("data", REFUND_DATA),
-             b"8": ("trailer", REFUND_TRAILER), b"9": ("end", REFUND_END)},
+    records={
+        b"1": ("header", REFUND_HEADER),
+        b"2": ("data", REFUND_DATA),
+        b"8": ("trailer", REFUND_TRAILER),
+        b"9": ("end", REFUND_END),
+    },
     totals=ControlTotals(count_field="record_count", amount_field="amount_total", data_amount_field="amount"),
     record_length=REFUND_RECORD_LENGTH,
     multi_group=False,
     identify=lambda first: first[:7] == b"1" + REFUND_LAYOUT_ID,
     description="The collection system's refund orders (還付): one record per refund, the payee's registered "
-                "account and full-width kana name; the gateway turns them into a Zengin 21 transfer file.",
+    "account and full-width kana name; the gateway turns them into a Zengin 21 transfer file.",
 )

@@ -32,7 +32,7 @@ from __future__ import annotations
 import construct
 
 from formats.fields import Code, Constant, Date, Digits, Filler, Numeric, Text
-from formats.layout import ControlTotals, end_record, FileLayout, RecordLayout
+from formats.layout import ControlTotals, FileLayout, RecordLayout, end_record
 
 __all__ = [
     "ASSESSMENT_KINDS",
@@ -90,12 +90,12 @@ HEADER = RecordLayout(
     "header",
     "ヘッダー・レコード",
     construct.Struct(
-        "record_type" / Constant(b"1") * "データ区分",                   # 1
-        "layout_id" / Constant(LAYOUT_ID) * "レイアウト識別",             # 2–7
-        "created_on" / Date("YYYYMMDD") * "作成日",                      # 8–15
-        "municipality_code" / Digits(6) * "利用団体コード",               # 16–21
-        "source_system" / Code(2, LEVY_SYSTEMS) * "送信元システム",       # 22–23
-        "filler" / Filler(97) * "予備",                                  # 24–120
+        "record_type" / Constant(b"1") * "データ区分",  # 1
+        "layout_id" / Constant(LAYOUT_ID) * "レイアウト識別",  # 2–7
+        "created_on" / Date("YYYYMMDD") * "作成日",  # 8–15
+        "municipality_code" / Digits(6) * "利用団体コード",  # 16–21
+        "source_system" / Code(2, LEVY_SYSTEMS) * "送信元システム",  # 22–23
+        "filler" / Filler(97) * "予備",  # 24–120
     ),
     length=RECORD_LENGTH,
 )
@@ -104,23 +104,23 @@ DATA = RecordLayout(
     "data",
     "データ・レコード",
     construct.Struct(
-        "record_type" / Constant(b"2") * "データ区分",                                  # 1
-        "municipality_code" / Digits(6) * "利用団体コード",                              # 2–7
-        "resident_code" / Digits(15, personal="account") * "住民コード",                 # 8–22
-        "notice_number" / Text(20, "ascii", required=True) * "納付書番号",               # 23–42
-        "accounting_year" / Numeric(4) * "会計年度",                                    # 43–46
-        "fiscal_year" / Numeric(4) * "賦課年度",                                        # 47–50
-        "tax_item" / Code(2, TAX_ITEMS) * "科目",                                       # 51–52
-        "assessment_kind" / Code(1, ASSESSMENT_KINDS) * "調定区分",                      # 53
-        "instalment" / Digits(2) * "期別",                                              # 54–55
-        "assessed_amount" / Numeric(10) * "調定額",                                     # 56–65
-        "due_date" / Date("YYYYMMDD") * "納期限",                                       # 66–73
-        "statutory_due_date" / Date("YYYYMMDD", optional=True) * "法定納期限",           # 74–81
-        "payment_method" / Code(1, PAYMENT_METHODS) * "納付方法",                        # 82
-        "change_reason" / Digits(2, optional=True) * "異動事由",                         # 83–84
-        "change_date" / Date("YYYYMMDD") * "異動日",                                    # 85–92
-        "assessment_seq" / Numeric(3) * "調定履歴SEQ",                                  # 93–95
-        "filler" / Filler(25) * "予備",                                                 # 96–120
+        "record_type" / Constant(b"2") * "データ区分",  # 1
+        "municipality_code" / Digits(6) * "利用団体コード",  # 2–7
+        "resident_code" / Digits(15, personal="account") * "住民コード",  # 8–22
+        "notice_number" / Text(20, "ascii", required=True) * "納付書番号",  # 23–42
+        "accounting_year" / Numeric(4) * "会計年度",  # 43–46
+        "fiscal_year" / Numeric(4) * "賦課年度",  # 47–50
+        "tax_item" / Code(2, TAX_ITEMS) * "科目",  # 51–52
+        "assessment_kind" / Code(1, ASSESSMENT_KINDS) * "調定区分",  # 53
+        "instalment" / Digits(2) * "期別",  # 54–55
+        "assessed_amount" / Numeric(10) * "調定額",  # 56–65
+        "due_date" / Date("YYYYMMDD") * "納期限",  # 66–73
+        "statutory_due_date" / Date("YYYYMMDD", optional=True) * "法定納期限",  # 74–81
+        "payment_method" / Code(1, PAYMENT_METHODS) * "納付方法",  # 82
+        "change_reason" / Digits(2, optional=True) * "異動事由",  # 83–84
+        "change_date" / Date("YYYYMMDD") * "異動日",  # 85–92
+        "assessment_seq" / Numeric(3) * "調定履歴SEQ",  # 93–95
+        "filler" / Filler(25) * "予備",  # 96–120
     ),
     length=RECORD_LENGTH,
 )
@@ -129,10 +129,10 @@ TRAILER = RecordLayout(
     "trailer",
     "トレーラ・レコード",
     construct.Struct(
-        "record_type" / Constant(b"8") * "データ区分",      # 1
-        "record_count" / Numeric(8) * "件数",               # 2–9
-        "assessed_total" / Numeric(14) * "調定額合計",       # 10–23
-        "filler" / Filler(97) * "予備",                     # 24–120
+        "record_type" / Constant(b"8") * "データ区分",  # 1
+        "record_count" / Numeric(8) * "件数",  # 2–9
+        "assessed_total" / Numeric(14) * "調定額合計",  # 10–23
+        "filler" / Filler(97) * "予備",  # 24–120
     ),
     length=RECORD_LENGTH,
 )
@@ -143,11 +143,14 @@ LEVY_ASSESSMENT = FileLayout(
     id="levy-assessment",
     title="調定データ (各賦課システム → 収納管理システム)",
     records={b"1": ("header", HEADER), b"2": ("data", DATA), b"8": ("trailer", TRAILER), b"9": ("end", END)},
-    totals=ControlTotals(count_field="record_count", amount_field="assessed_total",
-                         data_amount_field="assessed_amount"),
+    totals=ControlTotals(
+        count_field="record_count", amount_field="assessed_total", data_amount_field="assessed_amount"
+    ),
     record_length=RECORD_LENGTH,
     multi_group=False,
     identify=lambda first: first[:7] == b"1" + LAYOUT_ID,
-    description=("Assessments from a levy system: one record per notice and instalment, 調定額 after the change "
-                 "(never a difference); linked by 住民コード, never by 個人番号."),
+    description=(
+        "Assessments from a levy system: one record per notice and instalment, 調定額 after the change "
+        "(never a difference); linked by 住民コード, never by 個人番号."
+    ),
 )

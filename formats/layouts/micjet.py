@@ -45,7 +45,7 @@ import numpy as np
 from formats.checkdigits import is_valid_my_number, my_number_check_digits
 from formats.errors import Reason
 from formats.fields import Code, Constant, Date, Digits, Filler, Numeric, Text
-from formats.layout import ControlTotals, end_record, FieldIssue, FileLayout, RecordLayout, RecordRule
+from formats.layout import ControlTotals, FieldIssue, FileLayout, RecordLayout, RecordRule, end_record
 from formats.layouts.zengin.common import KnownBank
 
 __all__ = [
@@ -85,6 +85,7 @@ PROCESS_KINDS = {"1": "新規", "2": "変更", "3": "削除"}
 #: 預金種別 of a 公金受取口座.
 ACCOUNT_TYPES = {"1": "普通", "2": "当座", "4": "貯蓄"}
 
+
 class MyNumberCheckDigit(RecordRule):
     """Reject (an error, not a warning) an individual number whose check digit is wrong.
 
@@ -103,8 +104,13 @@ class MyNumberCheckDigit(RecordRule):
         if value is None or is_valid_my_number(value):
             return
         spec = layout.by_name[self.field]
-        yield FieldIssue(spec, Reason.FIELD_CHECK_DIGIT, self.EXPECTED,
-                         raw[spec.offset:spec.offset + spec.width], position=spec.width - 1)
+        yield FieldIssue(
+            spec,
+            Reason.FIELD_CHECK_DIGIT,
+            self.EXPECTED,
+            raw[spec.offset : spec.offset + spec.width],
+            position=spec.width - 1,
+        )
 
     def vector_ok(self, layout: RecordLayout, columns: Callable[[str], np.ndarray]) -> np.ndarray:
         cols = columns(self.field)
@@ -120,10 +126,10 @@ def hash_total_trailer(length: int) -> RecordLayout:
         "trailer",
         "トレーラ・レコード",
         construct.Struct(
-            "record_type" / Constant(b"8") * "データ区分",      # 1
-            "record_count" / Numeric(8) * "件数",               # 2–9
-            "serial_total" / Numeric(14) * "連番合計",           # 10–23
-            "filler" / Filler(length - 23) * "予備",            # 24–
+            "record_type" / Constant(b"8") * "データ区分",  # 1
+            "record_count" / Numeric(8) * "件数",  # 2–9
+            "serial_total" / Numeric(14) * "連番合計",  # 10–23
+            "filler" / Filler(length - 23) * "予備",  # 24–
         ),
         length=length,
     )
@@ -135,12 +141,12 @@ LINKAGE_HEADER = RecordLayout(
     "header",
     "ヘッダー・レコード",
     construct.Struct(
-        "record_type" / Constant(b"1") * "データ区分",                 # 1
-        "layout_id" / Constant(LINKAGE_LAYOUT_ID) * "レイアウト識別",   # 2–7
-        "created_on" / Date("YYYYMMDD") * "作成日",                    # 8–15
-        "municipality_code" / Digits(6) * "利用団体コード",             # 16–21
-        "legal_basis" / Code(3, LEGAL_BASES) * "利用事務",              # 22–24
-        "filler" / Filler(56) * "予備",                                # 25–80
+        "record_type" / Constant(b"1") * "データ区分",  # 1
+        "layout_id" / Constant(LINKAGE_LAYOUT_ID) * "レイアウト識別",  # 2–7
+        "created_on" / Date("YYYYMMDD") * "作成日",  # 8–15
+        "municipality_code" / Digits(6) * "利用団体コード",  # 16–21
+        "legal_basis" / Code(3, LEGAL_BASES) * "利用事務",  # 22–24
+        "filler" / Filler(56) * "予備",  # 25–80
     ),
     length=LINKAGE_RECORD_LENGTH,
 )
@@ -149,14 +155,14 @@ LINKAGE_DATA = RecordLayout(
     "data",
     "データ・レコード",
     construct.Struct(
-        "record_type" / Constant(b"2") * "データ区分",                                              # 1
-        "serial" / Numeric(7) * "連番",                                                             # 2–8
-        "process_kind" / Code(1, PROCESS_KINDS) * "処理区分",                                        # 9
-        "integrated_address_number" / Digits(15, personal="account") * "団体内統合宛名番号",          # 10–24
-        "resident_code" / Digits(15, personal="account") * "住民コード",                             # 25–39
-        "my_number" / Digits(12, optional=True, personal="mynumber") * "個人番号",                   # 40–51
-        "change_date" / Date("YYYYMMDD") * "異動日",                                                # 52–59
-        "filler" / Filler(21) * "予備",                                                             # 60–80
+        "record_type" / Constant(b"2") * "データ区分",  # 1
+        "serial" / Numeric(7) * "連番",  # 2–8
+        "process_kind" / Code(1, PROCESS_KINDS) * "処理区分",  # 9
+        "integrated_address_number" / Digits(15, personal="account") * "団体内統合宛名番号",  # 10–24
+        "resident_code" / Digits(15, personal="account") * "住民コード",  # 25–39
+        "my_number" / Digits(12, optional=True, personal="mynumber") * "個人番号",  # 40–51
+        "change_date" / Date("YYYYMMDD") * "異動日",  # 52–59
+        "filler" / Filler(21) * "予備",  # 60–80
     ),
     length=LINKAGE_RECORD_LENGTH,
     rules=(MyNumberCheckDigit("my_number"),),
@@ -169,15 +175,21 @@ LINKAGE_END = end_record(LINKAGE_RECORD_LENGTH)
 MICJET_LINKAGE = FileLayout(
     id="micjet-linkage",
     title="番号連携データ (MICJET 番号連携サーバ → 収納管理システム)",
-    records={b"1": ("header", LINKAGE_HEADER), b"2": ("data", LINKAGE_DATA),
-             b"8": ("trailer", LINKAGE_TRAILER), b"9": ("end", LINKAGE_END)},
+    records={
+        b"1": ("header", LINKAGE_HEADER),
+        b"2": ("data", LINKAGE_DATA),
+        b"8": ("trailer", LINKAGE_TRAILER),
+        b"9": ("end", LINKAGE_END),
+    },
     totals=ControlTotals(count_field="record_count", amount_field="serial_total", data_amount_field="serial"),
     record_length=LINKAGE_RECORD_LENGTH,
     multi_group=False,
     identify=lambda first: first[:7] == b"1" + LINKAGE_LAYOUT_ID,
-    description=("団体内統合宛名番号 ↔ 住民コード ↔ 個人番号 (the only layout with a 個人番号: never shown, "
-                 "check digit verified, an error when wrong); the header names the 別表第一 business; "
-                 "the trailer's control total is the sum of 連番."),
+    description=(
+        "団体内統合宛名番号 ↔ 住民コード ↔ 個人番号 (the only layout with a 個人番号: never shown, "
+        "check digit verified, an error when wrong); the header names the 別表第一 business; "
+        "the trailer's control total is the sum of 連番."
+    ),
 )
 
 # ---------------------------------------------------------------- public-fund-account (公金受取口座)
@@ -186,12 +198,12 @@ ACCOUNT_HEADER = RecordLayout(
     "header",
     "ヘッダー・レコード",
     construct.Struct(
-        "record_type" / Constant(b"1") * "データ区分",                 # 1
-        "layout_id" / Constant(ACCOUNT_LAYOUT_ID) * "レイアウト識別",   # 2–7
-        "created_on" / Date("YYYYMMDD") * "作成日",                    # 8–15
-        "municipality_code" / Digits(6) * "利用団体コード",             # 16–21
-        "inquiry_date" / Date("YYYYMMDD") * "照会日",                  # 22–29
-        "filler" / Filler(91) * "予備",                                # 30–120
+        "record_type" / Constant(b"1") * "データ区分",  # 1
+        "layout_id" / Constant(ACCOUNT_LAYOUT_ID) * "レイアウト識別",  # 2–7
+        "created_on" / Date("YYYYMMDD") * "作成日",  # 8–15
+        "municipality_code" / Digits(6) * "利用団体コード",  # 16–21
+        "inquiry_date" / Date("YYYYMMDD") * "照会日",  # 22–29
+        "filler" / Filler(91) * "予備",  # 30–120
     ),
     length=ACCOUNT_RECORD_LENGTH,
 )
@@ -200,16 +212,16 @@ ACCOUNT_DATA = RecordLayout(
     "data",
     "データ・レコード",
     construct.Struct(
-        "record_type" / Constant(b"2") * "データ区分",                                              # 1
-        "serial" / Numeric(7) * "連番",                                                             # 2–8
-        "integrated_address_number" / Digits(15, personal="account") * "団体内統合宛名番号",          # 9–23
-        "resident_code" / Digits(15, personal="account") * "住民コード",                             # 24–38
-        "bank_code" / Digits(4) * "金融機関コード",                                                  # 39–42
-        "branch_code" / Digits(3) * "支店コード",                                                    # 43–45
-        "account_type" / Code(1, ACCOUNT_TYPES) * "預金種別",                                        # 46
-        "account_number" / Digits(7, personal="account") * "口座番号",                               # 47–53
-        "account_holder" / Text(30, "zengin-name", required=True, personal="name") * "名義人カナ",    # 54–83
-        "filler" / Filler(37) * "予備",                                                             # 84–120
+        "record_type" / Constant(b"2") * "データ区分",  # 1
+        "serial" / Numeric(7) * "連番",  # 2–8
+        "integrated_address_number" / Digits(15, personal="account") * "団体内統合宛名番号",  # 9–23
+        "resident_code" / Digits(15, personal="account") * "住民コード",  # 24–38
+        "bank_code" / Digits(4) * "金融機関コード",  # 39–42
+        "branch_code" / Digits(3) * "支店コード",  # 43–45
+        "account_type" / Code(1, ACCOUNT_TYPES) * "預金種別",  # 46
+        "account_number" / Digits(7, personal="account") * "口座番号",  # 47–53
+        "account_holder" / Text(30, "zengin-name", required=True, personal="name") * "名義人カナ",  # 54–83
+        "filler" / Filler(37) * "予備",  # 84–120
     ),
     length=ACCOUNT_RECORD_LENGTH,
     rules=(KnownBank(),),
@@ -222,12 +234,18 @@ ACCOUNT_END = end_record(ACCOUNT_RECORD_LENGTH)
 PUBLIC_FUND_ACCOUNT = FileLayout(
     id="public-fund-account",
     title="公金受取口座照会結果 (MICJET 番号連携サーバ → 収納管理システム)",
-    records={b"1": ("header", ACCOUNT_HEADER), b"2": ("data", ACCOUNT_DATA),
-             b"8": ("trailer", ACCOUNT_TRAILER), b"9": ("end", ACCOUNT_END)},
+    records={
+        b"1": ("header", ACCOUNT_HEADER),
+        b"2": ("data", ACCOUNT_DATA),
+        b"8": ("trailer", ACCOUNT_TRAILER),
+        b"9": ("end", ACCOUNT_END),
+    },
     totals=ControlTotals(count_field="record_count", amount_field="serial_total", data_amount_field="serial"),
     record_length=ACCOUNT_RECORD_LENGTH,
     multi_group=False,
     identify=lambda first: first[:7] == b"1" + ACCOUNT_LAYOUT_ID,
-    description=("Registered 公金受取口座 found by the inquiry, for refunds: one record per person with an account, "
-                 "linked by 団体内統合宛名番号 and 住民コード (no 個人番号); the trailer's control total is the sum of 連番."),
+    description=(
+        "Registered 公金受取口座 found by the inquiry, for refunds: one record per person with an account, "
+        "linked by 団体内統合宛名番号 and 住民コード (no 個人番号); the trailer's control total is the sum of 連番."
+    ),
 )

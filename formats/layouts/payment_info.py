@@ -37,9 +37,9 @@ from __future__ import annotations
 
 import construct
 
-from formats.layouts.collection import CHANNEL_KINDS
 from formats.fields import Code, Constant, Date, Digits, Filler, Numeric, Text
-from formats.layout import ControlTotals, end_record, FileLayout, RecordLayout
+from formats.layout import ControlTotals, FileLayout, RecordLayout, end_record
+from formats.layouts.collection import CHANNEL_KINDS
 from formats.layouts.levy import TAX_ITEMS
 
 __all__ = [
@@ -93,13 +93,13 @@ HEADER = RecordLayout(
     "header",
     "ヘッダー・レコード",
     construct.Struct(
-        "record_type" / Constant(b"1") * "データ区分",                 # 1
-        "layout_id" / Constant(LAYOUT_ID) * "レイアウト識別",           # 2–7
-        "created_on" / Date("YYYYMMDD") * "作成日",                    # 8–15
-        "municipality_code" / Digits(6) * "利用団体コード",             # 16–21
-        "department" / Code(2, DEPARTMENTS) * "移転先",                 # 22–23
-        "revenue_date" / Date("YYYYMMDD") * "日計日",                   # 24–31
-        "filler" / Filler(119) * "予備",                               # 32–150
+        "record_type" / Constant(b"1") * "データ区分",  # 1
+        "layout_id" / Constant(LAYOUT_ID) * "レイアウト識別",  # 2–7
+        "created_on" / Date("YYYYMMDD") * "作成日",  # 8–15
+        "municipality_code" / Digits(6) * "利用団体コード",  # 16–21
+        "department" / Code(2, DEPARTMENTS) * "移転先",  # 22–23
+        "revenue_date" / Date("YYYYMMDD") * "日計日",  # 24–31
+        "filler" / Filler(119) * "予備",  # 32–150
     ),
     length=RECORD_LENGTH,
 )
@@ -108,25 +108,25 @@ DATA = RecordLayout(
     "data",
     "データ・レコード",
     construct.Struct(
-        "record_type" / Constant(b"2") * "データ区分",                              # 1
-        "municipality_code" / Digits(6) * "利用団体コード",                          # 2–7
-        "resident_code" / Digits(15, personal="account") * "住民コード",             # 8–22
-        "notice_number" / Text(20, "ascii", required=True) * "納付書番号",           # 23–42
-        "accounting_year" / Numeric(4) * "会計年度",                                # 43–46
-        "fiscal_year" / Numeric(4) * "賦課年度",                                    # 47–50
-        "tax_item" / Code(2, TAX_ITEMS) * "科目",                                   # 51–52
-        "instalment" / Digits(2) * "期別",                                          # 53–54
-        "revenue_kind" / Code(1, REVENUE_KINDS) * "収入区分",                        # 55
-        "channel_kind" / Code(2, CHANNEL_KINDS) * "納付区分",                        # 56–57
-        "principal" / Numeric(10) * "収入額",                                       # 58–67
-        "late_fee" / Numeric(10) * "収入延滞金",                                    # 68–77
-        "dunning_fee" / Numeric(8) * "収入督促手数料",                               # 78–85
-        "receipt_date" / Date("YYYYMMDD") * "納付日",                               # 86–93
-        "revenue_date" / Date("YYYYMMDD") * "日計日",                               # 94–101
-        "paid_in_full" / Code(1, COMPLETION_FLAGS) * "完納フラグ",                   # 102
-        "revenue_seq" / Numeric(4) * "収入履歴SEQ",                                 # 103–106
-        "reconciliation_key" / Text(20, "ascii", required=True) * "消込特定キー",     # 107–126
-        "filler" / Filler(24) * "予備",                                             # 127–150
+        "record_type" / Constant(b"2") * "データ区分",  # 1
+        "municipality_code" / Digits(6) * "利用団体コード",  # 2–7
+        "resident_code" / Digits(15, personal="account") * "住民コード",  # 8–22
+        "notice_number" / Text(20, "ascii", required=True) * "納付書番号",  # 23–42
+        "accounting_year" / Numeric(4) * "会計年度",  # 43–46
+        "fiscal_year" / Numeric(4) * "賦課年度",  # 47–50
+        "tax_item" / Code(2, TAX_ITEMS) * "科目",  # 51–52
+        "instalment" / Digits(2) * "期別",  # 53–54
+        "revenue_kind" / Code(1, REVENUE_KINDS) * "収入区分",  # 55
+        "channel_kind" / Code(2, CHANNEL_KINDS) * "納付区分",  # 56–57
+        "principal" / Numeric(10) * "収入額",  # 58–67
+        "late_fee" / Numeric(10) * "収入延滞金",  # 68–77
+        "dunning_fee" / Numeric(8) * "収入督促手数料",  # 78–85
+        "receipt_date" / Date("YYYYMMDD") * "納付日",  # 86–93
+        "revenue_date" / Date("YYYYMMDD") * "日計日",  # 94–101
+        "paid_in_full" / Code(1, COMPLETION_FLAGS) * "完納フラグ",  # 102
+        "revenue_seq" / Numeric(4) * "収入履歴SEQ",  # 103–106
+        "reconciliation_key" / Text(20, "ascii", required=True) * "消込特定キー",  # 107–126
+        "filler" / Filler(24) * "予備",  # 127–150
     ),
     length=RECORD_LENGTH,
 )
@@ -135,20 +135,24 @@ TRAILER = RecordLayout(
     "trailer",
     "トレーラ・レコード",
     construct.Struct(
-        "record_type" / Constant(b"8") * "データ区分",            # 1
-        "record_count" / Numeric(8) * "件数",                     # 2–9
-        "principal_total" / Numeric(14) * "収入額合計",            # 10–23
-        "late_fee_total" / Numeric(12) * "収入延滞金合計",         # 24–35
-        "dunning_fee_total" / Numeric(10) * "収入督促手数料合計",   # 36–45
-        "filler" / Filler(105) * "予備",                          # 46–150
+        "record_type" / Constant(b"8") * "データ区分",  # 1
+        "record_count" / Numeric(8) * "件数",  # 2–9
+        "principal_total" / Numeric(14) * "収入額合計",  # 10–23
+        "late_fee_total" / Numeric(12) * "収入延滞金合計",  # 24–35
+        "dunning_fee_total" / Numeric(10) * "収入督促手数料合計",  # 36–45
+        "filler" / Filler(105) * "予備",  # 46–150
     ),
     length=RECORD_LENGTH,
 )
 
 END = end_record(RECORD_LENGTH)
 
-_TOTALS = ControlTotals(count_field="record_count", amount_field="principal_total", data_amount_field="principal",
-                        extra={"late_fee_total": "late_fee", "dunning_fee_total": "dunning_fee"})
+_TOTALS = ControlTotals(
+    count_field="record_count",
+    amount_field="principal_total",
+    data_amount_field="principal",
+    extra={"late_fee_total": "late_fee", "dunning_fee_total": "dunning_fee"},
+)
 
 PAYMENT_INFO = FileLayout(
     id="payment-info",
@@ -158,8 +162,10 @@ PAYMENT_INFO = FileLayout(
     record_length=RECORD_LENGTH,
     multi_group=False,
     identify=lambda first: first[:7] == b"1" + LAYOUT_ID,
-    description=("Posted payments to the levy department of their 科目, at every reconciliation run: 本税, 延滞金 "
-                 "and 督促手数料 apart, 納付日 (領収日) and 日計日 (収入日); linked by 住民コード only."),
+    description=(
+        "Posted payments to the levy department of their 科目, at every reconciliation run: 本税, 延滞金 "
+        "and 督促手数料 apart, 納付日 (領収日) and 日計日 (収入日); linked by 住民コード only."
+    ),
 )
 
 RECONCILIATION_LAYOUT_ID = b"GWRC01"
@@ -168,13 +174,13 @@ RECONCILIATION_HEADER = RecordLayout(
     "header",
     "ヘッダー・レコード",
     construct.Struct(
-        "record_type" / Constant(b"1") * "データ区分",                        # 1
-        "layout_id" / Constant(RECONCILIATION_LAYOUT_ID) * "レイアウト識別",   # 2–7
-        "created_on" / Date("YYYYMMDD") * "作成日",                           # 8–15
-        "municipality_code" / Digits(6) * "利用団体コード",                    # 16–21
-        "run_number" / Numeric(3) * "消込処理回",                              # 22–24
-        "revenue_date" / Date("YYYYMMDD") * "日計日",                          # 25–32
-        "filler" / Filler(118) * "予備",                                      # 33–150
+        "record_type" / Constant(b"1") * "データ区分",  # 1
+        "layout_id" / Constant(RECONCILIATION_LAYOUT_ID) * "レイアウト識別",  # 2–7
+        "created_on" / Date("YYYYMMDD") * "作成日",  # 8–15
+        "municipality_code" / Digits(6) * "利用団体コード",  # 16–21
+        "run_number" / Numeric(3) * "消込処理回",  # 22–24
+        "revenue_date" / Date("YYYYMMDD") * "日計日",  # 25–32
+        "filler" / Filler(118) * "予備",  # 33–150
     ),
     length=RECORD_LENGTH,
 )
@@ -186,12 +192,18 @@ RECONCILIATION_HEADER = RecordLayout(
 RECONCILIATION = FileLayout(
     id="reconciliation",
     title="収納消込結果 (収納管理システム → ゲートウェイ: 全科目, 消込処理ごと)",
-    records={b"1": ("header", RECONCILIATION_HEADER), b"2": ("data", DATA), b"8": ("trailer", TRAILER),
-             b"9": ("end", END)},
+    records={
+        b"1": ("header", RECONCILIATION_HEADER),
+        b"2": ("data", DATA),
+        b"8": ("trailer", TRAILER),
+        b"9": ("end", END),
+    },
     totals=_TOTALS,
     record_length=RECORD_LENGTH,
     multi_group=False,
     identify=lambda first: first[:7] == b"1" + RECONCILIATION_LAYOUT_ID,
-    description=("The collection system's postings of one reconciliation run (消込処理回, 日計日), every 科目 in one "
-                 "file; the gateway splits it into one 収納情報 file per levy department."),
+    description=(
+        "The collection system's postings of one reconciliation run (消込処理回, 日計日), every 科目 in one "
+        "file; the gateway splits it into one 収納情報 file per levy department."
+    ),
 )

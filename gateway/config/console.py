@@ -31,27 +31,33 @@ class ConsoleConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    host: str = Field(default="127.0.0.1", min_length=1,
-                      description="address to listen on; keep the loopback address unless a TLS proxy is in front")
+    host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        description="address to listen on; keep the loopback address unless a TLS proxy is in front",
+    )
     port: int = Field(default=8300, ge=1, le=65535, description="TCP port")
     hosts: tuple[str, ...] | None = Field(
         default=None,
         description="the names the console answers to in the Host header (a request naming another gets 400: "
-                    "DNS rebinding); by default 127.0.0.1, localhost, [::1] and `host` (unless it is 0.0.0.0 or ::). "
-                    "A list replaces the default: name every address or DNS name browsers use, e.g. the TLS "
-                    "proxy's; '*.example.jp' allows the subdomains of example.jp")
+        "DNS rebinding); by default 127.0.0.1, localhost, [::1] and `host` (unless it is 0.0.0.0 or ::). "
+        "A list replaces the default: name every address or DNS name browsers use, e.g. the TLS "
+        "proxy's; '*.example.jp' allows the subdomains of example.jp",
+    )
     secure_cookies: bool = Field(
         default=True,
         description="mark the session cookie Secure: browsers then send it only over HTTPS or to the loopback "
-                    "address (http://127.0.0.1 and http://localhost count as secure); set false only for plain "
-                    "HTTP on another address, which is not recommended")
-    session_minutes: int = Field(default=30, ge=1, le=24 * 60,
-                                 description="a session ends after this many minutes without a request")
-    lockout_attempts: int = Field(default=5, ge=1, le=100,
-                                  description="failed logins in a row that lock an account")
+        "address (http://127.0.0.1 and http://localhost count as secure); set false only for plain "
+        "HTTP on another address, which is not recommended",
+    )
+    session_minutes: int = Field(
+        default=30, ge=1, le=24 * 60, description="a session ends after this many minutes without a request"
+    )
+    lockout_attempts: int = Field(default=5, ge=1, le=100, description="failed logins in a row that lock an account")
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60, description="how long a locked account stays locked")
-    with_run: bool = Field(default=False,
-                           description="also serve the console inside `gateway run` (in a thread of its own)")
+    with_run: bool = Field(
+        default=False, description="also serve the console inside `gateway run` (in a thread of its own)"
+    )
 
     @field_validator("hosts")
     @classmethod
@@ -64,8 +70,10 @@ class ConsoleConfig(BaseModel):
             if not name:
                 raise ValueError("a host name cannot be empty")
             if name == "*" or "*" in name[1:] or (name.startswith("*") and not name.startswith("*.")):
-                raise ValueError(f"{given!r}: only a leading '*.' is allowed (as in '*.example.jp'), "
-                                 "not '*' alone: list the names instead")
+                raise ValueError(
+                    f"{given!r}: only a leading '*.' is allowed (as in '*.example.jp'), "
+                    "not '*' alone: list the names instead"
+                )
             ipv6 = name.startswith("[") and _host_name(name[1:-1]) == name  # '[::1]'
             plain = not any(ch.isspace() or ch in ":/\\@?#[]" for ch in name)
             if not (ipv6 or plain):

@@ -111,13 +111,16 @@ def check_flows(settings: _Settings) -> set[tuple[str, str]]:
             destination = settings.destinations[target]
             for kind in route_record_kinds(route):
                 for name in _carried(kind, destination.render):
-                    where = (f"routes[{index}] ({route.name!r}) → destination {target!r}: would carry 個人番号 "
-                             f"({kind}.{name})")
+                    where = (
+                        f"routes[{index}] ({route.name!r}) → destination {target!r}: would carry 個人番号 "
+                        f"({kind}.{name})"
+                    )
                     if route.legal_basis not in LEGAL_BASES:
                         raise ValueError(
                             f"{where} without a legal basis that allows it: legal_basis = "
                             f"{route.legal_basis!r}; expected one of {', '.join(LEGAL_BASES)} "
-                            "(番号法 第9条 別表第一), and a purpose")
+                            "(番号法 第9条 別表第一), and a purpose"
+                        )
                     if not route.purpose:
                         raise ValueError(f"{where}: the route must declare its purpose")
                     if not destination.individual_numbers:
@@ -140,4 +143,5 @@ class FlowGuard:
             where = f"record {source.record}" if source is not None else "a record"
             raise IndividualNumberFlowError(
                 f"{where}: {type(record).__name__}.{', '.join(held)} (個人番号) may not go to destination "
-                f"{destination!r} by route {route!r}: no cleared legal basis; the file was stopped")
+                f"{destination!r} by route {route!r}: no cleared legal basis; the file was stopped"
+            )

@@ -44,11 +44,16 @@ class RetentionConfig(BaseModel):
     quarantine_days: int = Field(default=180, ge=1, le=36500, description="inputs in quarantine/")
     duplicate_days: int = Field(default=90, ge=1, le=36500, description="inputs in duplicate/")
     reports_days: int = Field(default=550, ge=1, le=36500, description="reports/<id>.json, .csv, .html")
-    outbox_days: int = Field(default=90, ge=1, le=36500,
-                             description="delivered outputs still in an outbox folder (or its sent/)")
+    outbox_days: int = Field(
+        default=90, ge=1, le=36500, description="delivered outputs still in an outbox folder (or its sent/)"
+    )
     audit_log_days: int = Field(default=1830, ge=1, le=36500, description="lines of the audit log")
 
     def days_for(self, state: str) -> int:
         """The retention of a finished file's input, by its state."""
-        return {"archived": self.archive_days, "rejected": self.archive_days,
-                "quarantined": self.quarantine_days, "duplicate": self.duplicate_days}[state]
+        return {
+            "archived": self.archive_days,
+            "rejected": self.archive_days,
+            "quarantined": self.quarantine_days,
+            "duplicate": self.duplicate_days,
+        }[state]

@@ -14,13 +14,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from adapters.specs import RENDERERS, make_renderer, purpose_limited_formats, renderer_class
 from adapters.sftp import EndpointConfig, validate_endpoints
-from gateway.config.retention import RetentionConfig
-from spool.layout import NAME_PATTERN
-from gateway.config.console import ConsoleConfig
+from adapters.specs import RENDERERS, make_renderer, purpose_limited_formats, renderer_class
 from formats.layout import FileLayout, LayoutError
 from formats.registry import load_formats
+from gateway.config.console import ConsoleConfig
+from gateway.config.retention import RetentionConfig
+from spool.layout import NAME_PATTERN
 
 __all__ = [
     "ChannelConfig",
@@ -49,8 +49,12 @@ class _Strict(BaseModel):
 
 
 class SpoolConfig(_Strict):
-    root: Path = Field(default=Path("var/spool"), description="spool root; relative paths are relative to the working directory")
-    quiet_seconds: float = Field(default=2.0, ge=0, description="a file must stay unchanged this long before it is taken")
+    root: Path = Field(
+        default=Path("var/spool"), description="spool root; relative paths are relative to the working directory"
+    )
+    quiet_seconds: float = Field(
+        default=2.0, ge=0, description="a file must stay unchanged this long before it is taken"
+    )
     rescan_seconds: float = Field(default=5.0, gt=0, description="periodic rescan of the inboxes, besides file events")
     ledger: Path | None = Field(default=None, description="SQLite ledger; default <root>/ledger.sqlite3")
     audit_log: Path | None = Field(default=None, description="JSON-lines audit log; default <root>/audit.log")
@@ -63,11 +67,14 @@ class FormatsConfig(_Strict):
 class ChannelConfig(_Strict):
     format: str = Field(description="format identifier, see `gateway formats`")
     strict: bool = Field(default=True, description="strict 全銀 charset and filler rules (false = permissive)")
-    done_marker: str | None = Field(default=None, description="take a file only once <name><marker> exists, e.g. '.done'")
+    done_marker: str | None = Field(
+        default=None, description="take a file only once <name><marker> exists, e.g. '.done'"
+    )
     purpose_limited: bool = Field(
         default=False,
         description="refuse a whole file that carries record kinds or fields the channel does not expect "
-                    "(default: true for inter-system formats, false for bank and agent files)")
+        "(default: true for inter-system formats, false for bank and agent files)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -82,7 +89,9 @@ class DestinationConfig(_Strict):
     path: Path | None = Field(default=None, description="folder for a local destination; default <root>/outbox/<name>")
     render: str = Field(description="output format: " + ", ".join(RENDERERS))
     individual_numbers: bool = Field(default=False, description="may this destination receive 個人番号 at all")
-    options: dict[str, str] = Field(default_factory=dict, description="settings of the renderer (e.g. the requester of a 21 file)")
+    options: dict[str, str] = Field(
+        default_factory=dict, description="settings of the renderer (e.g. the requester of a 21 file)"
+    )
 
     @field_validator("render")
     @classmethod
@@ -100,8 +109,9 @@ class RouteCondition(_Strict):
     channel: list[str] | None = None
     result_code: list[str] | None = None
     record: list[str] | None = Field(default=None, description="record kinds: payment, number-linkage, assessment …")
-    tax_item: list[str] | None = Field(default=None, description="科目 codes (records that carry a 科目: payments, "
-                                                               "revenue postings, assessments)")
+    tax_item: list[str] | None = Field(
+        default=None, description="科目 codes (records that carry a 科目: payments, revenue postings, assessments)"
+    )
 
     @field_validator("record")
     @classmethod
@@ -124,7 +134,8 @@ class RouteConfig(_Strict):
     every_file: bool = Field(
         default=False,
         description="deliver an output to each destination for every file of the route's when.channel, also when "
-                    "no record matched (header and zero totals): the receiver sees every run")
+        "no record matched (header and zero totals): the receiver sees every run",
+    )
 
 
 class Settings(_Strict):
@@ -136,7 +147,8 @@ class Settings(_Strict):
     endpoints: dict[str, EndpointConfig] = Field(default_factory=dict, description="SFTP endpoints (adapters/sftp.py)")
     retention: RetentionConfig = Field(
         default_factory=RetentionConfig,
-        description="how long inputs, reports, outputs and audit lines are kept (gateway/datapath/retention.py)")
+        description="how long inputs, reports, outputs and audit lines are kept (gateway/datapath/retention.py)",
+    )
     console: ConsoleConfig = ConsoleConfig()
 
     _formats: dict[str, FileLayout] = PrivateAttr(default_factory=dict)
@@ -150,8 +162,9 @@ class Settings(_Strict):
             raise ValueError(f"formats.layouts = {str(self.formats.layouts)!r}: {error}") from None
         for name, channel in self.channels.items():
             if channel.format not in self._formats:
-                raise ValueError(f"channels.{name}.format = {channel.format!r}: expected one of "
-                                 f"{', '.join(sorted(self._formats))}")
+                raise ValueError(
+                    f"channels.{name}.format = {channel.format!r}: expected one of {', '.join(sorted(self._formats))}"
+                )
             layout = self._formats[channel.format]
             if layout.canonical is not None:
                 from gateway.model.normalise import check_canonical
@@ -170,20 +183,26 @@ class Settings(_Strict):
                 raise ValueError(f"routes[{index}].name = {route.name!r}: a unique route name expected")
             seen.add(route.name)
             if not route.purpose.strip():
-                raise ValueError(f"routes[{index}].purpose = {route.purpose!r}: every route declares its purpose "
-                                 "(利用目的), e.g. \"口座振替の結果を収納管理システムへ (消込)\"")
+                raise ValueError(
+                    f"routes[{index}].purpose = {route.purpose!r}: every route declares its purpose "
+                    '(利用目的), e.g. "口座振替の結果を収納管理システムへ (消込)"'
+                )
             for target in route.to:
                 if target not in self.destinations:
                     raise ValueError(
                         f"routes[{index}].to = {target!r}: a destination defined under [destinations] expected "
-                        f"({', '.join(sorted(self.destinations)) or 'none defined'})")
+                        f"({', '.join(sorted(self.destinations)) or 'none defined'})"
+                    )
             for channel_name in route.when.channel or []:
                 if channel_name not in self.channels:
-                    raise ValueError(f"routes[{index}].when.channel = {channel_name!r}: a channel defined under "
-                                     "[channels] expected")
+                    raise ValueError(
+                        f"routes[{index}].when.channel = {channel_name!r}: a channel defined under [channels] expected"
+                    )
             if route.every_file and not route.when.channel:
-                raise ValueError(f"routes[{index}].every_file = true: the route needs when.channel (the channels whose "
-                                 "every file gets an output)")
+                raise ValueError(
+                    f"routes[{index}].every_file = true: the route needs when.channel (the channels whose "
+                    "every file gets an output)"
+                )
         validate_endpoints(self.endpoints, self.channels, self.destinations)
         for name, destination in self.destinations.items():
             try:
@@ -205,7 +224,8 @@ class Settings(_Strict):
                     raise ValueError(
                         f"routes[{index}] ({route.name!r}) → destination {target!r}: render = {render!r} writes "
                         f"{', '.join(sorted(accepts))} records; expected when.record among those, found "
-                        f"{', '.join(refused)}")
+                        f"{', '.join(refused)}"
+                    )
         self._cleared = check_flows(self)
         return self
 

@@ -39,22 +39,22 @@ from typing import Any
 from adapters.local import LocalFolder, StagedFile, output_name
 from adapters.renderers import OutputMeta, Renderer
 from adapters.specs import make_renderer, normaliser_for
-from formats.validate import validate_path
-from formats.errors import Level, Reason, Rejection, Severity
 from formats.checkdigits import MY_NUMBER_MASK, mask_my_numbers
 from formats.dates import JST
+from formats.errors import Level, Reason, Rejection, Severity
 from formats.framing import Framer
 from formats.layout import FileLayout
 from formats.reader import RecordReader
+from formats.validate import validate_path
 from formats.validator import Status, ValidationResult
-from gateway.reporting.audit import get_logger
-from gateway.storage.ledger import Delivery, FileRow, Ledger, PostingConflictError
-from gateway.model.normalise import GroupContext
-from gateway.datapath.posting import Flag, PostingBook
 from gateway.config.protection import FlowGuard, IndividualNumberFlowError
-from gateway.reporting.reports import FileReport, write_reports
-from gateway.datapath.routing import Router
 from gateway.config.settings import Settings
+from gateway.datapath.posting import Flag, PostingBook
+from gateway.datapath.routing import Router
+from gateway.model.normalise import GroupContext
+from gateway.reporting.audit import get_logger
+from gateway.reporting.reports import FileReport, write_reports
+from gateway.storage.ledger import Delivery, FileRow, Ledger, PostingConflictError
 from spool.atomic import move_into
 from spool.intake import Refused, copy_into, open_inbox_file, sha256_fd, take, work_name
 from spool.layout import SpoolLayout
@@ -91,15 +91,24 @@ def readable_name(name: str) -> str:
 
 def _flag_dict(flag: Flag) -> dict[str, Any]:
     """A posting flag as a report warning (a validation warning's Rejection)."""
-    return Rejection(flag.code, Level.RECORD, f"record {flag.record}: {flag.message}", record=flag.record,
-                     offset=flag.offset, severity=Severity.WARNING).as_dict()
+    return Rejection(
+        flag.code,
+        Level.RECORD,
+        f"record {flag.record}: {flag.message}",
+        record=flag.record,
+        offset=flag.offset,
+        severity=Severity.WARNING,
+    ).as_dict()
+
 
 def _cannot_take(error: OSError) -> Refused:
     """An inbox file that could not be moved into work/ for a reason other than a lost race."""
     if error.errno == errno.ENAMETOOLONG:
         return Refused("name", "ファイル名が長すぎるため、受け付けませんでした。", "the file name is too long: refused")
     text = error.strerror or str(error)
-    return Refused("cannot-take", f"作業フォルダへ移せませんでした ({text})。", f"could not be moved into work/ ({text})")
+    return Refused(
+        "cannot-take", f"作業フォルダへ移せませんでした ({text})。", f"could not be moved into work/ ({text})"
+    )
 
 
 #: NOT_ROUTED warnings listed per file (the report says how many records were routed)
@@ -140,8 +149,7 @@ class _Staging:
         """The destination's output, opened on first use (also when no record reaches it: ``every_file``)."""
         if destination not in self.open:
             renderer = make_renderer(*self.renderers[destination])
-            staged = self.transports[destination].stage(
-                output_name(self.meta.file_id, destination, renderer.extension))
+            staged = self.transports[destination].stage(output_name(self.meta.file_id, destination, renderer.extension))
             staged.write(renderer.begin(self.meta))
             self.open[destination] = (staged, renderer)
         return self.open[destination]
@@ -175,26 +183,35 @@ class Pipeline:
     #: routed records decided together: the ledger's postings are read once a batch, not once a record
     posting_batch = 500
 
-    def __init__(self, settings: Settings, ledger: Ledger, *, spool: SpoolLayout | None = None,
-                 layouts: dict[str, FileLayout] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Ledger,
+        *,
+        spool: SpoolLayout | None = None,
+        layouts: dict[str, FileLayout] | None = None,
+    ) -> None:
         self.settings = settings
         self.ledger = ledger
         self.spool = spool or SpoolLayout(settings.spool.root, settings.channels, settings.destinations)
         self.router = Router(settings.routes)
         #: the layout each channel reads (tests may substitute one)
-        self.layouts = layouts or {name: settings.formats_by_id()[channel.format]
-                                   for name, channel in settings.channels.items()}
+        self.layouts = layouts or {
+            name: settings.formats_by_id()[channel.format] for name, channel in settings.channels.items()
+        }
         self.transports = {name: LocalFolder(settings.destination_path(name)) for name in settings.destinations}
-        self.renderers = {name: (destination.render, destination.options)
-                          for name, destination in settings.destinations.items()}
+        self.renderers = {
+            name: (destination.render, destination.options) for name, destination in settings.destinations.items()
+        }
         self.guard = FlowGuard(settings.cleared_flows())
         self.log = get_logger()
         #: inbox entries refused but impossible to move, by path: (size, mtime) when refused
         self._refused_in_place: dict[Path, tuple[int, int]] = {}
 
     # -- arrival and claim -------------------------------------------------
-    def claim(self, arrival: Arrival, *, marker: Path | None = None, forced: bool = False,
-              reprocess_of: str | None = None) -> str | None:
+    def claim(
+        self, arrival: Arrival, *, marker: Path | None = None, forced: bool = False, reprocess_of: str | None = None
+    ) -> str | None:
         """Take a stable inbox file into ``work/``; its ledger id, or None if another process took it.
 
         The inbox entry is opened once without following a link (spool/intake.py) and the
@@ -219,8 +236,9 @@ class Pipeline:
         try:
             log.info("received", size=info.st_size, inbox=str(inbox_path))
             work = self.spool.work / work_name(file_id, name)
-            self.ledger.begin_claim(file_id, arrival.channel, name, inbox_path, work, info.st_size,
-                                    forced=forced, reprocess_of=reprocess_of)
+            self.ledger.begin_claim(
+                file_id, arrival.channel, name, inbox_path, work, info.st_size, forced=forced, reprocess_of=reprocess_of
+            )
             try:
                 taken = take(arrival.path, fd, info, self.spool.work, work.name)
             except (FileNotFoundError, FileExistsError):
@@ -239,14 +257,32 @@ class Pipeline:
         log.info("claimed", sha256=taken.sha256, work=str(taken.path), copied=taken.copied)
         return file_id
 
-    def _refuse(self, arrival: Arrival, file_id: str, name: str, refusal: Refused, log: Any, *,
-                moved: Path | None = None, forced: bool = False, reprocess_of: str | None = None) -> str:
+    def _refuse(
+        self,
+        arrival: Arrival,
+        file_id: str,
+        name: str,
+        refusal: Refused,
+        log: Any,
+        *,
+        moved: Path | None = None,
+        forced: bool = False,
+        reprocess_of: str | None = None,
+    ) -> str:
         """End an inbox entry the gateway will not take: moved into quarantine/ as it is (a link
         stays a link, never followed), a report, an audit event and an alert."""
         work = moved or self.spool.work / work_name(file_id, name)
         if self.ledger.get(file_id) is None:
-            self.ledger.begin_claim(file_id, arrival.channel, name, arrival.path.parent / name, work, arrival.size,
-                                    forced=forced, reprocess_of=reprocess_of)
+            self.ledger.begin_claim(
+                file_id,
+                arrival.channel,
+                name,
+                arrival.path.parent / name,
+                work,
+                arrival.size,
+                forced=forced,
+                reprocess_of=reprocess_of,
+            )
         source = moved or arrival.path
         try:
             final: Path | None = move_into(source, self.spool.quarantine, work.name)
@@ -288,7 +324,8 @@ class Pipeline:
             raise ValueError(f"file {row.id} is {row.state}: only a finished file can be reprocessed")
         if not row.final_path or not os.path.lexists(row.final_path):
             raise FileNotFoundError(
-                f"file {row.id}: its input is no longer in the spool (erased after its retention period?)")
+                f"file {row.id}: its input is no longer in the spool (erased after its retention period?)"
+            )
         source = Path(row.final_path)
         try:
             fd, info = open_inbox_file(source)  # never follows a link a refused entry may be
@@ -297,8 +334,9 @@ class Pipeline:
         try:
             file_id = Ledger.new_file_id()
             work = self.spool.work / work_name(file_id, row.original_name)
-            self.ledger.begin_claim(file_id, row.channel, row.original_name, source, work, info.st_size,
-                                    forced=force, reprocess_of=row.id)
+            self.ledger.begin_claim(
+                file_id, row.channel, row.original_name, source, work, info.st_size, forced=force, reprocess_of=row.id
+            )
             try:
                 if row.state in ("archived", "rejected"):
                     taken = copy_into(fd, self.spool.work, work.name)
@@ -311,7 +349,8 @@ class Pipeline:
             os.close(fd)
         self.ledger.claimed(file_id, taken.sha256, taken.size)
         self.log.bind(file_id=file_id, channel=row.channel).warning(
-            "reprocess", reprocess_of=row.id, forced=force, sha256=taken.sha256)
+            "reprocess", reprocess_of=row.id, forced=force, sha256=taken.sha256
+        )
         return file_id
 
     # -- processing ----------------------------------------------------------
@@ -349,20 +388,35 @@ class Pipeline:
         layout = self.layouts[row.channel]
         channel = self.settings.channels[row.channel]
         result = validate_path(work, layout, strict=channel.strict)
-        log.info("parsed", format=layout.id, status=str(result.status), records=result.records,
-                 accepted=result.accepted, rejected=result.rejected_records, warnings=len(result.warnings))
-        counts = dict(format=layout.id, status=str(result.status), records=result.records,
-                      accepted=result.accepted, rejected_records=result.rejected_records)
+        log.info(
+            "parsed",
+            format=layout.id,
+            status=str(result.status),
+            records=result.records,
+            accepted=result.accepted,
+            rejected=result.rejected_records,
+            warnings=len(result.warnings),
+        )
+        counts = dict(
+            format=layout.id,
+            status=str(result.status),
+            records=result.records,
+            accepted=result.accepted,
+            rejected_records=result.rejected_records,
+        )
         if result.status is Status.REJECTED_FILE:
             reason = "ファイル全体が不備のため、何も送付していません: " + ", ".join(
-                sorted({str(e.code) for e in result.errors if e.level == "file" or e.record is not None})[:6])
+                sorted({str(e.code) for e in result.errors if e.level == "file" or e.record is not None})[:6]
+            )
             self.ledger.update(row.id, **counts)
             return self._quarantine(row, result, reason, "rejected-file", log)
         unexpected = sorted({str(e.code) for e in result.errors if e.code in _UNEXPECTED_CONTENT})
         if unexpected and channel.purpose_limited:
             # no collecting beyond the purpose (目的外の入手): records or fields the channel does not expect
-            reason = ("このチャネルで想定していないレコード種別・項目を含むため、ファイル全体を受け付けず、何も送付していません: "
-                      + ", ".join(unexpected))
+            reason = (
+                "このチャネルで想定していないレコード種別・項目を含むため、ファイル全体を受け付けず、何も送付していません: "
+                + ", ".join(unexpected)
+            )
             self.ledger.update(row.id, **counts)
             log.warning("refused-unexpected-content", codes=unexpected)
             return self._quarantine(row, result, reason, "rejected-file", log)
@@ -371,17 +425,24 @@ class Pipeline:
         for attempt in range(1, 4):
             staging = _Staging(
                 OutputMeta(row.id, row.channel, layout.id, dt.datetime.now(JST).date(), first_header),
-                self.transports, self.renderers,
+                self.transports,
+                self.renderers,
             )
             self.ledger.discard_pending_postings(row.id)  # a resumed or retried routing starts afresh
             book = PostingBook(
-                self.ledger.posting, self.ledger.postings_for_notice, row.id, forced=bool(row.forced),
+                self.ledger.posting,
+                self.ledger.postings_for_notice,
+                row.id,
+                forced=bool(row.forced),
                 spill_at=self.posting_spill_at,
                 spill=lambda rows, file_id=row.id: self.ledger.spill_postings(file_id, rows),
                 spilled_lookup=lambda key, file_id=row.id: self.ledger.pending_posting(file_id, key),
                 spilled_notice_lookup=lambda notice, file_id=row.id: self.ledger.pending_postings_for_notice(
-                    file_id, notice),
-                bulk_lookup=self.ledger.postings_by_key, bulk_notice_lookup=self.ledger.postings_by_notice)
+                    file_id, notice
+                ),
+                bulk_lookup=self.ledger.postings_by_key,
+                bulk_notice_lookup=self.ledger.postings_by_notice,
+            )
             try:
                 routed = self._route(row, layout, result, staging, book)
                 for route in self.settings.routes:  # receivers that see every run, even an empty one
@@ -410,8 +471,9 @@ class Pipeline:
         self._commit_staged(self._require(row.id), log)
         return self._file_away(self._require(row.id), log, result)
 
-    def _route(self, row: FileRow, layout: FileLayout, result: ValidationResult, staging: _Staging,
-               book: PostingBook) -> int:
+    def _route(
+        self, row: FileRow, layout: FileLayout, result: ValidationResult, staging: _Staging, book: PostingBook
+    ) -> int:
         """Read the accepted data records again, normalise and render them. Returns payments routed."""
         received = dt.datetime.fromisoformat(row.received_at).astimezone(JST).date()
         normaliser = normaliser_for(layout, received)
@@ -431,7 +493,7 @@ class Pipeline:
         with open(row.work_path, "rb") as stream:
             reader = RecordReader(stream, layout, strict=strict)
             for frame in Framer(stream, layout.record_length):
-                kind_byte = frame.raw[layout.type_offset:layout.type_offset + 1]
+                kind_byte = frame.raw[layout.type_offset : layout.type_offset + 1]
                 if kind_byte == header_type:
                     group_index += 1
                     header = reader.read_frame(frame).values
@@ -462,8 +524,9 @@ class Pipeline:
             routed += self._post_and_stage(batch, book, staging)
         return routed
 
-    def _post_and_stage(self, batch: list[tuple[Any, list[tuple[str, str]]]], book: PostingBook,
-                        staging: _Staging) -> int:
+    def _post_and_stage(
+        self, batch: list[tuple[Any, list[tuple[str, str]]]], book: PostingBook, staging: _Staging
+    ) -> int:
         """Decide a batch of routed records in order (what the ledger holds read for all of them at
         once) and render those that go. Empties the batch; returns how many went."""
         book.prefetch([record for record, _ in batch])
@@ -484,28 +547,37 @@ class Pipeline:
             temp, final = Path(delivery.temp_path), Path(delivery.path)
             if temp.exists():
                 LocalFolder.commit(temp, final)
-            log.info("routed", destination=delivery.destination, path=str(final),
-                     output_sha256=delivery.sha256, records=delivery.records)
+            log.info(
+                "routed",
+                destination=delivery.destination,
+                path=str(final),
+                output_sha256=delivery.sha256,
+                records=delivery.records,
+            )
         self.ledger.delivered(row.id)
 
     # -- endings -------------------------------------------------------------
     def _file_away(self, row: FileRow, log: Any, result: ValidationResult | None = None) -> Outcome:
         """Reports, then the input to archive/ (rejected/ when nothing was acceptable)."""
         if result is None:  # resumed after a crash: the report needs the validation again
-            result = validate_path(Path(row.work_path), self.layouts[row.channel],
-                                   strict=self.settings.channels[row.channel].strict)
+            result = validate_path(
+                Path(row.work_path), self.layouts[row.channel], strict=self.settings.channels[row.channel].strict
+            )
         nothing_good = result.records > 0 and result.accepted == 0
         deliveries = self.ledger.deliveries(row.id)
-        outputs = [dict(destination=d.destination, path=d.path, sha256=d.sha256, records=d.records)
-                   for d in deliveries]
+        outputs = [dict(destination=d.destination, path=d.path, sha256=d.sha256, records=d.records) for d in deliveries]
         state = "rejected" if nothing_good else "archived"
         final = self._end(row, result, state, status=str(result.status), outputs=outputs)
-        log.info(state, path=str(final), status=str(result.status), accepted=result.accepted,
-                 rejected=result.rejected_records)
+        log.info(
+            state,
+            path=str(final),
+            status=str(result.status),
+            accepted=result.accepted,
+            rejected=result.rejected_records,
+        )
         return Outcome(row.id, state, str(result.status), tuple(deliveries))
 
-    def _quarantine(self, row: FileRow, result: ValidationResult | None, reason: str, status: str,
-                    log: Any) -> Outcome:
+    def _quarantine(self, row: FileRow, result: ValidationResult | None, reason: str, status: str, log: Any) -> Outcome:
         final = self._end(row, result, "quarantined", status=status, reason=reason)
         log.warning("quarantined", path=str(final), status=status, reason=reason)
         return Outcome(row.id, "quarantined", status)
@@ -552,18 +624,22 @@ class Pipeline:
         deliveries = self.ledger.deliveries(row.id) if decided else []
         if decided:
             state, status = "archived", (row.status if row.status in ("ok", "rejected-records") else "ok")
-            reason = ("出力は送付済みですが、入力ファイルが作業フォルダから失われていたため保管できませんでした"
-                      "(外部から削除・移動された可能性があります)。")
+            reason = (
+                "出力は送付済みですが、入力ファイルが作業フォルダから失われていたため保管できませんでした"
+                "(外部から削除・移動された可能性があります)。"
+            )
         else:
             state, status = "quarantined", "failed"
-            reason = ("入力ファイルが作業フォルダから失われていたため、処理を終了しました。何も送付していません"
-                      "(外部から削除・移動された可能性があります。元のファイルを再投入してください)。")
-        outputs = [dict(destination=d.destination, path=d.path, sha256=d.sha256, records=d.records)
-                   for d in deliveries]
+            reason = (
+                "入力ファイルが作業フォルダから失われていたため、処理を終了しました。何も送付していません"
+                "(外部から削除・移動された可能性があります。元のファイルを再投入してください)。"
+            )
+        outputs = [dict(destination=d.destination, path=d.path, sha256=d.sha256, records=d.records) for d in deliveries]
         self.ledger.update(row.id, status=status, reason=reason, final_path=None)
         counts = {key: getattr(row, key) or 0 for key in ("records", "accepted", "rejected_records")}
-        reports = self._report(row, None, state=FileState(state).folder, status=status, reason=reason,
-                               outputs=outputs, **counts)
+        reports = self._report(
+            row, None, state=FileState(state).folder, status=status, reason=reason, outputs=outputs, **counts
+        )
         self.ledger.finish(row.id, state, **reports)
         log.error("input-missing", state=state, work=row.work_path)
         self._alert("input-missing", row.channel, f"{row.original_name} (ファイルID {row.id}): {reason}")
@@ -586,9 +662,15 @@ class Pipeline:
 
     def _report(self, row: FileRow, result: ValidationResult | None, **fields: Any) -> dict[str, str]:
         row = self._require(row.id)
-        metadata = dict(file_id=row.id, channel=row.channel, original_name=row.original_name,
-                        sha256=row.sha256 or "0" * 64, size=row.size or 0,
-                        received_at=dt.datetime.fromisoformat(row.received_at), **fields)
+        metadata = dict(
+            file_id=row.id,
+            channel=row.channel,
+            original_name=row.original_name,
+            sha256=row.sha256 or "0" * 64,
+            size=row.size or 0,
+            received_at=dt.datetime.fromisoformat(row.received_at),
+            **fields,
+        )
         if result is not None:
             report = FileReport.from_validation(result, **metadata)
             posting_flags = json.loads(row.flags) if row.flags else []
@@ -614,9 +696,10 @@ class Pipeline:
         for row in self.ledger.unfinished():
             try:
                 outcome = self._recover(row)
-            except Exception as error:  # noqa: BLE001 - the next row must still be recovered
+            except Exception as error:
                 self.log.bind(file_id=row.id, channel=row.channel).error(
-                    "recovery-failed", state=row.state, error=repr(error), traceback=traceback.format_exc())
+                    "recovery-failed", state=row.state, error=repr(error), traceback=traceback.format_exc()
+                )
                 continue
             if outcome is not None:
                 outcomes.append(outcome)
@@ -635,8 +718,7 @@ class Pipeline:
                 fd, _ = open_inbox_file(work)
             except Refused as refusal:
                 arrival = Arrival(row.channel, Path(row.inbox_path), row.size or 0, 0)
-                self._refuse(arrival, row.id, row.original_name, refusal, self.log.bind(file_id=row.id),
-                             moved=work)
+                self._refuse(arrival, row.id, row.original_name, refusal, self.log.bind(file_id=row.id), moved=work)
                 return Outcome(row.id, "quarantined", "refused")
             try:
                 self.ledger.claimed(row.id, sha256_fd(fd), os.fstat(fd).st_size)

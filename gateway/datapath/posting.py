@@ -121,13 +121,18 @@ class PostingBook:
 
     def decide(self, payment: Any) -> PostingDecision:
         decision = self._decide(payment)
-        if self.forced and not decision.route and decision.flags[0].code in (Reason.DUPLICATE_POSTING,
-                                                                             Reason.ALREADY_SENT):
+        if (
+            self.forced
+            and not decision.route
+            and decision.flags[0].code in (Reason.DUPLICATE_POSTING, Reason.ALREADY_SENT)
+        ):
             first = decision.flags[0]
             forced = Flag(first.code, first.record, first.offset, first.message + "; sent again: forced reprocess")
             if isinstance(payment, Payment):
-                key, status = f"{payment.kind}:{payment.payment_key}", {"paid": "confirmed"}.get(payment.status,
-                                                                                                 payment.status)
+                key, status = (
+                    f"{payment.kind}:{payment.payment_key}",
+                    {"paid": "confirmed"}.get(payment.status, payment.status),
+                )
             else:
                 key, status = payment.posting_key, "confirmed"
             decision = PostingDecision(True, (forced,), self._remember(key, payment, status).row)
@@ -169,8 +174,17 @@ class PostingBook:
             return PostingDecision(route=True)
         before = self._before(key)
         if before is not None:
-            return PostingDecision(False, (Flag(Reason.ALREADY_SENT, record.source.record, record.source.offset,
-                                                f"already sent (file {before.file_id}, record {before.record})"),))
+            return PostingDecision(
+                False,
+                (
+                    Flag(
+                        Reason.ALREADY_SENT,
+                        record.source.record,
+                        record.source.offset,
+                        f"already sent (file {before.file_id}, record {before.record})",
+                    ),
+                ),
+            )
         return self._remember(key, record, "confirmed")
 
     def _decide(self, payment: Any) -> PostingDecision:
@@ -192,8 +206,9 @@ class PostingBook:
             return self._remember(key, payment, "failed")
         if payment.status == "preliminary":
             if before is not None and before.status == "confirmed":
-                return PostingDecision(False, (flag(Reason.PRELIMINARY_AFTER_CONFIRMED,
-                                                    f"確報 already posted {where}"),))
+                return PostingDecision(
+                    False, (flag(Reason.PRELIMINARY_AFTER_CONFIRMED, f"確報 already posted {where}"),)
+                )
             if before is not None:  # the same 速報 again (or again after its 取消): a re-sent file
                 return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"速報 already sent {where}"),))
             return self._remember(key, payment, "preliminary")
@@ -201,8 +216,9 @@ class PostingBook:
             if before is not None and before.status == "cancelled":
                 return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"取消 already sent {where}"),))
             if before is None:
-                return PostingDecision(False, (flag(Reason.CANCEL_WITHOUT_PRELIMINARY,
-                                                    "no 速報 to cancel for this payment"),))
+                return PostingDecision(
+                    False, (flag(Reason.CANCEL_WITHOUT_PRELIMINARY, "no 速報 to cancel for this payment"),)
+                )
             if before.status == "confirmed":
                 return PostingDecision(False, (flag(Reason.CANCEL_AFTER_CONFIRMED, f"確報 posted {where}"),))
             return self._remember(key, payment, "cancelled")
@@ -214,14 +230,24 @@ class PostingBook:
         if self.spilled:
             assert self.spilled_notice_lookup is not None  # given with spill (pipeline.py); spilled only after a spill
             spilled = self.spilled_notice_lookup(payment.notice_key)
-        others = [row for row in [*self.pending_notices.get(payment.notice_key, []), *spilled,
-                                  *self._ledger_notice(payment.notice_key)]
-                  if row.payment_key != key and row.status == "confirmed"]
+        others = [
+            row
+            for row in [
+                *self.pending_notices.get(payment.notice_key, []),
+                *spilled,
+                *self._ledger_notice(payment.notice_key),
+            ]
+            if row.payment_key != key and row.status == "confirmed"
+        ]
         if others:
             first = others[0]
-            flags = (flag(Reason.DOUBLE_PAYMENT,
-                          f"notice {payment.notice_key} already paid (file {first.file_id}, record {first.record}, "
-                          f"{first.amount} yen): refund candidate"),)
+            flags = (
+                flag(
+                    Reason.DOUBLE_PAYMENT,
+                    f"notice {payment.notice_key} already paid (file {first.file_id}, record {first.record}, "
+                    f"{first.amount} yen): refund candidate",
+                ),
+            )
         decision = self._remember(key, payment, "confirmed")
         return PostingDecision(True, flags, decision.row)
 

@@ -132,10 +132,15 @@ class PurgeResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "now": self.now, "dry_run": self.dry_run, "enabled": self.enabled, "counts": self.counts,
-            "erased": list(self.erased), "reports_erased": list(self.reports_erased),
-            "outputs_erased": [{"file_id": file_id, "destination": destination}
-                               for file_id, destination in self.outputs_erased],
+            "now": self.now,
+            "dry_run": self.dry_run,
+            "enabled": self.enabled,
+            "counts": self.counts,
+            "erased": list(self.erased),
+            "reports_erased": list(self.reports_erased),
+            "outputs_erased": [
+                {"file_id": file_id, "destination": destination} for file_id, destination in self.outputs_erased
+            ],
             "kept": list(self.kept),
         }
 
@@ -184,11 +189,19 @@ def _unique(paths: Sequence[Path]) -> list[Path]:
 
 # -- the purge -------------------------------------------------------------------------------
 
+
 class _Purger:
     """One purge run over one ledger and spool (see :func:`purge`)."""
 
-    def __init__(self, store: Erasures, spool: SpoolLayout, config: RetentionConfig,
-                 now: dt.datetime, pushes: Mapping[str, Sequence[str]], result: PurgeResult) -> None:
+    def __init__(
+        self,
+        store: Erasures,
+        spool: SpoolLayout,
+        config: RetentionConfig,
+        now: dt.datetime,
+        pushes: Mapping[str, Sequence[str]],
+        result: PurgeResult,
+    ) -> None:
         self.store, self.spool, self.config = store, spool, config
         self.now, self.pushes, self.result = now, pushes, result
         self.dry_run = not store.writable
@@ -204,8 +217,9 @@ class _Purger:
         for row in self.store.finished_files():
             if self._due(row["finished_at"], self.config.days_for(row["state"])):
                 self._erase_file(row)
-            elif (self._due(row["finished_at"], self.config.reports_days)
-                  and any(row[f"report_{kind}"] for kind in _REPORT_KINDS)):
+            elif self._due(row["finished_at"], self.config.reports_days) and any(
+                row[f"report_{kind}"] for kind in _REPORT_KINDS
+            ):
                 self._erase_reports(row)
 
     def _input_paths(self, row: Row) -> tuple[list[Path], list[str]]:
@@ -277,9 +291,17 @@ class _Purger:
             if not self.store.clear_file(row["id"], self.stamp):
                 return  # another purge was first (or the row is not what it was)
             self.log.bind(file_id=row["id"], channel=row["channel"]).info(
-                "erased", what="file", sha256=row["sha256"], size=row["size"], state=row["state"],
-                finished_at=row["finished_at"], retention_days=self.config.days_for(row["state"]),
-                removed=removed, already_gone=gone, cleared=cleared)
+                "erased",
+                what="file",
+                sha256=row["sha256"],
+                size=row["size"],
+                state=row["state"],
+                finished_at=row["finished_at"],
+                retention_days=self.config.days_for(row["state"]),
+                removed=removed,
+                already_gone=gone,
+                cleared=cleared,
+            )
         self.result.erased.append(row["id"])
         self.result.erased_by_state[row["state"]] = self.result.erased_by_state.get(row["state"], 0) + 1
 
@@ -293,8 +315,15 @@ class _Purger:
             if not self.store.clear_reports(row["id"], self.stamp):
                 return  # another purge was first (or the row is not what it was)
             self.log.bind(file_id=row["id"], channel=row["channel"]).info(
-                "erased", what="reports", sha256=row["sha256"], state=row["state"], finished_at=row["finished_at"],
-                retention_days=self.config.reports_days, removed=removed, already_gone=gone)
+                "erased",
+                what="reports",
+                sha256=row["sha256"],
+                state=row["state"],
+                finished_at=row["finished_at"],
+                retention_days=self.config.reports_days,
+                removed=removed,
+                already_gone=gone,
+            )
         self.result.reports_erased.append(row["id"])
 
     # -- outputs -----------------------------------------------------------------
@@ -327,28 +356,46 @@ class _Purger:
         path = Path(row["path"])
         if not path.name.startswith(f"{row['file_id']}.{row['destination']}."):
             if _lexists(path):
-                self._keep("output", row["file_id"], f"output name {path.name!r} is not this delivery's",
-                           destination=row["destination"])
+                self._keep(
+                    "output",
+                    row["file_id"],
+                    f"output name {path.name!r} is not this delivery's",
+                    destination=row["destination"],
+                )
                 return
         not_pushed = self._not_pushed(row, path)
         if not_pushed:
-            self._keep("output", row["file_id"], f"not yet pushed to {', '.join(not_pushed)}",
-                       destination=row["destination"])
+            self._keep(
+                "output", row["file_id"], f"not yet pushed to {', '.join(not_pushed)}", destination=row["destination"]
+            )
             return
         removed, gone = self._remove([("output", self._output_paths(row))])
         if not self.dry_run:
             if not self.store.mark_output_erased(row["file_id"], row["destination"], self.stamp):
                 return  # another purge was first
             self.log.bind(file_id=row["file_id"]).info(
-                "erased", what="output", destination=row["destination"], sha256=row["sha256"],
-                committed_at=row["committed_at"], retention_days=self.config.outbox_days,
-                removed=removed, already_gone=gone)
+                "erased",
+                what="output",
+                destination=row["destination"],
+                sha256=row["sha256"],
+                committed_at=row["committed_at"],
+                retention_days=self.config.outbox_days,
+                removed=removed,
+                already_gone=gone,
+            )
         self.result.outputs_erased.append((row["file_id"], row["destination"]))
 
 
-def purge(ledger_path: Path, spool: SpoolLayout, config: RetentionConfig, *, now: dt.datetime,
-          dry_run: bool = False, pushes: Mapping[str, Sequence[str]] | None = None,
-          audit_log: Path | None = None) -> PurgeResult:
+def purge(
+    ledger_path: Path,
+    spool: SpoolLayout,
+    config: RetentionConfig,
+    *,
+    now: dt.datetime,
+    dry_run: bool = False,
+    pushes: Mapping[str, Sequence[str]] | None = None,
+    audit_log: Path | None = None,
+) -> PurgeResult:
     """Erase what has outlived its retention period (see the module docstring).
 
     ``now`` must be timezone-aware. ``pushes`` maps a destination to the SFTP endpoints
@@ -376,7 +423,8 @@ def purge(ledger_path: Path, spool: SpoolLayout, config: RetentionConfig, *, now
                 store.checkpoint()
     if audit_log is not None:
         result.audit_lines_dropped = rotate_audit_log(
-            Path(audit_log), now - dt.timedelta(days=config.audit_log_days), dry_run=dry_run)
+            Path(audit_log), now - dt.timedelta(days=config.audit_log_days), dry_run=dry_run
+        )
     if not dry_run:
         get_logger().info("purged", **result.counts)
     return result
@@ -390,11 +438,19 @@ def purge_for_settings(settings: Settings, *, now: dt.datetime | None = None, dr
         if endpoint.pushes and endpoint.destination:
             pushes.setdefault(endpoint.destination, []).append(name)
     spool = SpoolLayout(settings.spool.root, settings.channels, settings.destinations)
-    return purge(settings.ledger_path(), spool, config, now=now or dt.datetime.now(dt.UTC), dry_run=dry_run,
-                 pushes=pushes, audit_log=settings.audit_path())
+    return purge(
+        settings.ledger_path(),
+        spool,
+        config,
+        now=now or dt.datetime.now(dt.UTC),
+        dry_run=dry_run,
+        pushes=pushes,
+        audit_log=settings.audit_path(),
+    )
 
 
 # -- the audit log ---------------------------------------------------------------------------
+
 
 def _line_is_old(line: bytes, cutoff: dt.datetime) -> bool:
     """True for a JSON line whose ``timestamp`` is before ``cutoff``; anything unreadable is kept."""
@@ -402,8 +458,11 @@ def _line_is_old(line: bytes, cutoff: dt.datetime) -> bool:
         event = json.loads(line)
     except ValueError:
         return False
-    moment = _instant(event.get("timestamp")) if isinstance(event, dict) and isinstance(
-        event.get("timestamp"), str) else None
+    moment = (
+        _instant(event.get("timestamp"))
+        if isinstance(event, dict) and isinstance(event.get("timestamp"), str)
+        else None
+    )
     return moment is not None and moment < cutoff
 
 
@@ -421,7 +480,7 @@ def _audit_writers_paused() -> Iterator[Any]:
     """Hold this process's audit sink (no event is written meanwhile); yields the sink."""
     from gateway.reporting import audit
 
-    sink = audit._SINK  # noqa: SLF001 - the rotation must swap the sink's file under its lock
+    sink = audit._SINK
     with sink.lock:
         yield sink
 
@@ -457,7 +516,7 @@ def rotate_audit_log(path: Path, cutoff: dt.datetime, *, dry_run: bool = False) 
                     if (current.st_dev, current.st_ino) == (old.st_dev, old.st_ino):
                         from gateway.reporting import audit
 
-                        reopened = audit._open_log(path)  # noqa: SLF001
+                        reopened = audit._open_log(path)
                         sink.file.close()
                         sink.file = reopened
         except BaseException:

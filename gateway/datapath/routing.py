@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gateway.model.records import Canonical, Payment
 from gateway.config.settings import RouteCondition, RouteConfig
+from gateway.model.records import Canonical, Payment
 
 __all__ = ["Router"]
 
@@ -42,8 +42,9 @@ class Router:
         model = type(record)
         if model not in self._by_kind:
             kind = getattr(model, "record", "payment")
-            self._by_kind[model] = tuple(route for route in self.routes
-                                         if route.when.record is None or kind in route.when.record)
+            self._by_kind[model] = tuple(
+                route for route in self.routes if route.when.record is None or kind in route.when.record
+            )
         return self._by_kind[model]
 
     def destinations(self, record: Canonical) -> list[tuple[str, str]]:
@@ -51,6 +52,9 @@ class Router:
         found: list[tuple[str, str]] = []
         for route in self._candidates(record):
             if _matches(route.when, record):
-                found.extend((route.name, destination) for destination in route.to
-                             if destination not in [seen for _, seen in found])
+                found.extend(
+                    (route.name, destination)
+                    for destination in route.to
+                    if destination not in [seen for _, seen in found]
+                )
         return found

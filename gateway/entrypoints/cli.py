@@ -6,26 +6,25 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from formats.validate import validate_path
 from formats.errors import Level, Reason, Rejection
 from formats.layout import FileLayout
 from formats.masking import mask
 from formats.reader import RecordReader
 from formats.registry import FORMATS, UnknownFormatError, get_format, identify, load_formats
+from formats.validate import validate_path
 from formats.validator import ValidationResult
-
 from gateway.entrypoints.commands.options import ConfigOption, SpoolOption, load
 from gateway.entrypoints.commands.output import safe_lines, shown, shown_lines, write_json
 
 if TYPE_CHECKING:
-    from gateway.storage.ledger import Ledger
     from gateway.config.settings import Settings
+    from gateway.storage.ledger import Ledger
 
 app = typer.Typer(
     add_completion=False,
@@ -35,8 +34,15 @@ app = typer.Typer(
 console = Console()
 errors = Console(stderr=True)
 
-FormatOption = Annotated[Optional[str], typer.Option("--format", "-f", help="Format identifier (see `gateway formats`); identified from the content when omitted.")]
-PermissiveOption = Annotated[bool, typer.Option("--permissive", help="Permissive charset and filler rules instead of strict 全銀 rules.")]
+FormatOption = Annotated[
+    str | None,
+    typer.Option(
+        "--format", "-f", help="Format identifier (see `gateway formats`); identified from the content when omitted."
+    ),
+]
+PermissiveOption = Annotated[
+    bool, typer.Option("--permissive", help="Permissive charset and filler rules instead of strict 全銀 rules.")
+]
 
 
 def _all_formats() -> dict[str, FileLayout]:
@@ -65,7 +71,9 @@ def _open_layout(path: Path, format_id: str | None) -> FileLayout:
 
 @app.command()
 def formats(
-    markdown: Annotated[bool, typer.Option("--markdown", help="Print every layout field by field (docs/layouts.md).")] = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print every layout field by field (docs/layouts.md).")
+    ] = False,
 ) -> None:
     """List the formats the gateway reads and writes, with their identifiers."""
     if markdown:
@@ -102,8 +110,9 @@ def inspect(
                         value = result.values[spec.name]
                         text = "" if value is None else str(value)
                         fields.append(shown(f"{spec.label}={mask(text, spec.personal)}"))
-            problems = "\n".join(f"[{'yellow' if i.severity == 'warning' else 'red'}]{i.code}[/] {shown(i.field)}"
-                                 for i in result.issues)
+            problems = "\n".join(
+                f"[{'yellow' if i.severity == 'warning' else 'red'}]{i.code}[/] {shown(i.field)}" for i in result.issues
+            )
             table.add_row(str(result.index), str(result.offset), result.role or "?", " ".join(fields), problems)
             listed += 1
     console.print(table)
@@ -121,8 +130,15 @@ def _print_summary(result: ValidationResult) -> None:
 
     # A file checked outside the spool has no id, channel, receipt time, digest or folder: the
     # validation's summary shows none of them (the pipeline's reports fill them from the ledger).
-    report = FileReport.from_validation(result, original_name=str(result.file or ""), file_id="-", channel="-",
-                                        sha256="0" * 64, received_at=dt.datetime.now(dt.UTC), state="work")
+    report = FileReport.from_validation(
+        result,
+        original_name=str(result.file or ""),
+        file_id="-",
+        channel="-",
+        sha256="0" * 64,
+        received_at=dt.datetime.now(dt.UTC),
+        state="work",
+    )
     sys.stdout.write(safe_lines(render_validation_text(report)))
 
 
@@ -132,16 +148,24 @@ def validate(
     format_id: FormatOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
     permissive: PermissiveOption = False,
-    fast: Annotated[bool, typer.Option("--fast/--no-fast", help="Use the vectorised fast path where the file allows it.")] = True,
+    fast: Annotated[
+        bool, typer.Option("--fast/--no-fast", help="Use the vectorised fast path where the file allows it.")
+    ] = True,
 ) -> None:
     """Check every field, record and control total. Exit 0 clean, 1 rejected records, 2 file refused."""
     if as_json and file.is_file():
         try:
             layout = _layout_for(file, format_id)
         except UnknownFormatError as error:
-            refusal = {"file": str(file), "format": None, "status": "rejected-file", "records": 0,
-                       "rejected": [Rejection(Reason.UNKNOWN_FORMAT, Level.FILE, str(error), offset=0).as_dict()],
-                       "groups": [], "warnings": []}
+            refusal = {
+                "file": str(file),
+                "format": None,
+                "status": "rejected-file",
+                "records": 0,
+                "rejected": [Rejection(Reason.UNKNOWN_FORMAT, Level.FILE, str(error), offset=0).as_dict()],
+                "groups": [],
+                "warnings": [],
+            }
             write_json(refusal)
             raise typer.Exit(2) from None
     else:
@@ -154,11 +178,7 @@ def validate(
     raise typer.Exit(result.exit_code)
 
 
-
-
-
-
-def _open_ledger(settings: "Settings") -> "Ledger":
+def _open_ledger(settings: Settings) -> Ledger:
     from gateway.storage.ledger import Ledger
 
     path = settings.ledger_path()
@@ -171,19 +191,24 @@ def _open_ledger(settings: "Settings") -> "Ledger":
 @app.command()
 def run(config: ConfigOption = None, spool: SpoolOption = None) -> None:
     """Watch the inboxes and process every file that arrives, until SIGTERM or Ctrl-C."""
-    from gateway.reporting import audit
     from gateway.entrypoints.service import Service
+    from gateway.reporting import audit
 
     settings = load(config, spool)
     audit.configure(settings.audit_path(), console=None)
     service = Service(settings)
     service.install_signal_handlers()
-    console.print(f"gateway: watching {shown(settings.spool.root / 'inbox')}/<channel>/ "
-                  f"({shown(', '.join(sorted(settings.channels)))}); outputs in {shown(settings.spool.root / 'outbox')}/; "
-                  "Ctrl-C to stop")
-    service.run(on_outcome=lambda outcome: console.print(
-        f"{shown(outcome.file_id)}  {shown(outcome.state):<11} {shown(outcome.status)}"
-        + "".join(f"\n    → {shown(d.path)} ({d.records} records)" for d in outcome.outputs)))
+    console.print(
+        f"gateway: watching {shown(settings.spool.root / 'inbox')}/<channel>/ "
+        f"({shown(', '.join(sorted(settings.channels)))}); outputs in {shown(settings.spool.root / 'outbox')}/; "
+        "Ctrl-C to stop"
+    )
+    service.run(
+        on_outcome=lambda outcome: console.print(
+            f"{shown(outcome.file_id)}  {shown(outcome.state):<11} {shown(outcome.status)}"
+            + "".join(f"\n    → {shown(d.path)} ({d.records} records)" for d in outcome.outputs)
+        )
+    )
 
 
 @app.command()
@@ -195,15 +220,17 @@ def ingest(
 ) -> None:
     """Push one file through the same pipeline as `gateway run`, then exit.
     Exit 0 archived clean, 1 archived with rejected records, 2 refused (quarantine, rejected, duplicate)."""
+    from gateway.datapath.pipeline import Pipeline
     from gateway.reporting import audit
     from gateway.storage.ledger import Ledger
-    from gateway.datapath.pipeline import Pipeline
     from spool.atomic import atomic_write
     from spool.scanner import Arrival
 
     settings = load(config, spool)
     if channel not in settings.channels:
-        errors.print(f"unknown channel {shown(repr(channel))}: expected one of {shown(', '.join(sorted(settings.channels)))}")
+        errors.print(
+            f"unknown channel {shown(repr(channel))}: expected one of {shown(', '.join(sorted(settings.channels)))}"
+        )
         raise typer.Exit(2)
     if not file.is_file():
         errors.print(f"{shown(file)}: no such file")
@@ -239,8 +266,8 @@ def files(
     spool: SpoolOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of a table.")] = False,
     limit: Annotated[int, typer.Option(help="How many recent files.")] = 50,
-    state: Annotated[Optional[str], typer.Option(help="Only files in this state (archived, quarantined …).")] = None,
-    channel: Annotated[Optional[str], typer.Option(help="Only files of this channel.")] = None,
+    state: Annotated[str | None, typer.Option(help="Only files in this state (archived, quarantined …).")] = None,
+    channel: Annotated[str | None, typer.Option(help="Only files of this channel.")] = None,
 ) -> None:
     """List recent files, their states and counts."""
     settings = load(config, spool)
@@ -251,9 +278,17 @@ def files(
         return
     table = Table("id", "channel", "file", "state", "status", "records", "accepted", "rejected", "received (UTC)")
     for row in rows:
-        table.add_row(shown(row.id), shown(row.channel), shown(row.original_name), shown(row.state), shown(row.status),
-                      _number(row.records), _number(row.accepted), _number(row.rejected_records),
-                      shown(row.received_at[:19]))
+        table.add_row(
+            shown(row.id),
+            shown(row.channel),
+            shown(row.original_name),
+            shown(row.state),
+            shown(row.status),
+            _number(row.records),
+            _number(row.accepted),
+            _number(row.rejected_records),
+            shown(row.received_at[:19]),
+        )
     console.print(table)
 
 
@@ -308,13 +343,15 @@ def _safe_csv(text: str) -> str:
 @app.command()
 def reprocess(
     file_id: Annotated[str, typer.Argument(help="The file's id (or a unique prefix of it).")],
-    force: Annotated[bool, typer.Option("--force", help="Process even content already processed (posting it again).")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Process even content already processed (posting it again).")
+    ] = False,
     config: ConfigOption = None,
     spool: SpoolOption = None,
 ) -> None:
     """Put a finished file (archived, rejected, quarantined, duplicate) through the pipeline again."""
-    from gateway.reporting import audit
     from gateway.datapath.pipeline import Pipeline
+    from gateway.reporting import audit
 
     settings = load(config, spool)
     audit.configure(settings.audit_path(), console=False)
@@ -331,7 +368,9 @@ def reprocess(
             errors.print(shown_lines(error))
             raise typer.Exit(2) from None
         outcome = pipeline.process(new_id)
-    console.print(f"{shown(row.id)} reprocessed as {shown(outcome.file_id)}: {shown(outcome.state)} {shown(outcome.status)}")
+    console.print(
+        f"{shown(row.id)} reprocessed as {shown(outcome.file_id)}: {shown(outcome.state)} {shown(outcome.status)}"
+    )
     for delivery in outcome.outputs:
         console.print(f"  → {shown(delivery.path)} ({delivery.records} records)")
     raise typer.Exit(0 if outcome.state == "archived" else 2)

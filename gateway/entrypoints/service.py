@@ -17,12 +17,12 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-from gateway.reporting.audit import get_logger
-from gateway.storage.ledger import Ledger
-from gateway.datapath.pipeline import Outcome, Pipeline
-from gateway.datapath.retention import PURGE_EVERY, purge_for_settings
 from adapters.schedule import EndpointLocks, EndpointRunner, Scheduler, endpoints_of
 from gateway.config.settings import Settings
+from gateway.datapath.pipeline import Outcome, Pipeline
+from gateway.datapath.retention import PURGE_EVERY, purge_for_settings
+from gateway.reporting.audit import get_logger
+from gateway.storage.ledger import Ledger
 from gateway.storage.transfers import TransferStore
 from spool.atomic import remove_stale_temps
 from spool.layout import SpoolLayout
@@ -74,8 +74,16 @@ class Service:
 
             console = self.settings.console
             app = create_app(self.settings, configure_audit=False)  # `gateway run` configured the audit log
-            server = uvicorn.Server(uvicorn.Config(app, host=console.host, port=console.port, log_level="warning",
-                                                   server_header=False, proxy_headers=False))
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    app,
+                    host=console.host,
+                    port=console.port,
+                    log_level="warning",
+                    server_header=False,
+                    proxy_headers=False,
+                )
+            )
         except Exception as error:  # never stops the gateway
             self.log.error("console-failed", error=repr(error))
             return None
@@ -108,8 +116,11 @@ class Service:
             transfer_store = TransferStore(settings.ledger_path())
             scheduler = Scheduler(endpoints, transfer_store, locks=EndpointLocks(settings.ledger_path().parent))
             scheduler_thread = threading.Thread(
-                target=scheduler.serve, args=(scheduler_stop, EndpointRunner(settings, transfer_store)),
-                name="gateway-scheduler", daemon=True)
+                target=scheduler.serve,
+                args=(scheduler_stop, EndpointRunner(settings, transfer_store)),
+                name="gateway-scheduler",
+                daemon=True,
+            )
         try:
             for outcome in pipeline.recover():
                 report(outcome)
@@ -135,9 +146,10 @@ class Service:
                         file_id = pipeline.claim(arrival, marker=scanner.marker_for(arrival))
                         if file_id is not None:
                             report(pipeline.process(file_id))
-                    except Exception as error:  # noqa: BLE001 - one file never stops the gateway
-                        self.log.error("claim-failed", path=str(arrival.path), error=repr(error),
-                                       traceback=traceback.format_exc())
+                    except Exception as error:
+                        self.log.error(
+                            "claim-failed", path=str(arrival.path), error=repr(error), traceback=traceback.format_exc()
+                        )
                         failures += 1
                 if failures and failures == len(arrivals):
                     self.wake.wait(settings.spool.rescan_seconds)  # only failing files: no busy loop
@@ -145,8 +157,11 @@ class Service:
                     for outcome in pipeline.recover():
                         report(outcome)
                     last_recovery = time.monotonic()
-                if not until_idle and settings.retention.enabled and (
-                        last_purge is None or time.monotonic() - last_purge >= PURGE_EVERY):
+                if (
+                    not until_idle
+                    and settings.retention.enabled
+                    and (last_purge is None or time.monotonic() - last_purge >= PURGE_EVERY)
+                ):
                     self._purge()
                     last_purge = time.monotonic()
                 if arrivals:
@@ -154,7 +169,9 @@ class Service:
                 due = scanner.due_in()
                 if until_idle and due is None:
                     break
-                timeout = settings.spool.rescan_seconds if due is None else max(0.05, min(due, settings.spool.rescan_seconds))
+                timeout = (
+                    settings.spool.rescan_seconds if due is None else max(0.05, min(due, settings.spool.rescan_seconds))
+                )
                 self.wake.wait(timeout)
                 self.wake.clear()
         finally:

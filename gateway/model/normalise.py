@@ -17,12 +17,30 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from formats.layout import FileLayout
 from formats.layouts.zengin.common import RESULT_CODES
-from gateway.model.records import (AddressChange, Assessment, Canonical, NumberLinkage, Payment, PaymentKind,
-                            PaymentStatus, PublicFundAccount, RefundOrder, RevenuePosting, SourceRef)
+from gateway.model.records import (
+    AddressChange,
+    Assessment,
+    Canonical,
+    Payment,
+    PaymentKind,
+    PaymentStatus,
+    PublicFundAccount,
+    RevenuePosting,
+    SourceRef,
+)
 
-__all__ = ["CanonicalMapping", "DebitResultNormaliser", "InterSystemNormaliser", "MappedNormaliser", "RecordMapping",
-           "check_canonical", "record_mapping", "Normaliser", "canonical_mapping",
-           "implied_date"]
+__all__ = [
+    "CanonicalMapping",
+    "DebitResultNormaliser",
+    "InterSystemNormaliser",
+    "MappedNormaliser",
+    "RecordMapping",
+    "check_canonical",
+    "record_mapping",
+    "Normaliser",
+    "canonical_mapping",
+    "implied_date",
+]
 
 
 def implied_date(mmdd: str, reference: dt.date, *, direction: str) -> dt.date:
@@ -56,8 +74,9 @@ class GroupContext:
 
 
 class Normaliser(Protocol):
-    def normalise(self, values: Mapping[str, Any], group: GroupContext,
-                  source: SourceRef | Mapping[str, Any]) -> Canonical | None: ...
+    def normalise(
+        self, values: Mapping[str, Any], group: GroupContext, source: SourceRef | Mapping[str, Any]
+    ) -> Canonical | None: ...
 
 
 class DebitResultNormaliser:
@@ -71,8 +90,9 @@ class DebitResultNormaliser:
         self.received_on = received_on
         self._dates: dict[str, dt.date] = {}
 
-    def normalise(self, values: Mapping[str, Any], group: GroupContext,
-                  source: SourceRef | Mapping[str, Any]) -> Payment | None:
+    def normalise(
+        self, values: Mapping[str, Any], group: GroupContext, source: SourceRef | Mapping[str, Any]
+    ) -> Payment | None:
         if group.kind != "result":
             return None
         code = values.get("result_code")
@@ -89,8 +109,12 @@ class DebitResultNormaliser:
             receipt_date=self._dates[mmdd],
             result_code=code,
             result_meaning=RESULT_CODES.get(code or "", f"未定義の結果コード {code}"),
-            account={"bank_code": values["bank_code"], "branch_code": values["branch_code"],
-                     "account_type": values["account_type"], "number": values["account_number"]},
+            account={
+                "bank_code": values["bank_code"],
+                "branch_code": values["branch_code"],
+                "account_type": values["account_type"],
+                "number": values["account_number"],
+            },
             source=source,
         )
 
@@ -150,8 +174,9 @@ class MappedNormaliser:
             decoded[field] = self._codec(field, values[field])
         return decoded[field][part]
 
-    def normalise(self, values: Mapping[str, Any], group: GroupContext,
-                  source: SourceRef | Mapping[str, Any]) -> Payment | None:
+    def normalise(
+        self, values: Mapping[str, Any], group: GroupContext, source: SourceRef | Mapping[str, Any]
+    ) -> Payment | None:
         m = self.mapping
         decoded: dict[str, Mapping[str, Any]] = {}
         get = lambda name: self._get(name, values, decoded)  # noqa: E731
@@ -163,12 +188,21 @@ class MappedNormaliser:
         if m.payment_key:
             key = ":".join(str(get(part)) for part in m.payment_key)
         return Payment(
-            kind=m.kind, status=status, reconciliation_key=str(get(m.reconciliation_key)), payment_key=key,
-            principal=get(m.principal), late_fee=get(m.late_fee) or 0, dunning_fee=get(m.dunning_fee) or 0,
-            receipt_date=_date(get(m.receipt_date)), revenue_date=_date(get(m.revenue_date)),
-            notice_number=_text(get(m.notice_number)), tax_item=_text(get(m.tax_item)),
-            fiscal_year=get(m.fiscal_year), instalment=_text(get(m.instalment)),
-            resident_code=_text(get(m.resident_code)), result_code=_text(get(m.result_code)),
+            kind=m.kind,
+            status=status,
+            reconciliation_key=str(get(m.reconciliation_key)),
+            payment_key=key,
+            principal=get(m.principal),
+            late_fee=get(m.late_fee) or 0,
+            dunning_fee=get(m.dunning_fee) or 0,
+            receipt_date=_date(get(m.receipt_date)),
+            revenue_date=_date(get(m.revenue_date)),
+            notice_number=_text(get(m.notice_number)),
+            tax_item=_text(get(m.tax_item)),
+            fiscal_year=get(m.fiscal_year),
+            instalment=_text(get(m.instalment)),
+            resident_code=_text(get(m.resident_code)),
+            result_code=_text(get(m.result_code)),
             source=source,
         )
 
@@ -203,22 +237,42 @@ class InterSystemNormaliser:
     ``renames`` reads a model field from a data field of another name (a city's layout file).
     """
 
-    OPTIONAL_TEXT = ("change_reason", "delivery_address", "delivery_address_line2", "delivery_name",
-                     "address_line2", "sex", "postal_code", "delivery_postal_code")
-    ACCOUNT = {"bank_code": "bank_code", "branch_code": "branch_code", "account_type": "account_type",
-               "number": "account_number"}
+    OPTIONAL_TEXT = (
+        "change_reason",
+        "delivery_address",
+        "delivery_address_line2",
+        "delivery_name",
+        "address_line2",
+        "sex",
+        "postal_code",
+        "delivery_postal_code",
+    )
+    ACCOUNT = {
+        "bank_code": "bank_code",
+        "branch_code": "branch_code",
+        "account_type": "account_type",
+        "number": "account_number",
+    }
 
-    def __init__(self, model: type[BaseModel], from_header: Mapping[str, str] = {},
-                 renames: Mapping[str, str] = {}) -> None:
+    def __init__(
+        self, model: type[BaseModel], from_header: Mapping[str, str] = {}, renames: Mapping[str, str] = {}
+    ) -> None:
         self.model = model
         self.from_header = dict(from_header)
-        self.sources = {name: renames.get(name, name)
-                        for name in model.model_fields if name not in ("source", "account", *from_header)}
-        self.account = ({part: renames.get(field, field) for part, field in self.ACCOUNT.items()}
-                        if "account" in model.model_fields else None)
+        self.sources = {
+            name: renames.get(name, name)
+            for name in model.model_fields
+            if name not in ("source", "account", *from_header)
+        }
+        self.account = (
+            {part: renames.get(field, field) for part, field in self.ACCOUNT.items()}
+            if "account" in model.model_fields
+            else None
+        )
 
-    def normalise(self, values: Mapping[str, Any], group: GroupContext,
-                  source: SourceRef | Mapping[str, Any]) -> Canonical:
+    def normalise(
+        self, values: Mapping[str, Any], group: GroupContext, source: SourceRef | Mapping[str, Any]
+    ) -> Canonical:
         data: dict[str, Any] = {name: values[field] for name, field in self.sources.items() if field in values}
         data.update({name: group.header[field] for name, field in self.from_header.items()})
         for name in self.OPTIONAL_TEXT:
@@ -230,9 +284,12 @@ class InterSystemNormaliser:
 
 
 #: The canonical records a layout file's ``[canonical] record = …`` may name.
-MAPPABLE_RECORDS: dict[str, type[BaseModel]] = {"assessment": Assessment, "revenue-posting": RevenuePosting,
-                                                "address-change": AddressChange,
-                                                "public-fund-account": PublicFundAccount}
+MAPPABLE_RECORDS: dict[str, type[BaseModel]] = {
+    "assessment": Assessment,
+    "revenue-posting": RevenuePosting,
+    "address-change": AddressChange,
+    "public-fund-account": PublicFundAccount,
+}
 
 
 class RecordMapping(BaseModel):
@@ -243,8 +300,8 @@ class RecordMapping(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     record: Literal["assessment", "revenue-posting", "address-change", "public-fund-account"]
-    fields: dict[str, str] = {}   # model field → data field of another name
-    header: dict[str, str] = {}   # model field → header field
+    fields: dict[str, str] = {}  # model field → data field of another name
+    header: dict[str, str] = {}  # model field → header field
 
 
 def record_mapping(layout: FileLayout) -> RecordMapping:
@@ -259,8 +316,10 @@ def record_mapping(layout: FileLayout) -> RecordMapping:
     header = layout.layout_for("header").by_name
     for name, field in mapping.header.items():
         if field not in header:
-            raise ValueError(f"layout {layout.id}: [canonical] header.{name} = {field!r}, which is not a field of "
-                             f"the header record ({', '.join(header)})")
+            raise ValueError(
+                f"layout {layout.id}: [canonical] header.{name} = {field!r}, which is not a field of "
+                f"the header record ({', '.join(header)})"
+            )
     wanted = {name: info.is_required() for name, info in model.model_fields.items() if name != "source"}
     if wanted.pop("account", None) is not None:
         wanted.update(dict.fromkeys(InterSystemNormaliser.ACCOUNT.values(), True))
@@ -269,9 +328,11 @@ def record_mapping(layout: FileLayout) -> RecordMapping:
             continue
         field = mapping.fields.get(name, name)
         if field not in data and (required or name in mapping.fields):
-            raise ValueError(f"layout {layout.id}: [canonical] record = {mapping.record!r} needs {name!r}: expected "
-                             f"a data field of that name, fields.{name} = \"<data field>\" or header.{name} = "
-                             f"\"<header field>\" (data fields: {', '.join(data)})")
+            raise ValueError(
+                f"layout {layout.id}: [canonical] record = {mapping.record!r} needs {name!r}: expected "
+                f'a data field of that name, fields.{name} = "<data field>" or header.{name} = '
+                f'"<header field>" (data fields: {", ".join(data)})'
+            )
     return mapping
 
 
@@ -292,10 +353,26 @@ def canonical_mapping(layout: FileLayout) -> CanonicalMapping:
     except ValidationError as error:
         raise ValueError(f"layout {layout.id}: [canonical] is not valid: {error}") from None
     fields = layout.layout_for("data").by_name
-    sources = [mapping.reconciliation_key, mapping.principal, *(mapping.payment_key or []),
-               *(getattr(mapping, name) for name in ("late_fee", "dunning_fee", "receipt_date", "revenue_date",
-                                                      "notice_number", "tax_item", "fiscal_year", "instalment",
-                                                      "resident_code", "result_code"))]
+    sources = [
+        mapping.reconciliation_key,
+        mapping.principal,
+        *(mapping.payment_key or []),
+        *(
+            getattr(mapping, name)
+            for name in (
+                "late_fee",
+                "dunning_fee",
+                "receipt_date",
+                "revenue_date",
+                "notice_number",
+                "tax_item",
+                "fiscal_year",
+                "instalment",
+                "resident_code",
+                "result_code",
+            )
+        ),
+    ]
     if isinstance(mapping.status, StatusFromField):
         sources.append(mapping.status.field)
     for source in sources:
@@ -303,9 +380,12 @@ def canonical_mapping(layout: FileLayout) -> CanonicalMapping:
             continue
         field, _, part = source.partition(".")
         if field not in fields:
-            raise ValueError(f"layout {layout.id}: [canonical] names {field!r}, which is not a field of the "
-                             f"data record ({', '.join(fields)})")
+            raise ValueError(
+                f"layout {layout.id}: [canonical] names {field!r}, which is not a field of the "
+                f"data record ({', '.join(fields)})"
+            )
         if part and field not in mapping.codecs:
-            raise ValueError(f"layout {layout.id}: [canonical] reads {source!r} but {field!r} has no codec in "
-                             "[canonical] codecs")
+            raise ValueError(
+                f"layout {layout.id}: [canonical] reads {source!r} but {field!r} has no codec in [canonical] codecs"
+            )
     return mapping

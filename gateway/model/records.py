@@ -22,8 +22,23 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from formats.checkdigits import is_valid_my_number
 from formats.masking import mask
 
-__all__ = ["AddressChange", "Assessment", "BankAccount", "Canonical", "PublicFundAccount", "RevenuePosting", "IndividualNumber", "NumberLinkage", "Payment", "RefundOrder", "PaymentKind", "PaymentStatus",
-           "RECORD_KINDS", "SourceRef", "individual_numbers_in"]
+__all__ = [
+    "AddressChange",
+    "Assessment",
+    "BankAccount",
+    "Canonical",
+    "PublicFundAccount",
+    "RevenuePosting",
+    "IndividualNumber",
+    "NumberLinkage",
+    "Payment",
+    "RefundOrder",
+    "PaymentKind",
+    "PaymentStatus",
+    "RECORD_KINDS",
+    "SourceRef",
+    "individual_numbers_in",
+]
 
 
 def _valid_individual_number(value: str) -> str:
@@ -92,11 +107,13 @@ class Payment(BaseModel):
     kind: PaymentKind
     status: PaymentStatus
     reconciliation_key: str = Field(
-        min_length=1, description="消込特定キー: 顧客番号 (口座振替), 納付番号 (Pay-easy), 納付書番号 …")
+        min_length=1, description="消込特定キー: 顧客番号 (口座振替), 納付番号 (Pay-easy), 納付書番号 …"
+    )
     payment_key: str | None = Field(
         default=None,
         description="収納特定キー: identifies this payment event across 速報/確報/取消 and re-sent files "
-                    "(e.g. barcode + 収納日時 + 店舗; 仕向センタ + 処理年月日 + 通番)")
+        "(e.g. barcode + 収納日時 + 店舗; 仕向センタ + 処理年月日 + 通番)",
+    )
     resident_code: str | None = Field(default=None, description="住民コード / 宛名番号")
     notice_number: str | None = Field(default=None, description="通知書番号")
     tax_item: str | None = Field(default=None, description="科目 (業務詳細コード)")
@@ -180,8 +197,7 @@ class _NoticeInstalment(BaseModel):
 
     @property
     def instalment_key(self) -> str:
-        return (f"{self.municipality_code}:{self.notice_number}:{self.tax_item}:{self.fiscal_year}:"
-                f"{self.instalment}")
+        return f"{self.municipality_code}:{self.notice_number}:{self.tax_item}:{self.fiscal_year}:{self.instalment}"
 
     @property
     def notice_key(self) -> str:
@@ -206,6 +222,7 @@ class Assessment(_NoticeInstalment):
     @property
     def total(self) -> int:
         return self.assessed_amount
+
     assessed_amount: int = Field(ge=0, description="調定額 (yen, after the change)")
     due_date: dt.date = Field(description="納期限")
     statutory_due_date: dt.date | None = Field(default=None, description="法定納期限")
@@ -295,16 +312,24 @@ class PublicFundAccount(BaseModel):
     source: SourceRef
 
     def __repr__(self) -> str:
-        return (f"PublicFundAccount(record {self.source.record} of {self.source.file_id}, "
-                f"住民コード {mask(self.resident_code, 'account')}, {self.account!r})")
+        return (
+            f"PublicFundAccount(record {self.source.record} of {self.source.file_id}, "
+            f"住民コード {mask(self.resident_code, 'account')}, {self.account!r})"
+        )
 
     __str__ = __repr__
 
 
 #: Every kind of canonical record, by the name routes use (``when.record``).
 RECORD_KINDS: dict[str, type[BaseModel]] = {
-    "payment": Payment, "number-linkage": NumberLinkage, "refund-order": RefundOrder, "assessment": Assessment,
-    "revenue-posting": RevenuePosting, "address-change": AddressChange, "public-fund-account": PublicFundAccount}
+    "payment": Payment,
+    "number-linkage": NumberLinkage,
+    "refund-order": RefundOrder,
+    "assessment": Assessment,
+    "revenue-posting": RevenuePosting,
+    "address-change": AddressChange,
+    "public-fund-account": PublicFundAccount,
+}
 
 
 def individual_numbers_in(record: BaseModel) -> list[str]:

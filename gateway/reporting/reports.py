@@ -105,14 +105,31 @@ SEVERITY_JA: dict[str, str] = {"error": "エラー", "warning": "警告"}
 
 #: Columns of the CSV, and of the rejection and warning tables of the HTML page.
 CSV_COLUMNS: tuple[str, ...] = (
-    "区分", "レコード番号", "バイト位置", "項目名", "項目(英)", "理由コード",
-    "期待値", "実際の値(マスク済)", "説明", "detail",
+    "区分",
+    "レコード番号",
+    "バイト位置",
+    "項目名",
+    "項目(英)",
+    "理由コード",
+    "期待値",
+    "実際の値(マスク済)",
+    "説明",
+    "detail",
 )
 
 #: The cells of a rejection or warning (:func:`issue_cells`), in the order of CSV_COLUMNS, and
 #: ``item``: 項目名 and 項目(英) in one cell.
 ISSUE_CELLS: tuple[str, ...] = (
-    "severity", "record", "offset", "field_ja", "field", "code", "expected", "found", "message_ja", "message",
+    "severity",
+    "record",
+    "offset",
+    "field_ja",
+    "field",
+    "code",
+    "expected",
+    "found",
+    "message_ja",
+    "message",
 )
 ISSUE_HEADINGS: dict[str, str] = {**dict(zip(ISSUE_CELLS, CSV_COLUMNS, strict=True)), "item": "項目"}
 #: The CSS class of a cell of the issue tables.
@@ -125,8 +142,18 @@ TOTAL_HEADINGS: tuple[str, ...] = ("項目", "トレーラー記載値", "集計
 
 #: The fields that hold text, masked (file_id and sha256 are the gateway's own: a ledger id
 #: ``YYYYMMDD-HHMMSS-<8 hex>`` and a validated digest, which hold no individual number).
-_TEXT_FIELDS = ("channel", "original_name", "format", "reason", "separator", "groups", "rejected", "warnings",
-                "not_listed", "outputs")
+_TEXT_FIELDS = (
+    "channel",
+    "original_name",
+    "format",
+    "reason",
+    "separator",
+    "groups",
+    "rejected",
+    "warnings",
+    "not_listed",
+    "outputs",
+)
 
 
 class FileReport(BaseModel):
@@ -183,8 +210,19 @@ class FileReport(BaseModel):
         data = result.as_dict()
         fields: dict[str, Any] = {
             key: data[key]
-            for key in ("format", "status", "separator", "size", "records", "accepted", "rejected_records",
-                        "groups", "rejected", "warnings", "not_listed")
+            for key in (
+                "format",
+                "status",
+                "separator",
+                "size",
+                "records",
+                "accepted",
+                "rejected_records",
+                "groups",
+                "rejected",
+                "warnings",
+                "not_listed",
+            )
         }
         if result.file:
             fields["original_name"] = PurePath(result.file).name
@@ -202,6 +240,7 @@ class FileReport(BaseModel):
 
 
 # -- shared formatting --------------------------------------------------------
+
 
 def _cell(value: Any) -> str:
     if value is None:
@@ -224,9 +263,16 @@ def _when(moment: dt.datetime) -> str:
 def _issue_row(issue: dict[str, Any]) -> list[Any]:
     severity = str(issue.get("severity") or "error")
     return [
-        SEVERITY_JA.get(severity, severity), issue.get("record"), issue.get("offset"), issue.get("field_ja"),
-        issue.get("field"), issue.get("code"), issue.get("expected"), issue.get("found"),
-        issue.get("message_ja"), issue.get("message"),
+        SEVERITY_JA.get(severity, severity),
+        issue.get("record"),
+        issue.get("offset"),
+        issue.get("field_ja"),
+        issue.get("field"),
+        issue.get("code"),
+        issue.get("expected"),
+        issue.get("found"),
+        issue.get("message_ja"),
+        issue.get("message"),
     ]
 
 
@@ -256,9 +302,13 @@ def total_rows(group: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
         stated = declared.get(key) if declared is not None else None
         counted = computed.get(key)
         label = f"{TOTALS_JA.get(key, key)} ({key})"
-        stated_text = "（トレーラーなし）" if declared is None else ("（読取不能）" if stated is None else _number(stated))
+        stated_text = (
+            "（トレーラーなし）" if declared is None else ("（読取不能）" if stated is None else _number(stated))
+        )
         counted_text = "（照合不能）" if counted is None else _number(counted)
-        rows.append((label, stated_text, counted_text, stated is not None and counted is not None and stated == counted))
+        rows.append(
+            (label, stated_text, counted_text, stated is not None and counted is not None and stated == counted)
+        )
     return rows
 
 
@@ -290,8 +340,14 @@ def _validation_summary(report: FileReport) -> list[tuple[str, str]]:
     """The summary of a file checked outside the spool: what a validation knows (no id, channel,
     receipt or folder), and the separator it found."""
     rows = dict(_summary(report))
-    return [("ファイル名", rows["ファイル名"]), ("サイズ", rows["サイズ"]), ("形式", rows["形式"]),
-            ("レコード区切り", _cell(report.separator) or "（不明）"), ("結果", rows["結果"]), ("件数", rows["件数"])]
+    return [
+        ("ファイル名", rows["ファイル名"]),
+        ("サイズ", rows["サイズ"]),
+        ("形式", rows["形式"]),
+        ("レコード区切り", _cell(report.separator) or "（不明）"),
+        ("結果", rows["結果"]),
+        ("件数", rows["件数"]),
+    ]
 
 
 def _reason_heading(report: FileReport) -> str:
@@ -413,6 +469,7 @@ def render_validation_text(report: FileReport) -> str:
 
 
 # -- files -------------------------------------------------------------------
+
 
 def write_reports(directory: Path, report: FileReport) -> dict[str, Path]:
     """Write ``<file_id>.json``, ``.csv`` and ``.html`` into ``directory``; returns their paths by kind.

@@ -26,8 +26,16 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["BUSY_TIMEOUT", "columns", "connect", "create_schema", "read_only", "retry_locked", "table_names",
-           "transaction"]
+__all__ = [
+    "BUSY_TIMEOUT",
+    "columns",
+    "connect",
+    "create_schema",
+    "read_only",
+    "retry_locked",
+    "table_names",
+    "transaction",
+]
 
 #: Seconds a statement waits for another connection's lock before "database is locked".
 BUSY_TIMEOUT = 30.0
@@ -69,8 +77,9 @@ def connect(path: Path, *, threads: bool = False) -> sqlite3.Connection:
 @contextmanager
 def read_only(path: Path) -> Iterator[sqlite3.Connection]:
     """A connection that cannot change the ledger (for a dry run), closed on leaving."""
-    db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT,
-                         isolation_level=None)
+    db = sqlite3.connect(
+        f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT, isolation_level=None
+    )
     db.row_factory = sqlite3.Row
     with closing(db):
         yield db

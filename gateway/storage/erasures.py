@@ -37,8 +37,17 @@ ERASED_NAME = "(消去済)"
 ERASURES_TABLE = "erasures"
 
 #: The columns of ``files`` an erasure clears: the first three become :data:`ERASED_NAME`, the rest NULL.
-CLEARED_COLUMNS = ("original_name", "inbox_path", "work_path", "final_path", "report_json", "report_csv",
-                   "report_html", "reason", "flags")
+CLEARED_COLUMNS = (
+    "original_name",
+    "inbox_path",
+    "work_path",
+    "final_path",
+    "report_json",
+    "report_csv",
+    "report_html",
+    "reason",
+    "flags",
+)
 
 _ERASURES_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {ERASURES_TABLE} (
@@ -97,8 +106,10 @@ class Erasures:
         """Every file in a terminal state whose input is not erased yet (``files`` rows), the
         earliest finished first."""
         if self.has_erasures:
-            sql = (f"SELECT f.* FROM files f LEFT JOIN {ERASURES_TABLE} e ON e.file_id = f.id"
-                   f" WHERE f.state IN ({_TERMINAL}) AND e.erased_at IS NULL ORDER BY f.finished_at, f.id")
+            sql = (
+                f"SELECT f.* FROM files f LEFT JOIN {ERASURES_TABLE} e ON e.file_id = f.id"
+                f" WHERE f.state IN ({_TERMINAL}) AND e.erased_at IS NULL ORDER BY f.finished_at, f.id"
+            )
         else:
             sql = f"SELECT f.* FROM files f WHERE f.state IN ({_TERMINAL}) ORDER BY f.finished_at, f.id"
         return [dict(row) for row in self.db.execute(sql, TERMINAL_STATES).fetchall()]
@@ -110,19 +121,23 @@ class Erasures:
         with transaction(self.db) as db:
             current = db.execute(
                 f"SELECT f.state, e.erased_at FROM files f LEFT JOIN {ERASURES_TABLE} e ON e.file_id = f.id"
-                " WHERE f.id = ?", (file_id,)).fetchone()
+                " WHERE f.id = ?",
+                (file_id,),
+            ).fetchone()
             if current is None or current["state"] not in TERMINAL_STATES or current["erased_at"]:
                 return False
             db.execute(
                 "UPDATE files SET original_name = ?, inbox_path = ?, work_path = ?, final_path = NULL,"
                 " report_json = NULL, report_csv = NULL, report_html = NULL, reason = NULL, flags = NULL,"
                 " updated_at = ? WHERE id = ?",
-                (ERASED_NAME, ERASED_NAME, ERASED_NAME, _now(), file_id))
+                (ERASED_NAME, ERASED_NAME, ERASED_NAME, _now(), file_id),
+            )
             db.execute(
                 f"INSERT INTO {ERASURES_TABLE} (file_id, reports_erased_at, erased_at) VALUES (?, ?, ?)"
                 " ON CONFLICT (file_id) DO UPDATE SET erased_at = excluded.erased_at,"
                 " reports_erased_at = COALESCE(reports_erased_at, excluded.reports_erased_at)",
-                (file_id, stamp, stamp))
+                (file_id, stamp, stamp),
+            )
         return True
 
     def clear_reports(self, file_id: str, stamp: str) -> bool:
@@ -130,16 +145,25 @@ class Erasures:
         transaction; False (nothing changed) when the row is no longer in a terminal state or
         has no report path left (another purge was first)."""
         with transaction(self.db) as db:
-            current = db.execute("SELECT state, report_json, report_csv, report_html FROM files WHERE id = ?",
-                                 (file_id,)).fetchone()
-            if current is None or current["state"] not in TERMINAL_STATES or not any(
-                    current[name] for name in ("report_json", "report_csv", "report_html")):
+            current = db.execute(
+                "SELECT state, report_json, report_csv, report_html FROM files WHERE id = ?", (file_id,)
+            ).fetchone()
+            if (
+                current is None
+                or current["state"] not in TERMINAL_STATES
+                or not any(current[name] for name in ("report_json", "report_csv", "report_html"))
+            ):
                 return False
-            db.execute("UPDATE files SET report_json = NULL, report_csv = NULL, report_html = NULL,"
-                       " updated_at = ? WHERE id = ?", (_now(), file_id))
-            db.execute(f"INSERT INTO {ERASURES_TABLE} (file_id, reports_erased_at) VALUES (?, ?)"
-                       " ON CONFLICT (file_id) DO UPDATE SET reports_erased_at = excluded.reports_erased_at",
-                       (file_id, stamp))
+            db.execute(
+                "UPDATE files SET report_json = NULL, report_csv = NULL, report_html = NULL,"
+                " updated_at = ? WHERE id = ?",
+                (_now(), file_id),
+            )
+            db.execute(
+                f"INSERT INTO {ERASURES_TABLE} (file_id, reports_erased_at) VALUES (?, ?)"
+                " ON CONFLICT (file_id) DO UPDATE SET reports_erased_at = excluded.reports_erased_at",
+                (file_id, stamp),
+            )
         return True
 
     # -- outputs -----------------------------------------------------------------
@@ -150,7 +174,9 @@ class Erasures:
         rows = self.db.execute(
             "SELECT d.file_id, d.destination, d.path, d.sha256, d.committed_at FROM deliveries d"
             f" JOIN files f ON f.id = d.file_id WHERE d.state = 'committed' AND f.state IN ({_TERMINAL}){unmarked}"
-            " ORDER BY d.committed_at, d.file_id, d.destination", TERMINAL_STATES).fetchall()
+            " ORDER BY d.committed_at, d.file_id, d.destination",
+            TERMINAL_STATES,
+        ).fetchall()
         return [dict(row) for row in rows]
 
     def not_pushed(self, endpoints: Sequence[str], sha256: str) -> list[str]:
@@ -158,12 +184,20 @@ class Erasures:
         (``remote_pushes`` of gateway.storage.transfers; all of them when that table is missing)."""
         if "remote_pushes" not in table_names(self.db):
             return list(endpoints)
-        return [name for name in endpoints if self.db.execute(
-            "SELECT 1 FROM remote_pushes WHERE endpoint = ? AND sha256 = ?", (name, sha256)).fetchone() is None]
+        return [
+            name
+            for name in endpoints
+            if self.db.execute(
+                "SELECT 1 FROM remote_pushes WHERE endpoint = ? AND sha256 = ?", (name, sha256)
+            ).fetchone()
+            is None
+        ]
 
     def mark_output_erased(self, file_id: str, destination: str, stamp: str) -> bool:
         """Mark the delivery erased at ``stamp``; False when another purge marked it first."""
         with transaction(self.db) as db:
-            cursor = db.execute("UPDATE deliveries SET erased_at = ? WHERE file_id = ? AND destination = ?"
-                                " AND erased_at IS NULL", (stamp, file_id, destination))
+            cursor = db.execute(
+                "UPDATE deliveries SET erased_at = ? WHERE file_id = ? AND destination = ? AND erased_at IS NULL",
+                (stamp, file_id, destination),
+            )
             return cursor.rowcount == 1

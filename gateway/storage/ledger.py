@@ -103,8 +103,10 @@ CREATE INDEX IF NOT EXISTS postings_pending_notice ON postings_pending (file_id,
 """
 
 _IN_CHUNK = 500  # keys a query asks for at once (well under SQLite's bound-parameter limit)
-_PENDING_INSERT = ("INSERT OR REPLACE INTO postings_pending (file_id, payment_key, notice_key, status, amount, record)"
-                   " VALUES (?, ?, ?, ?, ?, ?)")
+_PENDING_INSERT = (
+    "INSERT OR REPLACE INTO postings_pending (file_id, payment_key, notice_key, status, amount, record)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 def _may_follow(current: str, new: str) -> bool:
@@ -223,15 +225,36 @@ class Ledger:
         return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"
 
     # -- claiming -----------------------------------------------------------
-    def begin_claim(self, file_id: str, channel: str, original_name: str, inbox_path: Path, work_path: Path,
-                    size: int, *, forced: bool = False, reprocess_of: str | None = None) -> None:
+    def begin_claim(
+        self,
+        file_id: str,
+        channel: str,
+        original_name: str,
+        inbox_path: Path,
+        work_path: Path,
+        size: int,
+        *,
+        forced: bool = False,
+        reprocess_of: str | None = None,
+    ) -> None:
         now = _now()
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO files (id, channel, original_name, inbox_path, work_path, size, state, forced,"
                 " reprocess_of, owner, received_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'claiming', ?, ?, ?, ?, ?)",
-                (file_id, channel, original_name, str(inbox_path), str(work_path), size, int(forced),
-                 reprocess_of, process_token(), now, now),
+                (
+                    file_id,
+                    channel,
+                    original_name,
+                    str(inbox_path),
+                    str(work_path),
+                    size,
+                    int(forced),
+                    reprocess_of,
+                    process_token(),
+                    now,
+                    now,
+                ),
             )
 
     def abandon(self, file_id: str) -> None:
@@ -261,61 +284,82 @@ class Ledger:
                     (row["sha256"], file_id, *ACCEPTED_STATES),
                 ).fetchone()
                 if earlier is not None:
-                    db.execute("UPDATE files SET duplicate_of = ?, updated_at = ? WHERE id = ?",
-                               (earlier["id"], _now(), file_id))
+                    db.execute(
+                        "UPDATE files SET duplicate_of = ?, updated_at = ? WHERE id = ?",
+                        (earlier["id"], _now(), file_id),
+                    )
                     return str(earlier["id"])
             db.execute("UPDATE files SET state = 'processing', updated_at = ? WHERE id = ?", (_now(), file_id))
         return None
 
-    def plan_deliveries(self, file_id: str, deliveries: Sequence[Delivery], postings: Sequence[Any] = (),
-                        **counts: Any) -> None:
+    def plan_deliveries(
+        self, file_id: str, deliveries: Sequence[Delivery], postings: Sequence[Any] = (), **counts: Any
+    ) -> None:
         """Record the staged outputs and the postings they carry (those spilled to
         ``postings_pending`` and ``postings``, the rest) and move to ``delivering``, in one
         transaction. Raises PostingConflictError when another file posted one of the same
         payment keys since this file's routing read the ledger."""
         now = _now()
         with self.transaction() as db:
-            db.executemany(_PENDING_INSERT, [(file_id, p.payment_key, p.notice_key, p.status, p.amount, p.record)
-                                             for p in postings])
+            db.executemany(
+                _PENDING_INSERT,
+                [(file_id, p.payment_key, p.notice_key, p.status, p.amount, p.record) for p in postings],
+            )
             forced = db.execute("SELECT forced FROM files WHERE id = ?", (file_id,)).fetchone()["forced"]
             if not forced:
                 for clash in db.execute(
-                        "SELECT n.payment_key, n.status AS new, p.status AS current, p.file_id FROM postings_pending n"
-                        " JOIN postings p ON p.payment_key = n.payment_key WHERE n.file_id = ? AND p.file_id != ?",
-                        (file_id, file_id)):
+                    "SELECT n.payment_key, n.status AS new, p.status AS current, p.file_id FROM postings_pending n"
+                    " JOIN postings p ON p.payment_key = n.payment_key WHERE n.file_id = ? AND p.file_id != ?",
+                    (file_id, file_id),
+                ):
                     if not _may_follow(clash["current"], clash["new"]):
-                        raise PostingConflictError(f"payment {clash['payment_key']} became {clash['current']} by file "
-                                                   f"{clash['file_id']} meanwhile")
+                        raise PostingConflictError(
+                            f"payment {clash['payment_key']} became {clash['current']} by file "
+                            f"{clash['file_id']} meanwhile"
+                        )
             db.execute(
                 "INSERT INTO postings (payment_key, notice_key, status, amount, file_id, record, updated_at)"
                 " SELECT payment_key, notice_key, status, amount, file_id, record, ? FROM postings_pending"
                 " WHERE file_id = ? ON CONFLICT (payment_key) DO UPDATE SET status = excluded.status,"
                 " amount = excluded.amount, file_id = excluded.file_id, record = excluded.record,"
-                " updated_at = excluded.updated_at", (now, file_id))
+                " updated_at = excluded.updated_at",
+                (now, file_id),
+            )
             db.execute("DELETE FROM postings_pending WHERE file_id = ?", (file_id,))
             db.execute("DELETE FROM deliveries WHERE file_id = ?", (file_id,))
             for delivery in deliveries:
                 db.execute(
                     "INSERT INTO deliveries (file_id, destination, temp_path, path, sha256, records, state, planned_at)"
                     " VALUES (?, ?, ?, ?, ?, ?, 'planned', ?)",
-                    (file_id, delivery.destination, delivery.temp_path, delivery.path, delivery.sha256,
-                     delivery.records, now),
+                    (
+                        file_id,
+                        delivery.destination,
+                        delivery.temp_path,
+                        delivery.path,
+                        delivery.sha256,
+                        delivery.records,
+                        now,
+                    ),
                 )
             self._set(db, file_id, state="delivering", **counts)
 
     def posting(self, payment_key: str) -> Any:
-        row = self.db.execute("SELECT payment_key, notice_key, status, amount, file_id, record FROM postings"
-                              " WHERE payment_key = ?", (payment_key,)).fetchone()
+        row = self.db.execute(
+            "SELECT payment_key, notice_key, status, amount, file_id, record FROM postings WHERE payment_key = ?",
+            (payment_key,),
+        ).fetchone()
         return None if row is None else PostingRow(**dict(row))
 
     def postings_by_key(self, payment_keys: Sequence[str]) -> dict[str, Any]:
         """The postings of many payment keys at once (absent keys are not in the result)."""
         found: dict[str, Any] = {}
         for start in range(0, len(payment_keys), _IN_CHUNK):
-            chunk = list(payment_keys[start:start + _IN_CHUNK])
+            chunk = list(payment_keys[start : start + _IN_CHUNK])
             rows = self.db.execute(
                 "SELECT payment_key, notice_key, status, amount, file_id, record FROM postings WHERE payment_key IN "
-                f"({', '.join('?' * len(chunk))})", chunk).fetchall()
+                f"({', '.join('?' * len(chunk))})",
+                chunk,
+            ).fetchall()
             found.update((row["payment_key"], PostingRow(**dict(row))) for row in rows)
         return found
 
@@ -324,10 +368,12 @@ class Ledger:
         found: dict[str, list[Any]] = {}
         unique = list(dict.fromkeys(notice_keys))
         for start in range(0, len(unique), _IN_CHUNK):
-            chunk = unique[start:start + _IN_CHUNK]
+            chunk = unique[start : start + _IN_CHUNK]
             rows = self.db.execute(
                 "SELECT payment_key, notice_key, status, amount, file_id, record FROM postings WHERE notice_key IN "
-                f"({', '.join('?' * len(chunk))}) ORDER BY updated_at", chunk).fetchall()
+                f"({', '.join('?' * len(chunk))}) ORDER BY updated_at",
+                chunk,
+            ).fetchall()
             for row in rows:
                 found.setdefault(row["notice_key"], []).append(PostingRow(**dict(row)))
         return found
@@ -335,8 +381,10 @@ class Ledger:
     def spill_postings(self, file_id: str, postings: Sequence[Any]) -> None:
         """Keep decisions of a file being routed in the ledger instead of memory (not posted yet)."""
         with self.transaction() as db:
-            db.executemany(_PENDING_INSERT, [(file_id, p.payment_key, p.notice_key, p.status, p.amount, p.record)
-                                             for p in postings])
+            db.executemany(
+                _PENDING_INSERT,
+                [(file_id, p.payment_key, p.notice_key, p.status, p.amount, p.record) for p in postings],
+            )
 
     def discard_pending_postings(self, file_id: str) -> None:
         """Forget the spilled decisions of a file whose routing starts again (or failed)."""
@@ -344,19 +392,27 @@ class Ledger:
             db.execute("DELETE FROM postings_pending WHERE file_id = ?", (file_id,))
 
     def pending_posting(self, file_id: str, payment_key: str) -> Any:
-        row = self.db.execute("SELECT payment_key, notice_key, status, amount, file_id, record FROM postings_pending"
-                              " WHERE file_id = ? AND payment_key = ?", (file_id, payment_key)).fetchone()
+        row = self.db.execute(
+            "SELECT payment_key, notice_key, status, amount, file_id, record FROM postings_pending"
+            " WHERE file_id = ? AND payment_key = ?",
+            (file_id, payment_key),
+        ).fetchone()
         return None if row is None else PostingRow(**dict(row))
 
     def pending_postings_for_notice(self, file_id: str, notice_key: str) -> list[Any]:
-        rows = self.db.execute("SELECT payment_key, notice_key, status, amount, file_id, record FROM postings_pending"
-                               " WHERE file_id = ? AND notice_key = ? AND status = 'confirmed'",
-                               (file_id, notice_key)).fetchall()
+        rows = self.db.execute(
+            "SELECT payment_key, notice_key, status, amount, file_id, record FROM postings_pending"
+            " WHERE file_id = ? AND notice_key = ? AND status = 'confirmed'",
+            (file_id, notice_key),
+        ).fetchall()
         return [PostingRow(**dict(row)) for row in rows]
 
     def postings_for_notice(self, notice_key: str) -> list[Any]:
-        rows = self.db.execute("SELECT payment_key, notice_key, status, amount, file_id, record FROM postings"
-                               " WHERE notice_key = ? ORDER BY updated_at", (notice_key,)).fetchall()
+        rows = self.db.execute(
+            "SELECT payment_key, notice_key, status, amount, file_id, record FROM postings"
+            " WHERE notice_key = ? ORDER BY updated_at",
+            (notice_key,),
+        ).fetchall()
         return [PostingRow(**dict(row)) for row in rows]
 
     def planned_temps(self) -> frozenset[str]:
@@ -373,7 +429,9 @@ class Ledger:
     def deliveries(self, file_id: str) -> list[Delivery]:
         rows = self.db.execute(
             "SELECT destination, temp_path, path, sha256, records, state FROM deliveries WHERE file_id = ?"
-            " ORDER BY destination", (file_id,)).fetchall()
+            " ORDER BY destination",
+            (file_id,),
+        ).fetchall()
         return [Delivery(**dict(row)) for row in rows]
 
     def finish(self, file_id: str, state: str, **fields: Any) -> None:
@@ -412,8 +470,9 @@ class Ledger:
 
     def find(self, prefix: str) -> FileRow | None:
         """A file by its id or a unique prefix of it."""
-        rows = self.db.execute("SELECT * FROM files WHERE id LIKE ? ORDER BY received_at LIMIT 2",
-                               (prefix.replace("%", "") + "%",)).fetchall()
+        rows = self.db.execute(
+            "SELECT * FROM files WHERE id LIKE ? ORDER BY received_at LIMIT 2", (prefix.replace("%", "") + "%",)
+        ).fetchall()
         return FileRow(**dict(rows[0])) if len(rows) == 1 else None
 
     def reprocesses_of(self, file_id: str) -> list[FileRow]:
@@ -422,8 +481,9 @@ class Ledger:
         return [FileRow(**dict(row)) for row in rows]
 
     @staticmethod
-    def _files_where(state: str | None, channel: str | None,
-                     received: tuple[dt.datetime, dt.datetime] | None) -> tuple[str, list[Any]]:
+    def _files_where(
+        state: str | None, channel: str | None, received: tuple[dt.datetime, dt.datetime] | None
+    ) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
         if received is not None:
@@ -437,8 +497,14 @@ class Ledger:
             params.append(channel)
         return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
 
-    def recent(self, limit: int = 50, *, state: str | None = None, channel: str | None = None,
-               received: tuple[dt.datetime, dt.datetime] | None = None) -> list[FileRow]:
+    def recent(
+        self,
+        limit: int = 50,
+        *,
+        state: str | None = None,
+        channel: str | None = None,
+        received: tuple[dt.datetime, dt.datetime] | None = None,
+    ) -> list[FileRow]:
         """The newest files, optionally of one state, one channel, received in [start, end)."""
         where, params = self._files_where(state, channel, received)
         rows = self.db.execute(
@@ -446,12 +512,21 @@ class Ledger:
         ).fetchall()
         return [FileRow(**dict(row)) for row in rows]
 
-    def counts(self, *, state: str | None = None, channel: str | None = None,
-               received: tuple[dt.datetime, dt.datetime] | None = None) -> dict[tuple[str, str], int]:
+    def counts(
+        self,
+        *,
+        state: str | None = None,
+        channel: str | None = None,
+        received: tuple[dt.datetime, dt.datetime] | None = None,
+    ) -> dict[tuple[str, str], int]:
         """How many files of each (channel, state), with the same filters as :meth:`recent` (all of them)."""
         where, params = self._files_where(state, channel, received)
-        return {(row[0], row[1]): row[2] for row in self.db.execute(
-            f"SELECT channel, state, COUNT(*) FROM files {where} GROUP BY channel, state", params)}
+        return {
+            (row[0], row[1]): row[2]
+            for row in self.db.execute(
+                f"SELECT channel, state, COUNT(*) FROM files {where} GROUP BY channel, state", params
+            )
+        }
 
     # -- helpers ------------------------------------------------------------
     def _update(self, file_id: str, **fields: Any) -> None:

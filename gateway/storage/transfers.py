@@ -182,24 +182,39 @@ class TransferStore:
     # -- pulls --------------------------------------------------------------------
     def remote_file(self, endpoint: str, path: str, size: int, mtime: int) -> RemoteFile | None:
         """The record of this remote file (same path, size and mtime) if it was pulled, else None."""
-        rows = self._all("SELECT * FROM remote_files WHERE endpoint = ? AND path = ? AND size = ? AND mtime = ?",
-                         (endpoint, path, size, mtime))
+        rows = self._all(
+            "SELECT * FROM remote_files WHERE endpoint = ? AND path = ? AND size = ? AND mtime = ?",
+            (endpoint, path, size, mtime),
+        )
         return RemoteFile(**dict(rows[0])) if rows else None
 
-    def record_pull(self, endpoint: str, path: str, size: int, mtime: int, sha256: str, local_path: Path | str,
-                    *, channel: str | None = None, pulled_at: dt.datetime | None = None) -> None:
+    def record_pull(
+        self,
+        endpoint: str,
+        path: str,
+        size: int,
+        mtime: int,
+        sha256: str,
+        local_path: Path | str,
+        *,
+        channel: str | None = None,
+        pulled_at: dt.datetime | None = None,
+    ) -> None:
         """Record a remote file as pulled (complete in the inbox)."""
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO remote_files (endpoint, path, size, mtime, sha256, local_path, channel,"
                 " pulled_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pulled')",
-                (endpoint, path, size, mtime, sha256, str(local_path), channel, utc_text(pulled_at)))
+                (endpoint, path, size, mtime, sha256, str(local_path), channel, utc_text(pulled_at)),
+            )
 
     def set_remote_state(self, endpoint: str, path: str, size: int, mtime: int, state: str) -> None:
         """Mark a pulled remote file as ``deleted`` or ``moved`` on the server."""
         with self.transaction() as db:
-            db.execute("UPDATE remote_files SET state = ? WHERE endpoint = ? AND path = ? AND size = ? AND mtime = ?",
-                       (state, endpoint, path, size, mtime))
+            db.execute(
+                "UPDATE remote_files SET state = ? WHERE endpoint = ? AND path = ? AND size = ? AND mtime = ?",
+                (state, endpoint, path, size, mtime),
+            )
 
     def pulled(self, endpoint: str | None = None, limit: int = 100) -> list[RemoteFile]:
         """The most recent pulls (of one endpoint, or of all)."""
@@ -213,12 +228,21 @@ class TransferStore:
         rows = self._all("SELECT * FROM remote_pushes WHERE endpoint = ? AND sha256 = ?", (endpoint, sha256))
         return PushRecord(**dict(rows[0])) if rows else None
 
-    def record_push(self, endpoint: str, local_path: Path | str, sha256: str, remote_path: str,
-                    *, pushed_at: dt.datetime | None = None) -> None:
+    def record_push(
+        self,
+        endpoint: str,
+        local_path: Path | str,
+        sha256: str,
+        remote_path: str,
+        *,
+        pushed_at: dt.datetime | None = None,
+    ) -> None:
         with self.transaction() as db:
             db.execute(
                 "INSERT OR REPLACE INTO remote_pushes (endpoint, local_path, sha256, remote_path, pushed_at)"
-                " VALUES (?, ?, ?, ?, ?)", (endpoint, str(local_path), sha256, remote_path, utc_text(pushed_at)))
+                " VALUES (?, ?, ?, ?, ?)",
+                (endpoint, str(local_path), sha256, remote_path, utc_text(pushed_at)),
+            )
 
     def pushes(self, endpoint: str | None = None, limit: int = 100) -> list[PushRecord]:
         where, params = ("WHERE endpoint = ?", (endpoint,)) if endpoint else ("", ())
@@ -229,15 +253,20 @@ class TransferStore:
     def start_run(self, endpoint: str, direction: str, *, at: dt.datetime | None = None) -> int:
         """A new run row; its id, for :meth:`finish_run`."""
         with self.transaction() as db:
-            cursor = db.execute("INSERT INTO endpoint_runs (endpoint, direction, started_at) VALUES (?, ?, ?)",
-                                (endpoint, direction, utc_text(at)))
+            cursor = db.execute(
+                "INSERT INTO endpoint_runs (endpoint, direction, started_at) VALUES (?, ?, ?)",
+                (endpoint, direction, utc_text(at)),
+            )
             return int(cursor.lastrowid or 0)
 
-    def finish_run(self, run_id: int, *, ok: bool, error: str | None = None, files: int = 0,
-                   at: dt.datetime | None = None) -> None:
+    def finish_run(
+        self, run_id: int, *, ok: bool, error: str | None = None, files: int = 0, at: dt.datetime | None = None
+    ) -> None:
         with self.transaction() as db:
-            db.execute("UPDATE endpoint_runs SET finished_at = ?, ok = ?, error = ?, files = ? WHERE id = ?",
-                       (utc_text(at), int(ok), error, files, run_id))
+            db.execute(
+                "UPDATE endpoint_runs SET finished_at = ?, ok = ?, error = ?, files = ? WHERE id = ?",
+                (utc_text(at), int(ok), error, files, run_id),
+            )
 
     def _run(self, sql: str, params: tuple[Any, ...]) -> RunRecord | None:
         rows = self._all(sql, params)
@@ -248,42 +277,59 @@ class TransferStore:
         return RunRecord(**row)
 
     def last_run(self, endpoint: str) -> RunRecord | None:
-        return self._run("SELECT * FROM endpoint_runs WHERE endpoint = ? ORDER BY started_at DESC, id DESC LIMIT 1",
-                         (endpoint,))
+        return self._run(
+            "SELECT * FROM endpoint_runs WHERE endpoint = ? ORDER BY started_at DESC, id DESC LIMIT 1", (endpoint,)
+        )
 
     def last_success(self, endpoint: str) -> RunRecord | None:
-        return self._run("SELECT * FROM endpoint_runs WHERE endpoint = ? AND ok = 1"
-                         " ORDER BY finished_at DESC, id DESC LIMIT 1", (endpoint,))
+        return self._run(
+            "SELECT * FROM endpoint_runs WHERE endpoint = ? AND ok = 1 ORDER BY finished_at DESC, id DESC LIMIT 1",
+            (endpoint,),
+        )
 
     def last_error(self, endpoint: str) -> RunRecord | None:
-        return self._run("SELECT * FROM endpoint_runs WHERE endpoint = ? AND ok = 0"
-                         " ORDER BY finished_at DESC, id DESC LIMIT 1", (endpoint,))
+        return self._run(
+            "SELECT * FROM endpoint_runs WHERE endpoint = ? AND ok = 0 ORDER BY finished_at DESC, id DESC LIMIT 1",
+            (endpoint,),
+        )
 
     # -- arrivals -----------------------------------------------------------------
     def file_arrived(self, channel: str, pattern: str, since: dt.datetime, until: dt.datetime) -> bool:
         """Whether a file whose name matches ``pattern`` reached ``channel`` between the two moments:
         pulled by an endpoint (``remote_files``) or taken from the inbox (the ledger's ``files``)."""
         bounds = (utc_text(since), utc_text(until))
-        for row in self._all("SELECT path FROM remote_files WHERE channel = ? AND pulled_at BETWEEN ? AND ?",
-                             (channel, *bounds)):
+        for row in self._all(
+            "SELECT path FROM remote_files WHERE channel = ? AND pulled_at BETWEEN ? AND ?", (channel, *bounds)
+        ):
             if fnmatch.fnmatchcase(posixpath.basename(row["path"]), pattern):
                 return True
         if self._all("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'files'"):
-            for row in self._all("SELECT original_name FROM files WHERE channel = ? AND received_at BETWEEN ? AND ?",
-                                 (channel, *bounds)):
+            for row in self._all(
+                "SELECT original_name FROM files WHERE channel = ? AND received_at BETWEEN ? AND ?", (channel, *bounds)
+            ):
                 if fnmatch.fnmatchcase(row["original_name"], pattern):
                     return True
         return False
 
     # -- alerts -------------------------------------------------------------------
-    def raise_alert(self, kind: str, *, date: dt.date, message: str, endpoint: str = "", channel: str = "",
-                    at: dt.datetime | None = None) -> bool:
+    def raise_alert(
+        self,
+        kind: str,
+        *,
+        date: dt.date,
+        message: str,
+        endpoint: str = "",
+        channel: str = "",
+        at: dt.datetime | None = None,
+    ) -> bool:
         """Record an alert; False (and nothing written) when the same kind, endpoint, channel
         and day already has one."""
         with self.transaction() as db:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO alerts (kind, endpoint, channel, date, message, raised_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)", (kind, endpoint, channel, date.isoformat(), message, utc_text(at)))
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (kind, endpoint, channel, date.isoformat(), message, utc_text(at)),
+            )
             return cursor.rowcount == 1
 
     def alerts(self, *, limit: int = 50, since: dt.date | None = None, endpoint: str | None = None) -> list[Alert]:
@@ -297,6 +343,5 @@ class TransferStore:
             clauses.append("endpoint = ?")
             params.append(endpoint)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        rows = self._all(f"SELECT * FROM alerts {where} ORDER BY raised_at DESC, id DESC LIMIT ?",
-                         (*params, limit))
+        rows = self._all(f"SELECT * FROM alerts {where} ORDER BY raised_at DESC, id DESC LIMIT ?", (*params, limit))
         return [Alert(**dict(row)) for row in rows]

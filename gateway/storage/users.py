@@ -147,8 +147,9 @@ class Session:
 class UserStore:
     """Users and sessions of the console, over the ledger's connection (one per thread)."""
 
-    def __init__(self, ledger: Ledger, *, clock: Callable[[], dt.datetime] = utc_now,
-                 hasher: PasswordHasher | None = None) -> None:
+    def __init__(
+        self, ledger: Ledger, *, clock: Callable[[], dt.datetime] = utc_now, hasher: PasswordHasher | None = None
+    ) -> None:
         self.ledger = ledger
         self.db = ledger.db
         self.clock = clock
@@ -161,8 +162,10 @@ class UserStore:
     @staticmethod
     def check_name(name: str) -> str:
         if not _NAME.fullmatch(name):
-            raise UserError(f"user name {name!r}: 1 to 64 letters, digits, '.', '_', '@' or '-' expected, "
-                            "starting with a letter or digit")
+            raise UserError(
+                f"user name {name!r}: 1 to 64 letters, digits, '.', '_', '@' or '-' expected, "
+                "starting with a letter or digit"
+            )
         return name
 
     @staticmethod
@@ -180,12 +183,22 @@ class UserStore:
         return password
 
     def get(self, name: str) -> User | None:
-        row = self.db.execute("SELECT name, role, disabled, failed_logins, locked_until, last_login_at, created_at"
-                              " FROM console_users WHERE name = ?", (name,)).fetchone()
+        row = self.db.execute(
+            "SELECT name, role, disabled, failed_logins, locked_until, last_login_at, created_at"
+            " FROM console_users WHERE name = ?",
+            (name,),
+        ).fetchone()
         if row is None:
             return None
-        return User(row["name"], row["role"], bool(row["disabled"]), row["failed_logins"], row["locked_until"],
-                    row["last_login_at"], row["created_at"])
+        return User(
+            row["name"],
+            row["role"],
+            bool(row["disabled"]),
+            row["failed_logins"],
+            row["locked_until"],
+            row["last_login_at"],
+            row["created_at"],
+        )
 
     def list(self) -> list[User]:
         names = [row[0] for row in self.db.execute("SELECT name FROM console_users ORDER BY name")]
@@ -199,8 +212,11 @@ class UserStore:
         now = _text(self.clock())
         try:
             with self.ledger.transaction() as db:
-                db.execute("INSERT INTO console_users (name, role, password_hash, created_at, updated_at)"
-                           " VALUES (?, ?, ?, ?, ?)", (name, role, digest, now, now))
+                db.execute(
+                    "INSERT INTO console_users (name, role, password_hash, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (name, role, digest, now, now),
+                )
         except sqlite3.IntegrityError:
             raise UserError(f"user {name!r} already exists (change the password with `gateway users passwd`)") from None
         user = self.get(name)
@@ -211,8 +227,11 @@ class UserStore:
         """A new password; clears the lockout and ends the user's sessions."""
         digest = self.hasher.hash(self.check_password(password))
         with self.ledger.transaction() as db:
-            cursor = db.execute("UPDATE console_users SET password_hash = ?, failed_logins = 0, locked_until = NULL,"
-                                " updated_at = ? WHERE name = ?", (digest, _text(self.clock()), name))
+            cursor = db.execute(
+                "UPDATE console_users SET password_hash = ?, failed_logins = 0, locked_until = NULL,"
+                " updated_at = ? WHERE name = ?",
+                (digest, _text(self.clock()), name),
+            )
             if cursor.rowcount != 1:
                 raise UserError(f"no user {name!r} (see `gateway users list`)")
             db.execute("DELETE FROM console_sessions WHERE username = ?", (name,))
@@ -220,8 +239,9 @@ class UserStore:
     def disable(self, name: str) -> None:
         """The user can no longer log in; their sessions end at once."""
         with self.ledger.transaction() as db:
-            cursor = db.execute("UPDATE console_users SET disabled = 1, updated_at = ? WHERE name = ?",
-                                (_text(self.clock()), name))
+            cursor = db.execute(
+                "UPDATE console_users SET disabled = 1, updated_at = ? WHERE name = ?", (_text(self.clock()), name)
+            )
             if cursor.rowcount != 1:
                 raise UserError(f"no user {name!r} (see `gateway users list`)")
             db.execute("DELETE FROM console_sessions WHERE username = ?", (name,))
@@ -236,8 +256,9 @@ class UserStore:
         ``attempts``. A right password then clears the count."""
         now = self.clock()
         with self.ledger.transaction() as db:
-            row = db.execute("SELECT password_hash, failed_logins, locked_until FROM console_users WHERE name = ?",
-                             (name,)).fetchone()
+            row = db.execute(
+                "SELECT password_hash, failed_logins, locked_until FROM console_users WHERE name = ?", (name,)
+            ).fetchone()
             if row is not None:
                 locked_until = dt.datetime.fromisoformat(row["locked_until"]) if row["locked_until"] else None
                 if locked_until is not None and locked_until > now:
@@ -246,8 +267,10 @@ class UserStore:
                     locked = False
                     failures = 1 if locked_until is not None else row["failed_logins"] + 1  # a lock ran out: anew
                     lock = _text(now + dt.timedelta(minutes=lock_minutes)) if failures >= attempts else None
-                    db.execute("UPDATE console_users SET failed_logins = ?, locked_until = ?, updated_at = ?"
-                               " WHERE name = ?", (failures, lock, _text(now), name))
+                    db.execute(
+                        "UPDATE console_users SET failed_logins = ?, locked_until = ?, updated_at = ? WHERE name = ?",
+                        (failures, lock, _text(now), name),
+                    )
         user = self.get(name)
         if row is None or user is None:
             self._burn(password)  # as slow as a real check: no telling which names exist
@@ -264,11 +287,15 @@ class UserStore:
         if not matched:
             return LoginResult(LoginOutcome.BAD_PASSWORD, user, locked_now=lock is not None)
         with self.ledger.transaction() as db:
-            db.execute("UPDATE console_users SET failed_logins = 0, locked_until = NULL, last_login_at = ?,"
-                       " updated_at = ? WHERE name = ?", (_text(now), _text(now), name))
+            db.execute(
+                "UPDATE console_users SET failed_logins = 0, locked_until = NULL, last_login_at = ?,"
+                " updated_at = ? WHERE name = ?",
+                (_text(now), _text(now), name),
+            )
             if self.hasher.check_needs_rehash(row["password_hash"]):
-                db.execute("UPDATE console_users SET password_hash = ? WHERE name = ?",
-                           (self.hasher.hash(password), name))
+                db.execute(
+                    "UPDATE console_users SET password_hash = ? WHERE name = ?", (self.hasher.hash(password), name)
+                )
         return LoginResult(LoginOutcome.OK, self.get(name))
 
     _DUMMY: str | None = None
@@ -290,21 +317,26 @@ class UserStore:
         """A new session (before or after login): its token for the cookie, and its row."""
         token = new_token()
         now = self.clock()
-        session = Session(self.token_hmac(secret, token), username, new_token(), None,
-                          _text(now + dt.timedelta(minutes=minutes)))
+        session = Session(
+            self.token_hmac(secret, token), username, new_token(), None, _text(now + dt.timedelta(minutes=minutes))
+        )
         with self.ledger.transaction() as db:
             db.execute("DELETE FROM console_sessions WHERE expires_at <= ?", (_text(now),))
-            db.execute("INSERT INTO console_sessions (token_hmac, username, csrf_token, created_at, expires_at)"
-                       " VALUES (?, ?, ?, ?, ?)",
-                       (session.token_hmac, username, session.csrf_token, _text(now), session.expires_at))
+            db.execute(
+                "INSERT INTO console_sessions (token_hmac, username, csrf_token, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (session.token_hmac, username, session.csrf_token, _text(now), session.expires_at),
+            )
         return token, session
 
     def session(self, secret: bytes, token: str, *, minutes: int) -> Session | None:
         """The live session of a token, its expiry pushed forward; None when unknown or expired."""
         now = self.clock()
         key = self.token_hmac(secret, token)
-        row = self.db.execute("SELECT token_hmac, username, csrf_token, flash, expires_at FROM console_sessions"
-                              " WHERE token_hmac = ?", (key,)).fetchone()
+        row = self.db.execute(
+            "SELECT token_hmac, username, csrf_token, flash, expires_at FROM console_sessions WHERE token_hmac = ?",
+            (key,),
+        ).fetchone()
         if row is None:
             return None
         if dt.datetime.fromisoformat(row["expires_at"]) <= now:

@@ -24,12 +24,12 @@ the run and says to run scripts/ensure-system-packages.sh.
 from __future__ import annotations
 
 import os
-import tempfile
 import re
 import signal
 import socket
 import sqlite3
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -60,8 +60,11 @@ HOST = "127.0.0.1"
 CHANNEL = "zengin-91"
 #: docs/images/console-report.png is written only by `make pictures` (GATEWAY_PICTURES=1); a test
 #: run writes its screenshot to a temporary folder and leaves the work tree as it found it
-SCREENSHOT = (ROOT / "docs" / "images" / "console-report.png" if os.environ.get("GATEWAY_PICTURES") == "1"
-              else Path(tempfile.gettempdir()) / f"gateway-console-report-{os.getpid()}.png")
+SCREENSHOT = (
+    ROOT / "docs" / "images" / "console-report.png"
+    if os.environ.get("GATEWAY_PICTURES") == "1"
+    else Path(tempfile.gettempdir()) / f"gateway-console-report-{os.getpid()}.png"
+)
 VIEWPORT = {"width": 1280, "height": 900}
 #: how long a page action or an expectation may take (ms): the console is local, but CI machines are shared
 TIMEOUT_MS = 30_000
@@ -80,15 +83,16 @@ ROLE_WORDS = {"operator": ("operator", "担当者"), "supervisor": ("supervisor"
 # the files: invented 全銀 91 results whose outcome is known from how they were built
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Rejection:
     """One bad data record of the rejections file, as it was built."""
 
-    record: int            # physical record number (the header is record 1)
-    field_ja: str          # 項目 as the reports name it
-    field: str             # the layout's field name
-    value: str | None      # what the 値 cell must show (None: a masked personal value)
-    raw: bytes             # the bytes written into the field (a masked value must not show them)
+    record: int  # physical record number (the header is record 1)
+    field_ja: str  # 項目 as the reports name it
+    field: str  # the layout's field name
+    value: str | None  # what the 値 cell must show (None: a masked personal value)
+    raw: bytes  # the bytes written into the field (a masked value must not show them)
 
 
 #: Data records 2–7 of the rejections file: (amount, 振替結果コード); 3 are then spoiled.
@@ -100,9 +104,9 @@ REJECTIONS_FAILED = REJECTIONS_TOTAL - REJECTIONS_TRANSFERRED
 #: byte position of a field inside a 91 data record (0-based; positions 43, 44–50, 91 of the spec)
 _ACCOUNT_TYPE, _ACCOUNT_NUMBER, _NEW_CODE = 42, 43, 90
 REJECTIONS = {
-    3: Rejection(3, "預金種目", "account_type", "5", b"5"),             # not 1 2 3 9: FIELD_CODE
-    5: Rejection(5, "口座番号", "account_number", None, b"12A4567"),    # not digits: FIELD_NOT_NUMERIC
-    6: Rejection(6, "新規コード", "new_code", "8", b"8"),               # not 0 1 2: FIELD_CODE
+    3: Rejection(3, "預金種目", "account_type", "5", b"5"),  # not 1 2 3 9: FIELD_CODE
+    5: Rejection(5, "口座番号", "account_number", None, b"12A4567"),  # not digits: FIELD_NOT_NUMERIC
+    6: Rejection(6, "新規コード", "new_code", "8", b"8"),  # not 0 1 2: FIELD_CODE
 }
 ACCEPTED_RECORDS = (2, 4, 7)
 
@@ -116,9 +120,10 @@ def _debit_91(first_serial: int, amounts_codes: list[tuple[int, str]], **header:
 
 def _patch(data: bytearray, offset: int, expected: bytes, new: bytes) -> None:
     """Overwrite bytes, after checking they are what the layout says is there."""
-    assert bytes(data[offset:offset + len(expected)]) == expected, (
-        f"byte {offset}: expected {expected!r}, found {bytes(data[offset:offset + len(expected)])!r}")
-    data[offset:offset + len(new)] = new
+    assert bytes(data[offset : offset + len(expected)]) == expected, (
+        f"byte {offset}: expected {expected!r}, found {bytes(data[offset : offset + len(expected)])!r}"
+    )
+    data[offset : offset + len(new)] = new
 
 
 def clean_file() -> bytes:
@@ -177,19 +182,26 @@ def write_config(path: Path, spool: Path) -> Path:
     key.write_text("not a key: the console never connects\n")
     key.chmod(0o600)
     known_hosts.write_text("")
-    endpoint = (f'\n[endpoints.{ENDPOINT}]\nhost = "{HOST}"\nport = 2222\nuser = "city0123"\n'
-                f'key_file = "{key}"\nknown_hosts = "{known_hosts}"\nremote_dir = "/out"\n'
-                f'patterns = ["KFURI*.DAT"]\nchannel = "{CHANNEL}"\nschedule = "0 8-17 * * *"\n')
-    path.write_text(f'[spool]\nroot = "{spool}"\nquiet_seconds = 0.3\nrescan_seconds = 0.5\n\n{text}{endpoint}',
-                    encoding="utf-8")
+    endpoint = (
+        f'\n[endpoints.{ENDPOINT}]\nhost = "{HOST}"\nport = 2222\nuser = "city0123"\n'
+        f'key_file = "{key}"\nknown_hosts = "{known_hosts}"\nremote_dir = "/out"\n'
+        f'patterns = ["KFURI*.DAT"]\nchannel = "{CHANNEL}"\nschedule = "0 8-17 * * *"\n'
+    )
+    path.write_text(
+        f'[spool]\nroot = "{spool}"\nquiet_seconds = 0.3\nrescan_seconds = 0.5\n\n{text}{endpoint}', encoding="utf-8"
+    )
     return path
 
 
 def set_channel_strict(config: Path, strict: bool) -> None:
     """Set ``strict`` of the zengin-91 channel in the configuration file."""
     text = config.read_text(encoding="utf-8")
-    text, found = re.subn(r"(?ms)(^\[channels\.zengin-91\]\n(?:(?!^\[).)*?^strict\s*=\s*)(?:true|false)",
-                          lambda m: m.group(1) + ("true" if strict else "false"), text, count=1)
+    text, found = re.subn(
+        r"(?ms)(^\[channels\.zengin-91\]\n(?:(?!^\[).)*?^strict\s*=\s*)(?:true|false)",
+        lambda m: m.group(1) + ("true" if strict else "false"),
+        text,
+        count=1,
+    )
     assert found == 1, "no `strict = …` in [channels.zengin-91] of the configuration"
     config.write_text(text, encoding="utf-8")
 
@@ -201,9 +213,14 @@ class GatewayCommand:
     def __init__(self, args: list[str], *, cwd: Path, input_text: str | None = None) -> None:
         self.args = args
         self.input_text = input_text
-        self.process = subprocess.Popen([str(GATEWAY), *args], cwd=cwd, text=True, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE,
-                                        stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [str(GATEWAY), *args],
+            cwd=cwd,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
+        )
 
     def result(self, timeout: float = 180) -> tuple[int, str, str]:
         """(exit code, stdout, stderr), once it has finished."""
@@ -284,8 +301,11 @@ def received(spool: Spool, key: str, command: GatewayCommand) -> str:
 def add_user(spool: Spool, name: str, workdir: Path) -> GatewayCommand:
     """Start `gateway users add NAME --role ROLE --password-stdin`; :func:`user_added` checks it."""
     role, password = USERS[name]
-    return GatewayCommand(["users", "add", name, "--role", role, "--password-stdin", "--config", str(spool.config)],
-                          cwd=workdir, input_text=password + "\n")
+    return GatewayCommand(
+        ["users", "add", name, "--role", role, "--password-stdin", "--config", str(spool.config)],
+        cwd=workdir,
+        input_text=password + "\n",
+    )
 
 
 def user_added(name: str, command: GatewayCommand) -> None:
@@ -310,6 +330,7 @@ def fill_spool(spool: Spool, workdir: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # the console process
 # ---------------------------------------------------------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -348,7 +369,7 @@ class Console:
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - a local test server
+        with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200
     except urllib.error.HTTPError:
         return False
@@ -365,7 +386,12 @@ def start_console(spool: Spool, workdir: Path, *, timeout: float = 60) -> Consol
         with log.open("ab") as out:
             process = subprocess.Popen(
                 [str(GATEWAY), "console", "--config", str(spool.config), "--host", HOST, "--port", str(port)],
-                cwd=workdir, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                cwd=workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         console = Console(spool, process, port, log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and process.poll() is None:
@@ -383,6 +409,7 @@ def start_console(spool: Spool, workdir: Path, *, timeout: float = 60) -> Consol
 # fixtures
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(autouse=True)
 def no_leaked_threads():
     """The suite's thread check (tests/conftest.py), minus the threads of Playwright's event loop.
@@ -390,6 +417,7 @@ def no_leaked_threads():
     Playwright's sync API runs asyncio in this process; its default executor starts
     ``asyncio_N`` threads lazily (a screenshot, a download) and keeps them until the
     browser session ends, and its child watcher has an ``asyncio-waitpid-N`` thread."""
+
     def counted() -> int:
         return sum(1 for thread in threading.enumerate() if not thread.name.startswith("asyncio"))
 
@@ -448,8 +476,9 @@ def console(tmp_path_factory: pytest.TempPathFactory, browser: Browser) -> Itera
 
 
 def new_context(browser: Browser, console: Console) -> BrowserContext:
-    context = browser.new_context(base_url=console.base_url, viewport=VIEWPORT, accept_downloads=True,
-                                  locale="ja-JP", timezone_id="Asia/Tokyo")
+    context = browser.new_context(
+        base_url=console.base_url, viewport=VIEWPORT, accept_downloads=True, locale="ja-JP", timezone_id="Asia/Tokyo"
+    )
     context.set_default_timeout(TIMEOUT_MS)
     return context
 

@@ -48,6 +48,7 @@ NAV = {"ファイル一覧": "/", "隔離・重複": "/quarantine", "接続先":
 # helpers
 # ---------------------------------------------------------------------------------------------
 
+
 def file_id(console: Console, key: str) -> str:
     return console.spool.ids[key]
 
@@ -71,8 +72,12 @@ def csrf_token(page: Page) -> str:
 def post_form(page: Page, console: Console, path: str, form: dict[str, str] | None) -> APIResponse:
     """A POST outside the page (a forged request) with the page's cookies; redirects not followed."""
     return page.context.request.post(
-        console.url(path), form=form, max_redirects=0, fail_on_status_code=False,
-        headers={"Origin": console.base_url, "Referer": console.url(path)})
+        console.url(path),
+        form=form,
+        max_redirects=0,
+        fail_on_status_code=False,
+        headers={"Origin": console.base_url, "Referer": console.url(path)},
+    )
 
 
 def assert_header(page: Page, name: str) -> None:
@@ -117,6 +122,7 @@ def assert_untouched(console: Console, key: str, state: str, folder: str) -> Non
 # logging in
 # ---------------------------------------------------------------------------------------------
 
+
 def test_login_page_failed_login_then_login_and_logout(fresh_page: Page, console: Console) -> None:
     """Anonymous pages lead to the login form; a wrong password shows an error; alice logs in and out."""
     page = fresh_page
@@ -153,6 +159,7 @@ def test_login_page_failed_login_then_login_and_logout(fresh_page: Page, console
 # reading: files, a file with rejected records, its CSV, the report screenshot
 # ---------------------------------------------------------------------------------------------
 
+
 def test_files_list_shows_every_file_and_its_state(operator_page: Page, console: Console) -> None:
     """ファイル一覧 lists each ingested file with the state the pipeline left it in, and filters."""
     page = operator_page
@@ -160,13 +167,21 @@ def test_files_list_shows_every_file_and_its_state(operator_page: Page, console:
     expect(page.get_by_role("heading", name="ファイル一覧")).to_be_visible()
     assert_header(page, "alice")
     listed = states_in(page, "files")
-    expected = {file_id(console, key): state for key, state in
-                [("clean", "archived"), ("duplicate", "duplicate"), ("rejections", "archived"),
-                 ("release", "quarantined"), ("kept", "quarantined")]}
+    expected = {
+        file_id(console, key): state
+        for key, state in [
+            ("clean", "archived"),
+            ("duplicate", "duplicate"),
+            ("rejections", "archived"),
+            ("release", "quarantined"),
+            ("kept", "quarantined"),
+        ]
+    }
     assert {k: listed.get(k) for k in expected} == expected
     for identifier in expected:
-        expect(page.locator(f'table#files tr[data-file-id="{identifier}"] a[href="/files/{identifier}"]')
-               ).to_have_count(1)
+        expect(
+            page.locator(f'table#files tr[data-file-id="{identifier}"] a[href="/files/{identifier}"]')
+        ).to_have_count(1)
 
     # the default is today's files (JST): the ones just ingested
     page.goto("/")
@@ -295,6 +310,7 @@ def test_endpoints_and_audit_pages(operator_page: Page, console: Console) -> Non
 # quarantine and duplicates: who sees the actions
 # ---------------------------------------------------------------------------------------------
 
+
 def test_quarantine_page_lists_quarantined_and_duplicate(operator_page: Page, console: Console) -> None:
     """隔離・重複 lists the quarantined files and the duplicate; an operator is offered no action anywhere."""
     page = operator_page
@@ -335,6 +351,7 @@ def test_supervisor_sees_release_force_and_resubmit(supervisor_page: Page, conso
 # ---------------------------------------------------------------------------------------------
 # acting: refused without the role or a valid token, done by a supervisor
 # ---------------------------------------------------------------------------------------------
+
 
 def test_operator_cannot_release_even_with_a_forged_post(browser: Browser, console: Console) -> None:
     """alice (operator) in a session of her own: the confirm page and a forged POST with her own
@@ -434,6 +451,7 @@ def test_supervisor_releases_a_quarantined_file(supervisor_page: Page, console: 
 # ---------------------------------------------------------------------------------------------
 # lockout (last: it leaves carol locked)
 # ---------------------------------------------------------------------------------------------
+
 
 def test_wrong_passwords_lock_the_account(browser: Browser, console: Console) -> None:
     """Five wrong passwords lock carol: the sixth attempt, with her right password, shows ロック."""

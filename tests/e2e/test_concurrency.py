@@ -39,8 +39,10 @@ OUTCOME_LINE = re.compile(r"^(\d{8}-\d{6}-[0-9a-f]{8})\s+(archived|rejected|quar
 def batch(rng: random.Random, count: int, first: int) -> list[InputFile]:
     files = []
     for index in range(first, first + count):
-        debits = [Debit((index + 1) * 100_000 + i, rng.randint(1, 300_000), rng.choice("000000019"))
-                  for i in range(rng.randint(300, 1_500))]
+        debits = [
+            Debit((index + 1) * 100_000 + i, rng.randint(1, 300_000), rng.choice("000000019"))
+            for i in range(rng.randint(300, 1_500))
+        ]
         files.append(InputFile(f"result-{index:02d}.dat", debits, result_91(debits), "archived", "ok"))
     return files
 
@@ -50,7 +52,7 @@ def finished_by(process: GatewayProcess) -> list[str]:
     return [match[0] for match in OUTCOME_LINE.findall(process.output())]
 
 
-def test_two_gateways_one_spool(tmp_path: Path, gateways: Gateways) -> None:  # noqa: F811
+def test_two_gateways_one_spool(tmp_path: Path, gateways: Gateways) -> None:
     rng = random.Random(2)
     spool = tmp_path / "spool"
     config = write_config(tmp_path / "gateway.toml", quiet_seconds=0.3, rescan_seconds=0.5)
@@ -89,7 +91,7 @@ def test_two_gateways_one_spool(tmp_path: Path, gateways: Gateways) -> None:  # 
         print("note: only one process did any work")
 
 
-def test_two_gateways_identical_contents(tmp_path: Path, gateways: Gateways) -> None:  # noqa: F811
+def test_two_gateways_identical_contents(tmp_path: Path, gateways: Gateways) -> None:
     """Ten contents, each dropped twice under two names: whichever process takes which copy,
     exactly one copy of each content is archived and the other is its duplicate."""
     rng = random.Random(3)
@@ -99,8 +101,10 @@ def test_two_gateways_identical_contents(tmp_path: Path, gateways: Gateways) -> 
     inputs = []
     for item in originals:
         item.expect = "archived|duplicate"
-        inputs += [item, InputFile(item.name.replace("result", "copy"), item.debits, item.content,
-                                   "archived|duplicate", "ok")]
+        inputs += [
+            item,
+            InputFile(item.name.replace("result", "copy"), item.debits, item.content, "archived|duplicate", "ok"),
+        ]
     for item in inputs:
         drop(spool, item.name, item.content)
     one = gateways.run(spool, config=config, wait_started=False)
@@ -111,7 +115,7 @@ def test_two_gateways_identical_contents(tmp_path: Path, gateways: Gateways) -> 
     print(f"\nprocess one finished {len(finished_by(one))}, process two {len(finished_by(two))}")
 
 
-def test_survivor_recovers_the_files_of_a_killed_peer(tmp_path: Path, gateways: Gateways) -> None:  # noqa: F811
+def test_survivor_recovers_the_files_of_a_killed_peer(tmp_path: Path, gateways: Gateways) -> None:
     """Two gateways; one is killed (SIGKILL) while it holds a file. The survivor takes that
     file over at its next periodic recovery (gateway/entrypoints/service.py RECOVERY_EVERY) and finishes
     everything, each payment still posted once."""
@@ -125,15 +129,18 @@ def test_survivor_recovers_the_files_of_a_killed_peer(tmp_path: Path, gateways: 
     survivor = gateways.run(spool, config=config, wait_started=False)
 
     def victim_holds_a_file() -> bool:
-        return any(row["owner"] and f":{victim.pid}:" in row["owner"] and row["state"] == "processing"
-                   for row in ledger_rows(spool))
+        return any(
+            row["owner"] and f":{victim.pid}:" in row["owner"] and row["state"] == "processing"
+            for row in ledger_rows(spool)
+        )
 
     wait_until(victim_holds_a_file, 30, "the victim to process a file", process=victim)
     victim.kill()
     orphan = [row["id"] for row in ledger_rows(spool) if row["owner"] and f":{victim.pid}:" in row["owner"]]
     assert orphan
-    wait_until(lambda: settled(spool, len(inputs)), 90, "the survivor to finish everything",
-               process=survivor, spool=spool)
+    wait_until(
+        lambda: settled(spool, len(inputs)), 90, "the survivor to finish everything", process=survivor, spool=spool
+    )
     assert survivor.terminate() == 0
     verify_spool(spool, inputs)
     assert set(orphan) <= set(finished_by(survivor)), "the survivor finished the orphaned file under its id"

@@ -23,10 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.crash import CRASH_LAUNCHER, RESULT_CODES, crash_batch, random_debits
+from tests.support.crash import CRASH_LAUNCHER, crash_batch, random_debits
 from tests.support.gateways import (
     TERMINAL_FOLDERS,
-    Debit,
     Gateways,
     InputFile,
     audit_events,
@@ -47,6 +46,8 @@ pytestmark = pytest.mark.slow
 TRIALS = 20
 _MASTER = random.Random(2024)
 SEEDS = [_MASTER.getrandbits(64) for _ in range(TRIALS)]
+
+
 def make_batch(rng: random.Random) -> list[InputFile]:
     """Six files, every record with its own customer number (so a double posting shows)."""
     size = lambda: rng.randint(1_500, 5_000)  # noqa: E731
@@ -57,8 +58,15 @@ def make_batch(rng: random.Random) -> list[InputFile]:
     debits = random_debits(rng, 40_000_000, size(), bad_share=0.01)
     batch.append(InputFile("badrec.dat", debits, result_91(debits), "archived", "rejected-records"))
     debits = random_debits(rng, 50_000_000, rng.randint(300, 1_500))
-    batch.append(InputFile("mismatch.dat", debits, result_91(debits, amount_delta=rng.choice([-7, 1, 1000])),
-                           "quarantined", "rejected-file"))
+    batch.append(
+        InputFile(
+            "mismatch.dat",
+            debits,
+            result_91(debits, amount_delta=rng.choice([-7, 1, 1000])),
+            "quarantined",
+            "rejected-file",
+        )
+    )
     original = rng.choice(batch[:3])
     original.expect = "archived|duplicate"
     batch.append(InputFile("copy-of-" + original.name, original.debits, original.content, "archived|duplicate", "ok"))
@@ -107,8 +115,9 @@ def test_random_kill_then_restart(tmp_path: Path, gateways: Gateways, trial: int
         MOMENTS.append(KillMoment(trial, delay, moment_of(spool, len(batch))))
 
     gateway = gateways.run(spool, config=config)
-    wait_until(lambda: settled(spool, len(batch)), 90, "every input finished after the restart",
-               process=gateway, spool=spool)
+    wait_until(
+        lambda: settled(spool, len(batch)), 90, "every input finished after the restart", process=gateway, spool=spool
+    )
     assert gateway.terminate() == 0
     relaxed: list[str] = []
     verify_spool(spool, batch, relaxed=relaxed)
@@ -156,8 +165,11 @@ CRASH_POINTS = [
 ]
 
 
-@pytest.mark.parametrize(("point", "target"), CRASH_POINTS, ids=[
-    f"{p.values[0]}-{p.values[1]}" if hasattr(p, "values") else f"{p[0]}-{p[1]}" for p in CRASH_POINTS])
+@pytest.mark.parametrize(
+    ("point", "target"),
+    CRASH_POINTS,
+    ids=[f"{p.values[0]}-{p.values[1]}" if hasattr(p, "values") else f"{p[0]}-{p[1]}" for p in CRASH_POINTS],
+)
 def test_crash_point_then_restart(tmp_path: Path, gateways: Gateways, point: str, target: str) -> None:
     spool = tmp_path / "spool"
     config = write_config(tmp_path / "gateway.toml", quiet_seconds=0.1, rescan_seconds=0.5)
@@ -168,15 +180,17 @@ def test_crash_point_then_restart(tmp_path: Path, gateways: Gateways, point: str
     for index, item in enumerate(batch):  # processed in this order (mtime)
         drop(spool, item.name, item.content, mtime_ns=start + index * 1_000_000_000)
 
-    crashing = gateways.run(spool, config=config, launcher=launcher,
-                            env={"GATEWAY_CRASH_AT": point, "GATEWAY_CRASH_FILE": target})
+    crashing = gateways.run(
+        spool, config=config, launcher=launcher, env={"GATEWAY_CRASH_AT": point, "GATEWAY_CRASH_FILE": target}
+    )
     code = crashing.wait(60)
     assert code == -9, f"the crash point {point} was not reached (exit {code}):\n{crashing.output()[-3000:]}"
     before = ledger_rows(spool)
 
     gateway = gateways.run(spool, config=config)
-    wait_until(lambda: settled(spool, len(batch)), 60, "every input finished after the restart",
-               process=gateway, spool=spool)
+    wait_until(
+        lambda: settled(spool, len(batch)), 60, "every input finished after the restart", process=gateway, spool=spool
+    )
     assert gateway.terminate() == 0
     rows = verify_spool(spool, batch)
     assert not [e for e in audit_events(spool) if e["event"] in ("worker-failed", "quarantine-failed")]

@@ -40,16 +40,15 @@ from typing import Any
 import pytest
 
 from formats.builder import FileBuilder, Group
-from formats.validate import validate_path, validate_stream
 from formats.checkdigits import mod10_w31
 from formats.codecs import encode_barcode, encode_elqr, encode_ocr
 from formats.layout import FileLayout
-from formats.registry import get_format, load_formats
-from formats.validator import Status
 from formats.layouts.zengin import DEBIT_91
-from gateway.model.normalise import canonical_mapping
+from formats.registry import get_format, load_formats
+from formats.validate import validate_path, validate_stream
+from formats.validator import Status
 from gateway.config.settings import load_settings
-from tests.support.samples import debit_header, debit_record
+from gateway.model.normalise import canonical_mapping
 from tests.support.gateways import (
     TERMINAL_FOLDERS,
     Debit,
@@ -68,7 +67,8 @@ from tests.support.gateways import (
     wait_until,
     write_config,
 )
-from tests.support.paths import ROOT, DATA
+from tests.support.paths import DATA, ROOT
+from tests.support.samples import debit_header, debit_record
 
 FORMATS = load_formats()
 CVS, MPN, OCR, ELTAX = (FORMATS[name] for name in ("cvs", "mpn", "ocr", "eltax"))
@@ -84,14 +84,24 @@ PAID, FAILED, PRELIMINARY, CANCELLED = "1", "2", "3", "4"
 # building the day's files with the layouts (record by record: a cvs record carries its 蓄積連番)
 # ---------------------------------------------------------------------------------------------
 
-def layout_file(layout: FileLayout, header: dict[str, Any], data: list[dict[str, Any]], *,
-                every: dict[str, Any] | None = None, separator: bytes = CRLF) -> bytes:
+
+def layout_file(
+    layout: FileLayout,
+    header: dict[str, Any],
+    data: list[dict[str, Any]],
+    *,
+    every: dict[str, Any] | None = None,
+    separator: bytes = CRLF,
+) -> bytes:
     """Header, data records, a trailer with the totals, an end record; ``every`` adds values to
     every record (the cvs layout's 蓄積連番 ``serial`` is numbered 1, 2, 3 … when given)."""
     totals = layout.totals
-    values = [header, *data,
-              {totals.count_field: len(data), totals.amount_field: sum(v[totals.data_amount_field] for v in data)},
-              {}]
+    values = [
+        header,
+        *data,
+        {totals.count_field: len(data), totals.amount_field: sum(v[totals.data_amount_field] for v in data)},
+        {},
+    ]
     header_layout, data_layout = layout.layout_for("header"), layout.layout_for("data")
     trailer_layout, end_layout = layout.layout_for("trailer"), layout.layout_for("end")
     roles = [header_layout, *[data_layout] * len(data), trailer_layout, end_layout]
@@ -114,27 +124,50 @@ STORE_PAYMENTS = {  # name: (納付番号, amount, 収納日, 収納時分, 収�
 
 def cvs_record(name: str, data_kind: str) -> dict[str, Any]:
     reference, amount, paid_on, paid_time, store = STORE_PAYMENTS[name]
-    barcode = encode_barcode(issuer_code="54321", free_field={"user_company_code": "23456",
-                                                              "customer_reference": reference},
-                             amount=amount, deadline=dt.date(2024, 6, 30))
-    return dict(record_type="2", created_on=dt.date(2024, 6, 3), retailer_code="0101", cns_application_code="0007",
-                user_company_code="23456", tax_code="02", acceptance_kind="1", data_kind=data_kind, data_id=None,
-                paid_on=paid_on, paid_time=paid_time, barcode=barcode, amount=amount, store_code=store,
-                settlement_on=dt.date(2024, 6, 7), store_name="ﾃｽﾄﾏｰﾄ")
+    barcode = encode_barcode(
+        issuer_code="54321",
+        free_field={"user_company_code": "23456", "customer_reference": reference},
+        amount=amount,
+        deadline=dt.date(2024, 6, 30),
+    )
+    return dict(
+        record_type="2",
+        created_on=dt.date(2024, 6, 3),
+        retailer_code="0101",
+        cns_application_code="0007",
+        user_company_code="23456",
+        tax_code="02",
+        acceptance_kind="1",
+        data_kind=data_kind,
+        data_id=None,
+        paid_on=paid_on,
+        paid_time=paid_time,
+        barcode=barcode,
+        amount=amount,
+        store_code=store,
+        settlement_on=dt.date(2024, 6, 7),
+        store_name="ﾃｽﾄﾏｰﾄ",
+    )
 
 
 def cvs_file(records: list[dict[str, Any]], *, separator: bytes = CRLF) -> bytes:
-    header = dict(record_type="1", created_on=dt.date(2024, 6, 3), user_company_code="23456",
-                  user_company_name="テスト市", agent_code="54321", agent_name="TEST AGENT")
+    header = dict(
+        record_type="1",
+        created_on=dt.date(2024, 6, 3),
+        user_company_code="23456",
+        user_company_name="テスト市",
+        agent_code="54321",
+        agent_name="TEST AGENT",
+    )
     return layout_file(CVS, header, records, every={"serial": None}, separator=separator)
 
 
 # -- direct debit (全銀 91) -----------------------------------------------------------------------
 
 DEBITS = [  # (顧客番号 = 消込特定キー, amount, 振替結果コード)
-    (STORE_PAYMENTS["D"][0], 6000, "0"),   # notice D: paid by direct debit and at a store
+    (STORE_PAYMENTS["D"][0], 6000, "0"),  # notice D: paid by direct debit and at a store
     ("2024060000000010", 7000, "0"),
-    ("2024060000000011", 8000, "1"),       # 資金不足
+    ("2024060000000011", 8000, "1"),  # 資金不足
 ]
 LARGE = [Debit(70_000_000 + i, 1_000 + i % 5_000, "1" if i % 9 == 0 else "0") for i in range(6_000)]
 
@@ -154,19 +187,38 @@ MPN_PAYMENTS = [  # (納付番号, amount, 通番)
 
 def mpn_record(index: int, data_kind: str) -> dict[str, Any]:
     number, amount, sequence = MPN_PAYMENTS[index]
-    return dict(record_type="2", data_kind=data_kind, institution_number="58021", payment_number=number,
-                confirmation_number="123456", payment_division="001", amount=amount, paid_on=dt.date(2024, 6, 3),
-                paid_time="1010", center_code="0101", processing_date=dt.date(2024, 6, 3), sequence=sequence,
-                channel_kind="2", payer_bank_code="0005")
+    return dict(
+        record_type="2",
+        data_kind=data_kind,
+        institution_number="58021",
+        payment_number=number,
+        confirmation_number="123456",
+        payment_division="001",
+        amount=amount,
+        paid_on=dt.date(2024, 6, 3),
+        paid_time="1010",
+        center_code="0101",
+        processing_date=dt.date(2024, 6, 3),
+        sequence=sequence,
+        channel_kind="2",
+        payer_bank_code="0005",
+    )
 
 
 def mpn_file() -> bytes:
-    header = dict(record_type="1", data_name="MPKS", created_on=dt.date(2024, 6, 4), institution_number="58021",
-                  institution_name="テスト市", bank_code="0001")
+    header = dict(
+        record_type="1",
+        data_name="MPKS",
+        created_on=dt.date(2024, 6, 4),
+        institution_number="58021",
+        institution_name="テスト市",
+        bank_code="0001",
+    )
     return layout_file(MPN, header, [mpn_record(0, "01"), mpn_record(1, "01"), mpn_record(0, "02")])
 
 
 # -- 済通 (ocr) -----------------------------------------------------------------------------------
+
 
 def notice(body15: str) -> str:
     return body15 + str(mod10_w31(body15))
@@ -180,15 +232,36 @@ OCR_NOTICES = [  # (納付書番号, 科目, 期別, 年度, 領収額, 延滞�
 
 
 def ocr_file() -> bytes:
-    header = dict(record_type="1", data_name="OCR", created_on=dt.date(2024, 6, 5), bank_code="0001",
-                  bank_name="ﾐｽﾞﾎ", city_code="149999", city_name="テスト市")
+    header = dict(
+        record_type="1",
+        data_name="OCR",
+        created_on=dt.date(2024, 6, 5),
+        bank_code="0001",
+        bank_name="ﾐｽﾞﾎ",
+        city_code="149999",
+        city_name="テスト市",
+    )
     records = []
     for seq, (number, item, instalment, year, amount, late_fee) in enumerate(OCR_NOTICES, start=1):
         line = encode_ocr(f"{number}{item}{instalment}{year:04d}{amount:010d}{0:08d}")
-        records.append(dict(record_type="2", check_cd="00", ocr_id="3001", bank_code="0001", branch_code="001",
-                            input_seq=f"{seq:06d}", notice_number=number, tax_item=item, instalment=instalment,
-                            fiscal_year=year, amount=amount, late_fee=late_fee, paid_on=dt.date(2024, 6, 3),
-                            ocr_line=line))
+        records.append(
+            dict(
+                record_type="2",
+                check_cd="00",
+                ocr_id="3001",
+                bank_code="0001",
+                branch_code="001",
+                input_seq=f"{seq:06d}",
+                notice_number=number,
+                tax_item=item,
+                instalment=instalment,
+                fiscal_year=year,
+                amount=amount,
+                late_fee=late_fee,
+                paid_on=dt.date(2024, 6, 3),
+                ocr_line=line,
+            )
+        )
     return layout_file(OCR, header, records)
 
 
@@ -201,19 +274,52 @@ ELTAX_PAYMENTS = [  # (案件特定キー, 確認番号, amount, with the eL-QR)
 
 
 def eltax_file() -> bytes:
-    header = dict(record_type="1", data_name="ELTAX", created_on=dt.date(2024, 6, 5), city_code="149999",
-                  city_name="テスト市", common_tax_institution_code="19999")
+    header = dict(
+        record_type="1",
+        data_name="ELTAX",
+        created_on=dt.date(2024, 6, 5),
+        city_code="149999",
+        city_name="テスト市",
+        common_tax_institution_code="19999",
+    )
     records = []
     for index, (key, confirmation, amount, with_qr) in enumerate(ELTAX_PAYMENTS, start=1):
-        qr = encode_elqr(amount=amount, tax_item_code="010", case_key=key, confirmation_number=confirmation,
-                         common_tax_institution_code="19999", levy_year=2024, tax_year=2024, period_code="01",
-                         due_date=dt.date(2024, 7, 1), payment_deadline=dt.date(2024, 7, 1)) if with_qr else None
-        records.append(dict(record_type="2", payment_method="5" if with_qr else "1",
-                            receipt_number=f"202406030000000000{index:02d}", common_tax_institution_code="19999",
-                            case_key=key, confirmation_number=confirmation, tax_item_code="010",
-                            tax_office_code="000", amount=amount, paid_on=dt.date(2024, 6, 3),
-                            revenue_date=dt.date(2024, 6, 10), levy_year=2024, tax_year=2024, period_code="01",
-                            due_date=dt.date(2024, 7, 1), elqr=qr))
+        qr = (
+            encode_elqr(
+                amount=amount,
+                tax_item_code="010",
+                case_key=key,
+                confirmation_number=confirmation,
+                common_tax_institution_code="19999",
+                levy_year=2024,
+                tax_year=2024,
+                period_code="01",
+                due_date=dt.date(2024, 7, 1),
+                payment_deadline=dt.date(2024, 7, 1),
+            )
+            if with_qr
+            else None
+        )
+        records.append(
+            dict(
+                record_type="2",
+                payment_method="5" if with_qr else "1",
+                receipt_number=f"202406030000000000{index:02d}",
+                common_tax_institution_code="19999",
+                case_key=key,
+                confirmation_number=confirmation,
+                tax_item_code="010",
+                tax_office_code="000",
+                amount=amount,
+                paid_on=dt.date(2024, 6, 3),
+                revenue_date=dt.date(2024, 6, 10),
+                levy_year=2024,
+                tax_year=2024,
+                period_code="01",
+                due_date=dt.date(2024, 7, 1),
+                elqr=qr,
+            )
+        )
     return layout_file(ELTAX, header, records)
 
 
@@ -261,8 +367,18 @@ def sliced(path: Path) -> tuple[str, list[tuple[str, str, str, int, int, int]]]:
     lines = path.read_bytes().split(CRLF)
     assert lines[-1] == b"" and all(len(line) == 128 for line in lines[:-1]), path
     file_id = lines[0][15:39].decode("ascii").strip()
-    return file_id, [(line[21:23].decode(), line[1:21].decode().strip(), line[23:24].decode(), int(line[24:36]),
-                      int(line[36:46]), int(line[109:117])) for line in lines[:-1] if line[:1] == b"2"]
+    return file_id, [
+        (
+            line[21:23].decode(),
+            line[1:21].decode().strip(),
+            line[23:24].decode(),
+            int(line[24:36]),
+            int(line[36:46]),
+            int(line[109:117]),
+        )
+        for line in lines[:-1]
+        if line[:1] == b"2"
+    ]
 
 
 def warnings_of(row: dict[str, Any]) -> list[tuple[int | None, str]]:
@@ -273,6 +389,7 @@ def warnings_of(row: dict[str, Any]) -> list[tuple[int | None, str]]:
 # ---------------------------------------------------------------------------------------------
 # the test
 # ---------------------------------------------------------------------------------------------
+
 
 def test_a_day_of_every_channel_is_posted_exactly_once_across_a_kill(tmp_path: Path, gateways: Gateways) -> None:
     spool = tmp_path / "spool"
@@ -290,8 +407,14 @@ def test_a_day_of_every_channel_is_posted_exactly_once_across_a_kill(tmp_path: P
         done = all(rows.get(name, {}).get("state") == "archived" for name in DONE_BEFORE_KILL)
         return done and rows.get(KILLED_IN, {}).get("state") == "processing"
 
-    wait_until(killing_moment, 30, f"{KILLED_IN} in processing, the files before it archived", process=first,
-               spool=spool, interval=0.01)
+    wait_until(
+        killing_moment,
+        30,
+        f"{KILLED_IN} in processing, the files before it archived",
+        process=first,
+        spool=spool,
+        interval=0.01,
+    )
     time.sleep(0.2)
     assert first.kill() == -9
     at_kill = {row["original_name"]: row for row in ledger_rows(spool)}
@@ -335,8 +458,9 @@ def test_a_day_of_every_channel_is_posted_exactly_once_across_a_kill(tmp_path: P
         file_id, records = sliced(path)
         assert decoded.header["source_file_id"] == file_id and path.name.startswith(f"{file_id}.collection.")
         outputs_of[names_by_id[file_id]] += 1
-        assert [(r["channel_kind"], r["reconciliation_key"], r["status"], r["principal"]) for r in decoded.records] \
-            == [record[:4] for record in records]
+        assert [(r["channel_kind"], r["reconciliation_key"], r["status"], r["principal"]) for r in decoded.records] == [
+            record[:4] for record in records
+        ]
         for channel_kind, key, status, principal, late_fee, source_record in records:
             posted[(channel_kind, key, status, principal)] += 1
             sources[(file_id, source_record)] += 1
@@ -344,8 +468,9 @@ def test_a_day_of_every_channel_is_posted_exactly_once_across_a_kill(tmp_path: P
                 late_fees[key] = late_fee
     assert not [source for source, count in sources.items() if count > 1], "an input record was posted twice"
     expected = expected_postings()
-    assert posted == expected, (f"missing {list((expected - posted).items())[:5]}, "
-                                f"extra {list((posted - expected).items())[:5]}")
+    assert posted == expected, (
+        f"missing {list((expected - posted).items())[:5]}, extra {list((posted - expected).items())[:5]}"
+    )
     # one output per file that routed something; the re-sent 確報 file routed nothing
     assert outputs_of == Counter({name: 1 for _, name, _ in DAY if name != "cvs-kakuho-resent.dat"})
     assert late_fees == {OCR_NOTICES[0][0]: 0, OCR_NOTICES[1][0]: 1200, OCR_NOTICES[2][0]: 0}
@@ -369,7 +494,8 @@ def test_a_day_of_every_channel_is_posted_exactly_once_across_a_kill(tmp_path: P
     postings = _query(spool, "SELECT payment_key, status FROM postings")
     assert len(postings) == len({row["payment_key"] for row in postings}) == len(DEBITS) + len(LARGE) + 4 + 2 + 3 + 2
     assert Counter(row["status"] for row in postings) == Counter(
-        confirmed=2 + sum(d.code == "0" for d in LARGE) + 4 + 2 + 3 + 2, failed=1 + sum(d.code != "0" for d in LARGE))
+        confirmed=2 + sum(d.code == "0" for d in LARGE) + 4 + 2 + 3 + 2, failed=1 + sum(d.code != "0" for d in LARGE)
+    )
     # the failed debits reached the follow-up list once, from the two debit files only
     followups = files_in(spool / "outbox" / "followup")
     assert sorted(names_by_id[p.name.split(".")[0]] for p in followups) == ["kfuri-large.dat", "kfuri.dat"]
@@ -387,6 +513,7 @@ def rows_by_name(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 # the default layouts and the configuration this test relies on
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("layout_id", ["cvs", "mpn", "ocr", "eltax"])
 def test_default_layouts_load_and_map_to_payments(layout_id: str) -> None:
     """Each channel's default layout loads (formats/layouts/), its [canonical] table passes the
@@ -396,7 +523,9 @@ def test_default_layouts_load_and_map_to_payments(layout_id: str) -> None:
     assert mapping.kind == {"cvs": "convenience-store", "mpn": "pay-easy", "ocr": "ocr", "eltax": "eltax"}[layout_id]
     settings = load_settings(ROOT / "config" / "gateway.toml")
     assert settings.channels[layout_id].format == layout_id
-    assert (ROOT / "config" / "gateway.toml").read_bytes() == (ROOT / "gateway" / "defaults" / "gateway.toml").read_bytes()
+    assert (ROOT / "config" / "gateway.toml").read_bytes() == (
+        ROOT / "gateway" / "defaults" / "gateway.toml"
+    ).read_bytes()
 
 
 def test_day_files_are_valid_in_their_layouts() -> None:
@@ -410,11 +539,13 @@ def test_day_files_are_valid_in_their_layouts() -> None:
 # bugs found while writing the golden files (fixed; these keep them fixed)
 # ---------------------------------------------------------------------------------------------
 
+
 def test_one_wrong_barcode_digit_is_reported_once() -> None:
     path = DATA / "cvs" / "barcode_check_digit.dat"
     rejected = validate_path(path, CVS).as_dict()["rejected"]
     assert [(r["record"], r["offset"], r["field"], r["code"]) for r in rejected] == [
-        (3, 290, "barcode", "FIELD_CHECK_DIGIT")]
+        (3, 290, "barcode", "FIELD_CHECK_DIGIT")
+    ]
 
 
 def test_report_golden_walk_knows_the_default_layouts() -> None:
@@ -428,8 +559,8 @@ def test_posting_decisions_spilled_to_the_ledger_are_the_ones_kept_in_memory(tmp
     """A large file's posting decisions go to the ledger in batches (memory stays flat) and what the ledger
     holds is read for a batch of records at once: the day's files give the same outputs, flags and postings
     whether decisions spill every 7 records and are read 3 at a time, or stay in memory and are read one by one."""
-    from gateway.storage.ledger import Ledger
     from gateway.datapath.pipeline import Pipeline
+    from gateway.storage.ledger import Ledger
     from spool.scanner import Arrival
 
     results = {}
@@ -451,8 +582,12 @@ def test_posting_decisions_spilled_to_the_ledger_are_the_ones_kept_in_memory(tmp
                 row = ledger.get(outcome.file_id)
                 collection = [sliced(Path(d.path))[1] for d in outcome.outputs if d.destination == "collection"]
                 day.append((name, outcome.state, collection, warnings_of({"report_json": row.report_json})))
-            postings = [tuple(r) for r in ledger.db.execute(
-                "SELECT payment_key, notice_key, status, amount, record FROM postings ORDER BY payment_key")]
+            postings = [
+                tuple(r)
+                for r in ledger.db.execute(
+                    "SELECT payment_key, notice_key, status, amount, record FROM postings ORDER BY payment_key"
+                )
+            ]
             assert ledger.db.execute("SELECT COUNT(*) FROM postings_pending").fetchone()[0] == 0
         results[spill_at] = (day, postings)
     assert results[7] == results[10_000_000]

@@ -9,16 +9,16 @@ helpers are tests/support/gateways.py.
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 import hashlib
 import json
 import os
 import stat
 import subprocess
 import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,16 +27,15 @@ from formats.validator import Status
 from tests.support.gateways import (
     BOM,
     CHANNEL,
+    TERMINAL_FOLDERS,
     Debit,
     Gateways,
     InputFile,
-    TERMINAL_FOLDERS,
     audit_events,
     clean_input,
     count_events,
     drop,
     gateway_cli,
-    gateways,
     inbox_files,
     ledger_deliveries,
     ledger_rows,
@@ -54,19 +53,33 @@ from tests.support.gateways import (
 # the end-to-end scenario: one gateway, every kind of input
 # ---------------------------------------------------------------------------------------------
 
+
 def make_input(name: str, debits: list[Debit], expect: str, status: str, *, amount_delta: int = 0) -> InputFile:
     return InputFile(name, debits, result_91(debits, amount_delta=amount_delta), expect, status)
 
 
-CLEAN = clean_input("clean.dat", [Debit(101, 12_000, "0"), Debit(102, 3_400, "1"), Debit(103, 560, "0"),
-                                  Debit(104, 78_900, "9"), Debit(105, 1, "0")])
-BAD_RECORDS = make_input("badrec.dat", [Debit(201, 5_000, "0"), Debit(202, 6_000, "0", bad=True),
-                                        Debit(203, 7_000, "2"), Debit(204, 8_000, "0")],
-                         "archived", "rejected-records")
-ALL_BAD = make_input("allbad.dat", [Debit(301, 900, "0", bad=True), Debit(302, 800, "1", bad=True)],
-                     "rejected", "rejected-records")
-MISMATCH = make_input("mismatch.dat", [Debit(401, 1_000, "0"), Debit(402, 2_000, "0")],
-                      "quarantined", "rejected-file", amount_delta=1)
+CLEAN = clean_input(
+    "clean.dat",
+    [
+        Debit(101, 12_000, "0"),
+        Debit(102, 3_400, "1"),
+        Debit(103, 560, "0"),
+        Debit(104, 78_900, "9"),
+        Debit(105, 1, "0"),
+    ],
+)
+BAD_RECORDS = make_input(
+    "badrec.dat",
+    [Debit(201, 5_000, "0"), Debit(202, 6_000, "0", bad=True), Debit(203, 7_000, "2"), Debit(204, 8_000, "0")],
+    "archived",
+    "rejected-records",
+)
+ALL_BAD = make_input(
+    "allbad.dat", [Debit(301, 900, "0", bad=True), Debit(302, 800, "1", bad=True)], "rejected", "rejected-records"
+)
+MISMATCH = make_input(
+    "mismatch.dat", [Debit(401, 1_000, "0"), Debit(402, 2_000, "0")], "quarantined", "rejected-file", amount_delta=1
+)
 AGAIN = InputFile("clean-again.dat", CLEAN.debits, CLEAN.content, "duplicate", "duplicate")
 SLOW = clean_input("slow.dat", [Debit(500 + i, 1_000 + i, "0" if i % 4 else "1") for i in range(1, 401)])
 SCENARIO = (CLEAN, BAD_RECORDS, ALL_BAD, MISMATCH, AGAIN, SLOW)
@@ -102,7 +115,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
             drop(spool, item.name, item.content)
 
         # the slow file: written in chunks directly under its final name, over more than the quiet period
-        chunks = [SLOW.content[i:i + 1_000] for i in range(0, len(SLOW.content), 1_000)]
+        chunks = [SLOW.content[i : i + 1_000] for i in range(0, len(SLOW.content), 1_000)]
         assert len(chunks) * 0.05 > QUIET * 1.5
         with open(spool / "inbox" / CHANNEL / SLOW.name, "wb") as slow:
             for chunk in chunks:
@@ -110,8 +123,13 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
                 slow.flush()
                 time.sleep(0.05)
 
-        wait_until(lambda: any(r["original_name"] == CLEAN.name and r["state"] == "archived"
-                               for r in ledger_rows(spool)), 30, "clean.dat archived", process=gateway, spool=spool)
+        wait_until(
+            lambda: any(r["original_name"] == CLEAN.name and r["state"] == "archived" for r in ledger_rows(spool)),
+            30,
+            "clean.dat archived",
+            process=gateway,
+            spool=spool,
+        )
         drop(spool, AGAIN.name, AGAIN.content)
         wait_until(lambda: settled(spool, len(SCENARIO)), 60, "all six files finished", process=gateway, spool=spool)
         rows = {row["original_name"]: row for row in ledger_rows(spool)}
@@ -132,8 +150,21 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
         events_after = audit_events(spool)
     finally:
         pool.stop_all()
-    return Scenario(spool, rows, listing, events, files_json, report_text, report_json, reprocess, rows_after,
-                    stop_code, events_after, verified, verify_error)
+    return Scenario(
+        spool,
+        rows,
+        listing,
+        events,
+        files_json,
+        report_text,
+        report_json,
+        reprocess,
+        rows_after,
+        stop_code,
+        events_after,
+        verified,
+        verify_error,
+    )
 
 
 def test_every_input_finished_once_and_outputs_exact(scenario: Scenario) -> None:
@@ -148,8 +179,9 @@ def test_input_in_its_terminal_folder(scenario: Scenario, item: InputFile) -> No
     assert row["status"] == item.status
     folder = TERMINAL_FOLDERS[item.expect]
     expected = f"{folder}/{row['id']}__{item.name}"
-    placed = sorted(p for p in scenario.listing
-                    if p.split("/")[0] in TERMINAL_FOLDERS.values() and p.endswith(f"__{item.name}"))
+    placed = sorted(
+        p for p in scenario.listing if p.split("/")[0] in TERMINAL_FOLDERS.values() and p.endswith(f"__{item.name}")
+    )
     assert placed == [expected]
     assert f"inbox/{CHANNEL}/{item.name}" not in scenario.listing
 
@@ -167,7 +199,8 @@ def test_clean_result_routed(scenario: Scenario) -> None:
     assert [r["source_record"] for r in output.records] == [2, 3, 4, 5, 6]
     followup = read_followup(scenario.spool / "outbox" / "followup" / f"{row['id']}.followup.csv")
     assert [(f["顧客番号"], int(f["引落金額"]), f["振替結果コード"]) for f in followup] == [
-        (d.key, d.amount, d.code) for d in CLEAN.debits if d.code != "0"]
+        (d.key, d.amount, d.code) for d in CLEAN.debits if d.code != "0"
+    ]
     for entry, debit in zip(followup, [d for d in CLEAN.debits if d.code != "0"], strict=True):
         assert entry["口座番号(下3桁)"].endswith(debit.account[-3:])
         assert debit.account not in entry["口座番号(下3桁)"]
@@ -184,7 +217,9 @@ def test_bad_records_rejected_good_ones_routed(scenario: Scenario) -> None:
     assert [(f["顧客番号"], int(f["引落金額"])) for f in followup] == BAD_RECORDS.failed()
     report = json.loads(Path(row["report_json"]).read_text(encoding="utf-8"))
     assert report["status"] == "rejected-records" and report["state"] == "archive"
-    assert [(r["record"], r["field"], r["code"]) for r in report["rejected"]] == [(3, "account_holder", "FIELD_CHARSET")]
+    assert [(r["record"], r["field"], r["code"]) for r in report["rejected"]] == [
+        (3, "account_holder", "FIELD_CHARSET")
+    ]
     assert report["rejected"][0]["offset"] == 2 * 122 + DATA_91.by_name["account_holder"].offset
     assert {o["destination"] for o in report["outputs"]} == {"collection", "followup"}
 
@@ -252,7 +287,10 @@ def test_ledger_rows_and_deliveries_agree(scenario: Scenario) -> None:
         assert [d["destination"] for d in deliveries] == ["collection", "followup"]
         for delivery in deliveries:
             path = Path(delivery["path"])
-            assert path.name == f"{row['id']}.{delivery['destination']}.{'dat' if delivery['destination'] == 'collection' else 'csv'}"
+            assert (
+                path.name
+                == f"{row['id']}.{delivery['destination']}.{'dat' if delivery['destination'] == 'collection' else 'csv'}"
+            )
             assert hashlib.sha256(path.read_bytes()).hexdigest() == delivery["sha256"]
             assert delivery["state"] == "committed" and delivery["committed_at"]
         assert deliveries[0]["records"] == len(item.routed())
@@ -279,8 +317,9 @@ def test_audit_log_events(scenario: Scenario) -> None:
         for event in mine:
             assert event["channel"] == CHANNEL
             if event["event"] == "routed":
-                delivery = next(d for d in ledger_deliveries(scenario.spool, row["id"])
-                                if d["destination"] == event["destination"])
+                delivery = next(
+                    d for d in ledger_deliveries(scenario.spool, row["id"]) if d["destination"] == event["destination"]
+                )
                 assert event["output_sha256"] == delivery["sha256"] and event["path"] == delivery["path"]
                 assert event["sha256"] == item.sha256, event  # the input's hash, as on every event
             elif event["event"] != "received":  # the hash is taken after the claim
@@ -299,10 +338,20 @@ def test_no_account_number_unmasked(scenario: Scenario) -> None:
     assert len(accounts) == sum(len(item.debits) for item in SCENARIO) - len(AGAIN.debits)
     audit = (scenario.spool / "audit.log").read_text(encoding="utf-8")
     texts = {"audit.log": audit}
-    texts.update({f"reports/{p.name}": p.read_bytes().decode("utf-8", "replace")
-                  for p in (scenario.spool / "reports").iterdir() if p.is_file()})
-    texts.update({f"outbox/followup/{p.name}": p.read_bytes().decode("utf-8", "replace")
-                  for p in (scenario.spool / "outbox" / "followup").iterdir() if p.is_file()})
+    texts.update(
+        {
+            f"reports/{p.name}": p.read_bytes().decode("utf-8", "replace")
+            for p in (scenario.spool / "reports").iterdir()
+            if p.is_file()
+        }
+    )
+    texts.update(
+        {
+            f"outbox/followup/{p.name}": p.read_bytes().decode("utf-8", "replace")
+            for p in (scenario.spool / "outbox" / "followup").iterdir()
+            if p.is_file()
+        }
+    )
     for where, text in texts.items():
         leaked = sorted(a for a in accounts if a in text)
         assert not leaked, f"{where} shows account numbers unmasked: {leaked}"
@@ -353,7 +402,9 @@ def test_reprocess_force_on_duplicate(scenario: Scenario) -> None:
         assert Path(delivery["path"]).name.startswith(new_row["id"] + ".")
         assert sha256_of(Path(delivery["path"])) == delivery["sha256"]
     reprocess = [e for e in scenario.events_after if e["event"] == "reprocess"]
-    assert [(e["file_id"], e["reprocess_of"], e["forced"]) for e in reprocess] == [(new_row["id"], duplicate["id"], True)]
+    assert [(e["file_id"], e["reprocess_of"], e["forced"]) for e in reprocess] == [
+        (new_row["id"], duplicate["id"], True)
+    ]
 
 
 def test_sigterm_stops_cleanly(scenario: Scenario) -> None:
@@ -367,12 +418,12 @@ def test_sigterm_stops_cleanly(scenario: Scenario) -> None:
 # stopping while a file is being processed
 # ---------------------------------------------------------------------------------------------
 
+
 def test_sigterm_while_processing_finishes_the_file(tmp_path: Path, gateways: Gateways) -> None:
     """SIGTERM during a file: the file is finished (archived with its outputs), then exit 0."""
     spool = tmp_path / "spool"
     config = write_config(tmp_path / "gateway.toml", quiet_seconds=0.1, rescan_seconds=0.5)
-    big = clean_input("big.dat", [Debit(1_000_000 + i, 100 + i % 9_000, "0" if i % 7 else "3")
-                                  for i in range(30_000)])
+    big = clean_input("big.dat", [Debit(1_000_000 + i, 100 + i % 9_000, "0" if i % 7 else "3") for i in range(30_000)])
     gateway = gateways.run(spool, config=config)
     drop(spool, big.name, big.content)
     wait_until(lambda: count_events(spool, "claimed") >= 1, 30, "the claim", process=gateway)
@@ -512,6 +563,7 @@ def test_sigterm_during_an_audit_write_stops_cleanly(tmp_path: Path, gateways: G
 # hostile and odd inputs: refused or ignored, never a crash
 # ---------------------------------------------------------------------------------------------
 
+
 def test_odd_inputs_refused_or_ignored(tmp_path: Path, gateways: Gateways) -> None:
     from tests.support.samples import transfer_file
 
@@ -576,8 +628,13 @@ def test_non_utf8_file_name_does_not_crash(tmp_path: Path, gateways: Gateways) -
     good = clean_input("good.dat", [Debit(61, 800)])
     drop(spool, good.name, good.content)
     gateway = gateways.run(spool, config=config)
-    wait_until(lambda: not inbox_files(spool) and all(r["state"] in TERMINAL_FOLDERS for r in ledger_rows(spool)),
-               20, "both files taken", process=gateway, spool=spool)
+    wait_until(
+        lambda: not inbox_files(spool) and all(r["state"] in TERMINAL_FOLDERS for r in ledger_rows(spool)),
+        20,
+        "both files taken",
+        process=gateway,
+        spool=spool,
+    )
     rows = {row["original_name"]: row for row in ledger_rows(spool)}
     assert rows[good.name]["state"] == "archived"
     assert len(rows) == 2

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 
 #: drops the capabilities that let root read and chmod any file, then runs `gateway`: the
 #: gateway then meets other users' files as a gateway running under its own account does
-UNPRIVILEGED_LAUNCHER = '''\
+UNPRIVILEGED_LAUNCHER = """\
 import ctypes, os, sys
 libc = ctypes.CDLL(None, use_errno=True)
 for capability in (1, 2, 3):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
@@ -42,7 +42,7 @@ for capability in (1, 2, 3):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNE
         raise OSError(ctypes.get_errno(), "PR_CAPBSET_DROP")
 gateway = os.path.join(os.path.dirname(sys.executable), "gateway")
 os.execv(gateway, [gateway, *sys.argv[1:]])
-'''
+"""
 
 
 def debits(base: int, count: int = 20) -> list[Debit]:
@@ -56,8 +56,13 @@ def by_name(spool: Path) -> dict[str, dict]:
 def still_serving(spool: Path, gateway, name: str, base: int) -> None:
     """The gateway is alive and takes the next file."""
     drop(spool, name, result_91(debits(base)))
-    wait_until(lambda: by_name(spool).get(name, {}).get("state") == "archived", 30,
-               f"{name} archived", process=gateway, spool=spool)
+    wait_until(
+        lambda: by_name(spool).get(name, {}).get("state") == "archived",
+        30,
+        f"{name} archived",
+        process=gateway,
+        spool=spool,
+    )
 
 
 def test_long_names_do_not_stop_the_gateway(tmp_path: Path, gateways: Gateways) -> None:
@@ -134,8 +139,12 @@ def test_file_removed_from_work_ends_instead_of_being_retried(tmp_path: Path, ga
     launcher.write_text(CRASH_LAUNCHER, encoding="utf-8")
     item = crash_batch()[0]
     drop(spool, item.name, item.content)
-    crashing = gateways.run(spool, config=config, launcher=launcher,
-                            env={"GATEWAY_CRASH_AT": "claimed", "GATEWAY_CRASH_FILE": item.name[:1]})
+    crashing = gateways.run(
+        spool,
+        config=config,
+        launcher=launcher,
+        env={"GATEWAY_CRASH_AT": "claimed", "GATEWAY_CRASH_FILE": item.name[:1]},
+    )
     assert crashing.wait(60) == -9
     [work] = files_in(spool / "work")
     work.unlink()

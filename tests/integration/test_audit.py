@@ -87,8 +87,12 @@ def test_personal_keys() -> None:
     """Account and customer numbers keep their last 3 characters; individual numbers nothing."""
     with capture_logs(processors=[MaskingProcessor()]) as logs:
         audit.get_logger().info(
-            "record", account_number="1234567", customer_number="00000000000000000042",
-            account=7654321, individual_number=MY_NUMBER, my_number="not even valid",
+            "record",
+            account_number="1234567",
+            customer_number="00000000000000000042",
+            account=7654321,
+            individual_number=MY_NUMBER,
+            my_number="not even valid",
             nested={"account_number": "0001234"},
         )
     [event] = logs
@@ -103,8 +107,9 @@ def test_personal_keys() -> None:
 def test_raw_bytes_never_appear() -> None:
     """Raw record keys are dropped and bytes anywhere become a length."""
     with capture_logs(processors=[MaskingProcessor()]) as logs:
-        audit.get_logger().info("parsed", raw=RAW, raw_bytes=RAW, data="x", content="y",
-                                payload=RAW, nested={"raw": RAW, "bytes": [RAW]})
+        audit.get_logger().info(
+            "parsed", raw=RAW, raw_bytes=RAW, data="x", content="y", payload=RAW, nested={"raw": RAW, "bytes": [RAW]}
+        )
     [event] = logs
     for key in ("raw", "raw_bytes", "data", "content"):
         assert key not in event
@@ -224,7 +229,9 @@ def test_the_log_follows_a_rotation_by_another_process(tmp_path):
 
 # -- individual numbers in any form ------------------------------------------------------------
 
-WIDE = "400000000017".translate(str.maketrans("0123456789", "０１２３４５６７８９"))  # invented: body 40000000001, check digit 7
+WIDE = "400000000017".translate(
+    str.maketrans("0123456789", "０１２３４５６７８９")
+)  # invented: body 40000000001, check digit 7
 
 
 def test_masks_numbers_in_any_form_in_keys_values_and_exceptions() -> None:
@@ -237,10 +244,14 @@ def test_masks_numbers_in_any_form_in_keys_values_and_exceptions() -> None:
         except OSError:
             audit.get_logger().exception(
                 f"claimed ｱ{WIDE}",
-                name=f"MN{MY_NUMBER}.dat", filler=f"X{OTHER_NUMBER}", split="4000 0000 0017",
-                dashed="４０００－００００－００１７", mixed="４０００00000017",
+                name=f"MN{MY_NUMBER}.dat",
+                filler=f"X{OTHER_NUMBER}",
+                split="4000 0000 0017",
+                dashed="４０００－００００－００１７",
+                mixed="４０００00000017",
                 nested={f"key_{MY_NUMBER}": ["番号 4000-0000-0017"]},
-                customer="00000000400000000017", sha256=SHA256,
+                customer="00000000400000000017",
+                sha256=SHA256,
             )
     [event] = logs
     text = repr({key: value for key, value in event.items() if key != "customer"})
@@ -259,13 +270,13 @@ def test_masks_numbers_in_any_form_in_keys_values_and_exceptions() -> None:
 def test_audit_log_of_a_file_named_and_filled_with_a_number(tmp_path: Path) -> None:
     """The real pipeline on MN<number>.dat whose header holds the number (full-width in 委託者名, X<number>
     in the filler): no line of the audit log holds it in any form, nor any report."""
-    from gateway.storage.ledger import Ledger
-    from gateway.datapath.pipeline import Pipeline
-    from gateway.config.settings import load_settings
-    from spool.scanner import Arrival
-    from tests.support.samples import debit_file_holding
-    from tests.support.masking import brute_force
     from formats.checkdigits import find_my_numbers
+    from gateway.config.settings import load_settings
+    from gateway.datapath.pipeline import Pipeline
+    from gateway.storage.ledger import Ledger
+    from spool.scanner import Arrival
+    from tests.support.masking import brute_force
+    from tests.support.samples import debit_file_holding
 
     settings = load_settings(spool_root=tmp_path / "spool")
     (tmp_path / "spool").mkdir()
@@ -285,6 +296,9 @@ def test_audit_log_of_a_file_named_and_filled_with_a_number(tmp_path: Path) -> N
     lines = _read_lines(settings.audit_path())
     assert any(line.get("original_name") == f"MN{MY_NUMBER_MASK}.dat" for line in lines)
     wide = MY_NUMBER.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
-    for text in (log, *(Path(p).read_text(encoding="utf-8-sig") for p in (row.report_json, row.report_csv, row.report_html))):
+    for text in (
+        log,
+        *(Path(p).read_text(encoding="utf-8-sig") for p in (row.report_json, row.report_csv, row.report_html)),
+    ):
         assert not find_my_numbers(text) and not brute_force(text)
         assert MY_NUMBER not in text and wide not in text

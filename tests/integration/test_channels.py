@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from gateway.storage.ledger import Ledger
+from gateway.config.settings import ConfigError, load_settings
 from gateway.datapath.pipeline import Pipeline
 from gateway.entrypoints.service import Service
-from gateway.config.settings import ConfigError, load_settings
+from gateway.storage.ledger import Ledger
 from spool.scanner import Arrival
+from tests.support.paths import DATA, ROOT
 from tests.support.samples import debit_file
-from tests.support.paths import ROOT, DATA
 
 SAMPLE = DATA / "declarative" / "cvs-agent-example" / "ok_crlf.dat"
 # the sample's two payments (hand-written, tests/data/declarative/make_samples.py)
@@ -61,8 +61,8 @@ def test_cvs_preliminary_confirmed_and_cancelled_reach_the_collection_system_onc
     assert intake(outcome) == [
         ("2024010000000001", "3", 12300),  # A 速報
         ("2024010000000001", "1", 12300),  # A 確報: the one confirmed payment
-        ("2024010000000002", "3", 4500),   # B 速報
-        ("2024010000000002", "4", 4500),   # B 速報取消
+        ("2024010000000002", "3", 4500),  # B 速報
+        ("2024010000000002", "4", 4500),  # B 速報取消
     ]
 
 
@@ -72,8 +72,11 @@ def test_cvs_file_sent_again_with_other_line_endings_posts_nothing(pipeline):
     again = ingest(pipeline, "cvs", "cvs-0601-resent.dat", SAMPLE.read_bytes().replace(b"\r\n", b"\n"))
     assert again.state == "archived" and again.outputs == ()
     assert warnings(pipeline, again.file_id) == [
-        (2, "PRELIMINARY_AFTER_CONFIRMED"), (3, "DUPLICATE_POSTING"), (4, "DUPLICATE_POSTING"),
-        (5, "DUPLICATE_POSTING")]
+        (2, "PRELIMINARY_AFTER_CONFIRMED"),
+        (3, "DUPLICATE_POSTING"),
+        (4, "DUPLICATE_POSTING"),
+        (5, "DUPLICATE_POSTING"),
+    ]
 
 
 def test_confirmed_without_preliminary_is_posted_and_a_double_payment_is_flagged(pipeline):
@@ -99,14 +102,15 @@ def test_confirmed_without_preliminary_is_posted_and_a_double_payment_is_flagged
     from formats.layouts.zengin import DEBIT_91
     from tests.support.samples import debit_header, debit_record
 
-    same = FileBuilder(DEBIT_91, result=True).to_bytes([Group(debit_header(), [
-        debit_record(9, 12300, "0", customer_number="2024010000000001")])])
+    same = FileBuilder(DEBIT_91, result=True).to_bytes(
+        [Group(debit_header(), [debit_record(9, 12300, "0", customer_number="2024010000000001")])]
+    )
     double = ingest(pipeline, "zengin-91", "kfuri-2.dat", same)
     assert intake(double) == [("2024010000000001", "1", 12300)]
     assert warnings(pipeline, double.file_id) == [(2, "DOUBLE_PAYMENT")]
 
 
-NEW_AGENT = textwrap.dedent('''\
+NEW_AGENT = textwrap.dedent("""\
     # A new agent's variant: 確報 only, 100-byte records, the amount first. No code: this file is all.
     id = "cvs-agent-z"
     title = "コンビニ収納 (Z社, 100バイト)"
@@ -162,7 +166,7 @@ NEW_AGENT = textwrap.dedent('''\
     payment_key = ["receipt_no"]
     principal = "amount"
     receipt_date = "paid_on"
-    ''')
+    """)
 
 
 def _agent_z_file() -> bytes:
@@ -185,16 +189,22 @@ def test_a_new_agent_variant_flows_end_to_end_from_a_layout_file_alone(tmp_path:
     (layouts / "cvs-agent-z.toml").write_text(NEW_AGENT, encoding="utf-8")
     default = (ROOT / "config" / "gateway.toml").read_text(encoding="utf-8")
     config = tmp_path / "gateway.toml"
-    config.write_text(default.replace('[channels.zengin-91]', f'[formats]\nlayouts = "{layouts}"\n\n'
-                                      '[channels.agent-z]\nformat = "cvs-agent-z"\n\n[channels.zengin-91]', 1),
-                      encoding="utf-8")
+    config.write_text(
+        default.replace(
+            "[channels.zengin-91]",
+            f'[formats]\nlayouts = "{layouts}"\n\n[channels.agent-z]\nformat = "cvs-agent-z"\n\n[channels.zengin-91]',
+            1,
+        ),
+        encoding="utf-8",
+    )
     settings = load_settings(config, spool_root=tmp_path / "spool")
     inbox = tmp_path / "spool" / "inbox" / "agent-z"
     inbox.mkdir(parents=True)
     (inbox / "Z0601.DAT").write_bytes(_agent_z_file())
     outcomes = []
-    Service(settings.model_copy(update={"spool": settings.spool.model_copy(update={"quiet_seconds": 0.0})}),
-            ).run(until_idle=True, on_outcome=outcomes.append)
+    Service(
+        settings.model_copy(update={"spool": settings.spool.model_copy(update={"quiet_seconds": 0.0})}),
+    ).run(until_idle=True, on_outcome=outcomes.append)
     (outcome,) = outcomes
     assert (outcome.state, outcome.status) == ("archived", "ok")
     assert intake(outcome) == [("1111222233334444", "1", 1500), ("5555666677778888", "1", 2750)]
@@ -204,10 +214,14 @@ def test_a_wrong_canonical_table_fails_at_start(tmp_path: Path):
     """A layout file whose [canonical] names a field the record does not have stops the configuration loading."""
     layouts = tmp_path / "layouts"
     layouts.mkdir()
-    (layouts / "cvs-agent-z.toml").write_text(NEW_AGENT.replace('principal = "amount"', 'principal = "amout"'),
-                                              encoding="utf-8")
+    (layouts / "cvs-agent-z.toml").write_text(
+        NEW_AGENT.replace('principal = "amount"', 'principal = "amout"'), encoding="utf-8"
+    )
     config = tmp_path / "gateway.toml"
-    config.write_text(f'[formats]\nlayouts = "{layouts}"\n[channels.z]\nformat = "cvs-agent-z"\n'
-                      '[destinations.c]\nrender = "collection-intake"\n', encoding="utf-8")
+    config.write_text(
+        f'[formats]\nlayouts = "{layouts}"\n[channels.z]\nformat = "cvs-agent-z"\n'
+        '[destinations.c]\nrender = "collection-intake"\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match="names 'amout', which is not a field of the data record"):
         load_settings(config)

@@ -15,8 +15,8 @@ from formats.builder import FileBuilder, Group
 from formats.checkdigits import find_my_numbers, is_valid_my_number
 from formats.layouts.zengin import TRANSFER_21
 from gateway.entrypoints import cli
+from tests.support.paths import DATA, ROOT
 from tests.support.samples import debit_file, debit_file_holding, transfer_file, transfer_header, transfer_record
-from tests.support.paths import ROOT, DATA
 
 GATEWAY = ROOT / ".venv" / "bin" / "gateway"
 KEYS = ("record", "offset", "field", "code", "level")
@@ -59,6 +59,7 @@ CLEAN_21 = transfer_file([5000, 12000])
 
 
 # ------------------------------------------------------------------ formats
+
 
 def test_formats_lists_both_zengin_formats():
     """`gateway formats` exits 0 and names zengin-91 and zengin-21."""
@@ -103,14 +104,29 @@ def test_validate_json_prints_one_object_with_the_documented_keys():
     """The JSON is one object with format, status, records, groups (declared and computed) and rejected items."""
     exit_code, got = validate_json(DATA / "zengin-91" / "small_kana.dat")
     assert exit_code == 1
-    assert {"file", "format", "status", "separator", "records", "accepted", "rejected_records",
-            "groups", "rejected", "warnings"} <= set(got)
+    assert {
+        "file",
+        "format",
+        "status",
+        "separator",
+        "records",
+        "accepted",
+        "rejected_records",
+        "groups",
+        "rejected",
+        "warnings",
+    } <= set(got)
     [group] = got["groups"]
     assert {"index", "header_record", "trailer_record", "kind", "declared", "computed"} <= set(group)
     [item] = got["rejected"]
     assert {"record", "offset", "field", "code", "level", "message"} <= set(item)
     assert (item["record"], item["offset"], item["field"], item["code"], item["level"]) == (
-        3, 294, "account_holder", "FIELD_CHARSET", "field")
+        3,
+        294,
+        "account_holder",
+        "FIELD_CHARSET",
+        "field",
+    )
     assert item["field_ja"] == "預金者名"
     assert "record 3, offset 294" in item["message"]
 
@@ -121,9 +137,18 @@ def test_clean_built_file_exits_0(tmp_path):
     assert exit_code == 0
     assert got["status"] == "ok"
     assert got["rejected"] == [] and got["warnings"] == []
-    assert got["groups"][0]["declared"] == got["groups"][0]["computed"] == {
-        "count": 3, "amount": 3800, "transferred_count": 2, "transferred_amount": 1300,
-        "failed_count": 1, "failed_amount": 2500}
+    assert (
+        got["groups"][0]["declared"]
+        == got["groups"][0]["computed"]
+        == {
+            "count": 3,
+            "amount": 3800,
+            "transferred_count": 2,
+            "transferred_amount": 1300,
+            "failed_count": 1,
+            "failed_amount": 2500,
+        }
+    )
 
 
 def test_small_kana_name_exits_1(tmp_path):
@@ -135,21 +160,28 @@ def test_small_kana_name_exits_1(tmp_path):
     assert got["status"] == "rejected-records"
     assert (got["records"], got["accepted"], got["rejected_records"]) == (3, 2, 1)
     assert brief(got["rejected"]) == [
-        {"record": 3, "offset": 294, "field": "account_holder", "code": "FIELD_CHARSET", "level": "field"}]
+        {"record": 3, "offset": 294, "field": "account_holder", "code": "FIELD_CHARSET", "level": "field"}
+    ]
 
 
 def test_trailer_amount_mismatch_exits_2(tmp_path):
     """A built file whose 合計金額 is raised by 1 yen is refused: exit 2, mismatch at the trailer field."""
     content = bytearray(CLEAN_91)
     trailer = 4 * 122
-    assert content[trailer + 7:trailer + 19] == b"000000003800"
-    content[trailer + 7:trailer + 19] = b"000000003801"
+    assert content[trailer + 7 : trailer + 19] == b"000000003800"
+    content[trailer + 7 : trailer + 19] = b"000000003801"
     exit_code, got = validate_json(write(tmp_path, bytes(content)))
     assert exit_code == 2
     assert got["status"] == "rejected-file"
     assert brief(got["rejected"]) == [
-        {"record": 5, "offset": trailer + 7, "field": "total_amount", "code": "TRAILER_AMOUNT_MISMATCH",
-         "level": "file"}]
+        {
+            "record": 5,
+            "offset": trailer + 7,
+            "field": "total_amount",
+            "code": "TRAILER_AMOUNT_MISMATCH",
+            "level": "file",
+        }
+    ]
     assert got["groups"][0]["declared"]["amount"] == 3801
     assert got["groups"][0]["computed"]["amount"] == 3800
 
@@ -159,8 +191,9 @@ def test_empty_file_with_format_exits_2_with_empty_file():
     exit_code, got = validate_json(DATA / "zengin-91" / "empty.dat", "--format", "zengin-91")
     assert exit_code == 2
     assert got["status"] == "rejected-file"
-    assert brief(got["rejected"]) == [{"record": None, "offset": 0, "field": None, "code": "EMPTY_FILE",
-                                       "level": "file"}]
+    assert brief(got["rejected"]) == [
+        {"record": None, "offset": 0, "field": None, "code": "EMPTY_FILE", "level": "file"}
+    ]
 
 
 def test_empty_file_without_format_exits_2():
@@ -175,10 +208,16 @@ def test_empty_file_without_format_exits_2():
 
 # ------------------------------------------------------------------ identification
 
-@pytest.mark.parametrize(("content", "format_id", "count"), [
-    (CLEAN_91, "zengin-91", 3), (CLEAN_21, "zengin-21", 2),
-    (debit_file([(10, "0")], separator=b""), "zengin-91", 1),
-], ids=["91-crlf", "21-crlf", "91-none"])
+
+@pytest.mark.parametrize(
+    ("content", "format_id", "count"),
+    [
+        (CLEAN_91, "zengin-91", 3),
+        (CLEAN_21, "zengin-21", 2),
+        (debit_file([(10, "0")], separator=b""), "zengin-91", 1),
+    ],
+    ids=["91-crlf", "21-crlf", "91-none"],
+)
 def test_format_is_identified_from_the_content(tmp_path, content, format_id, count):
     """Without --format the format is taken from the first record's 種別コード."""
     exit_code, got = validate_json(write(tmp_path, content))
@@ -187,10 +226,14 @@ def test_format_is_identified_from_the_content(tmp_path, content, format_id, cou
     assert got["records"] == count
 
 
-@pytest.mark.parametrize("content", [
-    b"hello, this is not a bank file\r\n",
-    CLEAN_91.replace(b"191", b"199", 1),  # a Zengin header of an unknown 種別コード
-], ids=["text", "unknown-type-code"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"hello, this is not a bank file\r\n",
+        CLEAN_91.replace(b"191", b"199", 1),  # a Zengin header of an unknown 種別コード
+    ],
+    ids=["text", "unknown-type-code"],
+)
 def test_unidentifiable_file_exits_2_naming_the_formats(tmp_path, content):
     """A file no format recognises gives exit 2 and a JSON refusal whose message names zengin-21 and zengin-91."""
     result = gateway("validate", write(tmp_path, content), "--json")
@@ -209,8 +252,9 @@ def test_format_option_overrides_identification(tmp_path):
     exit_code, got = validate_json(write(tmp_path, CLEAN_21), "--format", "zengin-91")
     assert exit_code == 2
     assert got["format"] == "zengin-91"
-    assert {"record": 1, "offset": 1, "field": "type_code", "code": "FIELD_CONSTANT", "level": "field"} \
-        in brief(got["rejected"])
+    assert {"record": 1, "offset": 1, "field": "type_code", "code": "FIELD_CONSTANT", "level": "field"} in brief(
+        got["rejected"]
+    )
 
 
 def test_unknown_format_option_exits_2():
@@ -223,6 +267,7 @@ def test_unknown_format_option_exits_2():
 
 # ------------------------------------------------------------------ warnings, modes, paths
 
+
 def test_unknown_bank_code_is_a_warning_and_exits_0():
     """Bank 9998 (not in zengin-code) is an UNKNOWN_BANK warning at record 3 offset 245; the file is ok."""
     exit_code, got = validate_json(DATA / "zengin-91" / "unknown_bank_code.dat")
@@ -230,16 +275,25 @@ def test_unknown_bank_code_is_a_warning_and_exits_0():
     assert got["status"] == "ok"
     assert got["rejected"] == []
     [warning] = got["warnings"]
-    assert brief([warning]) == [{"record": 3, "offset": 245, "field": "bank_code", "code": "UNKNOWN_BANK",
-                                 "level": "field"}]
+    assert brief([warning]) == [
+        {"record": 3, "offset": 245, "field": "bank_code", "code": "UNKNOWN_BANK", "level": "field"}
+    ]
     assert warning["severity"] == "warning"
 
 
-NO_FAST_CASES = ["zengin-91/result_single_crlf.dat", "zengin-91/result_no_separator.dat",
-                 "zengin-91/result_eof_mark.dat", "zengin-91/result_crlf_between.dat", "zengin-91/result_lf.dat",
-                 "zengin-91/mixed_lf_crlf.dat", "zengin-91/truncated_record.dat",
-                 "zengin-91/unknown_bank_code.dat", "zengin-91/small_kana.dat",
-                 "zengin-91/trailer_amount_mismatch.dat", "zengin-21/transfer_multi_group_no_separator.dat"]
+NO_FAST_CASES = [
+    "zengin-91/result_single_crlf.dat",
+    "zengin-91/result_no_separator.dat",
+    "zengin-91/result_eof_mark.dat",
+    "zengin-91/result_crlf_between.dat",
+    "zengin-91/result_lf.dat",
+    "zengin-91/mixed_lf_crlf.dat",
+    "zengin-91/truncated_record.dat",
+    "zengin-91/unknown_bank_code.dat",
+    "zengin-91/small_kana.dat",
+    "zengin-91/trailer_amount_mismatch.dat",
+    "zengin-21/transfer_multi_group_no_separator.dat",
+]
 
 
 @pytest.mark.parametrize("name", NO_FAST_CASES)
@@ -259,7 +313,8 @@ def test_permissive_accepts_a_slash_in_a_name(tmp_path):
     strict_code, strict = validate_json(path)
     assert strict_code == 1
     assert brief(strict["rejected"]) == [
-        {"record": 2, "offset": 172, "field": "account_holder", "code": "FIELD_CHARSET", "level": "field"}]
+        {"record": 2, "offset": 172, "field": "account_holder", "code": "FIELD_CHARSET", "level": "field"}
+    ]
     permissive_code, permissive = validate_json(path, "--permissive")
     assert permissive_code == 0
     assert permissive["status"] == "ok"
@@ -296,7 +351,7 @@ def test_summary_of_a_file_with_an_unprovable_amount(name):
 def test_summary_shows_found_bytes_verbatim(tmp_path, text):
     """Without --json a bad 引落銀行名 holding square brackets is shown exactly as found, not as rich markup."""
     content = bytearray(CLEAN_91)
-    content[122 + 5:122 + 20] = text.encode("ascii").ljust(15)
+    content[122 + 5 : 122 + 20] = text.encode("ascii").ljust(15)
     result = gateway("validate", write(tmp_path, bytes(content)))
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 1
@@ -304,6 +359,7 @@ def test_summary_shows_found_bytes_verbatim(tmp_path, text):
 
 
 # ------------------------------------------------------------------ inspect
+
 
 def test_inspect_masks_personal_values(tmp_path):
     """inspect shows account numbers by their last 3 digits and names by their first character only."""
@@ -334,8 +390,12 @@ def test_inspect_golden_file_hides_account_numbers():
     # 委託者コード (the city's own code, not personal) is shown whole and happens to contain 2345678
     assert "委託者コード=1234567890" in result.stdout
     out = result.stdout.replace("委託者コード=1234567890", "")
-    for account, masked in (("1234567", "****567"), ("2345678", "****678"), ("3456789", "****789"),
-                            ("4567890", "****890")):
+    for account, masked in (
+        ("1234567", "****567"),
+        ("2345678", "****678"),
+        ("3456789", "****789"),
+        ("4567890", "****890"),
+    ):
         assert account not in out
         assert f"口座番号={masked}" in out
     assert "ﾚｲ ｼﾞﾛｳ" not in out and "預金者名=ﾚ******" in out
@@ -355,19 +415,22 @@ def test_inspect_shows_edi_text_with_brackets(tmp_path):
 
 # ------------------------------------------------------------------ the installed command
 
+
 def test_installed_gateway_command(tmp_path):
     """The real `gateway` executable validates a file: JSON on stdout and exit code 1 for a rejected record."""
     content = bytearray(CLEAN_91)
     content[2 * 122 + 50] = 0xAF  # small kana ｯ in record 3's name
     path = write(tmp_path, bytes(content))
-    completed = subprocess.run([str(GATEWAY), "validate", str(path), "--json"], capture_output=True,
-                               timeout=60, cwd=tmp_path)
+    completed = subprocess.run(
+        [str(GATEWAY), "validate", str(path), "--json"], capture_output=True, timeout=60, cwd=tmp_path
+    )
     assert completed.returncode == 1, completed.stderr
     got = json.loads(completed.stdout.decode("utf-8"))
     assert got["format"] == "zengin-91"
     assert got["status"] == "rejected-records"
     assert brief(got["rejected"]) == [
-        {"record": 3, "offset": 294, "field": "account_holder", "code": "FIELD_CHARSET", "level": "field"}]
+        {"record": 3, "offset": 294, "field": "account_holder", "code": "FIELD_CHARSET", "level": "field"}
+    ]
 
 
 # ------------------------------------------------------------------ control characters in what is shown
@@ -383,10 +446,10 @@ def nasty_spool(tmp_path, monkeypatch):
     and an alert whose message holds all three."""
     import datetime as dt
 
+    from gateway.config.settings import load_settings
+    from gateway.datapath.pipeline import Pipeline
     from gateway.reporting import audit
     from gateway.storage.ledger import Ledger
-    from gateway.datapath.pipeline import Pipeline
-    from gateway.config.settings import load_settings
     from gateway.storage.transfers import TransferStore
     from spool.scanner import Arrival
 
@@ -414,11 +477,18 @@ def nasty_spool(tmp_path, monkeypatch):
     data["rejected"][0]["message_ja"] = "値\u202eに\x00制御文字"
     report.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     csv_path = Path(row.report_csv)  # as a report written before values were escaped would hold them
-    csv_path.write_text(csv_path.read_text(encoding="utf-8-sig") + "エラー,9,9,名,f,C,\"a\x1b\u202e\x00\nb\",x,y,z\r\n",
-                        encoding="utf-8-sig")
+    csv_path.write_text(
+        csv_path.read_text(encoding="utf-8-sig") + 'エラー,9,9,名,f,C,"a\x1b\u202e\x00\nb",x,y,z\r\n',
+        encoding="utf-8-sig",
+    )
     with TransferStore(settings.ledger_path()) as store:
-        store.raise_alert("expected-file", date=dt.date(2026, 5, 27), message="KFURI\x1b[8m\u202e\x00.DAT missing",
-                          endpoint="bank", channel="zengin-91")
+        store.raise_alert(
+            "expected-file",
+            date=dt.date(2026, 5, 27),
+            message="KFURI\x1b[8m\u202e\x00.DAT missing",
+            endpoint="bank",
+            channel="zengin-91",
+        )
     yield spool, file_id
     audit.configure(None)
 
@@ -512,7 +582,9 @@ def test_validate_json_masks_a_number_in_non_personal_fields_and_the_name(tmp_pa
     assert _holds_no_number(result.stdout)
     got = json.loads(result.stdout)
     assert {item["field"]: item["found"].strip() for item in got["rejected"]} == {
-        "consignor_name": "[個人番号]", "filler": "X[個人番号]"}
+        "consignor_name": "[個人番号]",
+        "filler": "X[個人番号]",
+    }
     assert got["file"].endswith("MN[個人番号].dat")
     plain = gateway("validate", path)  # the tables too
     assert plain.exit_code == 2 and "X[個人番号]" in plain.stdout and _holds_no_number(plain.stdout)
@@ -523,8 +595,9 @@ def test_validate_json_masks_a_number_in_non_personal_fields_and_the_name(tmp_pa
 def test_installed_validate_json_masks_a_full_width_number(tmp_path):
     """The same through the real executable: nothing in stdout, whatever its digits."""
     path = write(tmp_path, debit_file_holding(MY_NUMBER))
-    completed = subprocess.run([str(GATEWAY), "validate", str(path), "--json"], capture_output=True,
-                               timeout=60, cwd=tmp_path)
+    completed = subprocess.run(
+        [str(GATEWAY), "validate", str(path), "--json"], capture_output=True, timeout=60, cwd=tmp_path
+    )
     assert completed.returncode == 2, completed.stderr
     out = completed.stdout.decode("utf-8")
     assert _holds_no_number(out) and "[個人番号]" in out

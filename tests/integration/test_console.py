@@ -18,21 +18,21 @@ import pytest
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
+from formats.builder import FileBuilder, Group
 from formats.checkdigits import find_my_numbers, my_number_check_digit
-from gateway.reporting import audit
+from formats.layouts.zengin import DEBIT_91
+from gateway.config.console import ConsoleConfig
+from gateway.config.settings import ConfigError, Settings, load_settings
+from gateway.datapath.pipeline import Pipeline
 from gateway.entrypoints.cli import app as cli_app
 from gateway.entrypoints.console.app import create_app
-from gateway.config.console import ConsoleConfig
 from gateway.entrypoints.console.filters import ResponseFilter, mask_body
-from gateway.storage.users import UserStore
+from gateway.reporting import audit
 from gateway.storage.ledger import Ledger
-from gateway.datapath.pipeline import Pipeline
-from gateway.config.settings import ConfigError, Settings, load_settings
+from gateway.storage.users import UserStore
 from spool.scanner import Arrival
-from formats.builder import FileBuilder, Group
-from formats.layouts.zengin import DEBIT_91
-from tests.support.samples import debit_file, debit_header, debit_record
 from tests.support.paths import DATA
+from tests.support.samples import debit_file, debit_header, debit_record
 
 BASE = "https://127.0.0.1"  # a name the console answers to ([console] hosts)
 CLEAN = debit_file([(1000, "0"), (2500, "1"), (300, "0"), (4700, "9")])
@@ -63,8 +63,8 @@ def _wrong_total(content: bytes) -> bytes:
     """``content`` with its trailer's 合計金額 one yen off (the file is refused: quarantine)."""
     changed = bytearray(content)
     trailer = 122 * 5
-    assert changed[trailer + 7:trailer + 19] == b"000000008500"
-    changed[trailer + 18:trailer + 19] = b"1"
+    assert changed[trailer + 7 : trailer + 19] == b"000000008500"
+    changed[trailer + 18 : trailer + 19] = b"1"
     return bytes(changed)
 
 
@@ -150,7 +150,9 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         pipeline.spool.ensure()
         ids["clean"] = _ingest(pipeline, "clean.dat", CLEAN)
         ids["partly"] = _ingest(pipeline, "partly.dat", _bad_names(CLEAN, [2]))
-        ids["golden"] = _ingest(pipeline, "bad_account_type.dat", (DATA / "zengin-91" / "bad_account_type.dat").read_bytes())
+        ids["golden"] = _ingest(
+            pipeline, "bad_account_type.dat", (DATA / "zengin-91" / "bad_account_type.dat").read_bytes()
+        )
         ids["rejected"] = _ingest(pipeline, "all-bad.dat", _bad_names(CLEAN, [1, 2, 3, 4]))
         ids["mismatch"] = _ingest(pipeline, "mismatch.dat", _wrong_total(CLEAN))
         ids["duplicate"] = _ingest(pipeline, "again.dat", CLEAN)
@@ -163,8 +165,15 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         store.add("sam", "supervisor", PASSWORDS["sam"])
         store.add("dora", "supervisor", PASSWORDS["dora"])
         store.disable("dora")
-    assert states == {"clean": "archived", "partly": "archived", "golden": "archived", "rejected": "rejected",
-                      "mismatch": "quarantined", "duplicate": "duplicate", "failed": "quarantined"}
+    assert states == {
+        "clean": "archived",
+        "partly": "archived",
+        "golden": "archived",
+        "rejected": "rejected",
+        "mismatch": "quarantined",
+        "duplicate": "duplicate",
+        "failed": "quarantined",
+    }
     yield World(settings, Clock(), ids)
     audit.configure(None)
 
@@ -181,8 +190,9 @@ def csrf_of(html: str) -> str:
 
 def login(http: TestClient, name: str, password: str | None = None) -> Any:
     page = http.get("/login")
-    return http.post("/login", data={"username": name, "password": password or PASSWORDS[name],
-                                     "csrf_token": csrf_of(page.text)})
+    return http.post(
+        "/login", data={"username": name, "password": password or PASSWORDS[name], "csrf_token": csrf_of(page.text)}
+    )
 
 
 def logged_in(world: World, name: str, **console: Any) -> TestClient:
@@ -200,9 +210,16 @@ def page_csrf(http: TestClient, path: str = "/") -> str:
 
 def all_routes(world: World) -> list[tuple[str, str]]:
     ids = world.ids
-    routes = [("GET", "/"), ("GET", "/?date=all"), ("GET", "/quarantine"), ("GET", "/endpoints"), ("GET", "/audit"),
-              ("GET", f"/files/{ids['partly']}"), ("GET", f"/files/{ids['partly']}/report.csv"),
-              ("POST", "/logout")]
+    routes = [
+        ("GET", "/"),
+        ("GET", "/?date=all"),
+        ("GET", "/quarantine"),
+        ("GET", "/endpoints"),
+        ("GET", "/audit"),
+        ("GET", f"/files/{ids['partly']}"),
+        ("GET", f"/files/{ids['partly']}/report.csv"),
+        ("POST", "/logout"),
+    ]
     for action, key in (("release", "failed"), ("force", "duplicate"), ("resubmit", "mismatch")):
         routes += [("GET", f"/files/{ids[key]}/{action}"), ("POST", f"/files/{ids[key]}/{action}")]
     return routes
@@ -212,6 +229,7 @@ ROUTE_COUNT = 14
 
 
 # -- refusals -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("index", range(ROUTE_COUNT))
 def test_every_page_and_action_refuses_anonymous_requests(world, index):
@@ -243,8 +261,10 @@ def test_each_action_requires_the_csrf_token(world, action, key, token):
     response = http.post(f"/files/{world.ids[key]}/{action}", data=data, files={"file": ("fixed.dat", CORRECTED)})
     assert response.status_code == 403
     assert world.later(world.ids[key]) == []
-    assert world.row(world.ids[key]).state == {"failed": "quarantined", "duplicate": "duplicate",
-                                               "mismatch": "quarantined"}[key]
+    assert (
+        world.row(world.ids[key]).state
+        == {"failed": "quarantined", "duplicate": "duplicate", "mismatch": "quarantined"}[key]
+    )
 
 
 def test_login_requires_the_csrf_token(world):
@@ -278,8 +298,11 @@ def test_an_operator_is_refused_every_action(world, action, key):
     """An operator gets 403 on the confirm page and on the POST, even with a valid CSRF token."""
     http = logged_in(world, "olivia")
     assert http.get(f"/files/{world.ids[key]}/{action}").status_code == 403
-    response = http.post(f"/files/{world.ids[key]}/{action}", data={"csrf_token": page_csrf(http)},
-                         files={"file": ("fixed.dat", CORRECTED)})
+    response = http.post(
+        f"/files/{world.ids[key]}/{action}",
+        data={"csrf_token": page_csrf(http)},
+        files={"file": ("fixed.dat", CORRECTED)},
+    )
     assert response.status_code == 403
     assert world.later(world.ids[key]) == []
 
@@ -299,8 +322,14 @@ def test_an_operator_sees_no_action_links(world):
 def test_a_supervisor_sees_the_action_links_each_state_allows(world):
     """Quarantined: release and resubmit; duplicate: force; rejected: resubmit; archived: none."""
     http = logged_in(world, "sam")
-    expected = {"failed": {"release", "resubmit"}, "mismatch": {"release", "resubmit"}, "duplicate": {"force"},
-                "rejected": {"resubmit"}, "clean": set(), "partly": set()}
+    expected = {
+        "failed": {"release", "resubmit"},
+        "mismatch": {"release", "resubmit"},
+        "duplicate": {"force"},
+        "rejected": {"resubmit"},
+        "clean": set(),
+        "partly": set(),
+    }
     for key, actions in expected.items():
         text = http.get(f"/files/{world.ids[key]}").text
         assert set(re.findall(r'id="(release|force|resubmit)-link"', text)) == actions, key
@@ -323,6 +352,7 @@ def test_an_action_a_state_does_not_allow_is_refused(world):
 
 
 # -- actions ------------------------------------------------------------------------------------
+
 
 def _confirm(http: TestClient, path: str) -> str:
     page = http.get(path)
@@ -396,16 +426,23 @@ def test_resubmit_sends_a_corrected_file_through_the_pipeline(world):
     new_id = response.headers["location"].removeprefix("/files/")
     row = world.row(new_id)
     assert (row.state, row.status, row.channel, row.original_name, row.reprocess_of) == (
-        "archived", "ok", "zengin-91", "mismatch-fixed.dat", original)
+        "archived",
+        "ok",
+        "zengin-91",
+        "mismatch-fixed.dat",
+        original,
+    )
     assert Path(row.final_path).read_bytes() == CORRECTED
     assert (world.settings.destination_path("collection") / f"{new_id}.collection.dat").exists()
     assert not (world.settings.spool.root / "console-uploads").exists() or not any(
-        (world.settings.spool.root / "console-uploads").iterdir())
+        (world.settings.spool.root / "console-uploads").iterdir()
+    )
     events = world.audit_events()
     linked = [e for e in events if e["event"] == "console-resubmit"]
     assert [(e["user"], e["file_id"], e["new_file_id"]) for e in linked] == [("sam", original, new_id)]
-    assert any(e["event"] == "console-resubmitted" and e["file_id"] == new_id and e["resubmit_of"] == original
-               for e in events)
+    assert any(
+        e["event"] == "console-resubmitted" and e["file_id"] == new_id and e["resubmit_of"] == original for e in events
+    )
     audit_page = http.get(f"/audit?file_id={original}").text
     assert new_id in audit_page  # searching the original finds the resubmission
 
@@ -421,10 +458,11 @@ def test_a_resubmitted_duplicate_content_ends_as_a_duplicate(world):
 
 # -- login, lockout, sessions --------------------------------------------------------------------
 
+
 def test_lockout_survives_a_restart_and_ends_after_the_period(world):
     """Five failures lock the account, even against the right password and across a restart; 15 minutes later it opens."""
     http = client(world.app())
-    for attempt in range(4):
+    for _ in range(4):
         failed = login(http, "sam", "wrong-password")
         assert failed.status_code == 401 and 'class="error"' in failed.text and "ロック" not in failed.text
     fifth = login(http, "sam", "wrong-password")
@@ -477,6 +515,7 @@ def test_the_session_cookie_is_httponly_strict_and_secure_by_default(world):
 
 # -- the Host header ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/login", "/", "/files/x/report.csv", "/static/console.css"])
 def test_a_foreign_host_header_is_refused_and_audited(world, path):
     """DNS rebinding: a request naming another host (evil.example resolving to 127.0.0.1) gets 400 before
@@ -495,8 +534,11 @@ def test_a_login_through_a_foreign_host_locks_no_one(world):
     http = client(world.app())
     token = csrf_of(http.get("/login").text)
     for _ in range(6):
-        refused = http.post("/login", headers={"host": "evil.example:8300"},
-                            data={"username": "sam", "password": "wrong-password", "csrf_token": token})
+        refused = http.post(
+            "/login",
+            headers={"host": "evil.example:8300"},
+            data={"username": "sam", "password": "wrong-password", "csrf_token": token},
+        )
         assert refused.status_code == 400
     assert login(http, "sam").status_code == 303
     assert not [e for e in world.audit_events() if e["event"] == "console-login-failed"]
@@ -531,8 +573,9 @@ def test_hosts_in_the_configuration(tmp_path):
     assert ConsoleConfig(host="0.0.0.0").allowed_hosts() == ["127.0.0.1", "localhost", "[::1]"]
     assert ConsoleConfig().allowed_hosts("gw.city.example") == ["127.0.0.1", "localhost", "[::1]", "gw.city.example"]
     path = tmp_path / "gateway.toml"
-    path.write_text(default_text() + '\n[console]\nhosts = ["Gateway.City.Example", "::1", "*.lg.example"]\n',
-                    encoding="utf-8")
+    path.write_text(
+        default_text() + '\n[console]\nhosts = ["Gateway.City.Example", "::1", "*.lg.example"]\n', encoding="utf-8"
+    )
     assert load_settings(path).console.allowed_hosts() == ["gateway.city.example", "[::1]", "*.lg.example"]
     for wrong in ('["*"]', '["gateway.example:8443"]', '["https://gateway.example"]', "[]", '["a.*.example"]'):
         path.write_text(default_text() + f"\n[console]\nhosts = {wrong}\n", encoding="utf-8")
@@ -567,13 +610,19 @@ def test_the_secret_is_generated_once_owner_only(world):
 
 # -- pages ----------------------------------------------------------------------------------------
 
+
 def test_files_page_lists_today_by_channel_with_states_and_counts(world):
     """Today's files (JST): one row per file with its link, channel, name, state and counts; a summary above."""
     http = logged_in(world, "olivia")
     text = http.get("/").text
     assert "ファイル一覧" in text and 'id="filter-form"' in text and 'id="summary"' in text
     assert 'id="logout-form"' in text and "olivia" in text and "operator" in text
-    for label, href in (("ファイル一覧", "/"), ("隔離・重複", "/quarantine"), ("接続先", "/endpoints"), ("監査ログ", "/audit")):
+    for label, href in (
+        ("ファイル一覧", "/"),
+        ("隔離・重複", "/quarantine"),
+        ("接続先", "/endpoints"),
+        ("監査ログ", "/audit"),
+    ):
         assert f'<a href="{href}"' in text and label in text
     for key, file_id in world.ids.items():
         assert f'data-file-id="{file_id}" data-state="{world.row(file_id).state}"' in text, key
@@ -587,10 +636,12 @@ def test_files_page_filters_by_state_channel_and_date(world):
     """state= and channel= narrow the list; another day shows nothing; date=all everything; a bad date says so."""
     http = logged_in(world, "olivia")
     quarantined = http.get("/?state=quarantined").text
-    assert sorted(re.findall(r'data-file-id="([^"]+)"', quarantined)) == sorted([world.ids["mismatch"], world.ids["failed"]])
-    assert 'data-file-id' not in http.get("/?channel=cvs").text
-    assert 'data-file-id' not in http.get("/?date=2001-01-01").text
-    assert len(re.findall(r'<tr data-file-id=', http.get("/?date=all").text)) == len(world.ids)
+    assert sorted(re.findall(r'data-file-id="([^"]+)"', quarantined)) == sorted(
+        [world.ids["mismatch"], world.ids["failed"]]
+    )
+    assert "data-file-id" not in http.get("/?channel=cvs").text
+    assert "data-file-id" not in http.get("/?date=2001-01-01").text
+    assert len(re.findall(r"<tr data-file-id=", http.get("/?date=all").text)) == len(world.ids)
     bad = http.get("/?date=yesterday")
     assert bad.status_code == 200 and 'class="error"' in bad.text
     world.clock.advance(days=2)
@@ -626,7 +677,9 @@ def test_file_page_shows_rejections_totals_and_csv_link(world):
     totals = re.search(r'<table id="totals">.*?</table>', text, re.S).group(0)
     assert "OK" in totals and "NG" not in totals
     mismatch = http.get(f"/files/{world.ids['mismatch']}").text
-    assert "TRAILER_AMOUNT_MISMATCH" in mismatch and "NG" in re.search(r'<table id="totals">.*?</table>', mismatch, re.S).group(0)
+    assert "TRAILER_AMOUNT_MISMATCH" in mismatch and "NG" in re.search(
+        r'<table id="totals">.*?</table>', mismatch, re.S
+    ).group(0)
     assert "隔離の理由" in mismatch
 
 
@@ -637,13 +690,17 @@ def test_csv_download_is_the_report_with_a_bom(world):
     response = http.get(f"/files/{file_id}/report.csv")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
-    assert "attachment" in response.headers["content-disposition"] and file_id in response.headers["content-disposition"]
+    assert (
+        "attachment" in response.headers["content-disposition"] and file_id in response.headers["content-disposition"]
+    )
     assert response.content.startswith(b"\xef\xbb\xbf")
     lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("区分,レコード番号")
     errors = [line for line in lines[1:] if line.startswith("エラー,")]
     assert len(errors) == 1 and errors[0].startswith("エラー,3,294,預金者名,account_holder,FIELD_CHARSET,")
-    assert all(line.startswith("警告,") for line in lines[1:] if line not in errors)  # warnings follow, as in the report
+    assert all(
+        line.startswith("警告,") for line in lines[1:] if line not in errors
+    )  # warnings follow, as in the report
 
 
 # -- control characters ------------------------------------------------------------------------
@@ -660,9 +717,12 @@ def _controlled(world: World) -> tuple[str, str]:
     with world.ledger() as ledger:
         pipeline = Pipeline(world.settings, ledger)
         file_id = _ingest(pipeline, "pay\x1b[2Jrtl\u202eexe.tad", bytes(content))
-        ledger.db.execute("UPDATE files SET original_name = ? WHERE id = ?", ("pay\x1b[2Jrtl\u202eexe.tad\x00", file_id))
-        ledger.db.execute("UPDATE files SET reason = ? WHERE id = ?",
-                          ("total\x1b[8m hidden \u202e\x00", world.ids["mismatch"]))
+        ledger.db.execute(
+            "UPDATE files SET original_name = ? WHERE id = ?", ("pay\x1b[2Jrtl\u202eexe.tad\x00", file_id)
+        )
+        ledger.db.execute(
+            "UPDATE files SET reason = ? WHERE id = ?", ("total\x1b[8m hidden \u202e\x00", world.ids["mismatch"])
+        )
         ledger.db.commit()
     path = Path(world.row(file_id).report_json)
     report = json.loads(path.read_text(encoding="utf-8"))
@@ -677,9 +737,20 @@ def test_control_characters_are_shown_as_escapes_on_every_page_and_in_the_csv(wo
     raw: they are shown as \\x1b, \\u202e and \\x00."""
     file_id, quarantined = _controlled(world)
     http = logged_in(world, "sam")
-    pages = {path: http.get(path) for path in ("/", "/?date=all", "/quarantine", "/audit", f"/audit?file_id={file_id}",
-                                               f"/files/{file_id}", f"/files/{file_id}/report.csv",
-                                               f"/files/{quarantined}", f"/files/{quarantined}/release")}
+    pages = {
+        path: http.get(path)
+        for path in (
+            "/",
+            "/?date=all",
+            "/quarantine",
+            "/audit",
+            f"/audit?file_id={file_id}",
+            f"/files/{file_id}",
+            f"/files/{file_id}/report.csv",
+            f"/files/{quarantined}",
+            f"/files/{quarantined}/release",
+        )
+    }
     for path, response in pages.items():
         assert response.status_code == 200, path
         body = response.content.decode("utf-8")
@@ -713,8 +784,11 @@ def test_quarantine_page_lists_quarantined_and_duplicates_with_reasons(world):
     http = logged_in(world, "olivia")
     text = http.get("/quarantine").text
     rows = dict(re.findall(r'<tr data-file-id="([^"]+)" data-state="([^"]+)"', text))
-    assert rows == {world.ids["mismatch"]: "quarantined", world.ids["failed"]: "quarantined",
-                    world.ids["duplicate"]: "duplicate"}
+    assert rows == {
+        world.ids["mismatch"]: "quarantined",
+        world.ids["failed"]: "quarantined",
+        world.ids["duplicate"]: "duplicate",
+    }
     assert "TRAILER_AMOUNT_MISMATCH" in text and "layout exploded" in text and world.ids["clean"] in text
 
 
@@ -726,9 +800,15 @@ def test_endpoints_page_without_and_with_endpoints(world, tmp_path):
     from adapters.sftp import EndpointConfig
     from gateway.storage.transfers import TransferStore
 
-    endpoint = EndpointConfig(host="sftp.bank.example", user="city", key_file=tmp_path / "key",
-                              known_hosts=tmp_path / "known_hosts", remote_dir="/out", channel="zengin-91",
-                              schedule="0 9 * * *")
+    endpoint = EndpointConfig(
+        host="sftp.bank.example",
+        user="city",
+        key_file=tmp_path / "key",
+        known_hosts=tmp_path / "known_hosts",
+        remote_dir="/out",
+        channel="zengin-91",
+        schedule="0 9 * * *",
+    )
     settings = world.settings.model_copy(update={"endpoints": {"bank": endpoint}})
     settings._formats, settings._cleared = world.settings._formats, world.settings._cleared
     with TransferStore(settings.ledger_path()) as store:
@@ -736,8 +816,13 @@ def test_endpoints_page_without_and_with_endpoints(world, tmp_path):
         store.finish_run(ok, ok=True, files=2)
         bad = store.start_run("bank", "pull", at=world.clock() - dt.timedelta(hours=1))
         store.finish_run(bad, ok=False, error="connection refused by sftp.bank.example")
-        store.raise_alert("expected-file", date=world.clock().date(), message="KFURI*.DAT has not arrived by 10:00",
-                          endpoint="bank", channel="zengin-91")
+        store.raise_alert(
+            "expected-file",
+            date=world.clock().date(),
+            message="KFURI*.DAT has not arrived by 10:00",
+            endpoint="bank",
+            channel="zengin-91",
+        )
     http = client(create_app(settings, clock=world.clock))
     login(http, "olivia")
     text = http.get("/endpoints").text
@@ -769,7 +854,9 @@ def test_logins_views_downloads_and_actions_are_audited_with_the_user(world):
     http.get(f"/files/{world.ids['partly']}")
     http.get(f"/files/{world.ids['partly']}/report.csv")
     http.post(f"/files/{world.ids['duplicate']}/force", data={"csrf_token": page_csrf(http)})
-    events = [(e["event"], e.get("user"), e.get("file_id")) for e in world.audit_events() if e["event"].startswith("console-")]
+    events = [
+        (e["event"], e.get("user"), e.get("file_id")) for e in world.audit_events() if e["event"].startswith("console-")
+    ]
     assert ("console-login-failed", "sam", None) in events
     assert ("console-login", "sam", None) in events
     assert ("console-file-viewed", "sam", world.ids["partly"]) in events
@@ -779,6 +866,7 @@ def test_logins_views_downloads_and_actions_are_audited_with_the_user(world):
 
 
 # -- individual numbers ------------------------------------------------------------------------------
+
 
 def _plant(world: World) -> str:
     """Write a valid individual number into a report (its JSON on disk) and a raw audit line, past every mask."""
@@ -790,9 +878,19 @@ def _plant(world: World) -> str:
     report["rejected"][0]["message"] = f"found X{WIDE_NUMBER} in {MY_NUMBER[:4]}-{MY_NUMBER[4:8]}-{MY_NUMBER[8:]}"
     path.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
     with world.settings.audit_path().open("a", encoding="utf-8") as log:
-        log.write(json.dumps({"event": "planted", "file_id": file_id, "note": f"番号 {MY_NUMBER}",
-                              "name": f"MN{WIDE_NUMBER}.dat", "timestamp": "2026-11-26T00:00:00Z"},
-                             ensure_ascii=False) + "\n")
+        log.write(
+            json.dumps(
+                {
+                    "event": "planted",
+                    "file_id": file_id,
+                    "note": f"番号 {MY_NUMBER}",
+                    "name": f"MN{WIDE_NUMBER}.dat",
+                    "timestamp": "2026-11-26T00:00:00Z",
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
     return file_id
 
 
@@ -802,8 +900,17 @@ def test_no_individual_number_reaches_any_page(world):
     assert MY_NUMBER in Path(world.row(file_id).report_json).read_text(encoding="utf-8")
     for name in ("olivia", "sam"):
         http = logged_in(world, name)
-        for path in ("/", "/?date=all", "/quarantine", "/endpoints", "/audit", f"/audit?file_id={file_id}",
-                     f"/files/{file_id}", f"/files/{file_id}/report.csv", "/static/console.css"):
+        for path in (
+            "/",
+            "/?date=all",
+            "/quarantine",
+            "/endpoints",
+            "/audit",
+            f"/audit?file_id={file_id}",
+            f"/files/{file_id}",
+            f"/files/{file_id}/report.csv",
+            "/static/console.css",
+        ):
             body = http.get(path).content.decode("utf-8")
             assert MY_NUMBER not in body and WIDE_NUMBER not in body and not find_my_numbers(body), path
         assert "[個人番号]" in http.get(f"/files/{file_id}").text
@@ -823,16 +930,22 @@ def test_the_response_filter_masks_any_text_body():
     digest = ("a" + MY_NUMBER + "b").ljust(64, "0")  # a SHA-256 digest is never an individual number
     text = f"番号 {MY_NUMBER}, 無効 {invalid}, ハッシュ {digest}"
 
-    app = Starlette(routes=[
-        Route("/text", lambda request: PlainTextResponse(text)),
-        Route("/json", lambda request: Response(json.dumps({"n": MY_NUMBER}), media_type="application/json")),
-        Route("/binary", lambda request: Response(MY_NUMBER.encode(), media_type="application/octet-stream")),
-    ], middleware=[Middleware(ResponseFilter)])
+    app = Starlette(
+        routes=[
+            Route("/text", lambda request: PlainTextResponse(text)),
+            Route("/json", lambda request: Response(json.dumps({"n": MY_NUMBER}), media_type="application/json")),
+            Route("/binary", lambda request: Response(MY_NUMBER.encode(), media_type="application/octet-stream")),
+        ],
+        middleware=[Middleware(ResponseFilter)],
+    )
     http = TestClient(app)
     body = http.get("/text")
     assert body.text == f"番号 [個人番号], 無効 {invalid}, ハッシュ {digest}"
     assert int(body.headers["content-length"]) == len(body.content)
-    assert body.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in body.headers["content-security-policy"]
+    assert (
+        body.headers["x-frame-options"] == "DENY"
+        and "frame-ancestors 'none'" in body.headers["content-security-policy"]
+    )
     assert MY_NUMBER not in http.get("/json").text
     assert http.get("/binary").content == MY_NUMBER.encode()
     assert mask_body(f"<td>{MY_NUMBER}</td>".encode()) == "<td>[個人番号]</td>".encode()
@@ -849,12 +962,21 @@ def test_the_response_filter_masks_numbers_in_any_form():
     from tests.support.masking import brute_force
 
     wide = MY_NUMBER.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
-    forms = [wide, wide[:6] + MY_NUMBER[6:], f"{MY_NUMBER[:4]} {MY_NUMBER[4:8]} {MY_NUMBER[8:]}",
-             f"{wide[:4]}　{wide[4:8]}　{wide[8:]}", f"{MY_NUMBER[:4]}-{MY_NUMBER[4:8]}-{MY_NUMBER[8:]}",
-             f"{wide[:4]}－{wide[4:8]}－{wide[8:]}", f"{wide[:4]}ー{wide[4:8]}ー{wide[8:]}"]
+    forms = [
+        wide,
+        wide[:6] + MY_NUMBER[6:],
+        f"{MY_NUMBER[:4]} {MY_NUMBER[4:8]} {MY_NUMBER[8:]}",
+        f"{wide[:4]}　{wide[4:8]}　{wide[8:]}",
+        f"{MY_NUMBER[:4]}-{MY_NUMBER[4:8]}-{MY_NUMBER[8:]}",
+        f"{wide[:4]}－{wide[4:8]}－{wide[8:]}",
+        f"{wide[:4]}ー{wide[4:8]}ー{wide[8:]}",
+    ]
     customer = "0000000" + MY_NUMBER + "0"  # a 20-digit customer number: not an individual number
-    page = ("<table>" + "".join(f"<tr><td>委託者名 ｱ{form}ﾃﾞｽ</td></tr>" for form in forms)
-            + f"<tr><td>MN{MY_NUMBER}.dat</td><td>X{MY_NUMBER}</td><td>{customer}</td></tr></table>")
+    page = (
+        "<table>"
+        + "".join(f"<tr><td>委託者名 ｱ{form}ﾃﾞｽ</td></tr>" for form in forms)
+        + f"<tr><td>MN{MY_NUMBER}.dat</td><td>X{MY_NUMBER}</td><td>{customer}</td></tr></table>"
+    )
     csv_text = "\ufeffファイル名,実際の値\r\n" + "".join(f"MN{form}.dat,X{form}\r\n" for form in forms)
 
     masked = mask_body(page.encode()).decode()
@@ -863,10 +985,13 @@ def test_the_response_filter_masks_numbers_in_any_form():
     assert not find_my_numbers(masked) and not brute_force(masked)
     assert all(form not in masked for form in forms)
 
-    app = Starlette(routes=[
-        Route("/page", lambda request: HTMLResponse(page)),
-        Route("/report.csv", lambda request: Response(csv_text, media_type="text/csv; charset=utf-8")),
-    ], middleware=[Middleware(ResponseFilter)])
+    app = Starlette(
+        routes=[
+            Route("/page", lambda request: HTMLResponse(page)),
+            Route("/report.csv", lambda request: Response(csv_text, media_type="text/csv; charset=utf-8")),
+        ],
+        middleware=[Middleware(ResponseFilter)],
+    )
     http = TestClient(app)
     for path in ("/page", "/report.csv"):
         body = http.get(path).content.decode("utf-8-sig")
@@ -876,6 +1001,7 @@ def test_the_response_filter_masks_numbers_in_any_form():
 
 # -- users on the command line ------------------------------------------------------------------------
 
+
 def gateway(*args: str, input: str | None = None) -> Any:
     return CliRunner().invoke(cli_app, [str(arg) for arg in args], input=input)
 
@@ -883,11 +1009,16 @@ def gateway(*args: str, input: str | None = None) -> Any:
 def test_users_command_line(tmp_path, monkeypatch):
     """add (stdin), list, passwd, disable: argon2 hashes in console_users, passwords never printed."""
     spool = tmp_path / "spool"
-    added = gateway("users", "add", "alice", "--role", "supervisor", "--password-stdin", "--spool", spool,
-                    input="alice-secret-1\n")
+    added = gateway(
+        "users", "add", "alice", "--role", "supervisor", "--password-stdin", "--spool", spool, input="alice-secret-1\n"
+    )
     assert added.exit_code == 0, added.output
-    assert gateway("users", "add", "bob", "--role", "operator", "--password-stdin", "--spool", spool,
-                   input="bob-secret-22\n").exit_code == 0
+    assert (
+        gateway(
+            "users", "add", "bob", "--role", "operator", "--password-stdin", "--spool", spool, input="bob-secret-22\n"
+        ).exit_code
+        == 0
+    )
     with sqlite3.connect(spool / "ledger.sqlite3") as db:
         hashes = dict(db.execute("SELECT name, password_hash FROM console_users"))
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -897,18 +1028,29 @@ def test_users_command_line(tmp_path, monkeypatch):
     assert listed.exit_code == 0 and "alice" in listed.output and "supervisor" in listed.output
     assert "bob" in listed.output and "operator" in listed.output
     assert "argon2" not in listed.output and "secret" not in listed.output
-    taken = gateway("users", "add", "alice", "--role", "operator", "--password-stdin", "--spool", spool, input="x" * 12 + "\n")
+    taken = gateway(
+        "users", "add", "alice", "--role", "operator", "--password-stdin", "--spool", spool, input="x" * 12 + "\n"
+    )
     assert taken.exit_code == 2 and "already exists" in taken.output
-    assert gateway("users", "add", "carol", "--role", "admin", "--password-stdin", "--spool", spool,
-                   input="carol-secret-1\n").exit_code == 2
-    short = gateway("users", "add", "carol", "--role", "operator", "--password-stdin", "--spool", spool, input="short\n")
+    assert (
+        gateway(
+            "users", "add", "carol", "--role", "admin", "--password-stdin", "--spool", spool, input="carol-secret-1\n"
+        ).exit_code
+        == 2
+    )
+    short = gateway(
+        "users", "add", "carol", "--role", "operator", "--password-stdin", "--spool", spool, input="short\n"
+    )
     assert short.exit_code == 2 and "short" not in short.output.replace("too short", "")
     changed = gateway("users", "passwd", "alice", "--password-stdin", "--spool", spool, input="alice-secret-2\n")
     assert changed.exit_code == 0 and "alice-secret-2" not in changed.output
     with sqlite3.connect(spool / "ledger.sqlite3") as db:
         new_hash = db.execute("SELECT password_hash FROM console_users WHERE name = 'alice'").fetchone()[0]
     assert new_hash != hashes["alice"] and new_hash.startswith("$argon2id$")
-    assert gateway("users", "passwd", "nobody", "--password-stdin", "--spool", spool, input="whatever-123\n").exit_code == 2
+    assert (
+        gateway("users", "passwd", "nobody", "--password-stdin", "--spool", spool, input="whatever-123\n").exit_code
+        == 2
+    )
     assert gateway("users", "disable", "bob", "--spool", spool).exit_code == 0
     assert "disabled" in gateway("users", "list", "--spool", spool).output
     assert gateway("users", "disable", "nobody", "--spool", spool).exit_code == 2
@@ -934,8 +1076,9 @@ def test_passwd_unlocks_a_locked_account(world):
     for _ in range(5):
         login(http, "olivia", "wrong-password")
     assert "ロック" in login(http, "olivia").text
-    result = gateway("users", "passwd", "olivia", "--password-stdin", "--spool", world.settings.spool.root,
-                     input="operator-pass-2\n")
+    result = gateway(
+        "users", "passwd", "olivia", "--password-stdin", "--spool", world.settings.spool.root, input="operator-pass-2\n"
+    )
     assert result.exit_code == 0
     audit.configure(world.settings.audit_path(), console=False)
     assert login(client(world.app()), "olivia", "operator-pass-2").status_code == 303
@@ -943,17 +1086,19 @@ def test_passwd_unlocks_a_locked_account(world):
 
 # -- configuration and the command -----------------------------------------------------------------------
 
+
 def test_console_settings_defaults_and_table(tmp_path):
     """[console] defaults to 127.0.0.1:8300, Secure cookies, 5 failures → 15 minutes; a wrong key is refused."""
-    assert ConsoleConfig() == ConsoleConfig(host="127.0.0.1", port=8300, secure_cookies=True, session_minutes=30,
-                                            lockout_attempts=5, lockout_minutes=15)
+    assert ConsoleConfig() == ConsoleConfig(
+        host="127.0.0.1", port=8300, secure_cookies=True, session_minutes=30, lockout_attempts=5, lockout_minutes=15
+    )
     from gateway.config.settings import default_text
 
     path = tmp_path / "gateway.toml"
     path.write_text(default_text() + "\n[console]\nport = 8443\nlockout_attempts = 3\n", encoding="utf-8")
     settings = load_settings(path)
     assert (settings.console.port, settings.console.lockout_attempts, settings.console.host) == (8443, 3, "127.0.0.1")
-    path.write_text(default_text() + "\n[console]\npassword = \"x\"\n", encoding="utf-8")
+    path.write_text(default_text() + '\n[console]\npassword = "x"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="console.password"):
         load_settings(path)
 
@@ -986,8 +1131,9 @@ def test_logins_sent_in_parallel_get_no_more_guesses_than_the_limit(tmp_path):
     def attempt(index: int) -> None:
         with Ledger(tmp_path / "ledger.sqlite3") as own:
             start.wait()
-            outcomes.append(str(UserStore(own).authenticate("sam", f"guess-{index}", attempts=5,
-                                                             lock_minutes=15).outcome))
+            outcomes.append(
+                str(UserStore(own).authenticate("sam", f"guess-{index}", attempts=5, lock_minutes=15).outcome)
+            )
 
     threads = [threading.Thread(target=attempt, args=(i,)) for i in range(12)]
     for thread in threads:
@@ -997,8 +1143,10 @@ def test_logins_sent_in_parallel_get_no_more_guesses_than_the_limit(tmp_path):
     assert len(outcomes) == 12
     assert sum(outcome != "locked" for outcome in outcomes) == 5
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
-        assert str(UserStore(ledger).authenticate("sam", "right-password-1", attempts=5,
-                                                  lock_minutes=15).outcome) == "locked"
+        assert (
+            str(UserStore(ledger).authenticate("sam", "right-password-1", attempts=5, lock_minutes=15).outcome)
+            == "locked"
+        )
 
 
 def test_the_counts_per_channel_and_state_cover_every_file_not_only_those_listed(tmp_path):
@@ -1007,8 +1155,14 @@ def test_the_counts_per_channel_and_state_cover_every_file_not_only_those_listed
 
     with Ledger(tmp_path / "ledger.sqlite3") as ledger:
         for index in range(5):
-            ledger.begin_claim(Ledger.new_file_id(), "zengin-91" if index < 3 else "cvs", f"f{index}.dat",
-                               tmp_path / f"in{index}", tmp_path / f"w{index}", 10)
+            ledger.begin_claim(
+                Ledger.new_file_id(),
+                "zengin-91" if index < 3 else "cvs",
+                f"f{index}.dat",
+                tmp_path / f"in{index}",
+                tmp_path / f"w{index}",
+                10,
+            )
         assert len(files_on(ledger, None, limit=2)) == 2
         states, per_channel = summary(ledger, None)
         assert states == ["claiming"]

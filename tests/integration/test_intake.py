@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.storage.ledger import Ledger
-from gateway.datapath.pipeline import Pipeline
 from gateway.config.settings import load_settings
+from gateway.datapath.pipeline import Pipeline
+from gateway.storage.ledger import Ledger
 from gateway.storage.transfers import TransferStore
 from spool.intake import Refused, open_inbox_file, take, work_name
 from spool.scanner import Arrival, StableScanner
@@ -74,6 +74,7 @@ def alerts(pipeline: Pipeline) -> list[str]:
 
 
 # -- symbolic links, hard links, FIFOs --------------------------------------------------------
+
 
 def test_symlink_swapped_in_after_the_scan_is_not_followed(pipeline: Pipeline, outside: Path) -> None:
     """The scanner saw a regular file; then `ln -s target .swap && mv -T .swap queued.dat`."""
@@ -146,6 +147,7 @@ def test_file_vanished_before_the_claim_is_a_lost_race(pipeline: Pipeline) -> No
 
 # -- names ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["振" * 77 + ".dat", "a" * 251 + ".dat", "口座振替結果" * 13 + "_0001.DAT"])
 def test_long_names_are_taken_and_kept_whole_in_the_ledger(pipeline: Pipeline, name: str) -> None:
     assert len(name.encode()) > 229
@@ -190,6 +192,7 @@ def test_another_users_file_is_copied_into_a_file_of_our_own(pipeline: Pipeline)
 
 
 # -- a file removed from work/ ------------------------------------------------------------------
+
 
 def test_file_removed_from_work_ends_quarantined_once(pipeline: Pipeline) -> None:
     """Removed by hand after the claim: one final state, a report, an alert; not retried for ever."""

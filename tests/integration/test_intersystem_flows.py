@@ -17,15 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from formats.validate import validate_path
 from formats.reader import RecordReader
 from formats.registry import get_format
-from gateway.storage.ledger import Ledger
-from gateway.datapath.pipeline import Outcome, Pipeline
+from formats.validate import validate_path
 from gateway.config.settings import ConfigError, default_text, load_settings
+from gateway.datapath.pipeline import Outcome, Pipeline
+from gateway.storage.ledger import Ledger
 from spool.scanner import Arrival
 from tests.support.paths import DATA
-
 
 
 def expected(case: str) -> dict:
@@ -76,6 +75,7 @@ def received_report(pipeline: Pipeline, outcome: Outcome) -> dict:
 
 # -- levy 調定 → collection ------------------------------------------------------------------
 
+
 def test_assessments_reach_the_collection_system_without_the_rejected_record(pipeline):
     """due_date_not_on_calendar: record 3 (納期限 2024-09-31) is refused; records 2 and 4 go on, in the levy
     layout, with the trailer counting and summing what is sent — and the report lists record 3."""
@@ -88,7 +88,8 @@ def test_assessments_reach_the_collection_system_without_the_rejected_record(pip
     clean = parsed_data("levy-assessment/clean_crlf")  # the same records, all good
     sent = [clean[2], clean[4]]
     assert [(d["notice_number"], d["instalment"], d["assessed_amount"]) for d in data] == [
-        (s["notice_number"], s["instalment"], s["assessed_amount"]) for s in sent]
+        (s["notice_number"], s["instalment"], s["assessed_amount"]) for s in sent
+    ]
     assert trailer["record_count"] == 2
     assert trailer["assessed_total"] == sum(s["assessed_amount"] for s in sent)
     assert header["source_system"] == "01" and header["municipality_code"] == "999999"
@@ -98,8 +99,11 @@ def test_assessments_reach_the_collection_system_without_the_rejected_record(pip
 
 # -- reconciliation → one 収納情報 file per department ------------------------------------------
 
-DEPARTMENT_ITEMS = {"citizen-tax-dept": ("01", {"01", "02"}), "property-tax-dept": ("02", {"04"}),
-                    "health-insurance-dept": ("03", {"06"})}
+DEPARTMENT_ITEMS = {
+    "citizen-tax-dept": ("01", {"01", "02"}),
+    "property-tax-dept": ("02", {"04"}),
+    "health-insurance-dept": ("03", {"06"}),
+}
 
 
 def test_a_reconciliation_run_is_split_by_tax_item_into_one_file_per_department(pipeline):
@@ -115,16 +119,24 @@ def test_a_reconciliation_run_is_split_by_tax_item_into_one_file_per_department(
         assert mine, "the golden run has postings for every department"
         assert header["department"] == code
         assert header["revenue_date"].isoformat() == expected(case)["parsed"][0]["fields"]["revenue_date"]
-        assert [(d["tax_item"], d["reconciliation_key"], d["principal"], d["late_fee"], d["dunning_fee"])
-                for d in data] == [(p["tax_item"], p["reconciliation_key"], p["principal"], p["late_fee"],
-                                    p["dunning_fee"]) for p in mine]
-        assert (trailer["record_count"], trailer["principal_total"], trailer["late_fee_total"],
-                trailer["dunning_fee_total"]) == (len(mine), sum(p["principal"] for p in mine),
-                                                  sum(p["late_fee"] for p in mine),
-                                                  sum(p["dunning_fee"] for p in mine))
+        assert [
+            (d["tax_item"], d["reconciliation_key"], d["principal"], d["late_fee"], d["dunning_fee"]) for d in data
+        ] == [(p["tax_item"], p["reconciliation_key"], p["principal"], p["late_fee"], p["dunning_fee"]) for p in mine]
+        assert (
+            trailer["record_count"],
+            trailer["principal_total"],
+            trailer["late_fee_total"],
+            trailer["dunning_fee_total"],
+        ) == (
+            len(mine),
+            sum(p["principal"] for p in mine),
+            sum(p["late_fee"] for p in mine),
+            sum(p["dunning_fee"] for p in mine),
+        )
     # 科目 03 (法人市民税) and 05 (軽自動車税) belong to no department: reported, sent nowhere
-    unrouted = {issue["record"] for issue in received_report(pipeline, outcome)["warnings"]
-                if issue["code"] == "NOT_ROUTED"}
+    unrouted = {
+        issue["record"] for issue in received_report(pipeline, outcome)["warnings"] if issue["code"] == "NOT_ROUTED"
+    }
     assert unrouted == {record for record, p in postings.items() if p["tax_item"] in {"03", "05"}}
     everything = "".join(Path(d.path).read_text(encoding="cp932") for d in outcome.outputs)
     for record in unrouted:
@@ -138,13 +150,22 @@ def test_every_department_gets_a_file_at_every_run_even_an_empty_one(pipeline):
     total = sum(int(line[57:67]) for line in data)
     late = sum(int(line[67:77]) for line in data)
     dunning = sum(int(line[77:85]) for line in data)
-    trailer = (b"8" + str(len(data)).encode().rjust(8, b"0") + str(total).encode().rjust(14, b"0")
-               + str(late).encode().rjust(12, b"0") + str(dunning).encode().rjust(10, b"0") + b" " * 105)
+    trailer = (
+        b"8"
+        + str(len(data)).encode().rjust(8, b"0")
+        + str(total).encode().rjust(14, b"0")
+        + str(late).encode().rjust(12, b"0")
+        + str(dunning).encode().rjust(10, b"0")
+        + b" " * 105
+    )
     content = b"".join(line + b"\r\n" for line in [header, *data, trailer, b"9" + b" " * 149])
     outcome = ingest(pipeline, "reconciliation", "shuno-kekka-002.dat", content)
     assert outcome.state == "archived"
     assert {d.destination: d.records for d in outcome.outputs} == {
-        "citizen-tax-dept": len(data), "property-tax-dept": 0, "health-insurance-dept": 0}
+        "citizen-tax-dept": len(data),
+        "property-tax-dept": 0,
+        "health-insurance-dept": 0,
+    }
     for destination in ("property-tax-dept", "health-insurance-dept"):
         out = output(outcome, destination)
         assert validate_path(out, get_format("payment-info")).status == "ok"
@@ -157,8 +178,9 @@ def test_a_posting_routed_to_the_wrong_department_stops_the_file(tmp_path):
     """Second lock: a route that would send 軽自動車税 (05) to 市民税課 is caught by the department's renderer;
     the whole file is quarantined and no department receives anything from it."""
     text = default_text().replace('tax_item = ["01", "02"]', 'tax_item = ["01", "02", "05"]')
-    (tmp_path / "gateway.toml").write_text(text.replace('root = "var/spool"', f'root = "{tmp_path / "spool"}"'),
-                                           encoding="utf-8")
+    (tmp_path / "gateway.toml").write_text(
+        text.replace('root = "var/spool"', f'root = "{tmp_path / "spool"}"'), encoding="utf-8"
+    )
     settings = load_settings(tmp_path / "gateway.toml")
     (tmp_path / "spool").mkdir()
     with Ledger(settings.ledger_path()) as ledger:
@@ -246,6 +268,7 @@ def test_an_address_record_with_a_bad_era_code_reaches_neither_system(pipeline):
 
 # -- public-fund accounts → collection --------------------------------------------------------
 
+
 def test_public_fund_accounts_reach_the_collection_system(pipeline):
     case = "public-fund-account/clean_crlf"
     outcome = ingest(pipeline, "public-fund-account", "kokin-0610.dat", (DATA / f"{case}.dat").read_bytes())
@@ -255,23 +278,39 @@ def test_public_fund_accounts_reach_the_collection_system(pipeline):
     header, data, _ = records(out, "public-fund-account")
     want = parsed_data(case)
     assert header["inquiry_date"].isoformat() == expected(case)["parsed"][0]["fields"]["inquiry_date"]
-    fields = ("integrated_address_number", "resident_code", "bank_code", "branch_code", "account_type",
-              "account_number", "account_holder")
+    fields = (
+        "integrated_address_number",
+        "resident_code",
+        "bank_code",
+        "branch_code",
+        "account_type",
+        "account_number",
+        "account_holder",
+    )
     assert [tuple(d[f] for f in fields) for d in data] == [tuple(w[f] for f in fields) for w in want.values()]
 
 
 # -- configuration ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ('name = "address-changes-to-collection"\n', 'name = "address-changes-to-collection"\nevery_file = true\n',
-     r"every_file = true: the route needs when.channel"),
-    ('options = { department = "01" }', "", r"needs destination option department"),
-    ('options = { scope = "basic" }', 'options = { scope = "some" }', r"option scope expected 'all' or 'basic'"),
-    ('when = { record = ["address-change"] }\nto = ["collection-addresses"]',
-     'when = { record = ["address-change"] }\nto = ["collection"]',
-     r"destination 'collection': render = 'collection-intake' writes payment records; expected when.record among "
-     r"those, found address-change"),
-])
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'name = "address-changes-to-collection"\n',
+            'name = "address-changes-to-collection"\nevery_file = true\n',
+            r"every_file = true: the route needs when.channel",
+        ),
+        ('options = { department = "01" }', "", r"needs destination option department"),
+        ('options = { scope = "basic" }', 'options = { scope = "some" }', r"option scope expected 'all' or 'basic'"),
+        (
+            'when = { record = ["address-change"] }\nto = ["collection-addresses"]',
+            'when = { record = ["address-change"] }\nto = ["collection"]',
+            r"destination 'collection': render = 'collection-intake' writes payment records; expected when.record among "
+            r"those, found address-change",
+        ),
+    ],
+)
 def test_inter_system_configuration_mistakes_do_not_load(tmp_path, old, new, message):
     text = default_text()
     assert old in text

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from formats.validate import validate_path
 from formats.reader import RecordReader
 from formats.registry import get_format
-from gateway.storage.ledger import Ledger
-from gateway.datapath.pipeline import Pipeline
+from formats.validate import validate_path
 from gateway.config.settings import ConfigError, default_text, load_settings
+from gateway.datapath.pipeline import Pipeline
+from gateway.storage.ledger import Ledger
 from spool.scanner import Arrival
 
-CITY_LEVY = textwrap.dedent('''\
+CITY_LEVY = textwrap.dedent("""\
     id = "levy-city"
     title = "調定データ (市の賦課システム独自形式, 100バイト)"
     record_length = 100
@@ -102,15 +102,41 @@ CITY_LEVY = textwrap.dedent('''\
     payment_method = "houhou"
     change_date = "ido_bi"
     assessment_seq = "rireki"
-''')
+""")
 
 # Two invented 調定, byte by byte as the layout above says (100-byte records, CRLF).
 HEADER = b"1" + b"CTLV" + b"20240401" + b"01" + b" " * 85
 DATA = [
-    b"2" + b"999999" + b"000000000012345" + b"2024-0001-0001".ljust(20) + b"2024" + b"2024" + b"01" + b"1" + b"01"
-    + b"0000025000" + b"20240701" + b"1" + b"20240610" + b"001" + b" " * 15,
-    b"2" + b"999999" + b"000000000067890" + b"2024-0002-0001".ljust(20) + b"2024" + b"2024" + b"04" + b"3" + b"02"
-    + b"0000031000" + b"20240902" + b"2" + b"20240615" + b"002" + b" " * 15,
+    b"2"
+    + b"999999"
+    + b"000000000012345"
+    + b"2024-0001-0001".ljust(20)
+    + b"2024"
+    + b"2024"
+    + b"01"
+    + b"1"
+    + b"01"
+    + b"0000025000"
+    + b"20240701"
+    + b"1"
+    + b"20240610"
+    + b"001"
+    + b" " * 15,
+    b"2"
+    + b"999999"
+    + b"000000000067890"
+    + b"2024-0002-0001".ljust(20)
+    + b"2024"
+    + b"2024"
+    + b"04"
+    + b"3"
+    + b"02"
+    + b"0000031000"
+    + b"20240902"
+    + b"2"
+    + b"20240615"
+    + b"002"
+    + b" " * 15,
 ]
 TRAILER = b"8" + b"00000002" + b"00000000056000" + b" " * 77
 END = b"9" + b" " * 99
@@ -122,7 +148,11 @@ def city_config(tmp_path: Path, layout: str = CITY_LEVY) -> Path:
     layouts.mkdir()
     (layouts / "levy-city.toml").write_text(layout, encoding="utf-8")
     text = default_text().replace('root = "var/spool"', f'root = "{tmp_path / "spool"}"')
-    text = text.replace("[channels.levy]\n", f'[formats]\nlayouts = "{layouts}"\n\n[channels.levy-city]\nformat = "levy-city"\n\n[channels.levy]\n', 1)
+    text = text.replace(
+        "[channels.levy]\n",
+        f'[formats]\nlayouts = "{layouts}"\n\n[channels.levy-city]\nformat = "levy-city"\n\n[channels.levy]\n',
+        1,
+    )
     config = tmp_path / "gateway.toml"
     config.write_text(text, encoding="utf-8")
     return config
@@ -151,21 +181,39 @@ def test_a_city_levy_layout_file_flows_to_the_collection_system_in_the_standard_
     with out.open("rb") as stream:
         read = [record.values for record in RecordReader(stream, get_format("levy-assessment"))]
     assert read[0]["source_system"] == "01" and read[0]["municipality_code"] == "999999"
-    assert [(r["resident_code"], r["notice_number"], r["tax_item"], r["assessment_kind"], r["instalment"],
-             r["assessed_amount"], r["due_date"].isoformat(), r["payment_method"], r["assessment_seq"])
-            for r in read[1:3]] == [
+    assert [
+        (
+            r["resident_code"],
+            r["notice_number"],
+            r["tax_item"],
+            r["assessment_kind"],
+            r["instalment"],
+            r["assessed_amount"],
+            r["due_date"].isoformat(),
+            r["payment_method"],
+            r["assessment_seq"],
+        )
+        for r in read[1:3]
+    ] == [
         ("000000000012345", "2024-0001-0001", "01", "1", "01", 25000, "2024-07-01", "1", 1),
-        ("000000000067890", "2024-0002-0001", "04", "3", "02", 31000, "2024-09-02", "2", 2)]
+        ("000000000067890", "2024-0002-0001", "04", "3", "02", 31000, "2024-09-02", "2", 2),
+    ]
     assert read[3]["record_count"] == 2 and read[3]["assessed_total"] == 56000
     assert read[1]["statutory_due_date"] is None and read[1]["change_reason"] is None  # not in the city's layout
 
 
-@pytest.mark.parametrize(("old", "new", "message"), [
-    ('assessed_amount = "chotei_gaku"\n', "", r"record = 'assessment' needs 'assessed_amount'"),
-    ('header = { source_system = "sender" }', 'header = { source_system = "sendr" }',
-     r"header.source_system = 'sendr', which is not a field of the header record"),
-    ('record = "assessment"', 'record = "tax-return"', r"\[canonical\] is not valid"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('assessed_amount = "chotei_gaku"\n', "", r"record = 'assessment' needs 'assessed_amount'"),
+        (
+            'header = { source_system = "sender" }',
+            'header = { source_system = "sendr" }',
+            r"header.source_system = 'sendr', which is not a field of the header record",
+        ),
+        ('record = "assessment"', 'record = "tax-return"', r"\[canonical\] is not valid"),
+    ],
+)
 def test_a_city_layout_whose_mapping_misses_a_field_does_not_load(tmp_path, old, new, message):
     assert old in CITY_LEVY
     with pytest.raises(ConfigError, match=message):
@@ -174,9 +222,14 @@ def test_a_city_layout_whose_mapping_misses_a_field_does_not_load(tmp_path, old,
 
 def test_a_city_layout_marks_dates_and_codes_personal(tmp_path):
     """A city's 宛名 layout file can mark 生年月日 and 性別 personal (masked in reports) like the built-in one."""
-    text = CITY_LEVY.replace('format = "YYYYMMDD" },\n  { name = "houhou"',
-                             'format = "YYYYMMDD", personal = "other" },\n  { name = "houhou"', 1)
-    text = text.replace('codes = { "1" = "当初", "3" = "更正" } }', 'codes = { "1" = "当初", "3" = "更正" }, personal = "other" }')
+    text = CITY_LEVY.replace(
+        'format = "YYYYMMDD" },\n  { name = "houhou"',
+        'format = "YYYYMMDD", personal = "other" },\n  { name = "houhou"',
+        1,
+    )
+    text = text.replace(
+        'codes = { "1" = "当初", "3" = "更正" } }', 'codes = { "1" = "当初", "3" = "更正" }, personal = "other" }'
+    )
     settings = load_settings(city_config(tmp_path, text))
     data = settings.formats_by_id()["levy-city"].layout_for("data").by_name
     assert (data["nouki"].kind.personal, data["kubun"].kind.personal) == ("other", "other")

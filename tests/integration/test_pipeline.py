@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from formats.validate import validate_path
 from formats.registry import get_format
-from gateway.storage.ledger import Ledger
-from gateway.model.normalise import implied_date
-from gateway.datapath.pipeline import Pipeline
+from formats.validate import validate_path
 from gateway.config.settings import ConfigError, load_settings
+from gateway.datapath.pipeline import Pipeline
+from gateway.model.normalise import implied_date
+from gateway.storage.ledger import Ledger
 from spool.scanner import Arrival
-from tests.support.samples import debit_file
 from tests.support.paths import ROOT
+from tests.support.samples import debit_file
 
 CLEAN = debit_file([(1000, "0"), (2500, "1"), (300, "0"), (4700, "9")])
 
@@ -60,12 +60,20 @@ def test_clean_result_is_routed_archived_and_reported(spool):
     collection = Path(by_destination["collection"].path)
     assert collection.name == f"{outcome.file_id}.collection.dat"
     assert collection_records(collection) == [
-        ("00000000000000000001", 1000, "1"), ("00000000000000000002", 2500, "2"),
-        ("00000000000000000003", 300, "1"), ("00000000000000000004", 4700, "2")]
+        ("00000000000000000001", 1000, "1"),
+        ("00000000000000000002", 2500, "2"),
+        ("00000000000000000003", 300, "1"),
+        ("00000000000000000004", 4700, "2"),
+    ]
     assert validate_path(collection, get_format("collection-intake")).status == "ok"
     followup = Path(by_destination["followup"].path).read_text(encoding="utf-8-sig").splitlines()
-    assert len(followup) == 3 and followup[1].split(",")[2:7] == ["00000000000000000002", followup[1].split(",")[3],
-                                                                   "2500", "1", "資金不足"]
+    assert len(followup) == 3 and followup[1].split(",")[2:7] == [
+        "00000000000000000002",
+        followup[1].split(",")[3],
+        "2500",
+        "1",
+        "資金不足",
+    ]
     row = spool.ledger.get(outcome.file_id)
     assert (row.state, row.records, row.accepted, row.rejected_records) == ("archived", 4, 4, 0)
     assert Path(row.final_path) == spool.spool.archive / f"{outcome.file_id}__result.dat"
@@ -127,21 +135,23 @@ def test_bad_records_are_rejected_good_ones_routed(spool):
     """A record with a small-kana name is reported; the other records still reach the collection system."""
     content = bytearray(CLEAN)
     name_offset = 122 * 2 + 50  # record 3 (second data record), 預金者名
-    content[name_offset:name_offset + 1] = b"\xaf"  # ｯ
+    content[name_offset : name_offset + 1] = b"\xaf"  # ｯ
     outcome = ingest(spool, "bad.dat", bytes(content))
     assert (outcome.state, outcome.status) == ("archived", "rejected-records")
     keys = [key for key, _, _ in collection_records(Path(outcome.outputs[0].path))]
     assert keys == ["00000000000000000001", "00000000000000000003", "00000000000000000004"]
     report = json.loads(Path(spool.ledger.get(outcome.file_id).report_json).read_text(encoding="utf-8"))
-    assert [(r["record"], r["field"], r["code"]) for r in report["rejected"]] == [(3, "account_holder", "FIELD_CHARSET")]
+    assert [(r["record"], r["field"], r["code"]) for r in report["rejected"]] == [
+        (3, "account_holder", "FIELD_CHARSET")
+    ]
 
 
 def test_totals_mismatch_is_quarantined_with_nothing_routed(spool):
     """A trailer that disagrees refuses the file: quarantine/, a report, no output."""
     content = bytearray(CLEAN)
     trailer = 122 * 5
-    assert content[trailer + 7:trailer + 19] == b"000000008500"  # 合計金額
-    content[trailer + 18:trailer + 19] = b"1"
+    assert content[trailer + 7 : trailer + 19] == b"000000008500"  # 合計金額
+    content[trailer + 18 : trailer + 19] = b"1"
     content = bytes(content)
     outcome = ingest(spool, "mismatch.dat", content)
     assert (outcome.state, outcome.status, outcome.outputs) == ("quarantined", "rejected-file", ())
@@ -175,13 +185,15 @@ def test_request_files_route_no_payments(spool):
     from formats.layouts.zengin import DEBIT_91
     from tests.support.samples import debit_header, debit_record
 
-    request = FileBuilder(DEBIT_91).to_bytes([Group(debit_header(), [debit_record(1, 1000, None),
-                                                                    debit_record(2, 2000, None)])])
+    request = FileBuilder(DEBIT_91).to_bytes(
+        [Group(debit_header(), [debit_record(1, 1000, None), debit_record(2, 2000, None)])]
+    )
     outcome = ingest(spool, "request.dat", request)
     assert (outcome.state, outcome.outputs) == ("archived", ())
 
 
 # -- recovery -----------------------------------------------------------------------
+
 
 def _claimed(pipeline: Pipeline, name: str, content: bytes) -> str:
     file_id = pipeline.claim(drop(pipeline, name, content))
@@ -199,8 +211,14 @@ def _orphan(pipeline: Pipeline, file_id: str) -> None:
 def test_recovery_of_a_claim_that_never_renamed(spool):
     """A `claiming` row whose file is still in the inbox is forgotten; the file stays to be claimed again."""
     arrival = drop(spool, "x.dat", CLEAN)
-    spool.ledger.begin_claim("20260101-000000-deadbeef", "zengin-91", "x.dat", arrival.path,
-                             spool.spool.work / "20260101-000000-deadbeef__x.dat", arrival.size)
+    spool.ledger.begin_claim(
+        "20260101-000000-deadbeef",
+        "zengin-91",
+        "x.dat",
+        arrival.path,
+        spool.spool.work / "20260101-000000-deadbeef__x.dat",
+        arrival.size,
+    )
     _orphan(spool, "20260101-000000-deadbeef")
     assert spool.recover() == []
     assert spool.ledger.get("20260101-000000-deadbeef") is None
@@ -238,6 +256,7 @@ def test_recovery_while_delivering_renames_staged_outputs_without_regenerating(s
     staged_bytes = Path(staged.temp_path).read_bytes()
 
     import gateway.datapath.pipeline as module
+
     monkeypatch.setattr(module, "validate_path", lambda *a, **k: (_ for _ in ()).throw(AssertionError("re-validated")))
     monkeypatch.setattr(Pipeline, "_route", lambda *a, **k: (_ for _ in ()).throw(AssertionError("re-routed")))
     monkeypatch.setattr(Pipeline, "_file_away", lambda self, row, log, result=None: "filed")
@@ -277,11 +296,15 @@ def _pid1_start() -> str:
 
 # -- settings, dates ----------------------------------------------------------------
 
+
 def test_bad_configuration_names_key_value_and_expectation(tmp_path):
     """A wrong value fails at start with the key, the value and what was expected."""
     config = tmp_path / "gateway.toml"
-    config.write_text('[channels.x]\nformat = "zengin-99"\n[destinations.c]\nrender = "collection-intake"\n'
-                      '[[routes]]\nname = "r"\nto = ["nowhere"]\n', encoding="utf-8")
+    config.write_text(
+        '[channels.x]\nformat = "zengin-99"\n[destinations.c]\nrender = "collection-intake"\n'
+        '[[routes]]\nname = "r"\nto = ["nowhere"]\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as caught:
         load_settings(config)
     text = str(caught.value)
@@ -291,8 +314,11 @@ def test_bad_configuration_names_key_value_and_expectation(tmp_path):
 def test_route_to_an_unknown_destination_is_refused(tmp_path):
     """A route naming a destination that does not exist is refused with the route's index and the name."""
     config = tmp_path / "gateway.toml"
-    config.write_text('[channels.x]\nformat = "zengin-91"\n[destinations.c]\nrender = "collection-intake"\n'
-                      '[[routes]]\nname = "r"\npurpose = "消込"\nto = ["nowhere"]\n', encoding="utf-8")
+    config.write_text(
+        '[channels.x]\nformat = "zengin-91"\n[destinations.c]\nrender = "collection-intake"\n'
+        '[[routes]]\nname = "r"\npurpose = "消込"\nto = ["nowhere"]\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match=r"routes\[0\]\.to = 'nowhere': a destination defined"):
         load_settings(config)
 
@@ -300,8 +326,11 @@ def test_route_to_an_unknown_destination_is_refused(tmp_path):
 def test_a_route_without_a_purpose_is_refused(tmp_path):
     """Every route declares what it is for (利用目的): no flow without a stated purpose."""
     config = tmp_path / "gateway.toml"
-    config.write_text('[channels.x]\nformat = "zengin-91"\n[destinations.c]\nrender = "collection-intake"\n'
-                      '[[routes]]\nname = "r"\nto = ["c"]\n', encoding="utf-8")
+    config.write_text(
+        '[channels.x]\nformat = "zengin-91"\n[destinations.c]\nrender = "collection-intake"\n'
+        '[[routes]]\nname = "r"\nto = ["c"]\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match=r"routes\[0\]\.purpose = '': every route declares its purpose"):
         load_settings(config)
 
@@ -309,8 +338,9 @@ def test_a_route_without_a_purpose_is_refused(tmp_path):
 def test_unknown_key_is_refused(tmp_path):
     """A misspelt key is an error, not silently ignored."""
     config = tmp_path / "gateway.toml"
-    config.write_text('[spool]\nquiet_secnds = 3\n[channels.x]\nformat = "zengin-91"\n[destinations]\n',
-                      encoding="utf-8")
+    config.write_text(
+        '[spool]\nquiet_secnds = 3\n[channels.x]\nformat = "zengin-91"\n[destinations]\n', encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="spool.quiet_secnds"):
         load_settings(config)
 
@@ -318,21 +348,27 @@ def test_unknown_key_is_refused(tmp_path):
 def test_embedded_default_equals_the_config_folder():
     """config/gateway.toml is the embedded default, byte for byte."""
     root = ROOT
-    assert (root / "config" / "gateway.toml").read_bytes() == (root / "gateway" / "defaults" / "gateway.toml").read_bytes()
+    assert (root / "config" / "gateway.toml").read_bytes() == (
+        root / "gateway" / "defaults" / "gateway.toml"
+    ).read_bytes()
 
 
-@pytest.mark.parametrize(("mmdd", "reference", "direction", "expected"), [
-    ("0527", dt.date(2026, 6, 1), "past", dt.date(2026, 5, 27)),
-    ("1227", dt.date(2027, 1, 5), "past", dt.date(2026, 12, 27)),
-    ("0105", dt.date(2026, 12, 20), "future", dt.date(2027, 1, 5)),
-    ("0229", dt.date(2026, 3, 10), "past", dt.date(2024, 2, 29)),
-])
+@pytest.mark.parametrize(
+    ("mmdd", "reference", "direction", "expected"),
+    [
+        ("0527", dt.date(2026, 6, 1), "past", dt.date(2026, 5, 27)),
+        ("1227", dt.date(2027, 1, 5), "past", dt.date(2026, 12, 27)),
+        ("0105", dt.date(2026, 12, 20), "future", dt.date(2027, 1, 5)),
+        ("0229", dt.date(2026, 3, 10), "past", dt.date(2024, 2, 29)),
+    ],
+)
 def test_implied_year_of_a_zengin_date(mmdd, reference, direction, expected):
     """引落日 has no year: a result's is the latest such day on or before the day it arrived."""
     assert implied_date(mmdd, reference, direction=direction) == expected
 
 
 # -- posting once ---------------------------------------------------------------------
+
 
 def test_a_resent_result_with_other_framing_posts_nothing_twice(spool):
     """The same debits re-sent with other line endings (other bytes) reach the collection system once, flagged."""
@@ -348,15 +384,21 @@ def test_a_resent_result_with_other_framing_posts_nothing_twice(spool):
 def test_posting_book_rules():
     """速報 then 確報 is one confirmed payment; 取消 reverses a 速報; a second 確報 is refused; a notice paid
     under another key is a double payment."""
-    from gateway.model.records import Payment
     from gateway.datapath.posting import PostingBook
+    from gateway.model.records import Payment
 
     store: dict[str, object] = {}
     book = PostingBook(store.get, lambda notice: [], "F1")
 
     def pay(status, key="K1", notice="N1", record=1):
-        return Payment(kind="convenience-store", status=status, reconciliation_key=notice, payment_key=key,
-                       principal=1000, source={"file_id": "F1", "channel": "cvs", "record": record, "offset": 0})
+        return Payment(
+            kind="convenience-store",
+            status=status,
+            reconciliation_key=notice,
+            payment_key=key,
+            principal=1000,
+            source={"file_id": "F1", "channel": "cvs", "record": record, "offset": 0},
+        )
 
     assert book.decide(pay("preliminary")).route
     assert not book.decide(pay("preliminary", record=2)).route  # the same 速報 again
@@ -372,23 +414,26 @@ def test_posting_book_rules():
     double = book.decide(pay("paid", key="K4", notice="N1", record=9))
     assert double.route and double.flags[0].code == "DOUBLE_PAYMENT"
     assert {row.payment_key: row.status for row in book.rows()} == {
-        "convenience-store:K1": "confirmed", "convenience-store:K2": "cancelled",
-        "convenience-store:K4": "confirmed"}
+        "convenience-store:K1": "confirmed",
+        "convenience-store:K2": "cancelled",
+        "convenience-store:K4": "confirmed",
+    }
 
 
 def test_many_processes_opening_a_new_ledger_at_once(tmp_path):
     """Processes that create the same new ledger at the same moment all get it (WAL switch retried)."""
     import subprocess
     import sys
-
     import time
 
     for attempt in range(1):
         path = tmp_path / f"ledger-{attempt}.sqlite3"
         start = time.time() + 2.0  # every process opens it at the same moment
-        code = ("import time; from pathlib import Path; from gateway.storage.ledger import Ledger\n"
-                f"while time.time() < {start}: pass\n"
-                f"Ledger(Path({str(path)!r})).close()")
+        code = (
+            "import time; from pathlib import Path; from gateway.storage.ledger import Ledger\n"
+            f"while time.time() < {start}: pass\n"
+            f"Ledger(Path({str(path)!r})).close()"
+        )
         procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(6)]
         results = [(proc.wait(timeout=60), proc.stderr.read().decode()) for proc in procs]
         assert all(code == 0 for code, _ in results), [err[-300:] for _, err in results if err]
@@ -417,7 +462,8 @@ def test_a_payment_twice_in_one_large_file_is_posted_once_even_after_a_spill(spo
 def test_a_channel_name_with_a_trailing_newline_is_refused(tmp_path):
     """Names become folder and lock-file names: the whole name must match, a final newline included."""
     config = tmp_path / "gateway.toml"
-    config.write_text('[channels."bank\\n"]\nformat = "zengin-91"\n[destinations.c]\nrender = "collection-intake"\n',
-                      encoding="utf-8")
+    config.write_text(
+        '[channels."bank\\n"]\nformat = "zengin-91"\n[destinations.c]\nrender = "collection-intake"\n', encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match=r"channels\.bank\n: a name of lower-case letters"):
         load_settings(config)

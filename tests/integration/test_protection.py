@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from formats.checkdigits import find_my_numbers, is_valid_my_number
-from gateway.reporting import audit
-from gateway.storage.ledger import Ledger
-from gateway.datapath.pipeline import Pipeline
 from gateway.config.protection import FlowGuard
 from gateway.config.settings import ConfigError, default_text, load_settings
+from gateway.datapath.pipeline import Pipeline
+from gateway.reporting import audit
+from gateway.storage.ledger import Ledger
 from spool.scanner import Arrival
-from tests.support.samples import debit_file
 from tests.support.paths import DATA
+from tests.support.samples import debit_file
 
 LINKAGE = DATA / "micjet-linkage" / "clean_crlf.dat"
 
@@ -46,11 +46,23 @@ to = ["collection-linkage"]
 """
 
 
-def config(tmp_path: Path, *, basis: str | None = "bangohou-9-1-table1-16", allowed: bool = True,
-           purpose: str = "収納管理システムの宛名と個人番号の紐付け (地方税の賦課徴収)") -> Path:
+def config(
+    tmp_path: Path,
+    *,
+    basis: str | None = "bangohou-9-1-table1-16",
+    allowed: bool = True,
+    purpose: str = "収納管理システムの宛名と個人番号の紐付け (地方税の賦課徴収)",
+) -> Path:
     path = tmp_path / "gateway.toml"
-    path.write_text(BASE.format(root=tmp_path / "spool", allowed=str(allowed).lower(), purpose=purpose,
-                                basis=f'legal_basis = "{basis}"' if basis else ""), encoding="utf-8")
+    path.write_text(
+        BASE.format(
+            root=tmp_path / "spool",
+            allowed=str(allowed).lower(),
+            purpose=purpose,
+            basis=f'legal_basis = "{basis}"' if basis else "",
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -75,13 +87,19 @@ def test_a_route_with_a_legal_basis_to_a_cleared_destination_loads(tmp_path):
     assert settings.cleared_flows() == {("linkage", "collection-linkage")}
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    (dict(basis=None), r"routes\[1\] \('linkage'\) → destination 'collection-linkage': would carry 個人番号 "
-                       r"\(number-linkage.individual_number\) without a legal basis"),
-    (dict(basis="because-we-can"), r"legal_basis = 'because-we-can'; expected one of bangohou-9-1-table1-16"),
-    (dict(allowed=False), r"destinations.collection-linkage.individual_numbers is not true"),
-    (dict(purpose=""), r"routes\[1\]\.purpose = '': every route declares its purpose"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            dict(basis=None),
+            r"routes\[1\] \('linkage'\) → destination 'collection-linkage': would carry 個人番号 "
+            r"\(number-linkage.individual_number\) without a legal basis",
+        ),
+        (dict(basis="because-we-can"), r"legal_basis = 'because-we-can'; expected one of bangohou-9-1-table1-16"),
+        (dict(allowed=False), r"destinations.collection-linkage.individual_numbers is not true"),
+        (dict(purpose=""), r"routes\[1\]\.purpose = '': every route declares its purpose"),
+    ],
+)
 def test_a_configuration_routing_individual_numbers_without_basis_does_not_load(tmp_path, kwargs, message):
     """Refused at start, naming the route, the destination and the field."""
     with pytest.raises(ConfigError, match=message):
@@ -91,10 +109,12 @@ def test_a_configuration_routing_individual_numbers_without_basis_does_not_load(
 def test_routing_everything_everywhere_is_refused(tmp_path):
     """A route with no condition (all record kinds) to a linkage destination needs a basis too."""
     path = config(tmp_path)
-    path.write_text(path.read_text(encoding="utf-8").replace('when = { record = ["number-linkage"] }\n', ""),
-                    encoding="utf-8")
-    path.write_text(path.read_text(encoding="utf-8").replace('legal_basis = "bangohou-9-1-table1-16"', ""),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('when = { record = ["number-linkage"] }\n', ""), encoding="utf-8"
+    )
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('legal_basis = "bangohou-9-1-table1-16"', ""), encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="would carry 個人番号"):
         load_settings(path)
 
@@ -124,8 +144,8 @@ def test_linkage_reaches_its_cleared_destination(tmp_path):
     assert outcome.state == "archived"
     (delivery,) = outcome.outputs
     assert delivery.destination == "collection-linkage" and delivery.records == 4
-    from formats.validate import validate_path
     from formats.registry import get_format
+    from formats.validate import validate_path
 
     assert validate_path(Path(delivery.path), get_format("micjet-linkage")).status == "ok"
 
@@ -199,9 +219,19 @@ to = ["bank-refunds"]
 """
 
 #: Every channel of that configuration and the golden inputs it is fed (good and bad ones).
-EVERY_FLOW = {"zengin-91": "zengin-91", "zengin-21": "zengin-21", "cvs": "cvs", "mpn": "mpn", "ocr": "ocr",
-              "eltax": "eltax", "micjet-linkage": "micjet-linkage", "levy": "levy-assessment",
-              "reconciliation": "reconciliation", "address": "address", "public-fund-account": "public-fund-account"}
+EVERY_FLOW = {
+    "zengin-91": "zengin-91",
+    "zengin-21": "zengin-21",
+    "cvs": "cvs",
+    "mpn": "mpn",
+    "ocr": "ocr",
+    "eltax": "eltax",
+    "micjet-linkage": "micjet-linkage",
+    "levy": "levy-assessment",
+    "reconciliation": "reconciliation",
+    "address": "address",
+    "public-fund-account": "public-fund-account",
+}
 
 
 def test_no_individual_number_is_written_where_it_has_no_basis(tmp_path):
@@ -236,8 +266,14 @@ def test_no_individual_number_is_written_where_it_has_no_basis(tmp_path):
     assert set(settings.destinations) <= delivered, "every destination received something"
     cleared = spool / "outbox" / "collection-linkage"
     assert {name for name, d in settings.destinations.items() if d.individual_numbers} == {"collection-linkage"}
-    inputs = {spool / "archive", spool / "quarantine", spool / "duplicate", spool / "rejected", spool / "work",
-              spool / "inbox"}
+    inputs = {
+        spool / "archive",
+        spool / "quarantine",
+        spool / "duplicate",
+        spool / "rejected",
+        spool / "work",
+        spool / "inbox",
+    }
     scanned = 0
     numbers = batch_numbers()
     for path in sorted(p for p in spool.rglob("*") if p.is_file()):

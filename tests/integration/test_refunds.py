@@ -7,13 +7,13 @@ import datetime as dt
 from pathlib import Path
 
 from formats.builder import FileBuilder, Group
-from formats.validate import validate_path
 from formats.layouts.collection import REFUND_ORDERS
-from formats.reader import RecordReader
 from formats.layouts.zengin import TRANSFER_21
-from gateway.storage.ledger import Ledger
-from gateway.datapath.pipeline import Pipeline
+from formats.reader import RecordReader
+from formats.validate import validate_path
 from gateway.config.settings import load_settings
+from gateway.datapath.pipeline import Pipeline
+from gateway.storage.ledger import Ledger
 from spool.scanner import Arrival
 
 CONFIG = """
@@ -39,9 +39,20 @@ def refund_orders() -> bytes:
         ("000000000102", "サンプル　ハナコ", 3400),
         ("000000000103", "カブシキガイシャ　ガッコウ", 56789),
     ]
-    records = [dict(refund_id=refund_id, resident_code=f"{i:015d}", bank_code="0001", branch_code="001",
-                    account_type="1", account_number=f"{i:07d}", payee_kana=name, amount=amount, reason="01")
-               for i, (refund_id, name, amount) in enumerate(orders, start=1)]
+    records = [
+        dict(
+            refund_id=refund_id,
+            resident_code=f"{i:015d}",
+            bank_code="0001",
+            branch_code="001",
+            account_type="1",
+            account_number=f"{i:07d}",
+            payee_kana=name,
+            amount=amount,
+            reason="01",
+        )
+        for i, (refund_id, name, amount) in enumerate(orders, start=1)
+    ]
     header = dict(created_on=dt.date(2026, 6, 1), transfer_date=dt.date(2026, 6, 10))
     return FileBuilder(REFUND_ORDERS).to_bytes([Group(header, records)])
 
@@ -78,11 +89,14 @@ def test_refund_orders_become_a_zengin_21_file_the_bank_accepts(tmp_path: Path):
 def test_a_refund_destination_without_its_requester_does_not_load(tmp_path: Path):
     """The 21 renderer needs the city's requester details; without them the configuration is refused."""
     config = tmp_path / "gateway.toml"
-    config.write_text(CONFIG.format(root=tmp_path / "spool").replace('requester_code = "0000054321", ', ""),
-                      encoding="utf-8")
+    config.write_text(
+        CONFIG.format(root=tmp_path / "spool").replace('requester_code = "0000054321", ', ""), encoding="utf-8"
+    )
     import pytest
 
     from gateway.config.settings import ConfigError
 
-    with pytest.raises(ConfigError, match="destinations.bank-refunds.options .*needs destination options requester_code"):
+    with pytest.raises(
+        ConfigError, match="destinations.bank-refunds.options .*needs destination options requester_code"
+    ):
         load_settings(config)

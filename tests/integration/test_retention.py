@@ -22,13 +22,13 @@ from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
 from formats.checkdigits import is_valid_my_number, my_number_check_digit
-from gateway.reporting import audit
-from gateway.entrypoints.commands.purge import register
-from gateway.storage.ledger import FileRow, Ledger
-from gateway.datapath.pipeline import Outcome, Pipeline
 from gateway.config.retention import RetentionConfig
-from gateway.datapath.retention import ERASED_NAME, PurgeResult, purge, purge_for_settings
 from gateway.config.settings import load_settings
+from gateway.datapath.pipeline import Outcome, Pipeline
+from gateway.datapath.retention import ERASED_NAME, PurgeResult, purge, purge_for_settings
+from gateway.entrypoints.commands.purge import register
+from gateway.reporting import audit
+from gateway.storage.ledger import FileRow, Ledger
 from spool.scanner import Arrival
 from tests.support.samples import debit_file
 
@@ -43,14 +43,14 @@ def _mismatch(content: bytes) -> bytes:
     """The same file with a trailer amount that disagrees: quarantined as a whole."""
     data = bytearray(content)
     trailer = 122 * (content.count(b"\r\n") - 1)
-    data[trailer + 18:trailer + 19] = b"9" if data[trailer + 18:trailer + 19] != b"9" else b"8"
+    data[trailer + 18 : trailer + 19] = b"9" if data[trailer + 18 : trailer + 19] != b"9" else b"8"
     return bytes(data)
 
 
 def _all_refused() -> bytes:
     """One data record whose name has a small kana: nothing acceptable, the file is rejected."""
     data = bytearray(debit_file([(1000, "0")]))
-    data[122 + 50:122 + 51] = b"\xaf"  # ｯ
+    data[122 + 50 : 122 + 51] = b"\xaf"  # ｯ
     return bytes(data)
 
 
@@ -111,8 +111,11 @@ def run_purge(pipeline: Pipeline, config: RetentionConfig | None = None, **optio
 
 def spool_files(pipeline: Pipeline) -> dict[str, bytes]:
     root = pipeline.settings.spool.root
-    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*"))
-            if path.is_file() and not path.name.startswith("ledger.sqlite3")}
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and not path.name.startswith("ledger.sqlite3")
+    }
 
 
 def ledger_dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -127,6 +130,7 @@ def report_paths(pipeline: Pipeline, file_id: str) -> list[Path]:
 
 # -- inputs and reports --------------------------------------------------------------------
 
+
 def test_old_inputs_and_their_reports_are_erased_recent_ones_kept(gw: Pipeline) -> None:
     """Archived, rejected, quarantined and duplicate inputs past their period go with their reports; recent ones stay."""
     archived = ingest(gw, "old.dat", CLEAN)
@@ -135,7 +139,12 @@ def test_old_inputs_and_their_reports_are_erased_recent_ones_kept(gw: Pipeline) 
     rejected = ingest(gw, "refused.dat", _all_refused())
     recent = ingest(gw, "recent.dat", OTHER)
     assert [o.state for o in (archived, duplicate, quarantined, rejected, recent)] == [
-        "archived", "duplicate", "quarantined", "rejected", "archived"]
+        "archived",
+        "duplicate",
+        "quarantined",
+        "rejected",
+        "archived",
+    ]
     old = [archived, duplicate, quarantined, rejected]
     finals = {o.file_id: final(gw, o.file_id) for o in [*old, recent]}
     for outcome in old:
@@ -173,8 +182,20 @@ def test_erased_row_keeps_hash_size_and_counts_but_no_name_or_paths(gw: Pipeline
     before = row(gw, outcome.file_id)
     run_purge(gw)
     after = row(gw, outcome.file_id)
-    kept = ("id", "channel", "sha256", "size", "state", "status", "format", "records", "accepted",
-            "rejected_records", "received_at", "finished_at")
+    kept = (
+        "id",
+        "channel",
+        "sha256",
+        "size",
+        "state",
+        "status",
+        "format",
+        "records",
+        "accepted",
+        "rejected_records",
+        "received_at",
+        "finished_at",
+    )
     assert {name: getattr(after, name) for name in kept} == {name: getattr(before, name) for name in kept}
     assert after.sha256 and after.size == len(CLEAN) and after.records == 3
     assert after.original_name == ERASED_NAME
@@ -236,6 +257,7 @@ def test_reports_go_earlier_when_reports_days_is_shorter(gw: Pipeline) -> None:
 
 # -- audit events ----------------------------------------------------------------------------
 
+
 def test_each_erasure_is_one_erased_event_with_file_id_and_sha256(gw: Pipeline) -> None:
     """One `erased` event per erased file, with its id, its SHA-256 and what was removed, never its name."""
     first = ingest(gw, "first.dat", CLEAN)
@@ -267,6 +289,7 @@ def test_events_reach_the_real_audit_log(gw: Pipeline) -> None:
 
 
 # -- dry run, idempotence, switches ----------------------------------------------------------
+
 
 def test_dry_run_changes_nothing(gw: Pipeline) -> None:
     """A dry run lists what would go and leaves files, ledger and audit log as they were."""
@@ -329,6 +352,7 @@ def test_configuration_is_strict_and_now_must_be_aware(gw: Pipeline) -> None:
 
 # -- outputs -------------------------------------------------------------------------------------
 
+
 def test_outputs_older_than_outbox_days_are_removed_and_keep_their_hash(gw: Pipeline) -> None:
     """Committed outputs past outbox_days go; their delivery rows keep path and SHA-256; recent ones stay."""
     old = ingest(gw, "old.dat", CLEAN)
@@ -343,8 +367,9 @@ def test_outputs_older_than_outbox_days_are_removed_and_keep_their_hash(gw: Pipe
         assert not Path(delivery.path).exists()
     for delivery in recent.outputs:
         assert Path(delivery.path).exists()
-    rows = gw.ledger.db.execute("SELECT destination, path, sha256, erased_at FROM deliveries WHERE file_id = ?",
-                                (old.file_id,)).fetchall()
+    rows = gw.ledger.db.execute(
+        "SELECT destination, path, sha256, erased_at FROM deliveries WHERE file_id = ?", (old.file_id,)
+    ).fetchall()
     assert {(r[0], r[1], r[2]) for r in rows} == {(d.destination, d.path, d.sha256) for d in old.outputs}
     assert all(r[3] == NOW.isoformat(timespec="milliseconds") for r in rows)
     events = [e for e in logs if e["event"] == "erased" and e["what"] == "output"]
@@ -362,7 +387,8 @@ def test_an_output_waiting_for_its_push_is_kept_until_pushed(gw: Pipeline) -> No
 
     result = run_purge(gw, pushes=pushes)
     assert [(k["file_id"], k["destination"], k["reason"]) for k in result.kept] == [
-        (outcome.file_id, "collection", "not yet pushed to bank")]
+        (outcome.file_id, "collection", "not yet pushed to bank")
+    ]
     assert Path(collection.path).exists()
 
     sent = Path(collection.path).parent / "sent"
@@ -386,6 +412,7 @@ def test_outputs_of_unfinished_files_are_never_touched(gw: Pipeline) -> None:
 
 
 # -- individual numbers, duplicates ------------------------------------------------------------
+
 
 def test_an_individual_number_in_a_file_name_is_gone_from_the_ledger(gw: Pipeline) -> None:
     """A name holding an (invented) individual number and a person's name leaves every table and the SQLite files."""
@@ -415,6 +442,7 @@ def test_the_same_content_after_erasure_is_still_a_duplicate(gw: Pipeline) -> No
 
 
 # -- the audit log -------------------------------------------------------------------------------
+
 
 def test_audit_log_lines_older_than_audit_log_days_are_dropped(gw: Pipeline) -> None:
     """Old lines go, recent and unreadable ones stay, the file stays private, and logging goes on into it."""
@@ -451,6 +479,7 @@ def test_dry_run_counts_audit_lines_without_rewriting(gw: Pipeline) -> None:
 
 # -- settings and the command line -------------------------------------------------------------
 
+
 def test_purge_for_settings_uses_the_configured_spool(gw: Pipeline) -> None:
     """The settings' ledger, spool and audit log are used (defaults when there is no [retention])."""
     outcome = ingest(gw, "old.dat", CLEAN)
@@ -462,8 +491,10 @@ def test_purge_for_settings_uses_the_configured_spool(gw: Pipeline) -> None:
 def test_gateway_purge_command_dry_run_and_json(gw: Pipeline) -> None:
     """`gateway purge --dry-run --json` names what would go; without --dry-run it goes."""
     outcome = ingest(gw, "old.dat", CLEAN)
-    gw.ledger.db.execute("UPDATE files SET finished_at = ? WHERE id = ?",
-                         ((dt.datetime.now(dt.UTC) - dt.timedelta(days=1000)).isoformat(), outcome.file_id))
+    gw.ledger.db.execute(
+        "UPDATE files SET finished_at = ? WHERE id = ?",
+        ((dt.datetime.now(dt.UTC) - dt.timedelta(days=1000)).isoformat(), outcome.file_id),
+    )
     app = typer.Typer()
     app.command("noop")(lambda: None)  # a second command, so that `purge` stays a sub-command
     register(app)

@@ -11,8 +11,6 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from adapters.sftp import EndpointConfig, HostKeyError
-from gateway.storage.ledger import Ledger
 from adapters.schedule import (
     JST,
     EndpointBusyError,
@@ -22,6 +20,8 @@ from adapters.schedule import (
     is_business_day,
     next_business_day,
 )
+from adapters.sftp import EndpointConfig, HostKeyError
+from gateway.storage.ledger import Ledger
 from gateway.storage.transfers import TransferStore
 
 
@@ -31,9 +31,15 @@ def at(text: str) -> dt.datetime:
 
 
 def config(tmp_path: Path, **overrides: Any) -> EndpointConfig:
-    fields: dict[str, Any] = dict(host="sftp.bank.example", user="city", key_file=tmp_path / "key",
-                                  known_hosts=tmp_path / "known_hosts", remote_dir="out", channel="zengin-91",
-                                  schedule="0 9 * * *")
+    fields: dict[str, Any] = dict(
+        host="sftp.bank.example",
+        user="city",
+        key_file=tmp_path / "key",
+        known_hosts=tmp_path / "known_hosts",
+        remote_dir="out",
+        channel="zengin-91",
+        schedule="0 9 * * *",
+    )
     fields.update(overrides)
     return EndpointConfig(**fields)
 
@@ -47,23 +53,26 @@ def store(tmp_path: Path) -> Iterator[TransferStore]:
 # -- business days ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("day", "open_"), [
-    ("2026-01-01", False),  # 元日
-    ("2026-01-02", False),  # bank holiday (1/2–1/3)
-    ("2026-01-03", False),
-    ("2026-01-05", True),
-    ("2026-01-12", False),  # 成人の日
-    ("2026-05-01", True),
-    ("2026-05-02", False),  # Saturday
-    ("2026-05-03", False),  # Sunday, 憲法記念日
-    ("2026-05-04", False),  # みどりの日
-    ("2026-05-05", False),  # こどもの日
-    ("2026-05-06", False),  # 振替休日
-    ("2026-05-07", True),
-    ("2026-09-22", False),  # 国民の休日 between 敬老の日 and 秋分の日
-    ("2026-12-30", True),
-    ("2026-12-31", False),  # bank holiday
-])
+@pytest.mark.parametrize(
+    ("day", "open_"),
+    [
+        ("2026-01-01", False),  # 元日
+        ("2026-01-02", False),  # bank holiday (1/2–1/3)
+        ("2026-01-03", False),
+        ("2026-01-05", True),
+        ("2026-01-12", False),  # 成人の日
+        ("2026-05-01", True),
+        ("2026-05-02", False),  # Saturday
+        ("2026-05-03", False),  # Sunday, 憲法記念日
+        ("2026-05-04", False),  # みどりの日
+        ("2026-05-05", False),  # こどもの日
+        ("2026-05-06", False),  # 振替休日
+        ("2026-05-07", True),
+        ("2026-09-22", False),  # 国民の休日 between 敬老の日 and 秋分の日
+        ("2026-12-30", True),
+        ("2026-12-31", False),  # bank holiday
+    ],
+)
 def test_business_days(day: str, open_: bool) -> None:
     """Weekends, public holidays (substitute and 国民の休日 included) and 12/31–1/3 are not business days."""
     assert is_business_day(dt.date.fromisoformat(day)) is open_
@@ -76,8 +85,7 @@ def test_next_business_day_skips_golden_week() -> None:
 
 def test_next_run_skips_non_business_days(tmp_path: Path) -> None:
     """A daily 09:00 schedule on business days only jumps over Golden Week and the year end."""
-    scheduler = Scheduler({"bank": config(tmp_path, business_days_only=True),
-                           "every-day": config(tmp_path)})
+    scheduler = Scheduler({"bank": config(tmp_path, business_days_only=True), "every-day": config(tmp_path)})
     assert scheduler.next_run("bank", at("2026-05-01 08:59")) == at("2026-05-01 09:00")
     assert scheduler.next_run("bank", at("2026-05-01 09:00")) == at("2026-05-07 09:00")
     assert scheduler.next_run("bank", at("2026-12-30 10:00")) == at("2027-01-04 09:00")
@@ -211,8 +219,15 @@ def test_host_key_refusal_is_not_retried(tmp_path: Path, store: TransferStore) -
     scheduler.due(at("2026-05-01 08:00"))
 
     def refused(name: str) -> None:
-        raise HostKeyError("sftp.bank.example", 22, "SHA256:abc", tmp_path / "known_hosts", "changed",
-                           key_type="ssh-ed25519", expected="SHA256:old")
+        raise HostKeyError(
+            "sftp.bank.example",
+            22,
+            "SHA256:abc",
+            tmp_path / "known_hosts",
+            "changed",
+            key_type="ssh-ed25519",
+            expected="SHA256:old",
+        )
 
     (outcome,) = scheduler.run_due(at("2026-05-01 09:00"), refused)
     assert outcome.retry_at is None and scheduler.retry_at("bank") is None
@@ -223,8 +238,7 @@ def test_host_key_refusal_is_not_retried(tmp_path: Path, store: TransferStore) -
 
 
 def expecting(tmp_path: Path) -> dict[str, EndpointConfig]:
-    return {"bank": config(tmp_path, schedule="0 8 * * *",
-                           expected_file=dict(pattern="KFURI*.DAT", cutoff="10:00"))}
+    return {"bank": config(tmp_path, schedule="0 8 * * *", expected_file=dict(pattern="KFURI*.DAT", cutoff="10:00"))}
 
 
 def test_expected_file_alert_at_the_cutoff(tmp_path: Path, store: TransferStore) -> None:
@@ -236,7 +250,12 @@ def test_expected_file_alert_at_the_cutoff(tmp_path: Path, store: TransferStore)
         scheduler.run_due(at("2026-05-07 10:00"), lambda name: None)
         scheduler.run_due(at("2026-05-07 10:30"), lambda name: None)
     (alert,) = store.alerts()
-    assert (alert.kind, alert.endpoint, alert.channel, alert.date) == ("expected-file", "bank", "zengin-91", "2026-05-07")
+    assert (alert.kind, alert.endpoint, alert.channel, alert.date) == (
+        "expected-file",
+        "bank",
+        "zengin-91",
+        "2026-05-07",
+    )
     assert "KFURI*.DAT" in alert.message and "10:00" in alert.message
     assert [e["kind"] for e in logs if e["event"] == "alert"] == ["expected-file"]
     # a new scheduler (the service restarted) does not raise it again
@@ -246,15 +265,18 @@ def test_expected_file_alert_at_the_cutoff(tmp_path: Path, store: TransferStore)
 
 def test_no_expected_file_alert_when_the_file_arrived(tmp_path: Path, store: TransferStore) -> None:
     """A matching file pulled before the cut-off: no alert; a file of another name does not count."""
-    store.record_pull("bank", "out/OTHER.DAT", 1, 1, "0" * 64, "/x", channel="zengin-91",
-                      pulled_at=at("2026-05-07 09:00"))
-    store.record_pull("bank", "out/KFURI0507.DAT", 1, 2, "1" * 64, "/y", channel="zengin-91",
-                      pulled_at=at("2026-05-07 09:30"))
+    store.record_pull(
+        "bank", "out/OTHER.DAT", 1, 1, "0" * 64, "/x", channel="zengin-91", pulled_at=at("2026-05-07 09:00")
+    )
+    store.record_pull(
+        "bank", "out/KFURI0507.DAT", 1, 2, "1" * 64, "/y", channel="zengin-91", pulled_at=at("2026-05-07 09:30")
+    )
     assert Scheduler(expecting(tmp_path), store).check_expected(at("2026-05-07 10:00")) == []
     assert store.alerts() == []
     # the day before had only the wrong name
-    store.record_pull("bank", "out/OTHER2.DAT", 1, 3, "2" * 64, "/z", channel="zengin-91",
-                      pulled_at=at("2026-05-01 09:00"))
+    store.record_pull(
+        "bank", "out/OTHER2.DAT", 1, 3, "2" * 64, "/z", channel="zengin-91", pulled_at=at("2026-05-01 09:00")
+    )
     assert Scheduler(expecting(tmp_path), store).check_expected(at("2026-05-01 10:00")) == ["bank"]
 
 
@@ -297,8 +319,9 @@ def test_serve_does_not_spin_while_another_process_runs_the_endpoint(tmp_path: P
     """While `gateway pull` (another process) holds the endpoint's lock, the due run is skipped and looked at
     again at the next tick, not every half second."""
     other = EndpointLocks(tmp_path / "locks")
-    scheduler = Scheduler({"bank": config(tmp_path)}, locks=EndpointLocks(tmp_path / "locks"),
-                          clock=lambda: at("2026-05-01 09:00"))
+    scheduler = Scheduler(
+        {"bank": config(tmp_path)}, locks=EndpointLocks(tmp_path / "locks"), clock=lambda: at("2026-05-01 09:00")
+    )
     scheduler.due(at("2026-05-01 08:00"))  # the next time is 09:00, due at once
     tries: list[bool] = []
     real_run = scheduler._run_one

@@ -74,8 +74,12 @@ def outbox(tmp_path: Path) -> Path:
 def endpoint(server: SSHServer, **overrides: Any) -> EndpointConfig:
     (server.home / SOURCE).mkdir(exist_ok=True)
     (server.home / TARGET).mkdir(exist_ok=True)
-    fields: dict[str, Any] = dict(remote_dir=str(server.home / SOURCE), channel="zengin-91",
-                                  remote_out_dir=str(server.home / TARGET), destination="bank")
+    fields: dict[str, Any] = dict(
+        remote_dir=str(server.home / SOURCE),
+        channel="zengin-91",
+        remote_out_dir=str(server.home / TARGET),
+        destination="bank",
+    )
     fields.update(overrides)
     return EndpointConfig(**server.endpoint_fields(**fields))
 
@@ -169,8 +173,23 @@ def test_unsafe_remote_names_are_refused(sshd: SSHServer, store: TransferStore, 
     assert {event["name"] for event in refused} == {repr("..evil"), repr("bad\nname.DAT"), repr("a..b.DAT")}
 
 
-@pytest.mark.parametrize("name", ["../x", "a/b", "..", ".", "", ".hidden", "x\x00y", "tab\tname", "rtl\u202eTAD.exe",
-                                  "del\x7f", "x" * 256, "dir\\file"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../x",
+        "a/b",
+        "..",
+        ".",
+        "",
+        ".hidden",
+        "x\x00y",
+        "tab\tname",
+        "rtl\u202eTAD.exe",
+        "del\x7f",
+        "x" * 256,
+        "dir\\file",
+    ],
+)
 def test_sanitiser_refuses_unsafe_names(name: str) -> None:
     """safe_remote_name() refuses separators, '..', hidden names, control characters and long names."""
     with pytest.raises(UnsafeNameError):
@@ -183,8 +202,7 @@ def test_sanitiser_keeps_ordinary_names(name: str) -> None:
     assert safe_remote_name(name) == name
 
 
-def test_connection_cut_mid_download_leaves_nothing_partial(sshd: SSHServer, store: TransferStore,
-                                                           inbox: Path) -> None:
+def test_connection_cut_mid_download_leaves_nothing_partial(sshd: SSHServer, store: TransferStore, inbox: Path) -> None:
     """A session killed mid-transfer leaves no file (partial or temporary) in the inbox; the next run
     pulls the file completely."""
     data = os.urandom(1 << 20) * 12  # 12 MiB
@@ -224,8 +242,9 @@ def test_a_server_that_stops_answering_times_out(sshd: SSHServer, store: Transfe
     started = time.monotonic()
     try:
         with pytest.raises(TransferError, match="op_timeout"):
-            Puller("bank", endpoint(sshd, op_timeout=1.0, prefetch_limit=4), inbox=inbox, store=store,
-                   progress=freeze).run()
+            Puller(
+                "bank", endpoint(sshd, op_timeout=1.0, prefetch_limit=4), inbox=inbox, store=store, progress=freeze
+            ).run()
     finally:
         sshd.kill_sessions()
     assert frozen and time.monotonic() - started < 8
@@ -305,8 +324,9 @@ def test_wrong_client_key_is_refused(sshd: SSHServer, tmp_path: Path) -> None:
     assert "refused the key" in str(refused.value) and str(other) in str(refused.value)
 
 
-def test_rsa_key_with_passphrase_from_the_environment(sshd: SSHServer, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rsa_key_with_passphrase_from_the_environment(
+    sshd: SSHServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An RSA key whose passphrase comes from an environment variable logs in."""
     key = generate_key(tmp_path / "rsa_key", "rsa", passphrase="s3cret")
     sshd.authorized_keys.write_text(key.with_name("rsa_key.pub").read_text())
@@ -350,8 +370,9 @@ def remote_names(server: SSHServer) -> list[str]:
     return sorted(os.listdir(server.home / TARGET))
 
 
-def test_push_uploads_under_a_temporary_name_then_renames(sshd: SSHServer, store: TransferStore, outbox: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_push_uploads_under_a_temporary_name_then_renames(
+    sshd: SSHServer, store: TransferStore, outbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The file is written as a hidden .part, confirmed by the rename alone, recorded and moved to sent/."""
     (outbox / "20260527.bank.dat").write_bytes(b"request" * 1000)
     (outbox / ".tmp-20260528.bank.dat.1.ab").write_bytes(b"still being staged")
@@ -374,6 +395,7 @@ def test_push_uploads_under_a_temporary_name_then_renames(sshd: SSHServer, store
 
 def test_push_with_nothing_to_send_does_not_connect(sshd: SSHServer, store: TransferStore, outbox: Path) -> None:
     """An empty outbox is a successful run without a connection."""
+
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("connected")
 
@@ -381,8 +403,9 @@ def test_push_with_nothing_to_send_does_not_connect(sshd: SSHServer, store: Tran
     assert result.pushed == [] and store.last_run("bank").ok  # type: ignore[union-attr]
 
 
-def test_push_is_not_repeated_after_a_crash_before_the_move(sshd: SSHServer, store: TransferStore, outbox: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_push_is_not_repeated_after_a_crash_before_the_move(
+    sshd: SSHServer, store: TransferStore, outbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Recorded but not yet moved to sent/ when the process died: the retry only moves it."""
     (outbox / "R1.dat").write_bytes(b"refund")
     crashed = False
@@ -407,9 +430,9 @@ def test_push_is_not_repeated_after_a_crash_before_the_move(sshd: SSHServer, sto
     assert (outbox / "sent" / "R1.dat").exists() and not (outbox / "R1.dat").exists()
 
 
-def test_push_after_a_crash_before_the_record_overwrites_the_same_name(sshd: SSHServer, store: TransferStore,
-                                                                      outbox: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_push_after_a_crash_before_the_record_overwrites_the_same_name(
+    sshd: SSHServer, store: TransferStore, outbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Renamed but not recorded when the process died: the retry renames over the same final name."""
     (outbox / "R2.dat").write_bytes(b"refund two")
     original = TransferStore.record_push
@@ -433,8 +456,9 @@ def test_push_after_a_crash_before_the_record_overwrites_the_same_name(sshd: SSH
     assert (sshd.home / TARGET / "R2.dat").read_bytes() == b"refund two"
 
 
-def test_push_falls_back_to_rename_without_posix_rename(sshd: SSHServer, store: TransferStore, outbox: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_push_falls_back_to_rename_without_posix_rename(
+    sshd: SSHServer, store: TransferStore, outbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A server without posix-rename gets a standard rename, replacing an earlier copy of the file."""
     (sshd.home / TARGET).mkdir(exist_ok=True)
     (sshd.home / TARGET / "R3.dat").write_bytes(b"old copy")
@@ -474,8 +498,14 @@ def test_progress_bar_only_for_large_transfers() -> None:
 
 def test_endpoint_configuration_is_checked(tmp_path: Path) -> None:
     """Secrets, incomplete directions, bad after_pull, cron and cut-off values are refused with a reason."""
-    base: dict[str, Any] = dict(host="sftp.bank.example", user="city", key_file=tmp_path / "k",
-                                known_hosts=tmp_path / "kh", remote_dir="out", channel="zengin-91")
+    base: dict[str, Any] = dict(
+        host="sftp.bank.example",
+        user="city",
+        key_file=tmp_path / "k",
+        known_hosts=tmp_path / "kh",
+        remote_dir="out",
+        channel="zengin-91",
+    )
     EndpointConfig(**base)
     for change, message in (
         (dict(passphrase="x"), "never goes into the configuration"),
@@ -501,8 +531,9 @@ def settings_with(server: SSHServer, root: Path, **overrides: Any) -> Any:
 
     base = load_settings(None, spool_root=root / "spool")
     destinations = {**base.destinations, "bank": {"render": next(iter(base.destinations.values())).render}}
-    return Settings.model_validate({**base.model_dump(), "destinations": destinations,
-                                    "endpoints": {"bank": endpoint(server, **overrides)}})
+    return Settings.model_validate(
+        {**base.model_dump(), "destinations": destinations, "endpoints": {"bank": endpoint(server, **overrides)}}
+    )
 
 
 def test_commands_pull_push_and_endpoints(sshd: SSHServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,21 +20,30 @@ EXECUTE = {"execute", "executemany", "executescript"}
 
 # -- the rule: only gateway/storage writes SQL ------------------------------------------------
 
+
 def _sql_uses(source: str, filename: str = "<source>") -> list[str]:
     """Where a module imports sqlite3 or calls .execute/.executemany/.executescript."""
     found: list[str] = []
     for node in ast.walk(ast.parse(source, filename=filename)):
         if isinstance(node, ast.Import):
-            found += [f"line {node.lineno}: import {alias.name}" for alias in node.names
-                      if alias.name.split(".")[0] == "sqlite3"]
+            found += [
+                f"line {node.lineno}: import {alias.name}"
+                for alias in node.names
+                if alias.name.split(".")[0] == "sqlite3"
+            ]
         elif isinstance(node, ast.ImportFrom):
             if (node.module or "").split(".")[0] == "sqlite3":
                 found.append(f"line {node.lineno}: from {node.module} import ...")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in EXECUTE:
             found.append(f"line {node.lineno}: .{node.func.attr}(...)")
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-              and node.func.id in {"__import__", "import_module"} and node.args
-              and isinstance(node.args[0], ast.Constant) and node.args[0].value == "sqlite3"):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in {"__import__", "import_module"}
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value == "sqlite3"
+        ):
             found.append(f"line {node.lineno}: {node.func.id}('sqlite3')")
     return sorted(found, key=lambda use: int(use.split()[1].rstrip(":")))
 
@@ -42,21 +51,26 @@ def _sql_uses(source: str, filename: str = "<source>") -> list[str]:
 def test_only_the_storage_package_writes_sql():
     modules = [path for folder in ("gateway", "adapters") for path in sorted((ROOT / folder).rglob("*.py"))]
     assert any(path.is_relative_to(STORAGE) for path in modules)  # the walk sees the tree
-    offenders = {str(path.relative_to(ROOT)): uses for path in modules
-                 if not path.is_relative_to(STORAGE) and (uses := _sql_uses(path.read_text(encoding="utf-8"),
-                                                                            str(path)))}
+    offenders = {
+        str(path.relative_to(ROOT)): uses
+        for path in modules
+        if not path.is_relative_to(STORAGE) and (uses := _sql_uses(path.read_text(encoding="utf-8"), str(path)))
+    }
     assert offenders == {}, "SQL outside gateway/storage: make it a method of a store in gateway/storage"
 
 
 def test_the_rule_sees_what_it_forbids():
-    sample = ("import sqlite3\nfrom sqlite3 import Row\n"
-              "def f(db, rows):\n    db.execute('SELECT 1')\n    db.executemany('x', rows)\n"
-              "    db.cursor().executescript('x')\n    __import__('sqlite3')\n")
+    sample = (
+        "import sqlite3\nfrom sqlite3 import Row\n"
+        "def f(db, rows):\n    db.execute('SELECT 1')\n    db.executemany('x', rows)\n"
+        "    db.cursor().executescript('x')\n    __import__('sqlite3')\n"
+    )
     assert [use.split(":")[0] for use in _sql_uses(sample)] == [f"line {n}" for n in (1, 2, 4, 5, 6, 7)]
     assert _sql_uses("from gateway.storage.ledger import Ledger\nLedger(path).get('x')\n") == []
 
 
 # -- the helper -------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def ledger_file(tmp_path):

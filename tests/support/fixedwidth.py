@@ -48,6 +48,7 @@ assert ZENKAKU_SPACE == b"\x81\x40"
 
 # ---------------------------------------------------------------- fields
 
+
 def align_left(raw: bytes, width: int, fill: bytes = SP) -> bytes:
     """``raw`` left-aligned in ``width`` bytes: as many whole ``fill`` units as fit after it,
     then half-width spaces for what is left (one byte of an odd width after full-width spaces)."""
@@ -91,6 +92,7 @@ def exact(value: str, width: int, *, encoding: str = "ascii") -> bytes:
 
 
 # ---------------------------------------------------------------- records and files
+
 
 def record(*parts: bytes, length: int) -> bytes:
     """The fields of one record, joined; exactly ``length`` bytes or an AssertionError."""

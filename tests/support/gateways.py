@@ -15,7 +15,6 @@ import os
 import re
 import signal
 import sqlite3
-import stat
 import subprocess
 import sys
 import time
@@ -28,13 +27,13 @@ from typing import Any
 
 import pytest
 
-from formats.validate import validate_path
-from formats.registry import get_format
-from formats.validator import Status
 from formats.layouts.zengin.common import END as END_91
 from formats.layouts.zengin.debit import DATA as DATA_91
 from formats.layouts.zengin.debit import HEADER as HEADER_91
 from formats.layouts.zengin.debit import TRAILER as TRAILER_91
+from formats.registry import get_format
+from formats.validate import validate_path
+from formats.validator import Status
 from spool.states import TERMINAL_STATES
 from tests.support.samples import debit_header, debit_record
 
@@ -45,14 +44,26 @@ PYTHON = BIN / "python" if (BIN / "python").exists() else Path(sys.executable)
 CHANNEL = "zengin-91"
 TERMINAL_FOLDERS = {str(state): state.folder for state in TERMINAL_STATES}
 COLLECTION = get_format("collection-intake")
-FOLLOWUP_COLUMNS = ("ファイルID", "レコード番号", "顧客番号", "引落日", "引落金額", "振替結果コード", "結果内容",
-                    "金融機関コード", "支店コード", "預金種目", "口座番号(下3桁)")
+FOLLOWUP_COLUMNS = (
+    "ファイルID",
+    "レコード番号",
+    "顧客番号",
+    "引落日",
+    "引落金額",
+    "振替結果コード",
+    "結果内容",
+    "金融機関コード",
+    "支店コード",
+    "預金種目",
+    "口座番号(下3桁)",
+)
 BOM = b"\xef\xbb\xbf"
 
 
 # ---------------------------------------------------------------------------------------------
 # configuration and processes
 # ---------------------------------------------------------------------------------------------
+
 
 def write_config(path: Path, *, quiet_seconds: float = 0.3, rescan_seconds: float = 0.5) -> Path:
     """A test configuration: the default config's channels, destinations and routes, short timings.
@@ -61,8 +72,9 @@ def write_config(path: Path, *, quiet_seconds: float = 0.3, rescan_seconds: floa
     text = (ROOT / "config" / "gateway.toml").read_text(encoding="utf-8")
     text, found = re.subn(r"(?ms)^\[spool\][^\n]*\n.*?(?=^\[)", "", text, count=1)
     assert found == 1, "config/gateway.toml has no [spool] table to replace"
-    path.write_text(f"[spool]\nquiet_seconds = {quiet_seconds}\nrescan_seconds = {rescan_seconds}\n\n{text}",
-                    encoding="utf-8")
+    path.write_text(
+        f"[spool]\nquiet_seconds = {quiet_seconds}\nrescan_seconds = {rescan_seconds}\n\n{text}", encoding="utf-8"
+    )
     return path
 
 
@@ -72,9 +84,10 @@ class GatewayProcess:
     def __init__(self, argv: Sequence[str], *, cwd: Path, log: Path, env: dict[str, str] | None = None) -> None:
         self.argv = list(argv)
         self.log_path = log
-        self._log = open(log, "ab")  # noqa: SIM115 - closed in wait()
-        self.proc = subprocess.Popen(self.argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._log,
-                                     stderr=subprocess.STDOUT, env=env)
+        self._log = open(log, "ab")
+        self.proc = subprocess.Popen(
+            self.argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT, env=env
+        )
 
     @property
     def pid(self) -> int:
@@ -100,7 +113,9 @@ class GatewayProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.wait(10)
-            raise AssertionError(f"gateway {self.pid} ignored SIGTERM for {timeout} s:\n{self.output()[-3000:]}")
+            raise AssertionError(
+                f"gateway {self.pid} ignored SIGTERM for {timeout} s:\n{self.output()[-3000:]}"
+            ) from None
 
     def kill(self) -> int:
         """SIGKILL (a crash), and wait for it."""
@@ -116,8 +131,15 @@ class Gateways:
         self.workdir = workdir
         self.started: list[GatewayProcess] = []
 
-    def run(self, spool: Path, *, config: Path | None = None, launcher: Path | None = None,
-            env: dict[str, str] | None = None, wait_started: bool = True) -> GatewayProcess:
+    def run(
+        self,
+        spool: Path,
+        *,
+        config: Path | None = None,
+        launcher: Path | None = None,
+        env: dict[str, str] | None = None,
+        wait_started: bool = True,
+    ) -> GatewayProcess:
         """Start `gateway run --spool SPOOL [--config CONFIG]` (through ``launcher`` if given).
 
         With ``wait_started``, return once the process has logged its "started" event."""
@@ -126,12 +148,15 @@ class Gateways:
         if config is not None:
             argv += ["--config", str(config)]
         before = count_events(spool, "started")
-        process = GatewayProcess(argv, cwd=self.workdir, log=self.workdir / f"gateway-{len(self.started)}.log",
-                                 env=None if env is None else {**os.environ, **env})
+        process = GatewayProcess(
+            argv,
+            cwd=self.workdir,
+            log=self.workdir / f"gateway-{len(self.started)}.log",
+            env=None if env is None else {**os.environ, **env},
+        )
         self.started.append(process)
         if wait_started:
-            wait_until(lambda: count_events(spool, "started") > before, 120, "the gateway to start",
-                       process=process)
+            wait_until(lambda: count_events(spool, "started") > before, 120, "the gateway to start", process=process)
         return process
 
     def stop_all(self) -> None:
@@ -157,12 +182,25 @@ def gateways(tmp_path: Path):
 
 def gateway_cli(*args: str | Path, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run one `gateway` command to completion (files, report, reprocess, ingest …)."""
-    return subprocess.run([str(GATEWAY), *map(str, args)], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, "COLUMNS": "250"})
+    return subprocess.run(
+        [str(GATEWAY), *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "250"},
+    )
 
 
-def wait_until(condition: Callable[[], Any], timeout: float, what: str, *,
-               process: GatewayProcess | None = None, spool: Path | None = None, interval: float = 0.05) -> Any:
+def wait_until(
+    condition: Callable[[], Any],
+    timeout: float,
+    what: str,
+    *,
+    process: GatewayProcess | None = None,
+    spool: Path | None = None,
+    interval: float = 0.05,
+) -> Any:
     """Poll ``condition`` until it is truthy; fail with diagnostics after ``timeout`` seconds
     or as soon as ``process`` (expected to keep running) has exited."""
     deadline = time.monotonic() + timeout
@@ -171,8 +209,9 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str, *,
         if value:
             return value
         if process is not None and not process.alive():
-            raise AssertionError(f"gateway exited ({process.proc.returncode}) while waiting for {what}:\n"
-                                 f"{process.output()[-4000:]}")
+            raise AssertionError(
+                f"gateway exited ({process.proc.returncode}) while waiting for {what}:\n{process.output()[-4000:]}"
+            )
         if time.monotonic() > deadline:
             details = "" if spool is None else "\n" + describe_spool(spool)
             output = "" if process is None else "\n" + process.output()[-4000:]
@@ -183,6 +222,7 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str, *,
 # ---------------------------------------------------------------------------------------------
 # invented 91 result files, built fast (one template record, fields patched by the layout's offsets)
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Debit:
@@ -213,7 +253,7 @@ def _put(record: bytearray, name: str, text: str) -> None:
     spec = DATA_91.by_name[name]
     raw = text.encode("ascii")
     assert len(raw) == spec.width, (name, text)
-    record[spec.offset:spec.offset + spec.width] = raw
+    record[spec.offset : spec.offset + spec.width] = raw
 
 
 def data_record(debit: Debit) -> bytes:
@@ -231,11 +271,16 @@ def result_91(debits: Sequence[Debit], *, amount_delta: int = 0) -> bytes:
     """A one-group 91 result file (CRLF) whose trailer reconciles, unless ``amount_delta`` is given."""
     ok = [d for d in debits if d.code == "0"]
     failed = [d for d in debits if d.code != "0"]
-    trailer = TRAILER_91.build(dict(
-        total_count=len(debits), total_amount=sum(d.amount for d in debits) + amount_delta,
-        transferred_count=len(ok), transferred_amount=sum(d.amount for d in ok),
-        failed_count=len(failed), failed_amount=sum(d.amount for d in failed),
-    ))
+    trailer = TRAILER_91.build(
+        dict(
+            total_count=len(debits),
+            total_amount=sum(d.amount for d in debits) + amount_delta,
+            transferred_count=len(ok),
+            transferred_amount=sum(d.amount for d in ok),
+            failed_count=len(failed),
+            failed_amount=sum(d.amount for d in failed),
+        )
+    )
     return b"".join(r + b"\r\n" for r in (_HEADER, *map(data_record, debits), trailer, _END))
 
 
@@ -284,6 +329,7 @@ def drop(spool: Path, name: str, content: bytes, *, channel: str = CHANNEL, mtim
 # ---------------------------------------------------------------------------------------------
 # reading the spool: ledger, audit log, outputs
 # ---------------------------------------------------------------------------------------------
+
 
 def _query(spool: Path, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     path = spool / "ledger.sqlite3"
@@ -389,7 +435,7 @@ def read_collection(path: Path) -> CollectionOutput:
 def read_followup(path: Path) -> list[dict[str, str]]:
     raw = path.read_bytes()
     assert raw.startswith(BOM), f"{path}: no UTF-8 BOM"
-    rows = list(csv.reader(io.StringIO(raw[len(BOM):].decode("utf-8"), newline="")))
+    rows = list(csv.reader(io.StringIO(raw[len(BOM) :].decode("utf-8"), newline="")))
     assert tuple(rows[0]) == FOLLOWUP_COLUMNS, rows[0]
     return [dict(zip(FOLLOWUP_COLUMNS, row, strict=True)) for row in rows[1:]]
 
@@ -402,8 +448,10 @@ def sha256_of(path: Path) -> str:
 # the invariants of a finished spool
 # ---------------------------------------------------------------------------------------------
 
-def verify_spool(spool: Path, inputs: Sequence[InputFile], *,
-                 relaxed: list[str] | None = None) -> dict[str, dict[str, Any]]:
+
+def verify_spool(
+    spool: Path, inputs: Sequence[InputFile], *, relaxed: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
     """Check everything that must hold once every input is finished; the ledger row of each input by name.
 
     - nothing left in inbox/ or work/, no ".tmp-" file in any outbox;
@@ -465,8 +513,9 @@ def verify_spool(spool: Path, inputs: Sequence[InputFile], *,
         else:
             row = row_of[item.name]
             if row["state"] != item.expect:
-                problems.append(f"{item.name}: {row['state']} ({row['status']}: {row['reason']}), "
-                                f"expected {item.expect}")
+                problems.append(
+                    f"{item.name}: {row['state']} ({row['status']}: {row['reason']}), expected {item.expect}"
+                )
             elif item.status is not None and row["status"] != item.status:
                 problems.append(f"{item.name}: status {row['status']!r}, expected {item.status!r}")
     archived_inputs = [item for item in inputs if item.expect in ("archived", "rejected")]
@@ -483,16 +532,19 @@ def verify_spool(spool: Path, inputs: Sequence[InputFile], *,
                 if row["status"] != "ok":
                     problems.append(f"{item.name}: archived with status {row['status']!r}")
             elif row["duplicate_of"] != row_of[winner.name]["id"]:
-                problems.append(f"{item.name}: duplicate_of {row['duplicate_of']!r}, "
-                                f"expected {row_of[winner.name]['id']!r}")
+                problems.append(
+                    f"{item.name}: duplicate_of {row['duplicate_of']!r}, expected {row_of[winner.name]['id']!r}"
+                )
             elif row["status"] != "duplicate":
                 metadata.append(f"{item.name}: duplicate with ledger status {row['status']!r}")
     for row in rows:
         if row["state"] == "duplicate":
             earlier = [r for r in rows if r["id"] == row["duplicate_of"]]
             if not earlier or earlier[0]["state"] != "archived" or earlier[0]["sha256"] != row["sha256"]:
-                problems.append(f"{row['original_name']}: duplicate_of {row['duplicate_of']!r} is not an archived "
-                                "file with the same content")
+                problems.append(
+                    f"{row['original_name']}: duplicate_of {row['duplicate_of']!r} is not an archived "
+                    "file with the same content"
+                )
         if row["state"] in ("quarantined", "duplicate") and not row["reason"]:
             metadata.append(f"{row['original_name']}: {row['state']} without a reason in the ledger")
     assert not problems, "\n".join(problems)
@@ -532,8 +584,10 @@ def verify_spool(spool: Path, inputs: Sequence[InputFile], *,
     twice = [pair for pair, n in routed.items() if n > 1]
     assert not twice, f"payments posted more than once: {twice[:10]}"
     expected_routed = Counter(pair for item in archived_inputs for pair in item.routed())
-    assert routed == expected_routed, (f"collection outputs differ: missing {list((expected_routed - routed))[:5]}, "
-                                       f"extra {list((routed - expected_routed))[:5]}")
+    assert routed == expected_routed, (
+        f"collection outputs differ: missing {list(expected_routed - routed)[:5]}, "
+        f"extra {list(routed - expected_routed)[:5]}"
+    )
     expected_failed = Counter(pair for item in archived_inputs for pair in item.failed())
     assert failed == expected_failed, "follow-up lists differ from the failed debits"
 

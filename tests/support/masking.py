@@ -32,8 +32,11 @@ def brute_force(text: str) -> list[str]:
         if j - i == 64 and all(ch in "0123456789abcdefABCDEF" for ch in chars[i:j]):
             chars[i:j] = ["x"] * 64
         i = max(j, i + 1)
-    digits = [(pos, str("0123456789０１２３４５６７８９".index(ch) % 10)) for pos, ch in enumerate(chars)
-              if ch in "0123456789０１２３４５６７８９"]
+    digits = [
+        (pos, str("0123456789０１２３４５６７８９".index(ch) % 10))
+        for pos, ch in enumerate(chars)
+        if ch in "0123456789０１２３４５６７８９"
+    ]
     runs: list[list[tuple[int, str]]] = []
     groups: list[list[tuple[int, str]]] = []
     for pos, digit in digits:
@@ -45,5 +48,7 @@ def brute_force(text: str) -> list[str]:
             groups[-1].append((pos, digit))
         else:
             groups.append([(pos, digit)])
-    candidates = {seq[0][0]: "".join(d for _, d in seq) for seq in runs + groups if len(seq) == 12}  # a run may be a group
+    candidates = {
+        seq[0][0]: "".join(d for _, d in seq) for seq in runs + groups if len(seq) == 12
+    }  # a run may be a group
     return [c for _, c in sorted(candidates.items()) if _check_digit_ok(c)]

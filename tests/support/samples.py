@@ -9,33 +9,75 @@ from formats.layouts.zengin import DEBIT_91, TRANSFER_21
 
 
 def debit_header(**overrides: Any) -> dict[str, Any]:
-    values = dict(code_division="0", consignor_code="0000012345", consignor_name="ﾃｽﾄｼ", debit_date="0527",
-                  bank_code="0001", bank_name="ﾐｽﾞﾎ", branch_code="001", branch_name="ﾄｳｷﾖｳ",
-                  account_type="1", account_number="0000001")
+    values = dict(
+        code_division="0",
+        consignor_code="0000012345",
+        consignor_name="ﾃｽﾄｼ",
+        debit_date="0527",
+        bank_code="0001",
+        bank_name="ﾐｽﾞﾎ",
+        branch_code="001",
+        branch_name="ﾄｳｷﾖｳ",
+        account_type="1",
+        account_number="0000001",
+    )
     values.update(overrides)
     return values
 
 
-def debit_record(serial: int = 1, amount: int = 1000, result_code: str | None = "0", **overrides: Any) -> dict[str, Any]:
-    values = dict(bank_code="0001", bank_name="", branch_code="001", branch_name="", account_type="1",
-                  account_number=f"{serial:07d}", account_holder="ﾃｽﾄ ﾀﾛｳ", amount=amount, new_code="0",
-                  customer_number=f"{serial:020d}", result_code=result_code)
+def debit_record(
+    serial: int = 1, amount: int = 1000, result_code: str | None = "0", **overrides: Any
+) -> dict[str, Any]:
+    values = dict(
+        bank_code="0001",
+        bank_name="",
+        branch_code="001",
+        branch_name="",
+        account_type="1",
+        account_number=f"{serial:07d}",
+        account_holder="ﾃｽﾄ ﾀﾛｳ",
+        amount=amount,
+        new_code="0",
+        customer_number=f"{serial:020d}",
+        result_code=result_code,
+    )
     values.update(overrides)
     return values
 
 
 def transfer_header(**overrides: Any) -> dict[str, Any]:
-    values = dict(code_division="0", requester_code="0000054321", requester_name="ﾃｽﾄｼ ｶｲｹｲｶﾝﾘｼﾔ",
-                  transfer_date="0610", bank_code="0001", bank_name="", branch_code="001", branch_name="",
-                  account_type="1", account_number="0000002")
+    values = dict(
+        code_division="0",
+        requester_code="0000054321",
+        requester_name="ﾃｽﾄｼ ｶｲｹｲｶﾝﾘｼﾔ",
+        transfer_date="0610",
+        bank_code="0001",
+        bank_name="",
+        branch_code="001",
+        branch_name="",
+        account_type="1",
+        account_number="0000002",
+    )
     values.update(overrides)
     return values
 
 
 def transfer_record(serial: int = 1, amount: int = 5000, **overrides: Any) -> dict[str, Any]:
-    values = dict(bank_code="0001", bank_name="", branch_code="001", branch_name="", clearing_house=None,
-                  account_type="1", account_number=f"{serial:07d}", payee_name="ｻﾝﾌﾟﾙ ﾊﾅｺ", amount=amount,
-                  new_code="0", customer_codes=f"{serial:010d}{0:010d}", transfer_kind="7", edi_flag=None)
+    values = dict(
+        bank_code="0001",
+        bank_name="",
+        branch_code="001",
+        branch_name="",
+        clearing_house=None,
+        account_type="1",
+        account_number=f"{serial:07d}",
+        payee_name="ｻﾝﾌﾟﾙ ﾊﾅｺ",
+        amount=amount,
+        new_code="0",
+        customer_codes=f"{serial:010d}{0:010d}",
+        transfer_kind="7",
+        edi_flag=None,
+    )
     values.update(overrides)
     return values
 

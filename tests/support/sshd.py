@@ -56,8 +56,10 @@ def require_sshd() -> str:
     path = find_sshd()
     if path is not None and shutil.which("ssh-keygen"):
         return path
-    message = ("OpenSSH server (sshd) or ssh-keygen not installed: run scripts/ensure-system-packages.sh "
-               "(Debian packages openssh-server, openssh-client)")
+    message = (
+        "OpenSSH server (sshd) or ssh-keygen not installed: run scripts/ensure-system-packages.sh "
+        "(Debian packages openssh-server, openssh-client)"
+    )
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI=true and the SFTP tests must run, but {message}", pytrace=False)
     pytest.skip(message)
@@ -85,8 +87,9 @@ def _supports(sshd_path: str, config: Path, option: str) -> bool:
     trial = config.with_name(config.name + ".probe")
     trial.write_text(config.read_text() + f"{option}\n")
     try:
-        result = subprocess.run([sshd_path, "-t", "-f", str(trial)], capture_output=True, text=True,
-                                stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            [sshd_path, "-t", "-f", str(trial)], capture_output=True, text=True, stdin=subprocess.DEVNULL
+        )
     finally:
         trial.unlink(missing_ok=True)
     return result.returncode == 0
@@ -147,14 +150,16 @@ class SSHServer:
         name = f"[{self.host}]:{self.port}" if bracketed else self.host
         return f"{name} {self.host_public_key()}\n"
 
-    def write_known_hosts(self, path: Path | None = None, *, lines: list[str] | None = None,
-                          hashed: bool = False) -> Path:
+    def write_known_hosts(
+        self, path: Path | None = None, *, lines: list[str] | None = None, hashed: bool = False
+    ) -> Path:
         """Write a known_hosts file (by default the server's own entry); ``hashed`` runs ``ssh-keygen -H``."""
         path = path or self.known_hosts
         path.write_text("".join(lines) if lines is not None else self.known_hosts_line())
         if hashed:
-            subprocess.run(["ssh-keygen", "-q", "-H", "-f", str(path)], check=True, capture_output=True,
-                           stdin=subprocess.DEVNULL)
+            subprocess.run(
+                ["ssh-keygen", "-q", "-H", "-f", str(path)], check=True, capture_output=True, stdin=subprocess.DEVNULL
+            )
             path.with_name(path.name + ".old").unlink(missing_ok=True)
         return path
 
@@ -210,7 +215,11 @@ class SSHServer:
             log = self.log.open("ab")
             self.process = subprocess.Popen(
                 [self.sshd_path, "-D", "-e", "-f", str(self.config)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
             log.close()
             error = self._wait_ready()
             if error is None:
@@ -296,9 +305,15 @@ class SSHServer:
     # -- for the gateway ------------------------------------------------------------
     def endpoint_fields(self, **overrides: Any) -> dict[str, Any]:
         """Keyword arguments for an EndpointConfig that connects to this server."""
-        fields: dict[str, Any] = dict(host=self.host, port=self.port, user=self.user,
-                                      key_file=self.client_key, known_hosts=self.known_hosts,
-                                      connect_timeout=10.0, op_timeout=10.0)
+        fields: dict[str, Any] = dict(
+            host=self.host,
+            port=self.port,
+            user=self.user,
+            key_file=self.client_key,
+            known_hosts=self.known_hosts,
+            connect_timeout=10.0,
+            op_timeout=10.0,
+        )
         fields.update(overrides)
         return fields
 

@@ -143,7 +143,7 @@ def test_rule_refuses_impossible_layouts(span: tuple[int, int], position: int) -
 def test_weighted_mod10_schemes_catch_any_single_digit_change(body: str, index: int, step: int) -> None:
     """mod10-w31 and Luhn detect every change of a single body digit."""
     index %= len(body)
-    changed = body[:index] + str((int(body[index]) + step) % 10) + body[index + 1:]
+    changed = body[:index] + str((int(body[index]) + step) % 10) + body[index + 1 :]
     for name in ("mod10-w31", "luhn"):
         scheme = SCHEMES[name]
         assert not scheme.verify(changed + scheme.compute(body), (0, len(body)), len(body))

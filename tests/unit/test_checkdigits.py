@@ -76,7 +76,7 @@ def test_find_standalone_numbers() -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "0" + VALID,          # part of a 13-digit run
+        "0" + VALID,  # part of a 13-digit run
         VALID + "7",
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",  # a SHA-256
     ],
@@ -149,7 +149,7 @@ def test_property_single_digit_change_is_invalid(body: str, position: int, shift
     """
     number = body + str(my_number_check_digit(body))
     changed = str((int(number[position]) + shift) % 10)
-    altered = number[:position] + changed + number[position + 1:]
+    altered = number[:position] + changed + number[position + 1 :]
     assert altered != number
     blind_spot = position < 11 and {_remainder(body), _remainder(altered[:11])} == {0, 1}
     assert is_valid_my_number(altered) is blind_spot

@@ -35,8 +35,12 @@ PUBLIC = "91912345000000000000004520875004013100295004"
 
 # Invented: issuer 9 + 00001, 利用企業コード 00002, 納付番号 0000000000123456, 2nd reissue,
 # no deadline (999999), no stamp, ¥12,300. Check digit from encode_barcode.
-NO_DEADLINE = encode_barcode(issuer_code="00001", free_field={"user_company_code": "00002",
-                             "customer_reference": "0000000000123456"}, amount=12300, reissue=2)
+NO_DEADLINE = encode_barcode(
+    issuer_code="00001",
+    free_field={"user_company_code": "00002", "customer_reference": "0000000000123456"},
+    amount=12300,
+    reissue=2,
+)
 
 
 def test_public_vector_decodes() -> None:
@@ -57,15 +61,30 @@ def test_public_vector_decodes() -> None:
 
 def test_public_vector_is_what_encode_builds() -> None:
     """encode_barcode builds the published sample from its fields, check digit included."""
-    assert encode_barcode(issuer_code="12345", free_field="000000000000004520875", amount=29500,
-                          deadline=date(2004, 1, 31)) == PUBLIC
+    assert (
+        encode_barcode(
+            issuer_code="12345", free_field="000000000000004520875", amount=29500, deadline=date(2004, 1, 31)
+        )
+        == PUBLIC
+    )
 
 
 def test_fields_are_in_layout_order() -> None:
     """fields lists the layout in order, the free-field parts under their profile names."""
     assert list(decode_barcode(PUBLIC, today=TODAY).fields) == [
-        "ai", "issuer_country", "issuer_code", "free_field", "user_company_code", "customer_reference",
-        "reissue", "deadline", "stamp_flag", "amount", "check_digit", "canonical"]
+        "ai",
+        "issuer_country",
+        "issuer_code",
+        "free_field",
+        "user_company_code",
+        "customer_reference",
+        "reissue",
+        "deadline",
+        "stamp_flag",
+        "amount",
+        "check_digit",
+        "canonical",
+    ]
 
 
 def test_no_deadline() -> None:
@@ -77,8 +96,9 @@ def test_no_deadline() -> None:
     assert result.free_fields["customer_reference"] == "0000000000123456"
 
 
-@pytest.mark.parametrize("value", ["EAN" + PUBLIC, "EAN " + PUBLIC, "ean" + PUBLIC, "  " + PUBLIC + "\n",
-                                   " EAN  " + PUBLIC + " "])
+@pytest.mark.parametrize(
+    "value", ["EAN" + PUBLIC, "EAN " + PUBLIC, "ean" + PUBLIC, "  " + PUBLIC + "\n", " EAN  " + PUBLIC + " "]
+)
 def test_ean_prefix_and_surrounding_spaces(value: str) -> None:
     """An "EAN" prefix and surrounding white space are accepted."""
     result = decode_barcode(value, today=TODAY)
@@ -111,7 +131,7 @@ def test_length_error_hints_at_missing_ai() -> None:
 @pytest.mark.parametrize(("index", "char"), [(10, "a"), (40, "-"), (0, "x"), (20, "５")])
 def test_non_digit(index: int, char: str) -> None:
     """A non-digit (full-width digits included) is a NOT_DIGIT error at its position."""
-    value = PUBLIC[:index] + char + PUBLIC[index + 1:]
+    value = PUBLIC[:index] + char + PUBLIC[index + 1 :]
     result = decode_barcode(value, today=TODAY)
     assert not result.valid
     codes = {error.code for error in result.errors}
@@ -127,7 +147,12 @@ def test_bad_check_digit() -> None:
     assert not result.valid
     (error,) = result.errors
     assert (error.code, error.position, error.expected, error.found, error.field) == (
-        ErrorCode.CHECK_DIGIT, 43, "4", "0", "check_digit")
+        ErrorCode.CHECK_DIGIT,
+        43,
+        "4",
+        "0",
+        "check_digit",
+    )
 
 
 def test_wrong_ai() -> None:
@@ -161,9 +186,7 @@ def _check_digit(body: str) -> str:
     return str(mod10_w31(body))
 
 
-@pytest.mark.parametrize(
-    ("yy", "year"), [(25, 2025), (0, 2000), (75, 2075), (76, 1976), (99, 1999)]
-)
+@pytest.mark.parametrize(("yy", "year"), [(25, 2025), (0, 2000), (75, 2075), (76, 1976), (99, 1999)])
 def test_century_window(yy: int, year: int) -> None:
     """Two-digit years fall in the window today−49 … today+50 (default pivot)."""
     assert expand_two_digit_year(yy, today=TODAY) == year
@@ -207,22 +230,34 @@ def test_profile_issuer_width_and_free_field_split() -> None:
     profile = BarcodeProfile(
         name="agent-x",
         issuer_code_width=6,
-        free_field=(FreeFieldPart("tax_code", 3, "税目"), FreeFieldPart("notice_number", 12, "通知書番号"),
-                    FreeFieldPart("fiscal_year", 4), FreeFieldPart("instalment", 2, "期別")),
+        free_field=(
+            FreeFieldPart("tax_code", 3, "税目"),
+            FreeFieldPart("notice_number", 12, "通知書番号"),
+            FreeFieldPart("fiscal_year", 4),
+            FreeFieldPart("instalment", 2, "期別"),
+        ),
     )
     result = decode_barcode(PUBLIC, profile=profile, today=TODAY)
     assert result.issuer_country is None and result.issuer_code == "912345"
-    assert result.free_fields == {"tax_code": "000", "notice_number": "000000000004", "fiscal_year": "5208",
-                                  "instalment": "75"}
+    assert result.free_fields == {
+        "tax_code": "000",
+        "notice_number": "000000000004",
+        "fiscal_year": "5208",
+        "instalment": "75",
+    }
     assert result.labels["notice_number"] == "通知書番号"
     assert result.personal_fields == frozenset()
 
 
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(issuer_code_width=0), dict(issuer_code_width=7), dict(free_field=(FreeFieldPart("a", 20),)),
-     dict(free_field=(FreeFieldPart("a", 10), FreeFieldPart("a", 11))),
-     dict(free_field=(FreeFieldPart("amount", 21),))],
+    [
+        dict(issuer_code_width=0),
+        dict(issuer_code_width=7),
+        dict(free_field=(FreeFieldPart("a", 20),)),
+        dict(free_field=(FreeFieldPart("a", 10), FreeFieldPart("a", 11))),
+        dict(free_field=(FreeFieldPart("amount", 21),)),
+    ],
 )
 def test_profile_refuses_impossible_layouts(kwargs: dict) -> None:
     """A profile whose parts do not make 21 digits, repeat a name or shadow a field is refused."""
@@ -232,8 +267,15 @@ def test_profile_refuses_impossible_layouts(kwargs: dict) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(issuer_code="1234"), dict(free_field="1" * 20), dict(amount=1_000_000), dict(stamp_flag=2),
-     dict(reissue=10), dict(free_field={"unknown": "1"}), dict(free_field={"user_company_code": "123"})],
+    [
+        dict(issuer_code="1234"),
+        dict(free_field="1" * 20),
+        dict(amount=1_000_000),
+        dict(stamp_flag=2),
+        dict(reissue=10),
+        dict(free_field={"unknown": "1"}),
+        dict(free_field={"user_company_code": "123"}),
+    ],
 )
 def test_encode_refuses_fields_that_do_not_fit(kwargs: dict) -> None:
     """encode_barcode raises ValueError for a field that does not fit the layout."""
@@ -243,16 +285,24 @@ def test_encode_refuses_fields_that_do_not_fit(kwargs: dict) -> None:
         encode_barcode(**arguments)
 
 
-barcode_fields = st.fixed_dictionaries({
-    "issuer_code": st.text("0123456789", min_size=5, max_size=5),
-    "free_field": st.text("0123456789", min_size=21, max_size=21),
-    "amount": st.integers(0, 999_999),
-    "deadline": st.none() | st.dates(date(1976, 1, 1), date(2075, 12, 31)),
-    "reissue": st.integers(0, 9),
-    "stamp_flag": st.integers(0, 1),
-})
-profiles = st.sampled_from([DEFAULT_PROFILE, BarcodeProfile(with_ai=False), BarcodeProfile(with_check_digit=False),
-                            BarcodeProfile(with_ai=False, with_check_digit=False)])
+barcode_fields = st.fixed_dictionaries(
+    {
+        "issuer_code": st.text("0123456789", min_size=5, max_size=5),
+        "free_field": st.text("0123456789", min_size=21, max_size=21),
+        "amount": st.integers(0, 999_999),
+        "deadline": st.none() | st.dates(date(1976, 1, 1), date(2075, 12, 31)),
+        "reissue": st.integers(0, 9),
+        "stamp_flag": st.integers(0, 1),
+    }
+)
+profiles = st.sampled_from(
+    [
+        DEFAULT_PROFILE,
+        BarcodeProfile(with_ai=False),
+        BarcodeProfile(with_check_digit=False),
+        BarcodeProfile(with_ai=False, with_check_digit=False),
+    ]
+)
 
 
 @given(barcode_fields, profiles)
@@ -271,7 +321,7 @@ def test_round_trip(fields: dict, profile: BarcodeProfile) -> None:
 def test_single_changed_digit_is_always_detected(fields: dict, index: int, step: int) -> None:
     """The modulus-10 3/1 check digit catches every single changed digit, the check digit included."""
     value = encode_barcode(**fields)
-    changed = value[:index] + str((int(value[index]) + step) % 10) + value[index + 1:]
+    changed = value[:index] + str((int(value[index]) + step) % 10) + value[index + 1 :]
     result = decode_barcode(changed, today=TODAY)
     assert not result.valid
     assert any(error.code in (ErrorCode.CHECK_DIGIT, ErrorCode.AI) for error in result.errors)

@@ -55,12 +55,15 @@ def test_valid_value_exits_zero(kind: str, value: str) -> None:
     assert payload["fields"]
 
 
-@pytest.mark.parametrize(("kind", "value", "reason"), [
-    ("barcode", PUBLIC[:-1] + "5", "CHECK_DIGIT"),
-    ("barcode", PUBLIC[:-1], "LENGTH"),
-    ("ocr", "9" + UPPER[1:], "CHECK_DIGIT"),
-    ("elqr", SAMPLE[:-5] + "00000", "CRC"),
-])
+@pytest.mark.parametrize(
+    ("kind", "value", "reason"),
+    [
+        ("barcode", PUBLIC[:-1] + "5", "CHECK_DIGIT"),
+        ("barcode", PUBLIC[:-1], "LENGTH"),
+        ("ocr", "9" + UPPER[1:], "CHECK_DIGIT"),
+        ("elqr", SAMPLE[:-5] + "00000", "CRC"),
+    ],
+)
 def test_invalid_value_exits_one_with_the_reason(kind: str, value: str, reason: str) -> None:
     """An invalid value prints valid false and the reason, and exits 1."""
     code, payload = run_json("decode", kind, value)

@@ -31,18 +31,50 @@ from formats.codecs import ErrorCode, Severity, crc16_ccitt_false, decode_elqr, 
 # lower CD 68–69, body 70–111), tag 54 at 112 (value 116), 62 at 127 (value 131), 80 at 157 (value 161),
 # 63 at 246 (CRC value 250–254).
 SAMPLE = (
-    "000201" "010212"
-    "2796" "0005" "13800" "0183"
-    "10" "00000000000" "00000012300" "2" "13800" "0" "012" "00000"
-    "83" "00000202504010000001" "123456" "0" "99999" "000" "0000000"
-    "5411" "00000012300"
-    "6226" "2025" "2025" "01" "20250430" "20250531"
-    "8085" + "0" * 85 +
-    "6305" "00548"
+    "000201"
+    "010212"
+    "2796"
+    "0005"
+    "13800"
+    "0183"
+    "10"
+    "00000000000"
+    "00000012300"
+    "2"
+    "13800"
+    "0"
+    "012"
+    "00000"
+    "83"
+    "00000202504010000001"
+    "123456"
+    "0"
+    "99999"
+    "000"
+    "0000000"
+    "5411"
+    "00000012300"
+    "6226"
+    "2025"
+    "2025"
+    "01"
+    "20250430"
+    "20250531"
+    "8085" + "0" * 85 + "6305"
+    "00548"
 )
-SAMPLE_FIELDS: dict[str, Any] = dict(amount=12300, tax_item_code="012", case_key="00000202504010000001", confirmation_number="123456",
-                     common_tax_institution_code="99999", levy_year=2025, tax_year=2025, period_code="01",
-                     due_date=date(2025, 4, 30), payment_deadline=date(2025, 5, 31))
+SAMPLE_FIELDS: dict[str, Any] = dict(
+    amount=12300,
+    tax_item_code="012",
+    case_key="00000202504010000001",
+    confirmation_number="123456",
+    common_tax_institution_code="99999",
+    levy_year=2025,
+    tax_year=2025,
+    period_code="01",
+    due_date=date(2025, 4, 30),
+    payment_deadline=date(2025, 5, 31),
+)
 
 
 def seal(text: str) -> str:
@@ -86,7 +118,10 @@ def test_decode_sample() -> None:
     assert fields["case_key"] == "00000202504010000001"
     assert fields["confirmation_number"] == "123456"
     assert (fields["eltax_area"], fields["common_tax_institution_code"], fields["tax_office_code"]) == (
-        "0", "99999", "000")
+        "0",
+        "99999",
+        "000",
+    )
     assert (fields["levy_year"], fields["tax_year"], fields["period_code"]) == (2025, 2025, "01")
     assert fields["due_date"] == date(2025, 4, 30)
     assert fields["payment_deadline"] == date(2025, 5, 31)
@@ -96,7 +131,7 @@ def test_decode_sample() -> None:
 
 def test_el_number() -> None:
     """eL番号 is 共通納税機関コード + 案件特定キー + 確認番号 + 税目・料金番号."""
-    assert decode_elqr(SAMPLE).el_number == "99999" "00000202504010000001" "123456" "012"
+    assert decode_elqr(SAMPLE).el_number == "9999900000202504010000001123456012"
 
 
 def test_encode_builds_the_sample() -> None:
@@ -121,7 +156,12 @@ def test_bad_crc() -> None:
     result = decode_elqr(SAMPLE[:-5] + "00549")
     (error,) = result.errors
     assert (error.code, error.field, error.position, error.expected, error.found) == (
-        ErrorCode.CRC, "63", 250, "00548", "00549")
+        ErrorCode.CRC,
+        "63",
+        250,
+        "00548",
+        "00549",
+    )
 
 
 def test_crc_not_digits() -> None:
@@ -165,14 +205,14 @@ def test_duplicate_tag() -> None:
 
 def test_wrong_tag_length() -> None:
     """A known tag with the wrong length is a TAG_LENGTH error, not also a missing tag."""
-    text = seal(SAMPLE[:-9 - 89] + "8084" + "0" * 84)
+    text = seal(SAMPLE[: -9 - 89] + "8084" + "0" * 84)
     assert ErrorCode.TAG_LENGTH in codes(text)
     assert ErrorCode.TAG_MISSING not in codes(text)
 
 
 def test_missing_tag() -> None:
     """A string without tag 80 reports TAG_MISSING for it."""
-    text = seal(SAMPLE[:-9 - 89])
+    text = seal(SAMPLE[: -9 - 89])
     result = decode_elqr(text)
     assert any(e.code == ErrorCode.TAG_MISSING and e.field == "80" for e in result.errors)
 
@@ -193,7 +233,7 @@ def test_header_not_digits() -> None:
 @pytest.mark.parametrize(("start", "replacement", "field"), [(4, "02", "00"), (10, "11", "01"), (20, "13801", "27/00")])
 def test_fixed_values(start: int, replacement: str, field: str) -> None:
     """00 must be "01", 01 must be "12" and 27/00 must be "13800"."""
-    text = SAMPLE[:start] + replacement + SAMPLE[start + len(replacement):-9]
+    text = SAMPLE[:start] + replacement + SAMPLE[start + len(replacement) : -9]
     result = decode_elqr(seal(text))
     assert [(e.code, e.field, e.position) for e in result.errors] == [(ErrorCode.VALUE, field, start)]
 
@@ -211,14 +251,15 @@ def test_mpn_not_digits() -> None:
     """A non-digit in the MPN data is a NOT_DIGIT error at its position."""
     text = SAMPLE[:40] + "X" + SAMPLE[41:-9]
     assert [(e.code, e.position, e.field) for e in decode_elqr(seal(text)).errors] == [
-        (ErrorCode.NOT_DIGIT, 40, "27/01")]
+        (ErrorCode.NOT_DIGIT, 40, "27/01")
+    ]
 
 
 @pytest.mark.parametrize(("offset", "bad"), [(10, "20250230"), (18, "20251301")])
 def test_impossible_dates(offset: int, bad: str) -> None:
     """An impossible 納期限 or 支払期限 is a DATE error in tag 62 at its position."""
     at = 131 + offset
-    text = SAMPLE[:at] + bad + SAMPLE[at + 8:-9]
+    text = SAMPLE[:at] + bad + SAMPLE[at + 8 : -9]
     result = decode_elqr(seal(text))
     assert [(e.code, e.field, e.position, e.found) for e in result.errors] == [(ErrorCode.DATE, "62", at, bad)]
 
@@ -249,8 +290,14 @@ def test_non_ascii() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(tax_item_code="12"), dict(case_key="1" * 19), dict(confirmation_number="12345a"), dict(amount=-1),
-     dict(period_code="1"), dict(common_tax_institution_code="123456")],
+    [
+        dict(tax_item_code="12"),
+        dict(case_key="1" * 19),
+        dict(confirmation_number="12345a"),
+        dict(amount=-1),
+        dict(period_code="1"),
+        dict(common_tax_institution_code="123456"),
+    ],
 )
 def test_encode_refuses_fields_that_do_not_fit(kwargs: dict) -> None:
     """encode_elqr raises ValueError for a field that does not fit the layout."""
@@ -258,19 +305,21 @@ def test_encode_refuses_fields_that_do_not_fit(kwargs: dict) -> None:
         encode_elqr(**{**SAMPLE_FIELDS, **kwargs})
 
 
-elqr_fields = st.fixed_dictionaries({
-    "amount": st.integers(0, 99_999_999_999),
-    "tax_item_code": st.text("0123456789", min_size=3, max_size=3),
-    "case_key": st.text("0123456789", min_size=20, max_size=20),
-    "confirmation_number": st.text("0123456789", min_size=6, max_size=6),
-    "common_tax_institution_code": st.text("0123456789", min_size=5, max_size=5),
-    "levy_year": st.integers(2000, 2099),
-    "tax_year": st.integers(2000, 2099),
-    "period_code": st.text("0123456789", min_size=2, max_size=2),
-    "due_date": st.dates(date(2000, 1, 1), date(2099, 12, 31)),
-    "payment_deadline": st.dates(date(2000, 1, 1), date(2099, 12, 31)),
-    "tax_office_code": st.text("0123456789", min_size=3, max_size=3),
-})
+elqr_fields = st.fixed_dictionaries(
+    {
+        "amount": st.integers(0, 99_999_999_999),
+        "tax_item_code": st.text("0123456789", min_size=3, max_size=3),
+        "case_key": st.text("0123456789", min_size=20, max_size=20),
+        "confirmation_number": st.text("0123456789", min_size=6, max_size=6),
+        "common_tax_institution_code": st.text("0123456789", min_size=5, max_size=5),
+        "levy_year": st.integers(2000, 2099),
+        "tax_year": st.integers(2000, 2099),
+        "period_code": st.text("0123456789", min_size=2, max_size=2),
+        "due_date": st.dates(date(2000, 1, 1), date(2099, 12, 31)),
+        "payment_deadline": st.dates(date(2000, 1, 1), date(2099, 12, 31)),
+        "tax_office_code": st.text("0123456789", min_size=3, max_size=3),
+    }
+)
 
 
 @given(elqr_fields)
@@ -287,7 +336,7 @@ def test_crc_detects_any_single_changed_character(index: int, char: str) -> None
     """Changing any one character before the CRC value changes the CRC, and the string is never valid."""
     if SAMPLE[index] == char:
         return
-    changed = SAMPLE[:index] + char + SAMPLE[index + 1:]
+    changed = SAMPLE[:index] + char + SAMPLE[index + 1 :]
     assert crc16_ccitt_false(changed[:250].encode("ascii")) != crc16_ccitt_false(SAMPLE[:250].encode("ascii"))
     assert not decode_elqr(changed).valid
 
@@ -297,7 +346,7 @@ def test_changed_crc_digit_is_detected(index: int, digit: str) -> None:
     """Changing a digit of the CRC value itself is a CRC error."""
     if SAMPLE[index] == digit:
         return
-    changed = SAMPLE[:index] + digit + SAMPLE[index + 1:]
+    changed = SAMPLE[:index] + digit + SAMPLE[index + 1 :]
     assert codes(changed) == [ErrorCode.CRC]
 
 
@@ -310,19 +359,21 @@ def test_never_raises(value: str) -> None:
 def test_a_codec_rule_names_the_error_not_an_earlier_warning() -> None:
     """A reserved tag that is not zeros is only a warning, found before the CRC: a field holding such an eL-QR
     whose CRC is wrong is refused for its check digit (the CRC), not for the warning."""
+    import construct
+
     from formats.codecs import first_error
     from formats.declarative import CodecRule
     from formats.errors import Reason
     from formats.fields import Text
     from formats.layout import RecordLayout
-    import construct
 
     at = SAMPLE.index("8085") + 4  # tag 80, 85 characters of reserved zeros
-    changed = SAMPLE[:at] + "1" + SAMPLE[at + 1:]  # not zeros: a warning; and the CRC no longer fits
+    changed = SAMPLE[:at] + "1" + SAMPLE[at + 1 :]  # not zeros: a warning; and the CRC no longer fits
     result = decode_elqr(changed)
     assert [issue.code for issue in result.errors][:1] == [ErrorCode.VALUE] and not result.valid
     assert first_error(result).code is ErrorCode.CRC
-    layout = RecordLayout("data", "データ", construct.Struct("qr" / Text(len(changed), "ascii") * "eL-QR"),
-                          length=len(changed))
+    layout = RecordLayout(
+        "data", "データ", construct.Struct("qr" / Text(len(changed), "ascii") * "eL-QR"), length=len(changed)
+    )
     (issue,) = CodecRule("qr", "elqr").check(layout, {"qr": changed}, changed.encode("ascii"))
     assert issue.code is Reason.FIELD_CHECK_DIGIT

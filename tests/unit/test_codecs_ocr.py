@@ -21,7 +21,7 @@ from formats.codecs import ErrorCode, decode_ocr, encode_ocr, ocr_check_digits
 #     i=17 d=1 w1=3 → 3;  i=19 d=3 w1=4 → 12;  i=21 d=5 w1=5 → 25
 #   CD2 = (8+4+16+28+6+49 + 1+3+5) mod 10 = 120 mod 10 = 0
 #   CD1 = (1+1+2+4+1+7 + 3+12+25 + 2·0) mod 11 = 56 mod 11 = 1
-UPPER_BODY = "00100000001" "00000012345" "1" "00000" "000000007"
+UPPER_BODY = "0010000000100000012345100000000000007"
 UPPER = "10" + UPPER_BODY
 # Body 36 zeros then 2: CD2 = 2·7 mod 10 = 4 (i=36 has w2 = 7); CD1 = (2 + 2·4) mod 11 = 10, written 0.
 TEN_TO_ZERO = "04" + "0" * 36 + "2"
@@ -30,8 +30,9 @@ LOWER_BODY = "0" * 22 + "20250401" + "000000000123"
 LOWER = "06" + LOWER_BODY
 
 
-@pytest.mark.parametrize(("body", "pair"), [(UPPER_BODY, (1, 0)), (TEN_TO_ZERO[2:], (0, 4)), (LOWER_BODY, (0, 6)),
-                                           ("0" * 37, (0, 0))])
+@pytest.mark.parametrize(
+    ("body", "pair"), [(UPPER_BODY, (1, 0)), (TEN_TO_ZERO[2:], (0, 4)), (LOWER_BODY, (0, 6)), ("0" * 37, (0, 0))]
+)
 def test_check_digits(body: str, pair: tuple[int, int]) -> None:
     """ocr_check_digits follows §3, remainder 10 written 0."""
     assert ocr_check_digits(body) == pair
@@ -55,8 +56,9 @@ def test_surrounding_spaces_are_accepted_and_positions_count_them() -> None:
     assert (error.code, error.position, error.expected, error.found) == (ErrorCode.CHECK_DIGIT, 2, "1", "2")
 
 
-@pytest.mark.parametrize(("value", "bad"), [("3" + UPPER[1:], {0}), (UPPER[0] + "9" + UPPER[2:], {1}),
-                                            ("99" + UPPER[2:], {0, 1})])
+@pytest.mark.parametrize(
+    ("value", "bad"), [("3" + UPPER[1:], {0}), (UPPER[0] + "9" + UPPER[2:], {1}), ("99" + UPPER[2:], {0, 1})]
+)
 def test_bad_check_digits(value: str, bad: set[int]) -> None:
     """Each wrong check digit is its own CHECK_DIGIT error at its position."""
     result = decode_ocr(value)
@@ -77,7 +79,7 @@ def test_wrong_length(value: str) -> None:
 @pytest.mark.parametrize(("index", "char"), [(5, "a"), (0, "x"), (38, "９")])
 def test_non_digit(index: int, char: str) -> None:
     """A non-digit is a NOT_DIGIT error at its position, and no check digit is judged."""
-    value = UPPER[:index] + char + UPPER[index + 1:]
+    value = UPPER[:index] + char + UPPER[index + 1 :]
     result = decode_ocr(value)
     assert [(error.code, error.position) for error in result.errors] == [(ErrorCode.NOT_DIGIT, index)]
 
@@ -104,7 +106,7 @@ def test_single_changed_digit_is_always_detected(body: str, index: int, step: in
     """The CD1/CD2 pair catches every single changed digit, check digits included."""
     line = encode_ocr(body)
     index %= len(line)
-    changed = line[:index] + str((int(line[index]) + step) % 10) + line[index + 1:]
+    changed = line[:index] + str((int(line[index]) + step) % 10) + line[index + 1 :]
     result = decode_ocr(changed)
     assert not result.valid
     assert {error.code for error in result.errors} == {ErrorCode.CHECK_DIGIT}

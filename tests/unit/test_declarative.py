@@ -7,7 +7,6 @@ import datetime as dt
 import io
 import re
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import construct
@@ -16,7 +15,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from formats.validate import validate_path, validate_stream
 from formats.checkdigits import SCHEMES, CheckDigitRule, mod10_w31
 from formats.declarative import (
     FIELD_KINDS,
@@ -31,11 +29,12 @@ from formats.describe import kind_notes, layouts_markdown
 from formats.fastpath import validate_fast
 from formats.fields import FieldKind
 from formats.layout import FileLayout, LayoutError, RecordLayout
+from formats.layouts.zengin import DEBIT_91
 from formats.reader import RecordReader
 from formats.registry import FORMATS
-from formats.layouts.zengin import DEBIT_91
+from formats.validate import validate_path, validate_stream
+from tests.support.paths import DATA, ROOT
 from tests.unit.test_layouts import strategy_for
-from tests.support.paths import ROOT, DATA
 
 HERE = DATA / "declarative"
 ZENGIN_TOML = HERE / "zengin-91.toml"
@@ -71,6 +70,7 @@ def _fields(record: RecordLayout) -> list[tuple[Any, ...]]:
 
 # -- the built-in zengin-91, written as a layout file -----------------------------------
 
+
 def test_zengin_toml_has_the_builtin_fields(zengin):
     """The hand-written zengin-91.toml compiles to the built-in layout's records: same fields (names, labels, offsets, widths, kinds)."""
     assert zengin.records.keys() == DEBIT_91.records.keys()
@@ -83,11 +83,16 @@ def test_zengin_toml_has_the_builtin_fields(zengin):
         assert [type(rule) for rule in record.rules] == [type(rule) for rule in builtin.rules]
     assert zengin.totals == DEBIT_91.totals
     assert (zengin.record_length, zengin.encoding, zengin.type_offset, zengin.multi_group) == (
-        DEBIT_91.record_length, DEBIT_91.encoding, DEBIT_91.type_offset, DEBIT_91.multi_group)
+        DEBIT_91.record_length,
+        DEBIT_91.encoding,
+        DEBIT_91.type_offset,
+        DEBIT_91.multi_group,
+    )
 
 
 def test_zengin_toml_is_described_like_the_builtin(zengin):
     """describe prints the same field tables for the layout file as for the built-in layout."""
+
     def tables(layout: FileLayout) -> str:
         return layouts_markdown([layout]).split("### ", 1)[1]
 
@@ -117,14 +122,15 @@ def test_zengin_toml_identifies_like_the_builtin(zengin):
 
 # -- round trips and the fast path on compiled layouts ---------------------------------
 
+
 def _barcodes() -> st.SearchStrategy[str]:
     return st.text("0123456789", min_size=43, max_size=43).map(lambda body: body + str(mod10_w31(body)))
 
 
 def _values(record: RecordLayout) -> st.SearchStrategy[dict[str, Any]]:
-    return st.fixed_dictionaries({
-        spec.name: _barcodes() if spec.name == "barcode" else strategy_for(spec.kind) for spec in record.fields
-    })
+    return st.fixed_dictionaries(
+        {spec.name: _barcodes() if spec.name == "barcode" else strategy_for(spec.kind) for spec in record.fields}
+    )
 
 
 @pytest.mark.parametrize("role", ["header", "data", "trailer", "end"])
@@ -164,16 +170,38 @@ def _barcode(payment_number: str, amount: int) -> str:
 
 def _example_file() -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Header and data values for a file of the example layout: six payments."""
-    header = dict(serial=1, created_on=dt.date(2024, 6, 3), user_company_code="12345",
-                  user_company_name="テスト市", agent_code="54321", agent_name="TEST AGENT")
+    header = dict(
+        serial=1,
+        created_on=dt.date(2024, 6, 3),
+        user_company_code="12345",
+        user_company_name="テスト市",
+        agent_code="54321",
+        agent_name="TEST AGENT",
+    )
     records = []
-    for serial, (kind, amount) in enumerate([("01", 12300), ("02", 12300), ("01", 4500), ("03", 4500),
-                                             ("02", 800), ("02", 999999)], start=2):
-        records.append(dict(
-            serial=serial, created_on=dt.date(2024, 6, 3), retailer_code="0101", cns_application_code="0007",
-            user_company_code="12345", tax_code="02", acceptance_kind="1", data_kind=kind, data_id=None,
-            paid_on=dt.date(2024, 6, 1), paid_time="1432", barcode=_barcode(f"{202401 * 10**10 + serial:016d}", amount),
-            amount=amount, store_code="0012345", settlement_on=dt.date(2024, 6, 7), store_name="ﾃｽﾄﾏｰﾄ"))
+    for serial, (kind, amount) in enumerate(
+        [("01", 12300), ("02", 12300), ("01", 4500), ("03", 4500), ("02", 800), ("02", 999999)], start=2
+    ):
+        records.append(
+            dict(
+                serial=serial,
+                created_on=dt.date(2024, 6, 3),
+                retailer_code="0101",
+                cns_application_code="0007",
+                user_company_code="12345",
+                tax_code="02",
+                acceptance_kind="1",
+                data_kind=kind,
+                data_id=None,
+                paid_on=dt.date(2024, 6, 1),
+                paid_time="1432",
+                barcode=_barcode(f"{202401 * 10**10 + serial:016d}", amount),
+                amount=amount,
+                store_code="0012345",
+                settlement_on=dt.date(2024, 6, 7),
+                store_name="ﾃｽﾄﾏｰﾄ",
+            )
+        )
     return header, records
 
 
@@ -198,8 +226,11 @@ def _build(layout: FileLayout, header: dict[str, Any], records: list[dict[str, A
     count = len(records)
     lines = [layout.layout_for("header").build(header)]
     lines += [layout.layout_for("data").build(values) for values in records]
-    lines.append(layout.layout_for("trailer").build(
-        {"serial": count + 2, "total_count": count, "total_amount": sum(r["amount"] for r in records)}))
+    lines.append(
+        layout.layout_for("trailer").build(
+            {"serial": count + 2, "total_count": count, "total_amount": sum(r["amount"] for r in records)}
+        )
+    )
     lines.append(layout.layout_for("end").build({"serial": count + 3}))
     return b"".join(line + separator for line in lines)
 
@@ -227,7 +258,7 @@ def test_fast_path_agrees_on_a_compiled_layout(example, tmp_path, what, offset, 
     content = bytearray(_build(example, header, records, b"\r\n"))
     if patch == b"+1":
         patch = bytes([(content[offset] - 0x30 + 1) % 10 + 0x30])
-    content[offset:offset + len(patch)] = patch
+    content[offset : offset + len(patch)] = patch
     path = tmp_path / "file.dat"
     path.write_bytes(bytes(content))
     fast = validate_fast(path, example, block_records=3)
@@ -248,6 +279,7 @@ def test_fast_path_agrees_on_the_zengin_toml(zengin, path):
 
 # -- the example layouts in config/layouts ---------------------------------------------
 
+
 def test_example_layouts_load():
     """Every file of config/layouts loads; the convenience-store example has the seed's fields and 120-byte records."""
     layouts = load_layout_dir(LAYOUTS_DIR, reserved=FORMATS)
@@ -257,9 +289,26 @@ def test_example_layouts_load():
     assert example.record_length == 120
     assert [role for role, _ in example.records.values()] == ["header", "data", "trailer", "end"]
     labels = [spec.label for spec in example.layout_for("data").fields]
-    assert labels == ["蓄積連番", "レコード区分", "データ作成日", "小売業企業コード", "ＣＮＳ申請コード", "利用企業コード",
-                      "税目コード", "収納受付区分", "データ種", "予備", "データ識別", "収納日付", "収納時分",
-                      "バーコード", "収納金額", "収納店舗コード", "支払い予定日", "収納店舗名"]
+    assert labels == [
+        "蓄積連番",
+        "レコード区分",
+        "データ作成日",
+        "小売業企業コード",
+        "ＣＮＳ申請コード",
+        "利用企業コード",
+        "税目コード",
+        "収納受付区分",
+        "データ種",
+        "予備",
+        "データ識別",
+        "収納日付",
+        "収納時分",
+        "バーコード",
+        "収納金額",
+        "収納店舗コード",
+        "支払い予定日",
+        "収納店舗名",
+    ]
     assert example.layout_for("data").by_name["barcode"].width == 44
     assert "EXAMPLE" in example.description
 
@@ -297,7 +346,8 @@ def test_example_check_digit_is_checked(example):
     result = validate_path(SAMPLES / "bad_check_digit.dat", example).as_dict()
     assert result["status"] == "rejected-records"
     assert [(r["record"], r["offset"], r["field"], r["code"], r["level"]) for r in result["rejected"]] == [
-        (3, 2 * 122 + 46, "barcode", "FIELD_CHECK_DIGIT", "field")]
+        (3, 2 * 122 + 46, "barcode", "FIELD_CHECK_DIGIT", "field")
+    ]
     assert result["rejected"][0]["expected"] == "check digit 4 at byte 44 (mod10-w31 over bytes 1–43 of the field)"
 
 
@@ -314,9 +364,15 @@ def _check_digit_blocks(draw):
     end = draw(st.integers(min_value=start + 1, max_value=width - 1))
     position = draw(st.sampled_from([p for p in range(width) if not start <= p < end]))
     byte = st.one_of(st.sampled_from(b"0123456789"), st.sampled_from(b" A\x00/:"))
-    rows = draw(st.lists(st.lists(st.sampled_from(b"0123456789"), min_size=width, max_size=width)
-                         | st.lists(byte, min_size=width, max_size=width)
-                         | st.just([0x20] * width), min_size=1, max_size=20))
+    rows = draw(
+        st.lists(
+            st.lists(st.sampled_from(b"0123456789"), min_size=width, max_size=width)
+            | st.lists(byte, min_size=width, max_size=width)
+            | st.just([0x20] * width),
+            min_size=1,
+            max_size=20,
+        )
+    )
     rule = CheckDigitRule(scheme, (start, end), position)
     right = draw(st.lists(st.sampled_from(b"0123456789"), min_size=width, max_size=width))
     right[position] = ord(rule.expected(bytes(right).decode("ascii")))  # one row that passes, at least
@@ -352,80 +408,175 @@ DATA_REC = ", record data (type '2')"
 
 #: (case, text replaced in zengin-91.toml, replacement, the message after the file's path)
 WRONG: list[tuple[str, str, str, str]] = [
-    ("widths", '{ name = "filler_2", label = "ダミー", width = 8,', '{ name = "filler_2", label = "ダミー", width = 7,',
-     f"{DATA_REC}: the fields' widths add up to 119 bytes (1 + 4 + 15 + 3 + 15 + 4 + 1 + 7 + 30 + 10 + 1 + 20 + 1 + 7), "
-     "the record length is 120 (1 byte short)"),
-    ("unknown kind", 'width = 10, kind = "numeric" }', 'width = 10, kind = "nmeric" }',
-     f"{DATA_REC}, field amount (引落金額): unknown kind 'nmeric' (did you mean 'numeric'?); known kinds: "
-     "numeric, digits, text, double-byte, code, constant, date, filler"),
-    ("unknown charset", 'width = 30, kind = "text", charset = "zengin-name"', 'width = 30, kind = "text", charset = "zengin-nam"',
-     f"{DATA_REC}, field account_holder (預金者名): unknown charset 'zengin-nam' (did you mean 'zengin-name'?); "
-     "known charsets: ascii, digits-space, sjis-single, zengin-bank-name, zengin-name, zengin-name-wo"),
-    ("duplicate field", '{ name = "filler_2", label = "ダミー"', '{ name = "filler_1", label = "ダミー"',
-     f"{DATA_REC}, field filler_1 (ダミー): field name 'filler_1' is used twice (fields 6 and 14 of the record)"),
-    ("duplicate type", 'type = "8"', 'type = "2"',
-     ", record trailer (type '2'): record type '2' is already used by record data"),
-    ("missing trailer", 'role = "trailer"', 'role = "end"',
-     ": no record with role 'trailer': a layout needs exactly one header, one data and one trailer record "
-     "(an end record is optional)"),
-    ("constant too long", 'width = 2, kind = "constant", value = "91"', 'width = 2, kind = "constant", value = "910"',
-     ", record header (type '1'), field type_code (種別コード): constant value '910' is 3 bytes, the field is 2 bytes "
-     "wide (a constant fills its field exactly)"),
-    ("unknown field key", 'kind = "digits", align = "left"', 'kind = "digits", aling = "left"',
-     f"{DATA_REC}, field customer_number (顧客番号): unknown key 'aling' for a digits field (did you mean 'align'?); "
-     "allowed keys: name, label, width, kind, align, optional, personal, check_digit"),
-    ("unknown top key", "multi_group = true", "multi_groupe = true",
-     ": unknown key 'multi_groupe' (did you mean 'multi_group'?); allowed keys: id, title, description, record_length, "
-     "encoding, type_offset, multi_group, identify, totals, records, canonical"),
-    ("unknown totals key", "split = { code_field", "split = { cod_field",
-     ": unknown key 'totals.split.cod_field' (did you mean 'code_field'?); allowed keys: code_field, success_code, "
-     "transferred_count, transferred_amount, failed_count, failed_amount"),
-    ("totals field missing", 'amount_field = "total_amount"', 'amount_field = "total_amt"',
-     ", record trailer (type '8'): totals.amount_field = 'total_amt': the trailer record has no such field (its numeric "
-     "fields: total_count, total_amount, transferred_count, transferred_amount, failed_count, failed_amount)"),
-    ("totals field not numeric", 'data_amount_field = "amount"', 'data_amount_field = "bank_code"',
-     f"{DATA_REC}, field bank_code (引落銀行番号): totals.data_amount_field = 'bank_code': a numeric field expected, "
-     "this is a digits field (numeric fields of the data record: amount)"),
-    ("wrong type", 'width = 10, kind = "numeric" }', 'width = "10", kind = "numeric" }',
-     f"{DATA_REC}, field amount (引落金額): width: Input should be a valid integer, found '10'"),
-    ("missing kind", '{ name = "amount", label = "引落金額", width = 10, kind = "numeric" }',
-     '{ name = "amount", label = "引落金額", width = 10 }',
-     f"{DATA_REC}, field amount (引落金額): missing key 'kind' (one of: numeric, digits, text, double-byte, code, "
-     "constant, date, filler)"),
-    ("code too wide", 'codes = { "0" = "JIS" }', 'codes = { "00" = "JIS" }',
-     ", record header (type '1'), field code_division (コード区分): code '00' is 2 bytes, the field is 1 byte wide "
-     "(every code fills the field exactly)"),
-    ("date width", 'width = 4, kind = "date", format = "MMDD"', 'width = 4, kind = "date", format = "YYMMDD"',
-     ", record header (type '1'), field debit_date (引落日): a YYMMDD date is 6 bytes, the width is 4"),
-    ("type byte not constant", '{ name = "record_type", label = "データ区分", width = 1, kind = "constant", value = "9" }',
-     '{ name = "record_type", label = "データ区分", width = 1, kind = "digits" }',
-     ", record end (type '9'), field record_type (データ区分): this digits field covers the record-type byte "
-     "(type_offset 0): that byte must be part of a constant field whose value has '9' there"),
-    ("type byte differs", 'width = 1, kind = "constant", value = "8" },', 'width = 1, kind = "constant", value = "7" },',
-     ", record trailer (type '8'), field record_type (データ区分): the constant '7' has '7' at the record-type byte "
-     "(type_offset 0), the record's type is '8'"),
-    ("unknown rule", 'rule = "known-bank"', 'rule = "known-bnk"',
-     f"{DATA_REC}: unknown rule 'known-bnk' (did you mean 'known-bank'?); known rules: known-bank, known-code, codec"),
-    ("rule field missing", '\nfield = "result_code"', '\nfield = "result"',
-     f"{DATA_REC}: rule 'known-code': field = 'result' is not a field of this record (record_type, bank_code, "
-     "bank_name, branch_code, branch_name, filler_1, account_type, account_number, account_holder, amount, new_code, "
-     "customer_number, result_code, filler_2)"),
-    ("bad field name", 'name = "amount", label', 'name = "Amount", label',
-     f"{DATA_REC}, field Amount (引落金額): name 'Amount': lower-case letters, digits and '_' expected, starting "
-     "with a letter"),
-    ("identify past the record", 'identify = { offset = 0, equals = "191" }', 'identify = { offset = 118, equals = "191" }',
-     ": identify: '191' at offset 118 runs past the record (record_length 120)"),
-    ("unknown check-digit scheme", 'kind = "digits", align = "left", personal = "account" }',
-     'kind = "digits", align = "left", personal = "account", check_digit = { scheme = "mod10-w13", span = [0, 19], position = 19 } }',
-     f"{DATA_REC}, field customer_number (顧客番号): check_digit.scheme 'mod10-w13' is not known (did you mean "
-     "'mod10-w31'?); known schemes: mod10-w31, luhn, mod11-w2-7, 7dr, 9dr"),
-    ("check digit outside the field", 'kind = "digits", align = "left", personal = "account" }',
-     'kind = "digits", align = "left", personal = "account", check_digit = { scheme = "luhn", span = [0, 20], position = 20 } }',
-     f"{DATA_REC}, field customer_number (顧客番号): check_digit.position 20: a byte of the field expected (0–19)"),
-    ("check digit on text", 'width = 30, kind = "text", charset = "zengin-name", required = true, personal = "name" }',
-     'width = 30, kind = "text", charset = "zengin-name", required = true, personal = "name", check_digit = { scheme = "luhn", span = [0, 9], position = 9 } }',
-     f"{DATA_REC}, field account_holder (預金者名): unknown key 'check_digit' for a text field; allowed keys: name, "
-     "label, width, kind, charset, required, personal"),
+    (
+        "widths",
+        '{ name = "filler_2", label = "ダミー", width = 8,',
+        '{ name = "filler_2", label = "ダミー", width = 7,',
+        f"{DATA_REC}: the fields' widths add up to 119 bytes (1 + 4 + 15 + 3 + 15 + 4 + 1 + 7 + 30 + 10 + 1 + 20 + 1 + 7), "
+        "the record length is 120 (1 byte short)",
+    ),
+    (
+        "unknown kind",
+        'width = 10, kind = "numeric" }',
+        'width = 10, kind = "nmeric" }',
+        f"{DATA_REC}, field amount (引落金額): unknown kind 'nmeric' (did you mean 'numeric'?); known kinds: "
+        "numeric, digits, text, double-byte, code, constant, date, filler",
+    ),
+    (
+        "unknown charset",
+        'width = 30, kind = "text", charset = "zengin-name"',
+        'width = 30, kind = "text", charset = "zengin-nam"',
+        f"{DATA_REC}, field account_holder (預金者名): unknown charset 'zengin-nam' (did you mean 'zengin-name'?); "
+        "known charsets: ascii, digits-space, sjis-single, zengin-bank-name, zengin-name, zengin-name-wo",
+    ),
+    (
+        "duplicate field",
+        '{ name = "filler_2", label = "ダミー"',
+        '{ name = "filler_1", label = "ダミー"',
+        f"{DATA_REC}, field filler_1 (ダミー): field name 'filler_1' is used twice (fields 6 and 14 of the record)",
+    ),
+    (
+        "duplicate type",
+        'type = "8"',
+        'type = "2"',
+        ", record trailer (type '2'): record type '2' is already used by record data",
+    ),
+    (
+        "missing trailer",
+        'role = "trailer"',
+        'role = "end"',
+        ": no record with role 'trailer': a layout needs exactly one header, one data and one trailer record "
+        "(an end record is optional)",
+    ),
+    (
+        "constant too long",
+        'width = 2, kind = "constant", value = "91"',
+        'width = 2, kind = "constant", value = "910"',
+        ", record header (type '1'), field type_code (種別コード): constant value '910' is 3 bytes, the field is 2 bytes "
+        "wide (a constant fills its field exactly)",
+    ),
+    (
+        "unknown field key",
+        'kind = "digits", align = "left"',
+        'kind = "digits", aling = "left"',
+        f"{DATA_REC}, field customer_number (顧客番号): unknown key 'aling' for a digits field (did you mean 'align'?); "
+        "allowed keys: name, label, width, kind, align, optional, personal, check_digit",
+    ),
+    (
+        "unknown top key",
+        "multi_group = true",
+        "multi_groupe = true",
+        ": unknown key 'multi_groupe' (did you mean 'multi_group'?); allowed keys: id, title, description, record_length, "
+        "encoding, type_offset, multi_group, identify, totals, records, canonical",
+    ),
+    (
+        "unknown totals key",
+        "split = { code_field",
+        "split = { cod_field",
+        ": unknown key 'totals.split.cod_field' (did you mean 'code_field'?); allowed keys: code_field, success_code, "
+        "transferred_count, transferred_amount, failed_count, failed_amount",
+    ),
+    (
+        "totals field missing",
+        'amount_field = "total_amount"',
+        'amount_field = "total_amt"',
+        ", record trailer (type '8'): totals.amount_field = 'total_amt': the trailer record has no such field (its numeric "
+        "fields: total_count, total_amount, transferred_count, transferred_amount, failed_count, failed_amount)",
+    ),
+    (
+        "totals field not numeric",
+        'data_amount_field = "amount"',
+        'data_amount_field = "bank_code"',
+        f"{DATA_REC}, field bank_code (引落銀行番号): totals.data_amount_field = 'bank_code': a numeric field expected, "
+        "this is a digits field (numeric fields of the data record: amount)",
+    ),
+    (
+        "wrong type",
+        'width = 10, kind = "numeric" }',
+        'width = "10", kind = "numeric" }',
+        f"{DATA_REC}, field amount (引落金額): width: Input should be a valid integer, found '10'",
+    ),
+    (
+        "missing kind",
+        '{ name = "amount", label = "引落金額", width = 10, kind = "numeric" }',
+        '{ name = "amount", label = "引落金額", width = 10 }',
+        f"{DATA_REC}, field amount (引落金額): missing key 'kind' (one of: numeric, digits, text, double-byte, code, "
+        "constant, date, filler)",
+    ),
+    (
+        "code too wide",
+        'codes = { "0" = "JIS" }',
+        'codes = { "00" = "JIS" }',
+        ", record header (type '1'), field code_division (コード区分): code '00' is 2 bytes, the field is 1 byte wide "
+        "(every code fills the field exactly)",
+    ),
+    (
+        "date width",
+        'width = 4, kind = "date", format = "MMDD"',
+        'width = 4, kind = "date", format = "YYMMDD"',
+        ", record header (type '1'), field debit_date (引落日): a YYMMDD date is 6 bytes, the width is 4",
+    ),
+    (
+        "type byte not constant",
+        '{ name = "record_type", label = "データ区分", width = 1, kind = "constant", value = "9" }',
+        '{ name = "record_type", label = "データ区分", width = 1, kind = "digits" }',
+        ", record end (type '9'), field record_type (データ区分): this digits field covers the record-type byte "
+        "(type_offset 0): that byte must be part of a constant field whose value has '9' there",
+    ),
+    (
+        "type byte differs",
+        'width = 1, kind = "constant", value = "8" },',
+        'width = 1, kind = "constant", value = "7" },',
+        ", record trailer (type '8'), field record_type (データ区分): the constant '7' has '7' at the record-type byte "
+        "(type_offset 0), the record's type is '8'",
+    ),
+    (
+        "unknown rule",
+        'rule = "known-bank"',
+        'rule = "known-bnk"',
+        f"{DATA_REC}: unknown rule 'known-bnk' (did you mean 'known-bank'?); known rules: known-bank, known-code, codec",
+    ),
+    (
+        "rule field missing",
+        '\nfield = "result_code"',
+        '\nfield = "result"',
+        f"{DATA_REC}: rule 'known-code': field = 'result' is not a field of this record (record_type, bank_code, "
+        "bank_name, branch_code, branch_name, filler_1, account_type, account_number, account_holder, amount, new_code, "
+        "customer_number, result_code, filler_2)",
+    ),
+    (
+        "bad field name",
+        'name = "amount", label',
+        'name = "Amount", label',
+        f"{DATA_REC}, field Amount (引落金額): name 'Amount': lower-case letters, digits and '_' expected, starting "
+        "with a letter",
+    ),
+    (
+        "identify past the record",
+        'identify = { offset = 0, equals = "191" }',
+        'identify = { offset = 118, equals = "191" }',
+        ": identify: '191' at offset 118 runs past the record (record_length 120)",
+    ),
+    (
+        "unknown check-digit scheme",
+        'kind = "digits", align = "left", personal = "account" }',
+        'kind = "digits", align = "left", personal = "account", check_digit = { scheme = "mod10-w13", span = [0, 19], position = 19 } }',
+        f"{DATA_REC}, field customer_number (顧客番号): check_digit.scheme 'mod10-w13' is not known (did you mean "
+        "'mod10-w31'?); known schemes: mod10-w31, luhn, mod11-w2-7, 7dr, 9dr",
+    ),
+    (
+        "check digit outside the field",
+        'kind = "digits", align = "left", personal = "account" }',
+        'kind = "digits", align = "left", personal = "account", check_digit = { scheme = "luhn", span = [0, 20], position = 20 } }',
+        f"{DATA_REC}, field customer_number (顧客番号): check_digit.position 20: a byte of the field expected (0–19)",
+    ),
+    (
+        "check digit on text",
+        'width = 30, kind = "text", charset = "zengin-name", required = true, personal = "name" }',
+        'width = 30, kind = "text", charset = "zengin-name", required = true, personal = "name", check_digit = { scheme = "luhn", span = [0, 9], position = 9 } }',
+        f"{DATA_REC}, field account_holder (預金者名): unknown key 'check_digit' for a text field; allowed keys: name, "
+        "label, width, kind, charset, required, personal",
+    ),
 ]
 
 
@@ -445,8 +596,12 @@ def test_wrong_layout_file_is_refused(tmp_path, case, old, new, message):
 def test_every_problem_of_a_file_is_listed(tmp_path):
     """Shape problems are all listed, one a line, the misspelt key before the missing key it causes."""
     path = tmp_path / "layout.toml"
-    path.write_text(BASE.replace('label = "トレーラ・レコード"', 'lable = "トレーラ・レコード"')
-                    .replace("multi_group = true", "multi_group = 1"), encoding="utf-8")
+    path.write_text(
+        BASE.replace('label = "トレーラ・レコード"', 'lable = "トレーラ・レコード"').replace(
+            "multi_group = true", "multi_group = 1"
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(LayoutFileError) as caught:
         load_layout_file(path)
     assert caught.value.problems == [
@@ -462,7 +617,9 @@ def test_not_toml_is_refused(tmp_path):
     """A TOML syntax error names the file, line and column."""
     path = tmp_path / "layout.toml"
     path.write_text(BASE.replace("multi_group = true", "multi_group = tru"), encoding="utf-8")
-    with pytest.raises(LayoutFileError, match=re.escape(f"{path}: not valid TOML: Invalid value (at line 12, column 15)")):
+    with pytest.raises(
+        LayoutFileError, match=re.escape(f"{path}: not valid TOML: Invalid value (at line 12, column 15)")
+    ):
         load_layout_file(path)
 
 
@@ -470,8 +627,10 @@ def test_load_layout_dir_refuses_a_second_file_with_the_same_id(tmp_path):
     """Two layout files with one id are refused, naming both; a built-in id is refused when reserved."""
     (tmp_path / "a.toml").write_text(BASE, encoding="utf-8")
     (tmp_path / "b.toml").write_text(BASE, encoding="utf-8")
-    with pytest.raises(LayoutFileError, match=re.escape(
-            f"{tmp_path / 'b.toml'}: id 'zengin-91-toml' is already used by {tmp_path / 'a.toml'}")):
+    with pytest.raises(
+        LayoutFileError,
+        match=re.escape(f"{tmp_path / 'b.toml'}: id 'zengin-91-toml' is already used by {tmp_path / 'a.toml'}"),
+    ):
         load_layout_dir(tmp_path)
     (tmp_path / "b.toml").unlink()
     (tmp_path / "c.toml").write_text(BASE.replace('id = "zengin-91-toml"', 'id = "zengin-91"'), encoding="utf-8")
@@ -492,8 +651,11 @@ def test_compile_layout_takes_parsed_toml():
     data = tomllib.loads(BASE)
     assert compile_layout(data, "inline").id == "zengin-91-toml"
     data["record_length"] = 121
-    with pytest.raises(LayoutFileError, match=r"^inline, record header \(type '1'\): the fields' widths add up to 120 "
-                                              r"bytes .*, the record length is 121 \(1 byte short\)"):
+    with pytest.raises(
+        LayoutFileError,
+        match=r"^inline, record header \(type '1'\): the fields' widths add up to 120 "
+        r"bytes .*, the record length is 121 \(1 byte short\)",
+    ):
         compile_layout(data, "inline")
 
 

@@ -1,7 +1,5 @@
 """docs/layouts.md stays true: it is exactly what the layouts in the code describe."""
 
-from pathlib import Path
-
 from formats.describe import layouts_markdown
 from formats.registry import FORMATS
 from tests.support.paths import ROOT

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from formats.validate import validate_path, validate_stream
 from formats.fastpath import validate_fast
 from formats.layouts.zengin import DEBIT_91, TRANSFER_21
-from tests.support.samples import debit_file, transfer_file
+from formats.validate import validate_path, validate_stream
 from tests.support.paths import DATA
+from tests.support.samples import debit_file, transfer_file
 
 DATA_DIR = DATA
 
@@ -50,9 +50,12 @@ def test_irregular_file_falls_back(tmp_path):
 
 def _mutations():
     return st.lists(
-        st.tuples(st.integers(min_value=0, max_value=len(BASE_91) - 1),
-                  st.sampled_from(list(b"0123456789 A\xaf\x82\x1a\x0a\x0d") + [0x31, 0x38, 0x39, 0x32])),
-        min_size=1, max_size=4,
+        st.tuples(
+            st.integers(min_value=0, max_value=len(BASE_91) - 1),
+            st.sampled_from(list(b"0123456789 A\xaf\x82\x1a\x0a\x0d") + [0x31, 0x38, 0x39, 0x32]),
+        ),
+        min_size=1,
+        max_size=4,
     )
 
 
@@ -69,8 +72,10 @@ def test_mutated_91_files_agree(tmp_path, mutations, block, request):
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(position=st.integers(min_value=0, max_value=len(BASE_21) - 1),
-       value=st.sampled_from(list(b"0123456789 AY\xa6\xaf\x82")))
+@given(
+    position=st.integers(min_value=0, max_value=len(BASE_21) - 1),
+    value=st.sampled_from(list(b"0123456789 AY\xa6\xaf\x82")),
+)
 def test_mutated_21_files_agree(tmp_path, position, value):
     """The same holds for 総合振込 files."""
     content = bytearray(BASE_21)

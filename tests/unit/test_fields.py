@@ -177,8 +177,14 @@ def test_dates(fmt, raw, expected):
 
 @pytest.mark.parametrize(
     ("fmt", "raw"),
-    [("MMDD", b"1332"), ("YYYYMMDD", b"20230229"), ("GYYMMDD", b"6010101"), ("GYYMMDD", b"4310501"),
-     ("GYYMMDD", b"5010430"), ("YYMMDD", b"25 401")],
+    [
+        ("MMDD", b"1332"),
+        ("YYYYMMDD", b"20230229"),
+        ("GYYMMDD", b"6010101"),
+        ("GYYMMDD", b"4310501"),
+        ("GYYMMDD", b"5010430"),
+        ("YYMMDD", b"25 401"),
+    ],
 )
 def test_bad_dates(fmt, raw):
     """Impossible dates, unknown era codes and dates outside their era are FIELD_DATE."""
@@ -191,8 +197,22 @@ def test_construct_error_carries_the_field_path():
     """Parsing a whole struct raises with the path naming the bad field."""
     from formats.layouts.zengin.debit import DATA
 
-    raw = bytearray(b"2" + b"0001" + b" " * 15 + b"001" + b" " * 15 + b"    " + b"1" + b"0000001"
-                    + b"ABC".ljust(30) + b"00000X0000" + b"0" + b"1".ljust(20) + b"0" + b" " * 8)
+    raw = bytearray(
+        b"2"
+        + b"0001"
+        + b" " * 15
+        + b"001"
+        + b" " * 15
+        + b"    "
+        + b"1"
+        + b"0000001"
+        + b"ABC".ljust(30)
+        + b"00000X0000"
+        + b"0"
+        + b"1".ljust(20)
+        + b"0"
+        + b" " * 8
+    )
     with pytest.raises(construct.ValidationError) as caught:
         DATA.parse(bytes(raw))
     assert "amount" in str(caught.value.path)
@@ -237,19 +257,24 @@ def _distinct_kinds():
     return list(first.values())
 
 
-@pytest.mark.parametrize(("where", "kind"), _distinct_kinds(), ids=lambda v: "/".join(v) if isinstance(v, tuple) else "")
+@pytest.mark.parametrize(
+    ("where", "kind"), _distinct_kinds(), ids=lambda v: "/".join(v) if isinstance(v, tuple) else ""
+)
 @settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_vector_check_agrees_with_construct(where, kind, data):
     """For any bytes, the fast path's vector check accepts exactly what Construct's parse accepts."""
-    rows = data.draw(st.lists(
-        st.one_of(
-            st.binary(min_size=kind.width, max_size=kind.width),
-            st.lists(st.sampled_from(_ALPHABET[:22]), min_size=kind.width, max_size=kind.width).map(bytes),
-            st.sampled_from([b"0" * kind.width, b" " * kind.width, b"9" * kind.width]),
-        ),
-        min_size=1, max_size=8,
-    ))
+    rows = data.draw(
+        st.lists(
+            st.one_of(
+                st.binary(min_size=kind.width, max_size=kind.width),
+                st.lists(st.sampled_from(_ALPHABET[:22]), min_size=kind.width, max_size=kind.width).map(bytes),
+                st.sampled_from([b"0" * kind.width, b" " * kind.width, b"9" * kind.width]),
+            ),
+            min_size=1,
+            max_size=8,
+        )
+    )
     for strict in (True, False):
         vector = kind.vector_ok(np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(len(rows), kind.width), strict)
         if vector is None:

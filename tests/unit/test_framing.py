@@ -8,19 +8,31 @@ import io
 import pytest
 
 from formats.builder import FileBuilder, Group
-from formats.validate import validate_stream
 from formats.errors import Level, Reason
 from formats.framing import CHUNK, Framer
-from formats.reader import RecordReader
 from formats.layouts.zengin import DEBIT_91
+from formats.reader import RecordReader
+from formats.validate import validate_stream
 from tests.support.samples import debit_header, debit_record
 
 CRLF, LF, EOF = b"\r\n", b"\n", b"\x1a"
 
 #: header, 4 data records, trailer, end: 7 records of 120 bytes, invented values.
-RECORDS: list[bytes] = list(FileBuilder(DEBIT_91, result=True).records([Group(debit_header(), [
-    debit_record(1, 1000, "0"), debit_record(2, 2500, "1"), debit_record(3, 300, "0"), debit_record(4, 47000, "9"),
-])]))
+RECORDS: list[bytes] = list(
+    FileBuilder(DEBIT_91, result=True).records(
+        [
+            Group(
+                debit_header(),
+                [
+                    debit_record(1, 1000, "0"),
+                    debit_record(2, 2500, "1"),
+                    debit_record(3, 300, "0"),
+                    debit_record(4, 47000, "9"),
+                ],
+            )
+        ]
+    )
+)
 N = len(RECORDS)
 
 #: every accepted separator form: (bytes, separator length, sniffed separator)
@@ -67,10 +79,17 @@ def test_every_separator_form_gives_the_same_records(form):
     assert framer.inconsistent_at is None
 
 
-@pytest.mark.parametrize(("form", "last_terminator"), [
-    ("crlf-after", CRLF), ("crlf-between", b""), ("lf", LF), ("eof-after-crlf", CRLF),
-    ("eof-after-record-crlf", b""), ("none", b""),
-])
+@pytest.mark.parametrize(
+    ("form", "last_terminator"),
+    [
+        ("crlf-after", CRLF),
+        ("crlf-between", b""),
+        ("lf", LF),
+        ("eof-after-crlf", CRLF),
+        ("eof-after-record-crlf", b""),
+        ("none", b""),
+    ],
+)
 def test_terminators_are_recorded_and_the_last_may_lack_one(form, last_terminator):
     """Every record but the last carries the file's separator; the last carries it only if the file has it."""
     data, _, separator = FORMS[form]
@@ -92,8 +111,9 @@ def test_every_separator_form_reads_the_same_values(form):
     assert results[5].values["total_amount"] == 50800
 
 
-CHUNK_CASES = [pytest.param(form, chunk, id=f"{form}-{chunk}")
-               for form in FORMS for chunk in (1, 7, 119, 120, 121, 122, 250)]
+CHUNK_CASES = [
+    pytest.param(form, chunk, id=f"{form}-{chunk}") for form in FORMS for chunk in (1, 7, 119, 120, 121, 122, 250)
+]
 
 
 @pytest.mark.parametrize(("form", "chunk"), CHUNK_CASES)
@@ -148,8 +168,11 @@ def test_framer_reads_in_bounded_chunks(form):
     assert len(stream.asked) >= len(data) // 250
 
 
-@pytest.mark.parametrize(("separator", "delta"), [(CRLF, -1), (CRLF, +1), (LF, -1), (LF, +1)],
-                         ids=["crlf-short", "crlf-long", "lf-short", "lf-long"])
+@pytest.mark.parametrize(
+    ("separator", "delta"),
+    [(CRLF, -1), (CRLF, +1), (LF, -1), (LF, +1)],
+    ids=["crlf-short", "crlf-long", "lf-short", "lf-long"],
+)
 def test_wrong_length_record_in_the_middle_is_reported_and_the_rest_read(separator, delta):
     """A 119- or 121-byte record 3 gets RECORD_LENGTH at its offset; records 4–7 follow at shifted offsets."""
     bad = RECORDS[2][:119] if delta < 0 else RECORDS[2] + b" "
@@ -164,7 +187,8 @@ def test_wrong_length_record_in_the_middle_is_reported_and_the_rest_read(separat
     third = results[2]
     assert third.raw == bad
     assert [(i.code, i.level, i.record, i.offset, i.expected, i.found) for i in third.issues] == [
-        (Reason.RECORD_LENGTH, Level.RECORD, 3, 2 * stride, "120 bytes", f"{120 + delta} bytes")]
+        (Reason.RECORD_LENGTH, Level.RECORD, 3, 2 * stride, "120 bytes", f"{120 + delta} bytes")
+    ]
     assert third.values == {} and not third.readable
     assert all(r.issues == [] for r in results[3:])
     assert results[3].values["account_number"] == "0000003"

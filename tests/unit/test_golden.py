@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from formats.validate import validate_path, validate_stream
 from formats.reader import RecordReader
 from formats.registry import get_format as _get_format
 from formats.registry import load_formats
+from formats.validate import validate_path, validate_stream
 from tests.support.paths import DATA
 
 DATA_DIR = DATA
@@ -85,8 +85,12 @@ def test_golden_parse(path: Path):
     layout = get_format(expected["format"])
     with path.open("rb") as stream:
         parsed = [
-            {"record": r.index, "offset": r.offset, "type": r.role,
-             "fields": {k: _jsonable(v) for k, v in r.values.items()}}
+            {
+                "record": r.index,
+                "offset": r.offset,
+                "type": r.role,
+                "fields": {k: _jsonable(v) for k, v in r.values.items()},
+            }
             for r in RecordReader(stream, layout)
         ]
     assert parsed == expected["parsed"]
@@ -104,8 +108,9 @@ def test_golden_round_trip(path: Path):
         assert result.layout.build(result.values) == result.raw
 
 
-@pytest.mark.parametrize("path", [p for p in CASES if _expected(p)["status"] == "ok"],
-                         ids=lambda p: f"{p.parent.name}/{p.stem}")
+@pytest.mark.parametrize(
+    "path", [p for p in CASES if _expected(p)["status"] == "ok"], ids=lambda p: f"{p.parent.name}/{p.stem}"
+)
 def test_clean_golden_files_are_identified_as_their_format(path: Path):
     """Every clean sample is identified from its content as exactly its own format, among all formats."""
     from formats.registry import identify

@@ -20,19 +20,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from formats.layouts.address import ADDRESS
 from formats.builder import FileBuilder, Group
-from formats.validate import validate_path, validate_stream
 from formats.checkdigits import is_valid_my_number, my_number_check_digit
 from formats.errors import FieldError, Reason, Severity
 from formats.fastpath import validate_fast
 from formats.fields import Code, Constant, Date, Digits, DoubleByteText, Filler, Numeric, Text
 from formats.layout import FileLayout, RecordLayout
+from formats.layouts.address import ADDRESS
 from formats.layouts.levy import LEVY_ASSESSMENT
 from formats.layouts.micjet import MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT, MyNumberCheckDigit
 from formats.layouts.payment_info import PAYMENT_INFO, RECONCILIATION
 from formats.reader import field_rejection
 from formats.registry import FORMATS
+from formats.validate import validate_path, validate_stream
 from tests.support.paths import DATA
 
 LAYOUTS: dict[str, FileLayout] = {
@@ -62,6 +62,7 @@ PARSED_CASES = [path for path in CASES if "parsed" in _expected(path)]
 
 # -- golden files ------------------------------------------------------------------------
 
+
 def test_every_layout_has_golden_cases():
     """Each layout's folder has a clean file with parsed records and at least four bad files."""
     for layout_id in LAYOUTS:
@@ -79,7 +80,6 @@ def test_golden_format_is_its_folder(path: Path):
 
 # The golden files themselves are compared with their expectations by tests/unit/test_golden.py, which walks
 # every tests/data/<format>/ folder (these layouts' folders included), on both validation paths.
-
 
 
 @pytest.mark.parametrize("path", CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -107,9 +107,14 @@ def test_identify_by_header(layout_id: str):
     layout = LAYOUTS[layout_id]
     assert layout.identify is not None
     own = (DATA_DIR / layout_id / "clean_crlf.dat").read_bytes()
-    assert layout.identify(own[:layout.record_length])
-    others = [path for path in DATA_DIR.glob("*/*.dat") if path.parent.name != layout_id and path.stat().st_size
-              and FOREIGN_HEADERS.get(f"{path.parent.name}/{path.name}") != layout_id]
+    assert layout.identify(own[: layout.record_length])
+    others = [
+        path
+        for path in DATA_DIR.glob("*/*.dat")
+        if path.parent.name != layout_id
+        and path.stat().st_size
+        and FOREIGN_HEADERS.get(f"{path.parent.name}/{path.name}") != layout_id
+    ]
     assert others
     for path in others:
         assert not layout.identify(path.read_bytes()[:128]), path
@@ -151,7 +156,11 @@ def strategy_for(record: RecordLayout, name: str) -> st.SearchStrategy[Any]:
         values = st.integers(min_value=0, max_value=10**kind.width - 1)
         return st.one_of(st.none(), values) if kind.optional else values
     if isinstance(kind, Digits):
-        size = {"min_size": kind.width, "max_size": kind.width} if kind.align == "zero" else {"min_size": 1, "max_size": kind.width}
+        size = (
+            {"min_size": kind.width, "max_size": kind.width}
+            if kind.align == "zero"
+            else {"min_size": 1, "max_size": kind.width}
+        )
         values = st.text("0123456789", **size)
         return st.one_of(st.none(), values) if kind.optional else values
     if isinstance(kind, Text):
@@ -202,8 +211,10 @@ def test_round_trip(layout_id: str, record: RecordLayout, data: st.DataObject):
 
 
 #: Trailer fields that are sums of a data field besides the main amount (checked too).
-EXTRA_SUMS = {"payment-info": {"late_fee_total": "late_fee", "dunning_fee_total": "dunning_fee"},
-              "reconciliation": {"late_fee_total": "late_fee", "dunning_fee_total": "dunning_fee"}}
+EXTRA_SUMS = {
+    "payment-info": {"late_fee_total": "late_fee", "dunning_fee_total": "dunning_fee"},
+    "reconciliation": {"late_fee_total": "late_fee", "dunning_fee_total": "dunning_fee"},
+}
 
 
 def _assemble(layout: FileLayout, header: dict[str, Any], records: list[dict[str, Any]]) -> bytes:
@@ -215,10 +226,15 @@ def _assemble(layout: FileLayout, header: dict[str, Any], records: list[dict[str
     trailer = {totals.count_field: len(records), totals.amount_field: sum(r[totals.data_amount_field] for r in records)}
     for trailer_field, data_field in EXTRA_SUMS.get(layout.id, {}).items():
         trailer[trailer_field] = sum(r[data_field] for r in records)
-    parts = [layout.layout_for("header").build(header), *(layout.layout_for("data").build(r) for r in records),
-             layout.layout_for("trailer").build(trailer), layout.layout_for("end").build({})]
+    parts = [
+        layout.layout_for("header").build(header),
+        *(layout.layout_for("data").build(r) for r in records),
+        layout.layout_for("trailer").build(trailer),
+        layout.layout_for("end").build({}),
+    ]
     assert FileBuilder(layout, normalise=False).to_bytes([Group(header, records)]) == b"".join(
-        part + b"\r\n" for part in parts)
+        part + b"\r\n" for part in parts
+    )
     return b"".join(part + b"\r\n" for part in parts)
 
 
@@ -238,9 +254,11 @@ def test_built_files_validate(tmp_path_factory: pytest.TempPathFactory, layout_i
     assert fast.as_dict() == slow.as_dict()
     assert fast.status == "ok", fast.errors
     amount = layout.totals.data_amount_field
-    assert fast.groups[0].computed == {"count": len(records), "amount": sum(r[amount] for r in records),
-                                       **{total: sum(r[data_field] for r in records)
-                                          for total, data_field in EXTRA_SUMS.get(layout_id, {}).items()}}
+    assert fast.groups[0].computed == {
+        "count": len(records),
+        "amount": sum(r[amount] for r in records),
+        **{total: sum(r[data_field] for r in records) for total, data_field in EXTRA_SUMS.get(layout_id, {}).items()},
+    }
 
 
 # -- the 個人番号 rule -----------------------------------------------------------------------
@@ -250,8 +268,7 @@ LINKAGE = MICJET_LINKAGE.layout_for("data")
 
 def _linkage(my_number: bytes) -> bytes:
     assert len(my_number) == 12
-    return (b"2" + b"0000001" + b"1" + b"000000000000101" + b"000000000012345" + my_number + b"20240601"
-            + b" " * 21)
+    return b"2" + b"0000001" + b"1" + b"000000000000101" + b"000000000012345" + my_number + b"20240601" + b" " * 21
 
 
 def test_example_arithmetic():
@@ -316,18 +333,24 @@ def test_every_other_check_digit_is_refused(body: str, wrong: int):
 
 
 @settings(max_examples=200)
-@given(rows=st.lists(st.one_of(
-    st.text("0123456789", min_size=12, max_size=12),
-    _valid_my_numbers(),
-    st.just(" " * 12),
-), min_size=1, max_size=16))
+@given(
+    rows=st.lists(
+        st.one_of(
+            st.text("0123456789", min_size=12, max_size=12),
+            _valid_my_numbers(),
+            st.just(" " * 12),
+        ),
+        min_size=1,
+        max_size=16,
+    )
+)
 def test_vector_rule_agrees_with_the_record_rule(rows: list[str]):
     """The fast path's vectorised check digit accepts exactly the numbers the record rule accepts."""
     rule = LINKAGE.rules[0]
     assert isinstance(rule, MyNumberCheckDigit)
     block = np.frombuffer(b"".join(_linkage(row.encode()) for row in rows), dtype=np.uint8).reshape(len(rows), 80)
     spec = LINKAGE.by_name["my_number"]
-    fast = rule.vector_ok(LINKAGE, lambda name: block[:, spec.offset:spec.offset + spec.width]).tolist()
+    fast = rule.vector_ok(LINKAGE, lambda name: block[:, spec.offset : spec.offset + spec.width]).tolist()
     slow = [not LINKAGE.check(_linkage(row.encode()))[1] for row in rows]
     assert fast == slow
 
@@ -335,8 +358,12 @@ def test_vector_rule_agrees_with_the_record_rule(rows: list[str]):
 def test_only_the_linkage_file_carries_an_individual_number():
     """personal="mynumber" appears in micjet-linkage only; levy, payment, address and account files have none."""
     for layout in LAYOUTS.values():
-        numbered = [(record.name, spec.name) for _, (_, record) in layout.records.items()
-                    for spec in record.fields if spec.personal == "mynumber"]
+        numbered = [
+            (record.name, spec.name)
+            for _, (_, record) in layout.records.items()
+            for spec in record.fields
+            if spec.personal == "mynumber"
+        ]
         assert numbered == ([("data", "my_number")] if layout is MICJET_LINKAGE else []), layout.id
         names = {spec.name for _, (_, record) in layout.records.items() for spec in record.fields}
         assert ("my_number" in names) == (layout is MICJET_LINKAGE), layout.id
@@ -345,12 +372,26 @@ def test_only_the_linkage_file_carries_an_individual_number():
 def test_personal_fields_are_marked():
     """Names, birth dates, sex, addresses, account numbers and identifiers are marked for masking."""
     marks = {
-        "address": {"name": "name", "kana_name": "name", "delivery_name": "name", "birth_date": "other", "sex": "other",
-                  "postal_code": "other", "address": "other", "address_line2": "other",
-                  "delivery_postal_code": "other", "delivery_address": "other",
-                  "delivery_address_line2": "other", "resident_code": "account"},
-        "public-fund-account": {"account_number": "account", "account_holder": "name", "resident_code": "account",
-                              "integrated_address_number": "account"},
+        "address": {
+            "name": "name",
+            "kana_name": "name",
+            "delivery_name": "name",
+            "birth_date": "other",
+            "sex": "other",
+            "postal_code": "other",
+            "address": "other",
+            "address_line2": "other",
+            "delivery_postal_code": "other",
+            "delivery_address": "other",
+            "delivery_address_line2": "other",
+            "resident_code": "account",
+        },
+        "public-fund-account": {
+            "account_number": "account",
+            "account_holder": "name",
+            "resident_code": "account",
+            "integrated_address_number": "account",
+        },
         "micjet-linkage": {"my_number": "mynumber", "resident_code": "account", "integrated_address_number": "account"},
         "levy-assessment": {"resident_code": "account"},
         "payment-info": {"resident_code": "account"},
@@ -366,14 +407,17 @@ BIRTH = ADDRESS.layout_for("data").by_name["birth_date"].kind
 LINE2 = ADDRESS.layout_for("data").by_name["address_line2"].kind
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    (b"3640107", dt.date(1989, 1, 7)),    # 昭和64年1月7日, the last day of 昭和
-    (b"4010108", dt.date(1989, 1, 8)),    # 平成元年1月8日
-    (b"4310430", dt.date(2019, 4, 30)),   # 平成31年4月30日, the last day of 平成
-    (b"5010501", dt.date(2019, 5, 1)),    # 令和元年5月1日
-    (b"1010101", None),                   # 明治元年1月1日 is before 明治 began (1868-10-23): refused
-    (b"0000000", "blank"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"3640107", dt.date(1989, 1, 7)),  # 昭和64年1月7日, the last day of 昭和
+        (b"4010108", dt.date(1989, 1, 8)),  # 平成元年1月8日
+        (b"4310430", dt.date(2019, 4, 30)),  # 平成31年4月30日, the last day of 平成
+        (b"5010501", dt.date(2019, 5, 1)),  # 令和元年5月1日
+        (b"1010101", None),  # 明治元年1月1日 is before 明治 began (1868-10-23): refused
+        (b"0000000", "blank"),
+    ],
+)
 def test_wareki_birth_dates(raw: bytes, expected: Any):
     """和暦 birth dates decode to the day they name, within their era only."""
     if expected is None:
@@ -437,8 +481,9 @@ _BYTES = list(b"0123456789 A") + [0x82, 0xAE, 0x31, 0x32, 0x38, 0x39, 0x0A, 0x0D
 def test_mutated_files_agree(tmp_path: Path, layout_id: str, data: st.DataObject, block: int):
     """Whatever bytes of a clean file are changed, a fast-path result equals the Construct path's."""
     content = bytearray((DATA_DIR / layout_id / "clean_crlf.dat").read_bytes())
-    for position, value in data.draw(st.lists(st.tuples(st.integers(0, len(content) - 1), st.sampled_from(_BYTES)),
-                                              min_size=1, max_size=4)):
+    for position, value in data.draw(
+        st.lists(st.tuples(st.integers(0, len(content) - 1), st.sampled_from(_BYTES)), min_size=1, max_size=4)
+    ):
         content[position] = value
     path = tmp_path / "file.dat"
     path.write_bytes(bytes(content))
@@ -449,8 +494,11 @@ def test_mutated_files_agree(tmp_path: Path, layout_id: str, data: st.DataObject
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(digits=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 11), st.sampled_from("0123456789")),
-                       min_size=1, max_size=3))
+@given(
+    digits=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 11), st.sampled_from("0123456789")), min_size=1, max_size=3
+    )
+)
 def test_mutated_my_numbers_agree(tmp_path: Path, digits: list[tuple[int, int, str]]):
     """Changed digits of the 個人番号 fields are judged alike by the vector rule and the record rule."""
     content = bytearray((DATA_DIR / "micjet-linkage" / "clean_no_separator.dat").read_bytes())

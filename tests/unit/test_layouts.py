@@ -26,7 +26,9 @@ from formats.layout import LayoutError, RecordLayout
 from formats.registry import FORMATS
 
 RECORD_LAYOUTS = sorted(
-    {(layout.id, record.name): record for layout in FORMATS.values() for _, (_, record) in layout.records.items()}.items()
+    {
+        (layout.id, record.name): record for layout in FORMATS.values() for _, (_, record) in layout.records.items()
+    }.items()
 )
 RECORD_LENGTHS = {layout.id: layout.record_length for layout in FORMATS.values()}
 
@@ -45,7 +47,11 @@ def strategy_for(kind):
         values = st.integers(min_value=0, max_value=10**kind.width - 1)
         return st.one_of(st.none(), values) if kind.optional else values
     if isinstance(kind, Digits):
-        size = dict(min_size=kind.width, max_size=kind.width) if kind.align == "zero" else dict(min_size=1, max_size=kind.width)
+        size = (
+            dict(min_size=kind.width, max_size=kind.width)
+            if kind.align == "zero"
+            else dict(min_size=1, max_size=kind.width)
+        )
         values = st.text("0123456789", **size)
         return st.one_of(st.none(), values) if kind.optional else values
     if isinstance(kind, Text):
@@ -76,19 +82,23 @@ OVERRIDES = {
     ("data", "customer_codes"): st.tuples(_HALF, _HALF).map(lambda h: (h[0] + h[1]).rstrip(" ")),
     ("data", "edi_flag"): st.none(),
     # 個人番号: 11 digits and their check digit (or blank)
-    ("data", "my_number"): st.one_of(st.none(), st.text("0123456789", min_size=11, max_size=11)
-                                     .map(lambda b: b + str(my_number_check_digit(b)))),
+    ("data", "my_number"): st.one_of(
+        st.none(), st.text("0123456789", min_size=11, max_size=11).map(lambda b: b + str(my_number_check_digit(b)))
+    ),
 }
 _STRATEGIES: dict[int, st.SearchStrategy] = {}
 
 
 def record_values(record: RecordLayout):
     if id(record) not in _STRATEGIES:
-        _STRATEGIES[id(record)] = st.fixed_dictionaries({
-            spec.name: OVERRIDES[(record.name, spec.name)] if (record.name, spec.name) in OVERRIDES
-            else strategy_for(spec.kind)
-            for spec in record.fields
-        })
+        _STRATEGIES[id(record)] = st.fixed_dictionaries(
+            {
+                spec.name: OVERRIDES[(record.name, spec.name)]
+                if (record.name, spec.name) in OVERRIDES
+                else strategy_for(spec.kind)
+                for spec in record.fields
+            }
+        )
     return _STRATEGIES[id(record)]
 
 
@@ -125,8 +135,16 @@ def test_build_error_names_the_field():
     """A value that does not fit says which record and field (Japanese and English)."""
     record = FORMATS["zengin-91"].layout_for("data")
     values = {spec.name: None for spec in record.fields}
-    values.update(bank_code="0001", branch_code="001", account_type="1", account_number="1234567",
-                  account_holder="ﾃｽﾄ", amount=10**10, new_code="0", customer_number="1")
+    values.update(
+        bank_code="0001",
+        branch_code="001",
+        account_type="1",
+        account_number="1234567",
+        account_holder="ﾃｽﾄ",
+        amount=10**10,
+        new_code="0",
+        customer_number="1",
+    )
     with pytest.raises(FieldBuildError, match=r"record data, field 引落金額 \(amount\): .*11 digits"):
         record.build(values)
 
@@ -140,7 +158,9 @@ def test_layout_size_mismatch_is_refused():
 def test_layout_duplicate_names_are_refused():
     """Two fields with one name are refused, naming it."""
     with pytest.raises(LayoutError, match="'a' is used twice"):
-        RecordLayout("bad", "不正", construct.Struct("a" / Numeric(60) * "項目", "a" / Numeric(60) * "項目"), length=120)
+        RecordLayout(
+            "bad", "不正", construct.Struct("a" / Numeric(60) * "項目", "a" / Numeric(60) * "項目"), length=120
+        )
 
 
 def test_layout_needs_field_kinds():
@@ -160,15 +180,27 @@ def test_the_collection_intake_trailer_proves_its_late_fee_and_dunning_fee_total
     import datetime as dt
 
     from adapters.renderers import CollectionIntakeRenderer, OutputMeta
-    from formats.validate import validate_path
     from formats.layouts.collection import COLLECTION_INTAKE
+    from formats.validate import validate_path
     from gateway.model.records import Payment
 
     renderer = CollectionIntakeRenderer()
     source = {"file_id": "F1", "channel": "ocr", "record": 2, "offset": 0}
-    content = renderer.begin(OutputMeta("F1", "ocr", "ocr", dt.date(2024, 6, 1))) + renderer.add(Payment(
-        kind="ocr", status="paid", reconciliation_key="K1", principal=5000, late_fee=100, dunning_fee=0,
-        source=source)) + renderer.end()
+    content = (
+        renderer.begin(OutputMeta("F1", "ocr", "ocr", dt.date(2024, 6, 1)))
+        + renderer.add(
+            Payment(
+                kind="ocr",
+                status="paid",
+                reconciliation_key="K1",
+                principal=5000,
+                late_fee=100,
+                dunning_fee=0,
+                source=source,
+            )
+        )
+        + renderer.end()
+    )
     good = tmp_path / "good.dat"
     good.write_bytes(content)
     assert validate_path(good, COLLECTION_INTAKE).status == "ok"
@@ -188,8 +220,10 @@ def test_a_misspelt_further_total_does_not_make_a_layout():
     from formats.layouts.payment_info import PAYMENT_INFO
 
     with pytest.raises(LayoutError, match="trailer field 'late_fee_totl' must be Numeric"):
-        dataclasses.replace(PAYMENT_INFO, totals=dataclasses.replace(
-            PAYMENT_INFO.totals, extra={"late_fee_totl": "late_fee"}))
+        dataclasses.replace(
+            PAYMENT_INFO, totals=dataclasses.replace(PAYMENT_INFO.totals, extra={"late_fee_totl": "late_fee"})
+        )
     with pytest.raises(LayoutError, match="data field 'late_fe' must be Numeric"):
-        dataclasses.replace(PAYMENT_INFO, totals=dataclasses.replace(
-            PAYMENT_INFO.totals, extra={"late_fee_total": "late_fe"}))
+        dataclasses.replace(
+            PAYMENT_INFO, totals=dataclasses.replace(PAYMENT_INFO.totals, extra={"late_fee_total": "late_fe"})
+        )

@@ -16,8 +16,7 @@ JAPANESE = "葛飾区　収納課 ｻﾝﾌﾟﾙ ﾊﾅｺ カタカナ ひら�
 
 
 def _raw_forbidden(text: str) -> list[str]:
-    return [ch for ch in text if unicodedata.category(ch) in ("Cc", "Cf") or ch in BIDI
-            or ch in "\u2028\u2029"]
+    return [ch for ch in text if unicodedata.category(ch) in ("Cc", "Cf") or ch in BIDI or ch in "\u2028\u2029"]
 
 
 @given(st.text())
@@ -46,8 +45,13 @@ def test_safe_text_escapes_as_python_writes_them():
     assert safe_text("山田\u3000太郎") == "山田\u3000太郎"
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
-                    lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner), max_leaves=10))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(),
+        lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+        max_leaves=10,
+    )
+)
 @example({"name": "rtl\u202eexe.tad\x1b\x00\x85\U000e0041"})
 def test_safe_json_is_the_same_json_without_raw_controls(value):
     """safe_json is valid JSON for the very same value, holds no raw Cc/Cf/Zl/Zp but its indentation,

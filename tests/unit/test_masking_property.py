@@ -22,7 +22,6 @@ from formats.checkdigits import (
     mask_my_numbers,
     my_number_check_digit,
 )
-
 from tests.support.masking import SEPARATORS, brute_force
 
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
@@ -38,10 +37,10 @@ def wide(text: str) -> str:
     return text.translate(FULL_WIDTH)
 
 
-N = number("40000000001")    # 400000000017
-M = number("12345678901")    # 123456789018
+N = number("40000000001")  # 400000000017
+M = number("12345678901")  # 123456789018
 assert (N, M) == ("400000000017", "123456789018")
-BAD = N[:11] + "8"           # wrong check digit
+BAD = N[:11] + "8"  # wrong check digit
 
 
 def test_separators_are_the_documented_ones() -> None:
@@ -52,27 +51,27 @@ def test_separators_are_the_documented_ones() -> None:
     ("text", "numbers"),
     [
         (N, [N]),
-        (wide(N), [wide(N)]),                                          # full-width
-        (wide(N[:6]) + N[6:], [wide(N[:6]) + N[6:]]),                  # mixed
-        ("X" + N, [N]),                                                # touching a letter
+        (wide(N), [wide(N)]),  # full-width
+        (wide(N[:6]) + N[6:], [wide(N[:6]) + N[6:]]),  # mixed
+        ("X" + N, [N]),  # touching a letter
         (N + "Z", [N]),
         ("ab" + N + "cd", [N]),
-        ("ｱ" + wide(N) + "ﾃﾞｽ", [wide(N)]),                            # touching half-width kana
+        ("ｱ" + wide(N) + "ﾃﾞｽ", [wide(N)]),  # touching half-width kana
         ("個人番号" + wide(N) + "です", [wide(N)]),
-        ("MN" + M + ".dat", [M]),                                      # inside a file name
-        ("linkage_" + M + "_v2.dat", [M]),                             # underscores
-        ("4000 0000 0017", ["4000 0000 0017"]),                        # split by spaces
-        ("4000-0000-0017", ["4000-0000-0017"]),                        # split by hyphens
+        ("MN" + M + ".dat", [M]),  # inside a file name
+        ("linkage_" + M + "_v2.dat", [M]),  # underscores
+        ("4000 0000 0017", ["4000 0000 0017"]),  # split by spaces
+        ("4000-0000-0017", ["4000-0000-0017"]),  # split by hyphens
         ("４０００　００００　００１７", ["４０００　００００　００１７"]),  # ideographic space
         ("４０００－００００－００１７", ["４０００－００００－００１７"]),  # full-width hyphen-minus
         ("４０００ー００００ー００１７", ["４０００ー００００ー００１７"]),  # ー used as a hyphen
-        ("4000ｰ0000ｰ0017", ["4000ｰ0000ｰ0017"]),                        # half-width ｰ (全銀 kana)
-        ("4000\u22120000\u20130017", ["4000\u22120000\u20130017"]),    # minus sign, en dash
+        ("4000ｰ0000ｰ0017", ["4000ｰ0000ｰ0017"]),  # half-width ｰ (全銀 kana)
+        ("4000\u22120000\u20130017", ["4000\u22120000\u20130017"]),  # minus sign, en dash
         ("番号:4 0 0 0 0 0 0 0 0 0 1 7。", ["4 0 0 0 0 0 0 0 0 0 1 7"]),
         ("(" + N + ") [" + M + "]", [N, M]),
-        (N + " " + M, [N, M]),                                         # two numbers one space apart
-        ("番号 " + N + " 2件", [N]),                                   # a 12-digit group, a count after it
-        ("1 " + N + " 4000 0000 0017", [N, "4000 0000 0017"]),         # what is left standing alone
+        (N + " " + M, [N, M]),  # two numbers one space apart
+        ("番号 " + N + " 2件", [N]),  # a 12-digit group, a count after it
+        ("1 " + N + " 4000 0000 0017", [N, "4000 0000 0017"]),  # what is left standing alone
     ],
 )
 def test_found(text: str, numbers: list[str]) -> None:
@@ -86,24 +85,24 @@ def test_found(text: str, numbers: list[str]) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "0" + N,                                  # a 13-digit run
+        "0" + N,  # a 13-digit run
         N + "7",
-        wide("0" + N),                            # full-width, 13 digits
-        "0" + wide(N),                            # mixed, 13 digits
-        "00000000" + N,                           # a 20-digit customer number
-        "0000 0000 4000 0000 0017",               # … written in groups
-        "1 4000 0000 0017",                       # a digit before the run, through a separator
-        "4000-0000-0017-9",                       # … and after it
-        "2024-05-27 10:30 4000",                  # digits that are not one run of 12
-        BAD,                                      # a wrong check digit
+        wide("0" + N),  # full-width, 13 digits
+        "0" + wide(N),  # mixed, 13 digits
+        "00000000" + N,  # a 20-digit customer number
+        "0000 0000 4000 0000 0017",  # … written in groups
+        "1 4000 0000 0017",  # a digit before the run, through a separator
+        "4000-0000-0017-9",  # … and after it
+        "2024-05-27 10:30 4000",  # digits that are not one run of 12
+        BAD,  # a wrong check digit
         wide(BAD),
         "4000 0000 0018",
         "X" + BAD + ".dat",
-        "4000  0000 0017",                        # two separators do not join
+        "4000  0000 0017",  # two separators do not join
         "4000--0000-0017",
-        "4000,0000,0017",                         # a comma is not a separator
+        "4000,0000,0017",  # a comma is not a separator
         "4000_0000_0017",
-        hashlib.sha256(b"x").hexdigest(),         # a digest
+        hashlib.sha256(b"x").hexdigest(),  # a digest
     ],
 )
 def test_left_alone(text: str) -> None:

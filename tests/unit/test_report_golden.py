@@ -42,38 +42,69 @@ def _validated(relative: str, **metadata: Any) -> FileReport:
     path = DATA / relative
     result = validate_path(path, get_format(path.parent.name, _FORMATS))
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    values: dict[str, Any] = dict(file_id=f"20240527-100203-{digest[:8]}", channel=path.parent.name,
-                                  sha256=digest, received_at=RECEIVED,
-                                  state={"ok": "archive", "rejected-records": "archive"}.get(str(result.status),
-                                                                                             "quarantine"))
+    values: dict[str, Any] = dict(
+        file_id=f"20240527-100203-{digest[:8]}",
+        channel=path.parent.name,
+        sha256=digest,
+        received_at=RECEIVED,
+        state={"ok": "archive", "rejected-records": "archive"}.get(str(result.status), "quarantine"),
+    )
     values.update(metadata)
     return FileReport.from_validation(result, **values)
 
 
 def small_kana_outputs() -> FileReport:
     report = _validated("zengin-91/small_kana.dat")
-    return report.model_copy(update={"outputs": [
-        {"destination": "collection", "path": f"outbox/collection/{report.file_id}.dat", "sha256": report.sha256,
-         "records": 2},
-        {"destination": "followup", "path": "outbox/followup/a&b<c>\"d'.csv", "records": 1234567},
-        {"destination": "odd", "path": None, "records": None},
-    ]})
+    return report.model_copy(
+        update={
+            "outputs": [
+                {
+                    "destination": "collection",
+                    "path": f"outbox/collection/{report.file_id}.dat",
+                    "sha256": report.sha256,
+                    "records": 2,
+                },
+                {"destination": "followup", "path": "outbox/followup/a&b<c>\"d'.csv", "records": 1234567},
+                {"destination": "odd", "path": None, "records": None},
+            ]
+        }
+    )
 
 
 def mismatch_quarantined() -> FileReport:
-    return _validated("zengin-91/trailer_amount_mismatch.dat", status="quarantined", state="quarantine",
-                      reason="トレーラーの合計金額が一致しません <b>&amp;</b> \"x\" 'y'")
+    return _validated(
+        "zengin-91/trailer_amount_mismatch.dat",
+        status="quarantined",
+        state="quarantine",
+        reason="トレーラーの合計金額が一致しません <b>&amp;</b> \"x\" 'y'",
+    )
 
 
 def unknown_bank_flags() -> FileReport:
     """A warning from validation, then two flags the posting adds (as the pipeline does, skipping validation)."""
     report = _validated("zengin-91/unknown_bank_code.dat")
-    flags = [{"code": "DOUBLE_PAYMENT", "level": "record", "severity": "warning", "record": 2,
-              "message": f"posted before with 番号 {OTHER[:4]} {OTHER[4:8]} {OTHER[8:]}",
-              "message_ja": "二重納付の可能性があります。"},
-             {"code": "LATE", "level": "record", "severity": "warning", "record": None, "offset": None,
-              "field": "paid_on", "field_ja": "領収日", "expected": True, "found": False,
-              "message_ja": "値\u202eに\x00制御文字\x1b[31m"}]
+    flags = [
+        {
+            "code": "DOUBLE_PAYMENT",
+            "level": "record",
+            "severity": "warning",
+            "record": 2,
+            "message": f"posted before with 番号 {OTHER[:4]} {OTHER[4:8]} {OTHER[8:]}",
+            "message_ja": "二重納付の可能性があります。",
+        },
+        {
+            "code": "LATE",
+            "level": "record",
+            "severity": "warning",
+            "record": None,
+            "offset": None,
+            "field": "paid_on",
+            "field_ja": "領収日",
+            "expected": True,
+            "found": False,
+            "message_ja": "値\u202eに\x00制御文字\x1b[31m",
+        },
+    ]
     return report.model_copy(update={"warnings": [*report.warnings, *flags]})
 
 
@@ -82,8 +113,13 @@ def two_groups() -> FileReport:
 
 
 def truncated_failed() -> FileReport:
-    return _validated("zengin-91/truncated_record.dat", status="failed", state="work", reason="internal\nerror\ttab",
-                      received_at=dt.datetime(2024, 5, 27, 10, 2, 3))
+    return _validated(
+        "zengin-91/truncated_record.dat",
+        status="failed",
+        state="work",
+        reason="internal\nerror\ttab",
+        received_at=dt.datetime(2024, 5, 27, 10, 2, 3),
+    )
 
 
 def numbers_refused(tmp_path: Path) -> FileReport:
@@ -91,34 +127,76 @@ def numbers_refused(tmp_path: Path) -> FileReport:
     path = tmp_path / f"MN{NUMBER}.dat"
     path.write_bytes(debit_file_holding(NUMBER))
     result = validate_path(path, get_format("zengin-91", _FORMATS))
-    report = FileReport.from_validation(result, file_id="20240527-100203-0000mn00", channel=f"b\x07ank{WIDE}",
-                                        sha256=hashlib.sha256(path.read_bytes()).hexdigest(), received_at=RECEIVED,
-                                        status="refused", state="quarantine",
-                                        reason=f"個人番号 {NUMBER} を含むため受付不可\x1b[8m")
-    spoilt = [dict(item, found=f"<script>{NUMBER}</script>", message=f"found '{NUMBER}' & \"x\"")
-              for item in report.rejected]
-    return report.model_copy(update={"rejected": spoilt, "not_listed": {"rejected": 12345, "warnings": 7},
-                                     "original_name": f"pay\x1b[2Jrtl\u202eMN{NUMBER}.dat\x00"})
+    report = FileReport.from_validation(
+        result,
+        file_id="20240527-100203-0000mn00",
+        channel=f"b\x07ank{WIDE}",
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        received_at=RECEIVED,
+        status="refused",
+        state="quarantine",
+        reason=f"個人番号 {NUMBER} を含むため受付不可\x1b[8m",
+    )
+    spoilt = [
+        dict(item, found=f"<script>{NUMBER}</script>", message=f"found '{NUMBER}' & \"x\"") for item in report.rejected
+    ]
+    return report.model_copy(
+        update={
+            "rejected": spoilt,
+            "not_listed": {"rejected": 12345, "warnings": 7},
+            "original_name": f"pay\x1b[2Jrtl\u202eMN{NUMBER}.dat\x00",
+        }
+    )
 
 
 def duplicate() -> FileReport:
-    return FileReport(file_id="D1", channel="bank", original_name="a.dat", sha256="f" * 64, size=10,
-                      received_at=RECEIVED, status="duplicate", state="duplicate",
-                      reason="同じ内容のファイルを 2024-05-26 に処理済みです。")
+    return FileReport(
+        file_id="D1",
+        channel="bank",
+        original_name="a.dat",
+        sha256="f" * 64,
+        size=10,
+        received_at=RECEIVED,
+        status="duplicate",
+        state="duplicate",
+        reason="同じ内容のファイルを 2024-05-26 に処理済みです。",
+    )
 
 
 def odd_groups() -> FileReport:
     groups = [
-        {"index": 1, "kind": "result", "header_record": 1, "trailer_record": None,
-         "declared": None, "computed": {"count": 3, "amount": None}},
-        {"index": 2, "kind": "weird", "header_record": 5, "trailer_record": 9,
-         "declared": {"count": 3, "amount": None, "extra": 7, "transferred_count": True},
-         "computed": {"count": 3, "amount": 100, "transferred_count": 1}},
+        {
+            "index": 1,
+            "kind": "result",
+            "header_record": 1,
+            "trailer_record": None,
+            "declared": None,
+            "computed": {"count": 3, "amount": None},
+        },
+        {
+            "index": 2,
+            "kind": "weird",
+            "header_record": 5,
+            "trailer_record": 9,
+            "declared": {"count": 3, "amount": None, "extra": 7, "transferred_count": True},
+            "computed": {"count": 3, "amount": 100, "transferred_count": 1},
+        },
         {"index": None, "kind": None, "header_record": None, "trailer_record": 0, "declared": {}, "computed": {}},
     ]
-    return FileReport(file_id="G1", channel="bank", original_name="g.dat", sha256="a" * 64, size=99999999,
-                      received_at=RECEIVED, status="rejected-file", state="rejected", groups=groups,
-                      records=1000000, accepted=999999, rejected_records=1)
+    return FileReport(
+        file_id="G1",
+        channel="bank",
+        original_name="g.dat",
+        sha256="a" * 64,
+        size=99999999,
+        received_at=RECEIVED,
+        status="rejected-file",
+        state="rejected",
+        groups=groups,
+        records=1000000,
+        accepted=999999,
+        rejected_records=1,
+    )
 
 
 CASES: dict[str, Callable[..., FileReport]] = {
@@ -133,8 +211,12 @@ CASES: dict[str, Callable[..., FileReport]] = {
 }
 
 #: `gateway validate`'s text: a report as the command builds it (gateway/entrypoints/cli.py).
-VALIDATIONS = ["zengin-91/small_kana.dat", "zengin-91/truncated_record.dat", "zengin-91/unknown_bank_code.dat",
-               "zengin-21/transfer_multi_group_no_separator.dat"]
+VALIDATIONS = [
+    "zengin-91/small_kana.dat",
+    "zengin-91/truncated_record.dat",
+    "zengin-91/unknown_bank_code.dat",
+    "zengin-21/transfer_multi_group_no_separator.dat",
+]
 
 
 def _report(name: str, tmp_path: Path) -> FileReport:
@@ -145,8 +227,9 @@ def _report(name: str, tmp_path: Path) -> FileReport:
 def _validation(relative: str) -> FileReport:
     path = DATA / relative
     result = validate_path(path, get_format(path.parent.name, _FORMATS))
-    return FileReport.from_validation(result, original_name=relative, file_id="-", channel="-", sha256="0" * 64,
-                                      received_at=RECEIVED, state="work")
+    return FileReport.from_validation(
+        result, original_name=relative, file_id="-", channel="-", sha256="0" * 64, received_at=RECEIVED, state="work"
+    )
 
 
 def _renderings(tmp_path: Path) -> dict[str, str]:
@@ -165,8 +248,11 @@ def _renderings(tmp_path: Path) -> dict[str, str]:
 def _same(name: str, rendered: str) -> None:
     expected = (GOLDEN / name).read_bytes().decode("utf-8")
     if rendered != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), rendered.splitlines(True),
-                                            f"tests/data/reports/{name}", "rendered now"))
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(True), rendered.splitlines(True), f"tests/data/reports/{name}", "rendered now"
+            )
+        )
         pytest.fail(f"{name} differs from its golden file:\n{diff}")
 
 

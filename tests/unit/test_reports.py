@@ -20,12 +20,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from formats.validate import validate_path
 from formats.registry import get_format, load_formats
-
-_ALL_FORMATS = load_formats()  # built-in formats and the default layout files
+from formats.validate import validate_path
 from gateway.reporting.reports import CSV_COLUMNS, FileReport, render_html, render_text, write_reports
 from tests.support.paths import DATA
+
+_ALL_FORMATS = load_formats()  # built-in formats and the default layout files
 
 SMALL_KANA = DATA / "zengin-91" / "small_kana.dat"
 FULL_NAME = "ﾃｽﾄ ﾐｯｺ"  # record 3's 預金者名 in small_kana.dat: must never appear unmasked
@@ -37,8 +37,11 @@ def _report(path: Path, **metadata: Any) -> FileReport:
     layout = get_format(path.parent.name, _ALL_FORMATS)
     result = validate_path(path, layout)
     values: dict[str, Any] = dict(
-        file_id="F-" + path.stem, channel="bank", sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
-        received_at=RECEIVED, state="archive",
+        file_id="F-" + path.stem,
+        channel="bank",
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        received_at=RECEIVED,
+        state="archive",
     )
     values.update(metadata)
     return FileReport.from_validation(result, **values)
@@ -144,10 +147,17 @@ def test_csv_rows_match_the_golden_files(tmp_path: Path, path: Path) -> None:
 
 def test_json_round_trips(tmp_path: Path) -> None:
     """The JSON file is UTF-8 (not \\u escapes) and reads back into an equal FileReport."""
-    report = _report(SMALL_KANA, outputs=[
-        {"destination": "collection-system", "path": "outbox/collection-system/F-small_kana.dat",
-         "sha256": "0" * 64, "records": 2},
-    ])
+    report = _report(
+        SMALL_KANA,
+        outputs=[
+            {
+                "destination": "collection-system",
+                "path": "outbox/collection-system/F-small_kana.dat",
+                "sha256": "0" * 64,
+                "records": 2,
+            },
+        ],
+    )
     paths = write_reports(tmp_path, report)
     text = paths["json"].read_text(encoding="utf-8")
     assert "預金者名" in text
@@ -156,16 +166,26 @@ def test_json_round_trips(tmp_path: Path) -> None:
     assert again.received_at == RECEIVED
     data = json.loads(text)
     assert data["rejected"][0].keys() == {
-        "code", "level", "severity", "record", "offset", "field", "field_ja", "expected", "found",
-        "message", "message_ja",
+        "code",
+        "level",
+        "severity",
+        "record",
+        "offset",
+        "field",
+        "field_ja",
+        "expected",
+        "found",
+        "message",
+        "message_ja",
     }
 
 
 def test_from_validation_keeps_the_validation_shape() -> None:
     """groups / rejected / warnings are exactly ValidationResult.as_dict()'s."""
     result = validate_path(SMALL_KANA, get_format("zengin-91"))
-    report = FileReport.from_validation(result, file_id="X", channel="bank", sha256="A" * 64,
-                                        received_at=RECEIVED, state="archive")
+    report = FileReport.from_validation(
+        result, file_id="X", channel="bank", sha256="A" * 64, received_at=RECEIVED, state="archive"
+    )
     data = result.as_dict()
     assert report.groups == data["groups"]
     assert report.rejected == data["rejected"]
@@ -178,9 +198,12 @@ def test_from_validation_keeps_the_validation_shape() -> None:
 
 def test_html_is_well_formed_and_complete(tmp_path: Path) -> None:
     """The page parses, is Japanese, self-contained, and shows status, records, totals and outputs."""
-    report = _report(SMALL_KANA, outputs=[
-        {"destination": "collection-system", "path": "outbox/a.dat", "sha256": "1" * 64, "records": 2},
-    ])
+    report = _report(
+        SMALL_KANA,
+        outputs=[
+            {"destination": "collection-system", "path": "outbox/a.dat", "sha256": "1" * 64, "records": 2},
+        ],
+    )
     paths = write_reports(tmp_path, report)
     text = paths["html"].read_text(encoding="utf-8")
     page = _parse_html(text)
@@ -189,7 +212,17 @@ def test_html_is_well_formed_and_complete(tmp_path: Path) -> None:
     assert "script" not in names and "link" not in names and "img" not in names
     assert "http://" not in text and "https://" not in text
     body = "".join(page.text)
-    for label in ("ファイル名", "ファイルID", "SHA-256", "受付日時", "形式", "結果", "データ件数", "受付件数", "不備件数"):
+    for label in (
+        "ファイル名",
+        "ファイルID",
+        "SHA-256",
+        "受付日時",
+        "形式",
+        "結果",
+        "データ件数",
+        "受付件数",
+        "不備件数",
+    ):
         assert label in body
     assert "一部レコード不備" in body
     assert report.sha256 in body
@@ -202,8 +235,7 @@ def test_html_is_well_formed_and_complete(tmp_path: Path) -> None:
 
 def test_html_escapes_values(tmp_path: Path) -> None:
     """A value like <script> is shown as text, never as markup."""
-    report = _report(SMALL_KANA, original_name='<script>alert("x")</script>.dat',
-                     reason="<b>bold</b> & <script>")
+    report = _report(SMALL_KANA, original_name='<script>alert("x")</script>.dat', reason="<b>bold</b> & <script>")
     report.rejected[0]["found"] = "<script>alert(1)</script>"
     paths = write_reports(tmp_path, report)
     text = paths["html"].read_text(encoding="utf-8")
@@ -232,8 +264,9 @@ def test_modes_and_atomic_replace(tmp_path: Path) -> None:
 def test_quarantined_report_shows_its_reason(tmp_path: Path) -> None:
     """A quarantined file's report says so and why, in every format, with the failing total."""
     reason = "トレーラーの合計金額が明細の合計と一致しないため、ファイル全体を隔離しました。"
-    report = _report(DATA / "zengin-91" / "trailer_amount_mismatch.dat",
-                     status="quarantined", state="quarantine", reason=reason)
+    report = _report(
+        DATA / "zengin-91" / "trailer_amount_mismatch.dat", status="quarantined", state="quarantine", reason=reason
+    )
     paths = write_reports(tmp_path, report)
     page = _parse_html(paths["html"].read_text(encoding="utf-8"))
     body = "".join(page.text)
@@ -249,9 +282,17 @@ def test_quarantined_report_shows_its_reason(tmp_path: Path) -> None:
 
 def test_report_without_validation() -> None:
     """A duplicate (never validated) can still be reported; it has no groups and no rows."""
-    report = FileReport(file_id="D1", channel="bank", original_name="a.dat", sha256="f" * 64, size=10,
-                        received_at=RECEIVED, status="duplicate", state="duplicate",
-                        reason="同じ内容のファイルを 2024-05-26 に処理済みです。")
+    report = FileReport(
+        file_id="D1",
+        channel="bank",
+        original_name="a.dat",
+        sha256="f" * 64,
+        size=10,
+        received_at=RECEIVED,
+        status="duplicate",
+        state="duplicate",
+        reason="同じ内容のファイルを 2024-05-26 に処理済みです。",
+    )
     page = _parse_html(render_html(report))
     body = "".join(page.text)
     assert "重複" in body and "照合するグループがありません。" in body
@@ -263,7 +304,12 @@ def test_warnings_table_and_text(tmp_path: Path) -> None:
     report = _report(DATA / "zengin-91" / "unknown_bank_code.dat")
     paths = write_reports(tmp_path, report)
     [row] = _csv_rows(paths["csv"])
-    assert (row["区分"], row["理由コード"], row["レコード番号"], row["バイト位置"]) == ("警告", "UNKNOWN_BANK", "3", "245")
+    assert (row["区分"], row["理由コード"], row["レコード番号"], row["バイト位置"]) == (
+        "警告",
+        "UNKNOWN_BANK",
+        "3",
+        "245",
+    )
     page = _parse_html(paths["html"].read_text(encoding="utf-8"))
     assert any(r[0] == "警告" and r[5] == "UNKNOWN_BANK" for r in page.rows if len(r) == len(CSV_COLUMNS))
     assert "正常" in "".join(page.text)
@@ -274,9 +320,17 @@ def test_warnings_table_and_text(tmp_path: Path) -> None:
 def test_render_text() -> None:
     """The terminal text has Japanese labels, English codes, totals and masked values only."""
     text = render_text(_report(SMALL_KANA))
-    for part in ("ファイル名", "small_kana.dat", "一部レコード不備 (rejected-records)", "合計の照合",
-                 "合計件数 (count)", "✓", "[FIELD_CHARSET] レコード 3  バイト位置 294  預金者名 (account_holder)",
-                 "実際の値: ﾃ******", "データ件数 3 / 受付件数 2 / 不備件数 1"):
+    for part in (
+        "ファイル名",
+        "small_kana.dat",
+        "一部レコード不備 (rejected-records)",
+        "合計の照合",
+        "合計件数 (count)",
+        "✓",
+        "[FIELD_CHARSET] レコード 3  バイト位置 294  預金者名 (account_holder)",
+        "実際の値: ﾃ******",
+        "データ件数 3 / 受付件数 2 / 不備件数 1",
+    ):
         assert part in text
 
 
@@ -304,7 +358,7 @@ def test_individual_numbers_are_scrubbed(tmp_path: Path) -> None:
 def test_csv_guards_formulas(tmp_path: Path) -> None:
     """A value a spreadsheet would run as a formula is prefixed with an apostrophe."""
     report = _report(SMALL_KANA)
-    report.rejected[0]["found"] = "=HYPERLINK(\"http://example.invalid\")"
+    report.rejected[0]["found"] = '=HYPERLINK("http://example.invalid")'
     paths = write_reports(tmp_path, report)
     [row] = _csv_rows(paths["csv"])
     assert row["実際の値(マスク済)"].startswith("'=")
@@ -321,8 +375,16 @@ def test_unsafe_file_id_is_refused(tmp_path: Path, file_id: str) -> None:
 
 def test_model_refuses_unknown_values() -> None:
     """Unknown status, state or extra keys, and a malformed SHA-256, are refused."""
-    base = dict(file_id="X", channel="bank", original_name="a", sha256="0" * 64, size=1,
-                received_at=RECEIVED, status="ok", state="archive")
+    base = dict(
+        file_id="X",
+        channel="bank",
+        original_name="a",
+        sha256="0" * 64,
+        size=1,
+        received_at=RECEIVED,
+        status="ok",
+        state="archive",
+    )
     FileReport(**base)
     for change in ({"status": "done"}, {"state": "inbox"}, {"sha256": "xyz"}, {"colour": "red"}):
         with pytest.raises(ValidationError):
@@ -334,8 +396,8 @@ def test_no_individual_number_in_any_report_byte(tmp_path: Path) -> None:
     委託者名: no form of it is in any byte of the JSON, CSV or HTML, nor in the terminal text — also
     for warnings added with model_copy(update=...), which skips validation."""
     from formats.checkdigits import find_my_numbers, is_valid_my_number
-    from tests.support.samples import debit_file_holding
     from tests.support.masking import brute_force
+    from tests.support.samples import debit_file_holding
 
     number, other = "123456789018", "400000000017"  # invented: body and check digit
     assert is_valid_my_number(number) and is_valid_my_number(other)
@@ -344,12 +406,27 @@ def test_no_individual_number_in_any_report_byte(tmp_path: Path) -> None:
     path.write_bytes(debit_file_holding(number))
     result = validate_path(path, get_format("zengin-91"))
     assert {issue.found.strip() for issue in result.errors} == {wide, f"X{number}"}  # the data do hold it
-    report = FileReport.from_validation(result, file_id="F-mn", channel="bank", received_at=RECEIVED,
-                                        sha256=hashlib.sha256(path.read_bytes()).hexdigest(), state="rejected")
-    late = {"code": "DOUBLE_PAYMENT", "level": "record", "severity": "warning", "record": 2,
-            "message": f"posted before with 番号 {other[:4]} {other[4:8]} {other[8:]}"}
-    report = report.model_copy(update={"warnings": [*report.warnings, late],
-                                       "outputs": [{"destination": "x", "path": f"out/ｱ{wide}.dat", "records": 1}]})
+    report = FileReport.from_validation(
+        result,
+        file_id="F-mn",
+        channel="bank",
+        received_at=RECEIVED,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        state="rejected",
+    )
+    late = {
+        "code": "DOUBLE_PAYMENT",
+        "level": "record",
+        "severity": "warning",
+        "record": 2,
+        "message": f"posted before with 番号 {other[:4]} {other[4:8]} {other[8:]}",
+    }
+    report = report.model_copy(
+        update={
+            "warnings": [*report.warnings, late],
+            "outputs": [{"destination": "x", "path": f"out/ｱ{wide}.dat", "records": 1}],
+        }
+    )
     paths = write_reports(tmp_path / "reports", report)
     texts = {kind: path.read_bytes().decode("utf-8-sig") for kind, path in paths.items()}
     texts["text"] = render_text(report)

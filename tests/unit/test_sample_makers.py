@@ -28,8 +28,9 @@ def _imported_top_names(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", [*MAKERS, TESTS / "support" / "fixedwidth.py"],
-                         ids=lambda path: str(path.relative_to(TESTS)))
+@pytest.mark.parametrize(
+    "path", [*MAKERS, TESTS / "support" / "fixedwidth.py"], ids=lambda path: str(path.relative_to(TESTS))
+)
 def test_no_project_code(path: Path):
     """The samples are the ground truth: neither a maker nor their writer (tests/support/fixedwidth.py)
     imports the code under test (the other support modules drive it and may)."""
@@ -47,6 +48,7 @@ def test_every_maker_reproduces_its_golden_files(monkeypatch: pytest.MonkeyPatch
             assert path not in made, f"{path} written twice"
             made[path] = data
             return path
+
         return write
 
     monkeypatch.setattr(fixedwidth, "writer", catching_writer)

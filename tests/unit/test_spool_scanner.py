@@ -133,8 +133,9 @@ def test_channels_without_a_marker_keep_the_quiet_period(tmp_path: Path, clock: 
     bank, cvs = tmp_path / "bank", tmp_path / "cvs"
     bank.mkdir()
     cvs.mkdir()
-    scanner = StableScanner({"bank": bank, "cvs": cvs}, quiet_seconds=2.0,
-                            done_markers={"bank": ".done", "cvs": None}, clock=clock)
+    scanner = StableScanner(
+        {"bank": bank, "cvs": cvs}, quiet_seconds=2.0, done_markers={"bank": ".done", "cvs": None}, clock=clock
+    )
     (cvs / "SOKUHO.csv").write_bytes(b"c")
     (cvs / "SOKUHO.csv.done").write_bytes(b"")
     assert scanner.scan() == []

@@ -9,8 +9,7 @@ import numpy as np
 
 from formats import banks
 from formats.errors import Reason, Severity
-
-from formats.layout import end_record, FieldIssue, RecordLayout, RecordRule
+from formats.layout import FieldIssue, RecordLayout, RecordRule, end_record
 
 __all__ = [
     "ACCOUNT_TYPES_CONSIGNOR",
@@ -70,13 +69,21 @@ class KnownBank(RecordRule):
         bank_spec = layout.by_name[self.bank_field]
         branch_spec = layout.by_name[self.branch_field]
         if not banks.is_known_bank(bank):
-            yield FieldIssue(bank_spec, Reason.UNKNOWN_BANK, "a bank code in the zengin-code master",
-                             raw[bank_spec.offset:bank_spec.offset + bank_spec.width], severity=Severity.WARNING)
+            yield FieldIssue(
+                bank_spec,
+                Reason.UNKNOWN_BANK,
+                "a bank code in the zengin-code master",
+                raw[bank_spec.offset : bank_spec.offset + bank_spec.width],
+                severity=Severity.WARNING,
+            )
         elif branch is not None and not banks.is_known_branch(bank, branch):
-            yield FieldIssue(branch_spec, Reason.UNKNOWN_BRANCH,
-                             f"a branch of bank {bank} in the zengin-code master",
-                             raw[branch_spec.offset:branch_spec.offset + branch_spec.width],
-                             severity=Severity.WARNING)
+            yield FieldIssue(
+                branch_spec,
+                Reason.UNKNOWN_BRANCH,
+                f"a branch of bank {bank} in the zengin-code master",
+                raw[branch_spec.offset : branch_spec.offset + branch_spec.width],
+                severity=Severity.WARNING,
+            )
 
     def vector_ok(self, layout: RecordLayout, columns: Callable[[str], np.ndarray]) -> np.ndarray:
         known_banks, known_branches = banks.known_tables()
@@ -102,8 +109,13 @@ class KnownCode(RecordRule):
         value = values.get(self.field)
         if value is not None and value not in self.codes:
             spec = layout.by_name[self.field]
-            yield FieldIssue(spec, self.reason, "one of " + ", ".join(self.codes),
-                             raw[spec.offset:spec.offset + spec.width], severity=Severity.WARNING)
+            yield FieldIssue(
+                spec,
+                self.reason,
+                "one of " + ", ".join(self.codes),
+                raw[spec.offset : spec.offset + spec.width],
+                severity=Severity.WARNING,
+            )
 
     def vector_ok(self, layout: RecordLayout, columns: Callable[[str], np.ndarray]) -> np.ndarray | None:
         if any(len(code) != 1 for code in self.codes):

@@ -29,19 +29,19 @@ HEADER = RecordLayout(
     "header",
     "ヘッダー・レコード",
     construct.Struct(
-        "record_type" / Constant(b"1") * "データ区分",                        # 1
-        "type_code" / Constant(b"91") * "種別コード",                          # 2–3
-        "code_division" / Code(1, CODE_DIVISION) * "コード区分",               # 4
-        "consignor_code" / Digits(10) * "委託者コード",                        # 5–14
+        "record_type" / Constant(b"1") * "データ区分",  # 1
+        "type_code" / Constant(b"91") * "種別コード",  # 2–3
+        "code_division" / Code(1, CODE_DIVISION) * "コード区分",  # 4
+        "consignor_code" / Digits(10) * "委託者コード",  # 5–14
         "consignor_name" / Text(40, "zengin-name", required=True) * "委託者名",  # 15–54
-        "debit_date" / Date("MMDD") * "引落日",                               # 55–58
-        "bank_code" / Digits(4) * "取引銀行番号",                              # 59–62
-        "bank_name" / Text(15, "zengin-bank-name") * "取引銀行名",             # 63–77
-        "branch_code" / Digits(3) * "取引支店番号",                            # 78–80
-        "branch_name" / Text(15, "zengin-bank-name") * "取引支店名",           # 81–95
+        "debit_date" / Date("MMDD") * "引落日",  # 55–58
+        "bank_code" / Digits(4) * "取引銀行番号",  # 59–62
+        "bank_name" / Text(15, "zengin-bank-name") * "取引銀行名",  # 63–77
+        "branch_code" / Digits(3) * "取引支店番号",  # 78–80
+        "branch_name" / Text(15, "zengin-bank-name") * "取引支店名",  # 81–95
         "account_type" / Code(1, ACCOUNT_TYPES_CONSIGNOR, optional=True) * "預金種目(委託者)",  # 96
         "account_number" / Digits(7, optional=True, personal="account") * "口座番号(委託者)",  # 97–103
-        "filler" / Filler(17) * "ダミー",                                      # 104–120
+        "filler" / Filler(17) * "ダミー",  # 104–120
     ),
     length=RECORD_LENGTH,
 )
@@ -50,20 +50,20 @@ DATA = RecordLayout(
     "data",
     "データ・レコード",
     construct.Struct(
-        "record_type" / Constant(b"2") * "データ区分",                         # 1
-        "bank_code" / Digits(4) * "引落銀行番号",                               # 2–5
-        "bank_name" / Text(15, "zengin-bank-name") * "引落銀行名",              # 6–20
-        "branch_code" / Digits(3) * "引落支店番号",                             # 21–23
-        "branch_name" / Text(15, "zengin-bank-name") * "引落支店名",            # 24–38
-        "filler_1" / Filler(4) * "ダミー",                                      # 39–42
-        "account_type" / Code(1, ACCOUNT_TYPES) * "預金種目",                   # 43
-        "account_number" / Digits(7, personal="account") * "口座番号",          # 44–50
+        "record_type" / Constant(b"2") * "データ区分",  # 1
+        "bank_code" / Digits(4) * "引落銀行番号",  # 2–5
+        "bank_name" / Text(15, "zengin-bank-name") * "引落銀行名",  # 6–20
+        "branch_code" / Digits(3) * "引落支店番号",  # 21–23
+        "branch_name" / Text(15, "zengin-bank-name") * "引落支店名",  # 24–38
+        "filler_1" / Filler(4) * "ダミー",  # 39–42
+        "account_type" / Code(1, ACCOUNT_TYPES) * "預金種目",  # 43
+        "account_number" / Digits(7, personal="account") * "口座番号",  # 44–50
         "account_holder" / Text(30, "zengin-name", required=True, personal="name") * "預金者名",  # 51–80
-        "amount" / Numeric(10) * "引落金額",                                   # 81–90
-        "new_code" / Code(1, NEW_CODES) * "新規コード",                         # 91
+        "amount" / Numeric(10) * "引落金額",  # 81–90
+        "new_code" / Code(1, NEW_CODES) * "新規コード",  # 91
         "customer_number" / Digits(20, align="left", personal="account") * "顧客番号",  # 92–111
-        "result_code" / Digits(1, optional=True) * "振替結果コード",            # 112
-        "filler_2" / Filler(8) * "ダミー",                                      # 113–120
+        "result_code" / Digits(1, optional=True) * "振替結果コード",  # 112
+        "filler_2" / Filler(8) * "ダミー",  # 113–120
     ),
     length=RECORD_LENGTH,
     rules=(KnownBank(), KnownCode("result_code", RESULT_CODES, Reason.UNKNOWN_RESULT_CODE)),
@@ -73,14 +73,14 @@ TRAILER = RecordLayout(
     "trailer",
     "トレーラ・レコード",
     construct.Struct(
-        "record_type" / Constant(b"8") * "データ区分",       # 1
-        "total_count" / Numeric(6) * "合計件数",              # 2–7
-        "total_amount" / Numeric(12) * "合計金額",            # 8–19
-        "transferred_count" / Numeric(6) * "振替済件数",      # 20–25
-        "transferred_amount" / Numeric(12) * "振替済金額",    # 26–37
-        "failed_count" / Numeric(6) * "振替不能件数",         # 38–43
-        "failed_amount" / Numeric(12) * "振替不能金額",       # 44–55
-        "filler" / Filler(65) * "ダミー",                     # 56–120
+        "record_type" / Constant(b"8") * "データ区分",  # 1
+        "total_count" / Numeric(6) * "合計件数",  # 2–7
+        "total_amount" / Numeric(12) * "合計金額",  # 8–19
+        "transferred_count" / Numeric(6) * "振替済件数",  # 20–25
+        "transferred_amount" / Numeric(12) * "振替済金額",  # 26–37
+        "failed_count" / Numeric(6) * "振替不能件数",  # 38–43
+        "failed_amount" / Numeric(12) * "振替不能金額",  # 44–55
+        "filler" / Filler(65) * "ダミー",  # 56–120
     ),
     length=RECORD_LENGTH,
 )

@@ -56,25 +56,34 @@ def _report(kind: str, result: CodecResult, as_json: bool, unmask: bool) -> None
         console.print(f"[bold]{kind}[/bold] {shown(value, masked=not unmask)}: {status}")
         table = Table("field", "名称", "value", title="fields")
         for name, value_shown in _shown(result, unmask).items():
-            table.add_row(shown(name), shown(result.labels.get(name, "")), "-" if value_shown is None else shown(value_shown, masked=not unmask))
+            table.add_row(
+                shown(name),
+                shown(result.labels.get(name, "")),
+                "-" if value_shown is None else shown(value_shown, masked=not unmask),
+            )
         console.print(table)
         if result.errors:
             problems = Table("code", "severity", "position", "field", "expected", "found", "message", title="errors")
             for error in result.errors:
-                problems.add_row(str(error.code), str(error.severity),
-                                 "-" if error.position is None else str(error.position),
-                                 shown(error.field), shown(error.expected, masked=not unmask),
-                                 shown(error.found, masked=not unmask), shown(error.message, masked=not unmask))
+                problems.add_row(
+                    str(error.code),
+                    str(error.severity),
+                    "-" if error.position is None else str(error.position),
+                    shown(error.field),
+                    shown(error.expected, masked=not unmask),
+                    shown(error.found, masked=not unmask),
+                    shown(error.message, masked=not unmask),
+                )
             console.print(problems)
     raise typer.Exit(0 if result.valid else 1)
 
 
 @decode_app.command("barcode")
 def barcode(
-    value: Annotated[str, typer.Argument(help="The 44 digits (an \"EAN\" prefix and surrounding spaces are fine).")],
+    value: Annotated[str, typer.Argument(help='The 44 digits (an "EAN" prefix and surrounding spaces are fine).')],
     as_json: JsonOption = False,
     unmask: UnmaskOption = False,
-    without_ai: Annotated[bool, typer.Option("--without-ai", help="The value is stored without the AI \"91\".")] = False,
+    without_ai: Annotated[bool, typer.Option("--without-ai", help='The value is stored without the AI "91".')] = False,
     without_check_digit: Annotated[
         bool, typer.Option("--without-check-digit", help="The value is stored without its check digit.")
     ] = False,

@@ -4,7 +4,7 @@ and loading the settings they name (a configuration error exits 2 with its messa
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,8 +14,10 @@ if TYPE_CHECKING:
 
 __all__ = ["ConfigOption", "SpoolOption", "load"]
 
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Configuration file (TOML); the embedded default when omitted.")]
-SpoolOption = Annotated[Optional[Path], typer.Option("--spool", help="Spool root folder, overriding the configuration.")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Configuration file (TOML); the embedded default when omitted.")
+]
+SpoolOption = Annotated[Path | None, typer.Option("--spool", help="Spool root folder, overriding the configuration.")]
 
 
 def load(config: Path | None, spool: Path | None) -> Settings:

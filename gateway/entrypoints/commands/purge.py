@@ -31,18 +31,20 @@ console = Console()
 errors = Console(stderr=True)
 
 
-
-
 def _print(result: PurgeResult) -> None:
     verb = "would erase" if result.dry_run else "erased"
     counts = result.counts
-    by_state = ", ".join(f"{state} {counts[state]}" for state in ("archived", "rejected", "quarantined", "duplicate")
-                         if counts[state])
-    console.print(f"{verb}: {counts['files']} files" + (f" ({by_state})" if by_state else "")
-                  + f", the reports of {counts['reports']} more, {counts['outputs']} outputs; "
-                  f"{counts['files_deleted']} files {'to delete' if result.dry_run else 'deleted'}, "
-                  f"{counts['already_gone']} already gone; {counts['audit_lines_dropped']} audit log lines "
-                  f"{'to drop' if result.dry_run else 'dropped'}")
+    by_state = ", ".join(
+        f"{state} {counts[state]}" for state in ("archived", "rejected", "quarantined", "duplicate") if counts[state]
+    )
+    console.print(
+        f"{verb}: {counts['files']} files"
+        + (f" ({by_state})" if by_state else "")
+        + f", the reports of {counts['reports']} more, {counts['outputs']} outputs; "
+        f"{counts['files_deleted']} files {'to delete' if result.dry_run else 'deleted'}, "
+        f"{counts['already_gone']} already gone; {counts['audit_lines_dropped']} audit log lines "
+        f"{'to drop' if result.dry_run else 'dropped'}"
+    )
     if result.erased or result.reports_erased or result.outputs_erased:
         table = Table("file", "what", title=f"{verb} (as of {result.now[:19]} UTC)")
         for file_id in result.erased:
@@ -67,8 +69,8 @@ def purge_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")] = False,
 ) -> None:
     """Erase the inputs, reports and outputs whose retention period has passed ([retention])."""
-    from gateway.reporting import audit
     from gateway.datapath.retention import purge_for_settings
+    from gateway.reporting import audit
 
     settings = load(config, spool)
     if not dry_run:

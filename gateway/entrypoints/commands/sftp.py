@@ -49,13 +49,14 @@ errors = Console(stderr=True)
 EndpointArgument = Annotated[str, typer.Argument(help="The endpoint's name ([endpoints.<name>] in the configuration).")]
 
 
-
 def _endpoint(settings: Settings, name: str, direction: str | None = None) -> EndpointConfig:
     from adapters.schedule import endpoints_of
 
     endpoints = endpoints_of(settings)
     if name not in endpoints:
-        errors.print(f"unknown endpoint {shown(repr(name))}: expected one of {shown(', '.join(sorted(endpoints))) or 'none configured'}")
+        errors.print(
+            f"unknown endpoint {shown(repr(name))}: expected one of {shown(', '.join(sorted(endpoints))) or 'none configured'}"
+        )
         raise typer.Exit(2)
     endpoint = endpoints[name]
     if direction == "pull" and not endpoint.pulls:
@@ -78,8 +79,15 @@ class TransferProgress:
 
     def __enter__(self) -> TransferProgress:
         if self.enabled:
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-                                 TransferSpeedColumn(), TimeRemainingColumn(), console=console, transient=False)
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TransferSpeedColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=False,
+            )
             self._bar.start()
         return self
 
@@ -101,9 +109,9 @@ def _lock_dir(settings: Settings) -> Path:
 
 
 def _run(settings: Settings, name: str, direction: str) -> Any:
+    from adapters.schedule import EndpointBusyError, EndpointLocks
     from adapters.sftp import HostKeyError, SFTPError, pull, push
     from gateway.reporting import audit
-    from adapters.schedule import EndpointBusyError, EndpointLocks
     from gateway.storage.transfers import TransferStore
     from spool.layout import SpoolLayout
 
@@ -118,8 +126,13 @@ def _run(settings: Settings, name: str, direction: str) -> Any:
                     assert endpoint.channel is not None
                     return pull(name, endpoint, inbox=spool.inbox(endpoint.channel), store=store, progress=progress)
                 assert endpoint.destination is not None
-                return push(name, endpoint, outbox=settings.destination_path(endpoint.destination), store=store,
-                            progress=progress)
+                return push(
+                    name,
+                    endpoint,
+                    outbox=settings.destination_path(endpoint.destination),
+                    store=store,
+                    progress=progress,
+                )
         except EndpointBusyError as busy:
             errors.print(f"{shown_lines(busy)}: try again when it has finished")
             raise typer.Exit(3) from None
@@ -167,8 +180,11 @@ def _when(text: str | None) -> str:
     return dt.datetime.fromisoformat(text).astimezone(JST).strftime("%Y-%m-%d %H:%M")
 
 
-def endpoints_command(config: ConfigOption = None, spool: SpoolOption = None,
-                      as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of a table.")] = False) -> None:
+def endpoints_command(
+    config: ConfigOption = None,
+    spool: SpoolOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of a table.")] = False,
+) -> None:
     """List the SFTP endpoints: last success, last error and next scheduled run of each."""
     from adapters.schedule import Scheduler, endpoints_of, now_jst
     from gateway.storage.transfers import TransferStore
@@ -185,17 +201,19 @@ def endpoints_command(config: ConfigOption = None, spool: SpoolOption = None,
             success = store.last_success(name) if store else None
             failure = store.last_error(name) if store else None
             upcoming = scheduler.next_run(name, now)
-            rows.append(dict(
-                endpoint=name,
-                direction="+".join(d for d, on in (("pull", endpoint.pulls), ("push", endpoint.pushes)) if on),
-                server=f"{endpoint.user}@{endpoint.host}:{endpoint.port}",
-                schedule=endpoint.schedule,
-                business_days_only=endpoint.business_days_only,
-                last_success=success.finished_at if success else None,
-                last_error=failure.finished_at if failure else None,
-                last_error_message=failure.error if failure else None,
-                next_run=upcoming.isoformat() if upcoming else None,
-            ))
+            rows.append(
+                dict(
+                    endpoint=name,
+                    direction="+".join(d for d, on in (("pull", endpoint.pulls), ("push", endpoint.pushes)) if on),
+                    server=f"{endpoint.user}@{endpoint.host}:{endpoint.port}",
+                    schedule=endpoint.schedule,
+                    business_days_only=endpoint.business_days_only,
+                    last_success=success.finished_at if success else None,
+                    last_error=failure.finished_at if failure else None,
+                    last_error_message=failure.error if failure else None,
+                    next_run=upcoming.isoformat() if upcoming else None,
+                )
+            )
     finally:
         if store is not None:
             store.close()
@@ -209,15 +227,24 @@ def endpoints_command(config: ConfigOption = None, spool: SpoolOption = None,
     for row in rows:
         error = "-" if not row["last_error"] else f"{_when(row['last_error'])}\n{shown(row['last_error_message'])}"
         schedule = (row["schedule"] or "-") + (" (business days)" if row["business_days_only"] else "")
-        table.add_row(shown(row["endpoint"]), row["direction"], shown(row["server"]), shown(schedule),
-                      _when(row["last_success"]), error,
-                      dt.datetime.fromisoformat(row["next_run"]).strftime("%Y-%m-%d %H:%M") if row["next_run"] else "-")
+        table.add_row(
+            shown(row["endpoint"]),
+            row["direction"],
+            shown(row["server"]),
+            shown(schedule),
+            _when(row["last_success"]),
+            error,
+            dt.datetime.fromisoformat(row["next_run"]).strftime("%Y-%m-%d %H:%M") if row["next_run"] else "-",
+        )
     console.print(table)
 
 
-def alerts_command(config: ConfigOption = None, spool: SpoolOption = None,
-                   limit: Annotated[int, typer.Option(help="How many recent alerts.")] = 50,
-                   as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of a table.")] = False) -> None:
+def alerts_command(
+    config: ConfigOption = None,
+    spool: SpoolOption = None,
+    limit: Annotated[int, typer.Option(help="How many recent alerts.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array instead of a table.")] = False,
+) -> None:
     """List the alerts: expected files that had not arrived by their cut-off, endpoints that kept failing."""
     from gateway.storage.transfers import TransferStore
 
@@ -233,8 +260,14 @@ def alerts_command(config: ConfigOption = None, spool: SpoolOption = None,
         return
     table = Table("date", "kind", "endpoint", "channel", "message", "raised (JST)")
     for alert in alerts:
-        table.add_row(shown(alert.date), shown(alert.kind), shown(alert.endpoint), shown(alert.channel), shown(alert.message),
-                      _when(alert.raised_at))
+        table.add_row(
+            shown(alert.date),
+            shown(alert.kind),
+            shown(alert.endpoint),
+            shown(alert.channel),
+            shown(alert.message),
+            _when(alert.raised_at),
+        )
     console.print(table)
 
 

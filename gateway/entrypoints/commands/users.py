@@ -33,18 +33,20 @@ __all__ = ["register", "users_app"]
 console = Console()
 errors = Console(stderr=True)
 
-users_app = typer.Typer(help="Manage the web console's users (operator: read; supervisor: also act).",
-                        no_args_is_help=True)
+users_app = typer.Typer(
+    help="Manage the web console's users (operator: read; supervisor: also act).", no_args_is_help=True
+)
 
 NameArgument = Annotated[str, typer.Argument(help="The user's name.")]
-StdinOption = Annotated[bool, typer.Option("--password-stdin", help="Read the password as one line from standard input.")]
-
+StdinOption = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password as one line from standard input.")
+]
 
 
 @contextmanager
 def _store(config: Path | None, spool: Path | None) -> Iterator[UserStore]:
-    from gateway.storage.users import UserStore
     from gateway.storage.ledger import Ledger
+    from gateway.storage.users import UserStore
 
     settings = load(config, spool)
     with Ledger(settings.ledger_path()) as ledger:
@@ -99,8 +101,9 @@ def add_command(
 
 
 @users_app.command("passwd")
-def passwd_command(name: NameArgument, password_stdin: StdinOption = False, config: ConfigOption = None,
-                   spool: SpoolOption = None) -> None:
+def passwd_command(
+    name: NameArgument, password_stdin: StdinOption = False, config: ConfigOption = None, spool: SpoolOption = None
+) -> None:
     """Set a user's password (also unlocks the account and ends its sessions)."""
     from gateway.storage.users import UserError
 
@@ -134,17 +137,29 @@ def disable_command(name: NameArgument, config: ConfigOption = None, spool: Spoo
 @users_app.command("list")
 def list_command(config: ConfigOption = None, spool: SpoolOption = None) -> None:
     """List the users: role, whether disabled or locked, last login (never a password or hash)."""
-    from gateway.storage.users import utc_now
     from gateway.entrypoints.console.views import jst_text
+    from gateway.storage.users import utc_now
 
     with _store(config, spool) as store:
         users = store.list()
     now = utc_now()
     table = Table("user", "role", "state", "failed logins", "last login (JST)", "created (JST)")
     for user in users:
-        state = "disabled" if user.disabled else f"locked until {jst_text(user.locked_until)}" if user.locked_at(now) else "active"
-        table.add_row(shown(user.name), user.role, state, str(user.failed_logins), jst_text(user.last_login_at),
-                      jst_text(user.created_at))
+        state = (
+            "disabled"
+            if user.disabled
+            else f"locked until {jst_text(user.locked_until)}"
+            if user.locked_at(now)
+            else "active"
+        )
+        table.add_row(
+            shown(user.name),
+            user.role,
+            state,
+            str(user.failed_logins),
+            jst_text(user.last_login_at),
+            jst_text(user.created_at),
+        )
     console.print(table)
 
 

@@ -40,10 +40,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from formats.dates import JST
 from formats.masking import safe_text
-from gateway.reporting.audit import get_logger
 from gateway.entrypoints.console.auth import COOKIE, SessionCookie, load_secret, same_token
 from gateway.entrypoints.console.filters import ResponseFilter
-from gateway.storage.users import LoginOutcome, Session, User, UserStore, new_token, utc_now
 from gateway.entrypoints.console.views import (
     ACTIONABLE,
     AUDIT_LIMIT,
@@ -60,8 +58,10 @@ from gateway.entrypoints.console.views import (
     safe_report,
     summary,
 )
-from gateway.storage.ledger import FileRow, Ledger
+from gateway.reporting.audit import get_logger
 from gateway.reporting.reports import STATUS_JA, TEMPLATE_FOLDER, TEMPLATE_HELPERS, render_csv
+from gateway.storage.ledger import FileRow, Ledger
+from gateway.storage.users import LoginOutcome, Session, User, UserStore, new_token, utc_now
 from spool.atomic import fit_name
 
 __all__ = ["ACTIONS", "CheckedHost", "ConsoleApp", "create_app"]
@@ -71,12 +71,21 @@ Clock = Callable[[], dt.datetime]
 
 #: The supervisor's actions: the confirm page's title and what the flash says afterwards.
 ACTIONS: dict[str, dict[str, str]] = {
-    "release": {"title": "隔離の解除（再処理）", "done": "隔離を解除して再処理しました",
-                "explain": "隔離されたファイルをもう一度パイプラインで処理します（gateway reprocess と同じ）。"},
-    "force": {"title": "重複ファイルの強制再処理", "done": "重複ファイルを強制的に再処理しました",
-              "explain": "同じ内容が処理済みでも、このファイルをもう一度処理し、収納データを再送します（gateway reprocess --force と同じ）。"},
-    "resubmit": {"title": "訂正ファイルの再提出", "done": "訂正ファイルを受け付けて処理しました",
-                 "explain": "訂正したファイルを同じ受付経路で受け付け、通常どおり処理します。元のファイルとの関連は監査ログに残ります。"},
+    "release": {
+        "title": "隔離の解除（再処理）",
+        "done": "隔離を解除して再処理しました",
+        "explain": "隔離されたファイルをもう一度パイプラインで処理します（gateway reprocess と同じ）。",
+    },
+    "force": {
+        "title": "重複ファイルの強制再処理",
+        "done": "重複ファイルを強制的に再処理しました",
+        "explain": "同じ内容が処理済みでも、このファイルをもう一度処理し、収納データを再送します（gateway reprocess --force と同じ）。",
+    },
+    "resubmit": {
+        "title": "訂正ファイルの再提出",
+        "done": "訂正ファイルを受け付けて処理しました",
+        "explain": "訂正したファイルを同じ受付経路で受け付け、通常どおり処理します。元のファイルとの関連は監査ログに残ります。",
+    },
 }
 ACTION_LINK_IDS = {"release": "release-link", "force": "force-link", "resubmit": "resubmit-link"}
 UPLOAD_FOLDER = "console-uploads"
@@ -121,8 +130,12 @@ class CheckedHost:
         await self.checked(scope, receive, send)
         if scope["type"] in ("http", "websocket") and not scope.get(self.PASSED):
             client = scope.get("client")
-            get_logger(user=None).warning("console-host-refused", host=(Headers(scope=scope).get("host") or "")[:200],
-                                          path=str(scope.get("path", ""))[:200], client=client[0] if client else None)
+            get_logger(user=None).warning(
+                "console-host-refused",
+                host=(Headers(scope=scope).get("host") or "")[:200],
+                path=str(scope.get("path", ""))[:200],
+                client=client[0] if client else None,
+            )
 
 
 class ConsoleApp:
@@ -137,12 +150,17 @@ class ConsoleApp:
         self.cookies = SessionCookie(self.secret, secure=self.config.secure_cookies)
         # the console's pages, and the report's parts (gateway/reporting/templates/report_parts.html)
         # that file.html shares with the report page
-        self.templates = Environment(loader=ChoiceLoader([FileSystemLoader(HERE / "templates"),
-                                                          FileSystemLoader(TEMPLATE_FOLDER)]),
-                                     finalize=shown, autoescape=select_autoescape(default=True, default_for_string=True))
+        self.templates = Environment(
+            loader=ChoiceLoader([FileSystemLoader(HERE / "templates"), FileSystemLoader(TEMPLATE_FOLDER)]),
+            finalize=shown,
+            autoescape=select_autoescape(default=True, default_for_string=True),
+        )
         self.templates.globals.update(TEMPLATE_HELPERS)
-        self.templates.globals.update(state_label=lambda s: STATE_LABELS.get(s or "", s or ""),
-                                      status_label=lambda s: STATUS_JA.get(s or "", s or ""), jst=jst_text)
+        self.templates.globals.update(
+            state_label=lambda s: STATE_LABELS.get(s or "", s or ""),
+            status_label=lambda s: STATUS_JA.get(s or "", s or ""),
+            jst=jst_text,
+        )
         self.action_lock = threading.Lock()
         with self.open() as (_, store):  # create the tables and the secret at start, not on the first request
             del store
@@ -177,30 +195,42 @@ class ConsoleApp:
         user = visit.user.name if visit and visit.user else bound.pop("user", None)
         return get_logger(user=user, **bound)
 
-    def render(self, name: str, visit: Visit, store: UserStore | None, *, status: int = 200,
-               **context: Any) -> HTMLResponse:
+    def render(
+        self, name: str, visit: Visit, store: UserStore | None, *, status: int = 200, **context: Any
+    ) -> HTMLResponse:
         flash = None
         if visit.session is not None and visit.session.flash and store is not None:
             flash = visit.session.flash
             store.set_flash(visit.session.token_hmac, None)
         kind, _, message = (flash or "").partition(":")
         html = self.templates.get_template(name).render(
-            user=visit.user, csrf_token=visit.session.csrf_token if visit.session else "",
-            flash=message or None, flash_kind=kind, **context)
+            user=visit.user,
+            csrf_token=visit.session.csrf_token if visit.session else "",
+            flash=message or None,
+            flash_kind=kind,
+            **context,
+        )
         response = HTMLResponse(html, status_code=status)
         if visit.cookie:
             response.set_cookie(COOKIE, visit.cookie, **self.cookies.attributes())
         return response
 
     def refusal(self, visit: Visit, store: UserStore | None, status: int, message: str) -> HTMLResponse:
-        titles = {401: "ログインが必要です", 403: "この操作は許可されていません", 404: "見つかりません",
-                  409: "この操作はできません", 400: "入力に誤りがあります"}
-        return self.render("error.html", visit, store, status=status, title=titles.get(status, "エラー"),
-                           message=message)
+        titles = {
+            401: "ログインが必要です",
+            403: "この操作は許可されていません",
+            404: "見つかりません",
+            409: "この操作はできません",
+            400: "入力に誤りがあります",
+        }
+        return self.render(
+            "error.html", visit, store, status=status, title=titles.get(status, "エラー"), message=message
+        )
 
     # -- guards -------------------------------------------------------------------------------
-    def guarded(self, handler: Callable[..., Awaitable[Response]], *, kind: str = "page",
-                supervisor: bool = False) -> Callable[[Request], Awaitable[Response]]:
+    def guarded(
+        self, handler: Callable[..., Awaitable[Response]], *, kind: str = "page", supervisor: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
         """Wrap a handler: a user must be logged in (and a supervisor when asked); a POST must
         carry the session's CSRF token. The handler gets (request, visit, ledger, store[, form])."""
 
@@ -219,8 +249,9 @@ class ConsoleApp:
                     if not same_token(visit.session.csrf_token if visit.session else None, form.get("csrf_token")):
                         await form.close()
                         self.log(visit, path=request.url.path).warning("console-csrf-refused")
-                        return self.refusal(visit, store, 403,
-                                            "画面の有効期限が切れたか、不正な要求です。画面を開き直してください。")
+                        return self.refusal(
+                            visit, store, 403, "画面の有効期限が切れたか、不正な要求です。画面を開き直してください。"
+                        )
                     try:
                         return await handler(request, visit, ledger, store, form)
                     finally:
@@ -246,27 +277,39 @@ class ConsoleApp:
             if visit.session is None or not same_token(visit.session.csrf_token, form.get("csrf_token")):
                 self.log(user=username or None).warning("console-login-failed", reason="csrf")
                 fresh = self.anonymous_session(store, Visit())
-                return self.render("login.html", fresh, store, status=403, username=username,
-                                   error="画面の有効期限が切れました。もう一度入力してください。")
+                return self.render(
+                    "login.html",
+                    fresh,
+                    store,
+                    status=403,
+                    username=username,
+                    error="画面の有効期限が切れました。もう一度入力してください。",
+                )
         result = await run_in_threadpool(self._authenticate, username, password)
         with self.open() as (_, store):
             visit = self.visit(request, store)
             if result.outcome is LoginOutcome.OK and result.user is not None:
                 if visit.session is not None:
                     store.close_session(visit.session.token_hmac)
-                token, _ = store.open_session(self.secret, username=result.user.name,
-                                              minutes=self.config.session_minutes)
+                token, _ = store.open_session(
+                    self.secret, username=result.user.name, minutes=self.config.session_minutes
+                )
                 self.log(user=result.user.name).info("console-login", role=result.user.role)
                 response = RedirectResponse("/", status_code=303)
                 response.set_cookie(COOKIE, self.cookies.dump(token), **self.cookies.attributes())
                 return response
             locked = result.outcome is LoginOutcome.LOCKED or result.locked_now
             self.log(user=username or None).warning(
-                "console-login-failed", reason=str(result.outcome), locked=locked,
-                failures=result.user.failed_logins if result.user and not locked else None)
+                "console-login-failed",
+                reason=str(result.outcome),
+                locked=locked,
+                failures=result.user.failed_logins if result.user and not locked else None,
+            )
             if locked:
-                error = (f"このアカウントはロックされています（パスワードの誤りが続いたため）。"
-                         f"{self.config.lockout_minutes}分たってから、もう一度お試しください。")
+                error = (
+                    f"このアカウントはロックされています（パスワードの誤りが続いたため）。"
+                    f"{self.config.lockout_minutes}分たってから、もう一度お試しください。"
+                )
             else:
                 error = "ユーザー名またはパスワードが違います。"
             visit = self.anonymous_session(store, visit)
@@ -274,8 +317,9 @@ class ConsoleApp:
 
     def _authenticate(self, username: str, password: str) -> Any:
         with self.open() as (_, store):
-            return store.authenticate(username, password, attempts=self.config.lockout_attempts,
-                                      lock_minutes=self.config.lockout_minutes)
+            return store.authenticate(
+                username, password, attempts=self.config.lockout_attempts, lock_minutes=self.config.lockout_minutes
+            )
 
     async def logout(self, request: Request) -> Response:
         with self.open() as (_, store):
@@ -285,14 +329,21 @@ class ConsoleApp:
             form = await request.form(max_files=0, max_fields=10)
             if not same_token(visit.session.csrf_token, form.get("csrf_token")):
                 self.log(visit).warning("console-csrf-refused", path="/logout")
-                return self.refusal(visit, store, 403, "画面の有効期限が切れたか、不正な要求です。画面を開き直してください。")
+                return self.refusal(
+                    visit, store, 403, "画面の有効期限が切れたか、不正な要求です。画面を開き直してください。"
+                )
             store.close_session(visit.session.token_hmac)
             if visit.user is not None:
                 self.log(visit).info("console-logout")
         response = RedirectResponse("/login", status_code=303)
         attributes = self.cookies.attributes()
-        response.delete_cookie(COOKIE, path=attributes["path"], secure=attributes["secure"],
-                               httponly=attributes["httponly"], samesite=attributes["samesite"])
+        response.delete_cookie(
+            COOKIE,
+            path=attributes["path"],
+            secure=attributes["secure"],
+            httponly=attributes["httponly"],
+            samesite=attributes["samesite"],
+        )
         return response
 
     # -- pages ----------------------------------------------------------------------------------
@@ -311,17 +362,31 @@ class ConsoleApp:
                 error = f"日付 {date_text!r} は YYYY-MM-DD の形で指定してください（今日を表示しています）。"
                 day, date_text = today, today.isoformat()
             if not FIRST_DAY <= day <= LAST_DAY:  # the day's window would not fit in a datetime
-                error = (f"日付 {date_text!r} は {FIRST_DAY.isoformat()} から {LAST_DAY.isoformat()} までの"
-                         "範囲で指定してください（今日を表示しています）。")
+                error = (
+                    f"日付 {date_text!r} は {FIRST_DAY.isoformat()} から {LAST_DAY.isoformat()} までの"
+                    "範囲で指定してください（今日を表示しています）。"
+                )
                 day, date_text = today, today.isoformat()
         channel = query.get("channel") or None
         state = query.get("state") or None
         rows = files_on(ledger, day, channel=channel, state=state)
         states, per_channel = summary(ledger, day, channel=channel, state=state)
-        return self.render("files.html", visit, store, nav="files", rows=rows, states=states,
-                           per_channel=per_channel, date=date_text, channel=channel or "", state=state or "",
-                           channels=sorted(self.settings.channels), all_states=STATE_LABELS, error=error,
-                           limit=FILE_LIMIT)
+        return self.render(
+            "files.html",
+            visit,
+            store,
+            nav="files",
+            rows=rows,
+            states=states,
+            per_channel=per_channel,
+            date=date_text,
+            channel=channel or "",
+            state=state or "",
+            channels=sorted(self.settings.channels),
+            all_states=STATE_LABELS,
+            error=error,
+            limit=FILE_LIMIT,
+        )
 
     def _row(self, ledger: Ledger, file_id: str) -> FileRow | None:
         return ledger.get(file_id)
@@ -335,9 +400,18 @@ class ConsoleApp:
         report = load_report(row)
         later = reprocessed_as(ledger, row.id)
         actions = self._actions(visit, row, later)
-        return self.render("file.html", visit, store, nav="files", row=row, report=report,
-                           later=later, actions=actions,
-                           link_ids=ACTION_LINK_IDS, action_titles={k: v["title"] for k, v in ACTIONS.items()})
+        return self.render(
+            "file.html",
+            visit,
+            store,
+            nav="files",
+            row=row,
+            report=report,
+            later=later,
+            actions=actions,
+            link_ids=ACTION_LINK_IDS,
+            action_titles={k: v["title"] for k, v in ACTIONS.items()},
+        )
 
     @staticmethod
     def _actions(visit: Visit, row: FileRow, later: list[FileRow]) -> list[str]:
@@ -355,8 +429,11 @@ class ConsoleApp:
         if row is None or report is None:
             return self.refusal(visit, store, 404, "このファイルの報告書はありません。")
         self.log(visit, file_id=row.id).info("console-csv-downloaded")
-        return Response("\ufeff" + render_csv(safe_report(report)), media_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": f'attachment; filename="{row.id}-report.csv"'})
+        return Response(
+            "\ufeff" + render_csv(safe_report(report)),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{row.id}-report.csv"'},
+        )
 
     async def quarantine_page(self, request: Request, visit: Visit, ledger: Ledger, store: UserStore) -> Response:
         rows = files_on(ledger, None, state="quarantined") + files_on(ledger, None, state="duplicate")
@@ -374,18 +451,20 @@ class ConsoleApp:
     async def audit_page(self, request: Request, visit: Visit, ledger: Ledger, store: UserStore) -> Response:
         file_id = (request.query_params.get("file_id") or "").strip()
         entries = audit_entries(self.settings.audit_path(), file_id=file_id or None)
-        return self.render("audit.html", visit, store, nav="audit", entries=entries, file_id=file_id,
-                           limit=AUDIT_LIMIT)
+        return self.render("audit.html", visit, store, nav="audit", entries=entries, file_id=file_id, limit=AUDIT_LIMIT)
 
     # -- actions -----------------------------------------------------------------------------------
-    def _action_target(self, request: Request, visit: Visit, ledger: Ledger, store: UserStore,
-                       action: str) -> FileRow | Response:
+    def _action_target(
+        self, request: Request, visit: Visit, ledger: Ledger, store: UserStore, action: str
+    ) -> FileRow | Response:
         row = self._row(ledger, request.path_params["file_id"])
         if row is None:
             return self.refusal(visit, store, 404, "そのファイルIDは台帳にありません。")
         if action not in self._actions(visit, row, reprocessed_as(ledger, row.id)):
             state = STATE_LABELS.get(row.state, row.state)
-            return self.refusal(visit, store, 409, f"このファイル（{state}）には「{ACTIONS[action]['title']}」はできません。")
+            return self.refusal(
+                visit, store, 409, f"このファイル（{state}）には「{ACTIONS[action]['title']}」はできません。"
+            )
         return row
 
     def confirm_page(self, action: str) -> Callable[..., Awaitable[Response]]:
@@ -393,8 +472,10 @@ class ConsoleApp:
             target = self._action_target(request, visit, ledger, store, action)
             if isinstance(target, Response):
                 return target
-            return self.render("confirm.html", visit, store, nav="files", row=target, action=action,
-                               info=ACTIONS[action])
+            return self.render(
+                "confirm.html", visit, store, nav="files", row=target, action=action, info=ACTIONS[action]
+            )
+
         return page
 
     def perform(self, action: str) -> Callable[..., Awaitable[Response]]:
@@ -405,8 +486,17 @@ class ConsoleApp:
             assert visit.user is not None and visit.session is not None
             upload = form.get("file")
             if action == "resubmit" and (not isinstance(upload, UploadFile) or not upload.filename):
-                return self.render("confirm.html", visit, store, status=400, nav="files", row=target,
-                                   action=action, info=ACTIONS[action], error="訂正ファイルを選んでください。")
+                return self.render(
+                    "confirm.html",
+                    visit,
+                    store,
+                    status=400,
+                    nav="files",
+                    row=target,
+                    action=action,
+                    info=ACTIONS[action],
+                    error="訂正ファイルを選んでください。",
+                )
             log = self.log(visit, file_id=target.id)
             log.warning("console-action-requested", action=action)
             try:
@@ -422,10 +512,13 @@ class ConsoleApp:
             log.warning(f"console-{action}", new_file_id=new_id, result_state=state, result_status=status)
             if action == "resubmit":
                 self.log(visit, file_id=new_id).warning("console-resubmitted", resubmit_of=target.id)
-            store.set_flash(visit.session.token_hmac,
-                            f"ok:{ACTIONS[action]['done']}（元のファイル {target.id} → 新しいファイル {new_id}: "
-                            f"{STATE_LABELS.get(state, state)}）")
+            store.set_flash(
+                visit.session.token_hmac,
+                f"ok:{ACTIONS[action]['done']}（元のファイル {target.id} → 新しいファイル {new_id}: "
+                f"{STATE_LABELS.get(state, state)}）",
+            )
             return RedirectResponse(f"/files/{new_id}", status_code=303)
+
         return post
 
     def _reprocess(self, file_id: str, force: bool) -> tuple[str, str, str]:
@@ -470,16 +563,18 @@ class ConsoleApp:
             pipeline = Pipeline(self.settings, ledger)
             pipeline.spool.ensure()
             stat = path.stat()
-            file_id = pipeline.claim(Arrival(original.channel, path, stat.st_size, stat.st_mtime_ns),
-                                     reprocess_of=original.id)
+            file_id = pipeline.claim(
+                Arrival(original.channel, path, stat.st_size, stat.st_mtime_ns), reprocess_of=original.id
+            )
             if file_id is None:
                 raise FileExistsError("the uploaded file was taken by another process")
             outcome = pipeline.process(file_id)
         return outcome.file_id, outcome.state, outcome.status
 
 
-def create_app(settings: Any, *, clock: Clock | None = None, configure_audit: bool = True,
-               listen: str | None = None) -> Starlette:
+def create_app(
+    settings: Any, *, clock: Clock | None = None, configure_audit: bool = True, listen: str | None = None
+) -> Starlette:
     """The console for one configuration. ``clock`` (UTC-aware datetimes) is for tests.
 
     With ``configure_audit`` the audit log of the configuration receives the console's events.
@@ -503,15 +598,24 @@ def create_app(settings: Any, *, clock: Clock | None = None, configure_audit: bo
         Route("/files/{file_id}/report.csv", g(console.report_csv, kind="data"), methods=["GET"]),
     ]
     for action in ACTIONS:
-        routes.append(Route(f"/files/{{file_id}}/{action}", g(console.confirm_page(action), supervisor=True),
-                            methods=["GET"]))
-        routes.append(Route(f"/files/{{file_id}}/{action}", g(console.perform(action), kind="action",
-                                                             supervisor=True), methods=["POST"]))
+        routes.append(
+            Route(f"/files/{{file_id}}/{action}", g(console.confirm_page(action), supervisor=True), methods=["GET"])
+        )
+        routes.append(
+            Route(
+                f"/files/{{file_id}}/{action}",
+                g(console.perform(action), kind="action", supervisor=True),
+                methods=["POST"],
+            )
+        )
     routes.append(Route("/favicon.ico", lambda request: Response(status_code=204), methods=["GET"]))
     routes.append(Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"))
-    app = Starlette(routes=routes, middleware=[
-        Middleware(ResponseFilter),
-        Middleware(CheckedHost, allowed_hosts=console.config.allowed_hosts(listen)),
-    ])
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(ResponseFilter),
+            Middleware(CheckedHost, allowed_hosts=console.config.allowed_hosts(listen)),
+        ],
+    )
     app.state.console = console
     return app

@@ -24,8 +24,10 @@ __all__ = ["MY_NUMBER_MASK", "ResponseFilter", "mask_body"]
 _TEXTUAL = ("text/", "application/json", "application/javascript", "application/xml", "application/xhtml+xml")
 
 SECURITY_HEADERS = {
-    "content-security-policy": ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                                "frame-ancestors 'none'; base-uri 'none'"),
+    "content-security-policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "referrer-policy": "no-referrer",

@@ -12,8 +12,8 @@ from typing import Any
 
 from formats.dates import JST
 from formats.masking import safe_text
-from gateway.storage.ledger import FileRow, Ledger
 from gateway.reporting.reports import FileReport, read_report
+from gateway.storage.ledger import FileRow, Ledger
 from spool.states import FileState
 
 __all__ = [
@@ -76,14 +76,21 @@ def _window(day: dt.date | None) -> tuple[dt.datetime, dt.datetime] | None:
     return start, start + dt.timedelta(days=1)
 
 
-def files_on(ledger: Ledger, day: dt.date | None, *, channel: str | None = None,
-             state: str | None = None, limit: int = FILE_LIMIT) -> list[FileRow]:
+def files_on(
+    ledger: Ledger,
+    day: dt.date | None,
+    *,
+    channel: str | None = None,
+    state: str | None = None,
+    limit: int = FILE_LIMIT,
+) -> list[FileRow]:
     """Files received on ``day`` (a Japan-time calendar day; every day when None), newest first."""
     return ledger.recent(limit, state=state, channel=channel, received=_window(day))
 
 
-def summary(ledger: Ledger, day: dt.date | None, *, channel: str | None = None,
-            state: str | None = None) -> tuple[list[str], list[tuple[str, dict[str, int], int]]]:
+def summary(
+    ledger: Ledger, day: dt.date | None, *, channel: str | None = None, state: str | None = None
+) -> tuple[list[str], list[tuple[str, dict[str, int], int]]]:
     """Counts per channel and state of every file the filters select (not only the ones listed):
     the states shown (in ledger order) and one row per channel."""
     counts: dict[str, Counter[str]] = {}
@@ -126,6 +133,7 @@ def safe_report(report: FileReport) -> FileReport:
 
 # -- endpoints -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class EndpointStatus:
     name: str
@@ -156,19 +164,25 @@ def endpoint_statuses(settings: Any, now: dt.datetime) -> tuple[list[EndpointSta
             success = store.last_success(name) if store else None
             failure = store.last_error(name) if store else None
             upcoming = scheduler.next_run(name, now.astimezone(JST))
-            mine = [alert for alert in alerts if alert.endpoint == name
-                    or (alert.channel and alert.channel == endpoint.channel and not alert.endpoint)]
-            statuses.append(EndpointStatus(
-                name=name,
-                direction="+".join(d for d, on in (("pull", endpoint.pulls), ("push", endpoint.pushes)) if on),
-                server=f"{endpoint.user}@{endpoint.host}:{endpoint.port}",
-                schedule=(endpoint.schedule or "-") + ("（銀行営業日のみ）" if endpoint.business_days_only else ""),
-                last_success=jst_text(success.finished_at if success else None),
-                last_error=jst_text(failure.finished_at if failure else None),
-                last_error_message=(failure.error or "") if failure else "",
-                next_run=upcoming.astimezone(JST).strftime("%Y-%m-%d %H:%M") if upcoming else "-",
-                alerts=[f"{alert.date} {alert.kind}: {alert.message}" for alert in mine],
-            ))
+            mine = [
+                alert
+                for alert in alerts
+                if alert.endpoint == name
+                or (alert.channel and alert.channel == endpoint.channel and not alert.endpoint)
+            ]
+            statuses.append(
+                EndpointStatus(
+                    name=name,
+                    direction="+".join(d for d, on in (("pull", endpoint.pulls), ("push", endpoint.pushes)) if on),
+                    server=f"{endpoint.user}@{endpoint.host}:{endpoint.port}",
+                    schedule=(endpoint.schedule or "-") + ("（銀行営業日のみ）" if endpoint.business_days_only else ""),
+                    last_success=jst_text(success.finished_at if success else None),
+                    last_error=jst_text(failure.finished_at if failure else None),
+                    last_error_message=(failure.error or "") if failure else "",
+                    next_run=upcoming.astimezone(JST).strftime("%Y-%m-%d %H:%M") if upcoming else "-",
+                    alerts=[f"{alert.date} {alert.kind}: {alert.message}" for alert in mine],
+                )
+            )
     finally:
         if store is not None:
             store.close()
@@ -176,6 +190,7 @@ def endpoint_statuses(settings: Any, now: dt.datetime) -> tuple[list[EndpointSta
 
 
 # -- audit log ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -218,12 +233,14 @@ def audit_entries(path: Path, *, file_id: str | None = None, limit: int = AUDIT_
     entries = []
     for event in reversed(kept):
         details = {key: value for key, value in event.items() if key not in _SHOWN_APART}
-        entries.append(AuditEntry(
-            time=jst_text(str(event.get("timestamp") or "")),
-            event=str(event.get("event", "")),
-            level=str(event.get("level", "")),
-            user=str(event.get("user") or ""),
-            file_id=str(event.get("file_id") or ""),
-            details=json.dumps(details, ensure_ascii=False)[:2000] if details else "",
-        ))
+        entries.append(
+            AuditEntry(
+                time=jst_text(str(event.get("timestamp") or "")),
+                event=str(event.get("event", "")),
+                level=str(event.get("level", "")),
+                user=str(event.get("user") or ""),
+                file_id=str(event.get("file_id") or ""),
+                details=json.dumps(details, ensure_ascii=False)[:2000] if details else "",
+            )
+        )
     return entries

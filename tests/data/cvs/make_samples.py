@@ -55,38 +55,48 @@ assert mod10_w31("9195432123456" + A + "0" + "240630" + "0" + "012300") == "0"
 
 def header() -> bytes:
     return rec(
-        n(1, 6),                                  # 1–6     蓄積連番
-        b"1",                                     # 7       レコード区分
-        b"20240603",                              # 8–15    データ作成日
-        USER_COMPANY.encode(),                    # 16–20   利用企業コード
-        k("テスト市", 40, ZENKAKU_SPACE),           # 21–60   利用企業名 (全角, 全角空白埋め)
-        b"54321",                                 # 61–65   収納代行会社コード
-        k("TEST AGENT", 20),                      # 66–85   収納代行会社名
-        SP * 35,                                  # 86–120  予備
+        n(1, 6),  # 1–6     蓄積連番
+        b"1",  # 7       レコード区分
+        b"20240603",  # 8–15    データ作成日
+        USER_COMPANY.encode(),  # 16–20   利用企業コード
+        k("テスト市", 40, ZENKAKU_SPACE),  # 21–60   利用企業名 (全角, 全角空白埋め)
+        b"54321",  # 61–65   収納代行会社コード
+        k("TEST AGENT", 20),  # 66–85   収納代行会社名
+        SP * 35,  # 86–120  予備
     )
 
 
-def data(serial: int, kind: bytes, reference: str, amount: int, store: bytes, name: str, *,
-         settlement: bytes = b"240607", code: bytes | None = None, paid_time: bytes = b"1432") -> bytes:
+def data(
+    serial: int,
+    kind: bytes,
+    reference: str,
+    amount: int,
+    store: bytes,
+    name: str,
+    *,
+    settlement: bytes = b"240607",
+    code: bytes | None = None,
+    paid_time: bytes = b"1432",
+) -> bytes:
     return rec(
-        n(serial, 6),                             # 1–6     蓄積連番
-        b"2",                                     # 7       レコード区分
-        b"240603",                                # 8–13    データ作成日 YYMMDD
-        b"0101",                                  # 14–17   小売業企業コード
-        b"0007",                                  # 18–21   ＣＮＳ申請コード
-        USER_COMPANY.encode(),                    # 22–26   利用企業コード
-        b"02",                                    # 27–28   税目コード (固定資産税・都市計画税)
-        b"1",                                     # 29      収納受付区分 (店頭)
-        kind,                                     # 30–31   データ種
-        SP * 2,                                   # 32–33   予備
-        SP,                                       # 34      データ識別 (blank)
-        b"20240601",                              # 35–42   収納日付
-        paid_time,                                # 43–46   収納時分
-        code or barcode(reference, amount),       # 47–90   バーコード
-        n(amount, 6),                             # 91–96   収納金額
-        store,                                    # 97–103  収納店舗コード
-        settlement,                               # 104–109 支払い予定日
-        k(name, 11),                              # 110–120 収納店舗名
+        n(serial, 6),  # 1–6     蓄積連番
+        b"2",  # 7       レコード区分
+        b"240603",  # 8–13    データ作成日 YYMMDD
+        b"0101",  # 14–17   小売業企業コード
+        b"0007",  # 18–21   ＣＮＳ申請コード
+        USER_COMPANY.encode(),  # 22–26   利用企業コード
+        b"02",  # 27–28   税目コード (固定資産税・都市計画税)
+        b"1",  # 29      収納受付区分 (店頭)
+        kind,  # 30–31   データ種
+        SP * 2,  # 32–33   予備
+        SP,  # 34      データ識別 (blank)
+        b"20240601",  # 35–42   収納日付
+        paid_time,  # 43–46   収納時分
+        code or barcode(reference, amount),  # 47–90   バーコード
+        n(amount, 6),  # 91–96   収納金額
+        store,  # 97–103  収納店舗コード
+        settlement,  # 104–109 支払い予定日
+        k(name, 11),  # 110–120 収納店舗名
     )
 
 

@@ -63,21 +63,39 @@ def tlv(tag: str, value: str) -> str:
     return f"{tag}{len(value):02d}{value}"
 
 
-def elqr(*, amount: int, tax_item_code: str, case_key: str, confirmation: str, levy_year: int, tax_year: int,
-         period: str, due: str, deadline: str, agency: str = "13800", break_lower_cd1: bool = False,
-         break_crc: bool = False) -> str:
+def elqr(
+    *,
+    amount: int,
+    tax_item_code: str,
+    case_key: str,
+    confirmation: str,
+    levy_year: int,
+    tax_year: int,
+    period: str,
+    due: str,
+    deadline: str,
+    agency: str = "13800",
+    break_lower_cd1: bool = False,
+    break_crc: bool = False,
+) -> str:
     """A 255-character eL-QR: 00 "01", 01 "12", 27 {00 agency, 01 MPN upper (39) + lower (44)},
     54 amount, 62 賦課年度 課税年度 期別 納期限 支払期限, 80 zeros, 63 CRC."""
-    upper = "0" * 11 + f"{amount:011d}" + "2" + "13800" + "0" + tax_item_code + "00000"   # 口座番号 … 拡張
-    lower = case_key + confirmation + "0" + COMMON_CODE + "000" + "0000000"           # 案件特定キー … 拡張
+    upper = "0" * 11 + f"{amount:011d}" + "2" + "13800" + "0" + tax_item_code + "00000"  # 口座番号 … 拡張
+    lower = case_key + confirmation + "0" + COMMON_CODE + "000" + "0000000"  # 案件特定キー … 拡張
     assert (len(upper), len(lower)) == (37, 42)
     lower_cds = ocr_check_digits(lower)
     if break_lower_cd1:
         lower_cds = str((int(lower_cds[0]) + 1) % 10) + lower_cds[1]
     mpn = ocr_check_digits(upper) + upper + lower_cds + lower
-    text = (tlv("00", "01") + tlv("01", "12") + tlv("27", tlv("00", agency) + tlv("01", mpn))
-            + tlv("54", f"{amount:011d}") + tlv("62", f"{levy_year:04d}{tax_year:04d}{period}{due}{deadline}")
-            + tlv("80", "0" * 85) + "6305")
+    text = (
+        tlv("00", "01")
+        + tlv("01", "12")
+        + tlv("27", tlv("00", agency) + tlv("01", mpn))
+        + tlv("54", f"{amount:011d}")
+        + tlv("62", f"{levy_year:04d}{tax_year:04d}{period}{due}{deadline}")
+        + tlv("80", "0" * 85)
+        + "6305"
+    )
     crc = crc16(text)
     if break_crc:
         crc = (crc + 1) % 65536
@@ -88,37 +106,49 @@ def elqr(*, amount: int, tax_item_code: str, case_key: str, confirmation: str, l
 
 def header() -> bytes:
     return rec(
-        b"1",                                     # 1       データ区分
-        b"ELTAX",                                 # 2–6     データ種別
-        b"20240605",                              # 7–14    作成日
-        b"149999",                                # 15–20   団体コード
-        k("テスト市", 40, ZENKAKU_SPACE),           # 21–60   団体名 (全角, 全角空白埋め)
-        COMMON_CODE.encode(),                     # 61–65   共通納税機関コード
-        SP * 335,                                 # 66–400  予備
+        b"1",  # 1       データ区分
+        b"ELTAX",  # 2–6     データ種別
+        b"20240605",  # 7–14    作成日
+        b"149999",  # 15–20   団体コード
+        k("テスト市", 40, ZENKAKU_SPACE),  # 21–60   団体名 (全角, 全角空白埋め)
+        COMMON_CODE.encode(),  # 61–65   共通納税機関コード
+        SP * 335,  # 66–400  予備
     )
 
 
-def data(method: bytes, receipt: str, case_key: str, confirmation: str, tax_item_code: str, amount: int,
-         paid_on: bytes, revenue: bytes, levy_year: int, tax_year: int, period: str, due: str,
-         qr: str | None) -> bytes:
+def data(
+    method: bytes,
+    receipt: str,
+    case_key: str,
+    confirmation: str,
+    tax_item_code: str,
+    amount: int,
+    paid_on: bytes,
+    revenue: bytes,
+    levy_year: int,
+    tax_year: int,
+    period: str,
+    due: str,
+    qr: str | None,
+) -> bytes:
     return rec(
-        b"2",                                     # 1       データ区分
-        method,                                   # 2       納付方法
-        receipt.encode(),                         # 3–22    受付番号
-        COMMON_CODE.encode(),                     # 23–27   共通納税機関コード
-        case_key.encode(),                        # 28–47   案件特定キー
-        confirmation.encode(),                    # 48–53   確認番号
-        tax_item_code.encode(),                   # 54–56   税目・料金番号
-        b"000",                                   # 57–59   税務事務所コード
-        n(amount, 11),                            # 60–70   納付金額
-        paid_on,                                  # 71–78   納付日
-        revenue,                                  # 79–86   払込予定日
-        n(levy_year, 4),                          # 87–90   賦課年度
-        n(tax_year, 4),                           # 91–94   課税年度
-        period.encode(),                          # 95–96   期別コード
-        due.encode(),                             # 97–104  納期限
-        qr.encode() if qr else SP * 255,          # 105–359 eL-QR (blank: not paid with it)
-        SP * 41,                                  # 360–400 予備
+        b"2",  # 1       データ区分
+        method,  # 2       納付方法
+        receipt.encode(),  # 3–22    受付番号
+        COMMON_CODE.encode(),  # 23–27   共通納税機関コード
+        case_key.encode(),  # 28–47   案件特定キー
+        confirmation.encode(),  # 48–53   確認番号
+        tax_item_code.encode(),  # 54–56   税目・料金番号
+        b"000",  # 57–59   税務事務所コード
+        n(amount, 11),  # 60–70   納付金額
+        paid_on,  # 71–78   納付日
+        revenue,  # 79–86   払込予定日
+        n(levy_year, 4),  # 87–90   賦課年度
+        n(tax_year, 4),  # 91–94   課税年度
+        period.encode(),  # 95–96   期別コード
+        due.encode(),  # 97–104  納期限
+        qr.encode() if qr else SP * 255,  # 105–359 eL-QR (blank: not paid with it)
+        SP * 41,  # 360–400 予備
     )
 
 
@@ -131,28 +161,85 @@ def end() -> bytes:
 
 
 KEY_1, KEY_2, KEY_3 = "00000000202400012345", "00000000202400067890", "00000000202300011111"
-QR_1: dict[str, Any] = dict(amount=36000, tax_item_code="010", case_key=KEY_1, confirmation="482913", levy_year=2024, tax_year=2024,
-            period="01", due="20240701", deadline="20240701")
-QR_3: dict[str, Any] = dict(amount=10800, tax_item_code="030", case_key=KEY_3, confirmation="730046", levy_year=2023, tax_year=2023,
-            period="04", due="20240131", deadline="20240630")
+QR_1: dict[str, Any] = dict(
+    amount=36000,
+    tax_item_code="010",
+    case_key=KEY_1,
+    confirmation="482913",
+    levy_year=2024,
+    tax_year=2024,
+    period="01",
+    due="20240701",
+    deadline="20240701",
+)
+QR_3: dict[str, Any] = dict(
+    amount=10800,
+    tax_item_code="030",
+    case_key=KEY_3,
+    confirmation="730046",
+    levy_year=2023,
+    tax_year=2023,
+    period="04",
+    due="20240131",
+    deadline="20240630",
+)
 
 
 def record_1(qr: str | None = None) -> bytes:
     """Paid at a bank counter with the eL-QR."""
-    return data(b"5", "20240603000000000001", KEY_1, "482913", "010", 36000, b"20240603", b"20240610", 2024, 2024,
-                "01", "20240701", qr or elqr(**QR_1))
+    return data(
+        b"5",
+        "20240603000000000001",
+        KEY_1,
+        "482913",
+        "010",
+        36000,
+        b"20240603",
+        b"20240610",
+        2024,
+        2024,
+        "01",
+        "20240701",
+        qr or elqr(**QR_1),
+    )
 
 
 def record_2() -> bytes:
     """ダイレクト納付: no eL-QR."""
-    return data(b"1", "20240603000000000002", KEY_2, "105277", "020", 52000, b"20240603", b"20240610", 2024, 2024,
-                "02", "20240731", None)
+    return data(
+        b"1",
+        "20240603000000000002",
+        KEY_2,
+        "105277",
+        "020",
+        52000,
+        b"20240603",
+        b"20240610",
+        2024,
+        2024,
+        "02",
+        "20240731",
+        None,
+    )
 
 
 def record_3(qr: str | None = None) -> bytes:
     """Paid in an app with the eL-QR, after its 納期限; 払込予定日 not known yet (zeros)."""
-    return data(b"4", "20240604000000000003", KEY_3, "730046", "030", 10800, b"20240604", b"00000000", 2023, 2023,
-                "04", "20240131", qr or elqr(**QR_3))
+    return data(
+        b"4",
+        "20240604000000000003",
+        KEY_3,
+        "730046",
+        "030",
+        10800,
+        b"20240604",
+        b"00000000",
+        2023,
+        2023,
+        "04",
+        "20240131",
+        qr or elqr(**QR_3),
+    )
 
 
 def clean_records() -> list[bytes]:

@@ -58,39 +58,39 @@ WRONG_3 = "271828182841"  # should end in 0
 
 def header(legal_basis: str = "016") -> bytes:
     return rec(
-        b"1",                    # 1      データ区分
-        a("GWMJ01", 6),          # 2-7    レイアウト識別
-        a("20240601", 8),        # 8-15   作成日
-        a("999999", 6),          # 16-21  利用団体コード
-        a(legal_basis, 3),       # 22-24  利用事務 (番号法 別表第一の項)
-        SP * 56,                 # 25-80  予備
+        b"1",  # 1      データ区分
+        a("GWMJ01", 6),  # 2-7    レイアウト識別
+        a("20240601", 8),  # 8-15   作成日
+        a("999999", 6),  # 16-21  利用団体コード
+        a(legal_basis, 3),  # 22-24  利用事務 (番号法 別表第一の項)
+        SP * 56,  # 25-80  予備
     )
 
 
 def data(serial: int, kind: str, integrated: str, resident: str, number: str, changed: str) -> bytes:
     return rec(
-        b"2",                    # 1      データ区分
-        n(serial, 7),            # 2-8    連番
-        a(kind, 1),              # 9      処理区分
-        a(integrated, 15),       # 10-24  団体内統合宛名番号
-        a(resident, 15),         # 25-39  住民コード
-        a(number, 12),           # 40-51  個人番号
-        a(changed, 8),           # 52-59  異動日
-        SP * 21,                 # 60-80  予備
+        b"2",  # 1      データ区分
+        n(serial, 7),  # 2-8    連番
+        a(kind, 1),  # 9      処理区分
+        a(integrated, 15),  # 10-24  団体内統合宛名番号
+        a(resident, 15),  # 25-39  住民コード
+        a(number, 12),  # 40-51  個人番号
+        a(changed, 8),  # 52-59  異動日
+        SP * 21,  # 60-80  予備
     )
 
 
 def trailer(count: int, serial_total: int) -> bytes:
     return rec(
-        b"8",                    # 1      データ区分
-        n(count, 8),             # 2-9    件数
-        n(serial_total, 14),     # 10-23  連番合計
-        SP * 57,                 # 24-80  予備
+        b"8",  # 1      データ区分
+        n(count, 8),  # 2-9    件数
+        n(serial_total, 14),  # 10-23  連番合計
+        SP * 57,  # 24-80  予備
     )
 
 
 def end() -> bytes:
-    return rec(b"9", SP * 79)    # 1 データ区分, 2-80 予備
+    return rec(b"9", SP * 79)  # 1 データ区分, 2-80 予備
 
 
 def m1(number: str = NUMBER_1) -> bytes:
@@ -116,8 +116,7 @@ def build() -> None:
     # records 2 and 4 carry a wrong check digit
     write("bad_check_digit", join([header(), m1(WRONG_1), m2(), m3(WRONG_3), M4, TRAILER, end()]))
     # record 3's number has a letter, record 4's ends in two spaces
-    write("my_number_not_numeric", join([
-        header(), m1(), m2("98765432109A"), m3("2718281828  "), M4, TRAILER, end()]))
+    write("my_number_not_numeric", join([header(), m1(), m2("98765432109A"), m3("2718281828  "), M4, TRAILER, end()]))
     # the header names a business that is not one the assessment cites
     write("legal_basis_not_listed", join([header("999"), m1(), m2(), m3(), M4, TRAILER, end()]))
     write("trailer_count_mismatch", join([header(), m1(), m2(), m3(), M4, trailer(3, 10), end()]))

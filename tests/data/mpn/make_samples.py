@@ -30,35 +30,48 @@ left = partial(text, encoding="ascii")  # digits left-aligned, space-padded (納
 
 def header() -> bytes:
     return rec(
-        b"1",                                     # 1       データ区分
-        b"MPKS",                                  # 2–5     データ種別
-        b"20240604",                              # 6–13    作成日
-        INSTITUTION,                              # 14–18   収納機関番号
-        k("テスト市", 30, ZENKAKU_SPACE),           # 19–48   収納機関名 (全角, 全角空白埋め)
-        b"0001",                                  # 49–52   取りまとめ金融機関コード
-        SP * 68,                                  # 53–120  予備
+        b"1",  # 1       データ区分
+        b"MPKS",  # 2–5     データ種別
+        b"20240604",  # 6–13    作成日
+        INSTITUTION,  # 14–18   収納機関番号
+        k("テスト市", 30, ZENKAKU_SPACE),  # 19–48   収納機関名 (全角, 全角空白埋め)
+        b"0001",  # 49–52   取りまとめ金融機関コード
+        SP * 68,  # 53–120  予備
     )
 
 
-def data(kind: bytes, payment_number: str, confirmation: str, division: bytes, amount: int, paid_on: bytes,
-         paid_time: bytes, center: bytes, processing: bytes, sequence: bytes, channel: bytes, payer_bank: bytes,
-         *, raw_payment_number: bytes | None = None) -> bytes:
+def data(
+    kind: bytes,
+    payment_number: str,
+    confirmation: str,
+    division: bytes,
+    amount: int,
+    paid_on: bytes,
+    paid_time: bytes,
+    center: bytes,
+    processing: bytes,
+    sequence: bytes,
+    channel: bytes,
+    payer_bank: bytes,
+    *,
+    raw_payment_number: bytes | None = None,
+) -> bytes:
     return rec(
-        b"2",                                     # 1       データ区分
-        kind,                                     # 2–3     消込区分
-        INSTITUTION,                              # 4–8     収納機関番号
+        b"2",  # 1       データ区分
+        kind,  # 2–3     消込区分
+        INSTITUTION,  # 4–8     収納機関番号
         raw_payment_number or left(payment_number, 20),  # 9–28    納付番号
-        left(confirmation, 6),                    # 29–34   確認番号
-        division,                                 # 35–37   納付区分
-        n(amount, 10),                            # 38–47   納付金額
-        paid_on,                                  # 48–55   収納日
-        paid_time,                                # 56–59   収納時刻
-        center,                                   # 60–63   仕向センタコード
-        processing,                               # 64–71   処理年月日
-        sequence,                                 # 72–79   通番
-        channel,                                  # 80      収納チャネル
-        payer_bank,                               # 81–84   収納金融機関コード
-        SP * 36,                                  # 85–120  予備
+        left(confirmation, 6),  # 29–34   確認番号
+        division,  # 35–37   納付区分
+        n(amount, 10),  # 38–47   納付金額
+        paid_on,  # 48–55   収納日
+        paid_time,  # 56–59   収納時刻
+        center,  # 60–63   仕向センタコード
+        processing,  # 64–71   処理年月日
+        sequence,  # 72–79   通番
+        channel,  # 80      収納チャネル
+        payer_bank,  # 81–84   収納金融機関コード
+        SP * 36,  # 85–120  予備
     )
 
 
@@ -77,13 +90,14 @@ def clean_records() -> list[bytes]:
     """Three 消込 (one 納付番号 of 16 digits, one without 確認番号), then the 取消 of the first."""
     return [
         header(),
-        data(b"01", P1, "123456", b"001", 15000, b"20240603", b"1010", b"0101", b"20240603", b"00000001", b"1",
-             b"0005"),
-        data(b"01", P2, "9876", b"002", 7200, b"20240603", b"2130", b"0101", b"20240604", b"00000002", b"2",
-             b"0009"),
+        data(
+            b"01", P1, "123456", b"001", 15000, b"20240603", b"1010", b"0101", b"20240603", b"00000001", b"1", b"0005"
+        ),
+        data(b"01", P2, "9876", b"002", 7200, b"20240603", b"2130", b"0101", b"20240604", b"00000002", b"2", b"0009"),
         data(b"01", P3, "", b"003", 30000, b"20240602", b"0800", b"0202", b"20240603", b"00000001", b"3", b"0010"),
-        data(b"02", P1, "123456", b"001", 15000, b"20240603", b"1010", b"0101", b"20240603", b"00000001", b"1",
-             b"0005"),
+        data(
+            b"02", P1, "123456", b"001", 15000, b"20240603", b"1010", b"0101", b"20240603", b"00000001", b"1", b"0005"
+        ),
         trailer(4, 15000 + 7200 + 30000 + 15000),
         end(),
     ]
@@ -100,8 +114,21 @@ def main() -> None:
 
     # record 2's 納付番号 with a letter in its 5th byte
     records = clean_records()
-    records[1] = data(b"01", P1, "123456", b"001", 15000, b"20240603", b"1010", b"0101", b"20240603", b"00000001",
-                      b"1", b"0005", raw_payment_number=b"2024A300000000000001")
+    records[1] = data(
+        b"01",
+        P1,
+        "123456",
+        b"001",
+        15000,
+        b"20240603",
+        b"1010",
+        b"0101",
+        b"20240603",
+        b"00000001",
+        b"1",
+        b"0005",
+        raw_payment_number=b"2024A300000000000001",
+    )
     write("payment_number_not_digits", join(records))
 
     # a record whose データ区分 is 5 after record 2

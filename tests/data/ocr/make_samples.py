@@ -58,7 +58,7 @@ assert ocr_check_digits("1234") == "09"
 # (sum 13), weight 1 on 4,2,0,0,1,4,0 (sum 11): 3·13 + 11 = 50, so the check digit is 0.
 assert mod10_w31("202401000012345") == "0"
 
-NOTICE_1 = "202401000012345" + mod10_w31("202401000012345")   # 2024010000123450
+NOTICE_1 = "202401000012345" + mod10_w31("202401000012345")  # 2024010000123450
 NOTICE_2 = "202402000067890" + mod10_w31("202402000067890")
 NOTICE_3 = "202303000011111" + mod10_w31("202303000011111")
 
@@ -72,36 +72,48 @@ def ocr_line(notice: str, tax_item: str, instalment: str, year: int, amount: int
 
 def header() -> bytes:
     return rec(
-        b"1",                                     # 1       データ区分
-        b"OCR",                                   # 2–4     データ種別
-        b"20240605",                              # 5–12    作成日
-        b"0001",                                  # 13–16   金融機関
-        k("ﾐｽﾞﾎ", 15),                            # 17–31   金融機関名
-        b"149999",                                # 32–37   団体コード
-        k("テスト市", 20, ZENKAKU_SPACE),           # 38–57   団体名 (全角, 全角空白埋め)
-        SP * 63,                                  # 58–120  予備
+        b"1",  # 1       データ区分
+        b"OCR",  # 2–4     データ種別
+        b"20240605",  # 5–12    作成日
+        b"0001",  # 13–16   金融機関
+        k("ﾐｽﾞﾎ", 15),  # 17–31   金融機関名
+        b"149999",  # 32–37   団体コード
+        k("テスト市", 20, ZENKAKU_SPACE),  # 38–57   団体名 (全角, 全角空白埋め)
+        SP * 63,  # 58–120  予備
     )
 
 
-def data(seq: int, notice: str, tax_item: str, instalment: str, year: int, amount: int, late_fee: bytes,
-         paid_on: bytes, *, bank: bytes = b"0001", branch: bytes = b"001", line: bytes | None = None,
-         notice_field: bytes | None = None) -> bytes:
+def data(
+    seq: int,
+    notice: str,
+    tax_item: str,
+    instalment: str,
+    year: int,
+    amount: int,
+    late_fee: bytes,
+    paid_on: bytes,
+    *,
+    bank: bytes = b"0001",
+    branch: bytes = b"001",
+    line: bytes | None = None,
+    notice_field: bytes | None = None,
+) -> bytes:
     return rec(
-        b"2",                                     # 1       データ区分
-        b"00",                                    # 2–3     チェックＣＤ
-        b"3001",                                  # 4–7     ＯＣＲＩＤ
-        bank,                                     # 8–11    金融機関
-        branch,                                   # 12–14   支店
-        n(seq, 6),                                # 15–20   入力ＳＥＱ
-        notice_field or notice.encode(),          # 21–36   納付書番号
-        tax_item.encode(),                        # 37–38   科目コード
-        instalment.encode(),                      # 39–40   期別
-        n(year, 4),                               # 41–44   年度
-        n(amount, 10),                            # 45–54   領収額
-        late_fee,                                 # 55–62   延滞金
-        paid_on,                                  # 63–70   収納日
+        b"2",  # 1       データ区分
+        b"00",  # 2–3     チェックＣＤ
+        b"3001",  # 4–7     ＯＣＲＩＤ
+        bank,  # 8–11    金融機関
+        branch,  # 12–14   支店
+        n(seq, 6),  # 15–20   入力ＳＥＱ
+        notice_field or notice.encode(),  # 21–36   納付書番号
+        tax_item.encode(),  # 37–38   科目コード
+        instalment.encode(),  # 39–40   期別
+        n(year, 4),  # 41–44   年度
+        n(amount, 10),  # 45–54   領収額
+        late_fee,  # 55–62   延滞金
+        paid_on,  # 63–70   収納日
         line or ocr_line(notice, tax_item, instalment, year, amount),  # 71–114  OCR (下段)
-        SP * 6,                                   # 115–120 予備
+        SP * 6,  # 115–120 予備
     )
 
 
@@ -138,8 +150,9 @@ def main() -> None:
     # record 2's 納付書番号 with its check digit (16th digit, 0) changed to 9; the OCR line is right
     records = clean_records()
     assert NOTICE_1.endswith("0")
-    records[1] = data(1, NOTICE_1, "01", "01", 2024, 25000, n(0, 8), b"20240603",
-                      notice_field=NOTICE_1[:15].encode() + b"9")
+    records[1] = data(
+        1, NOTICE_1, "01", "01", 2024, 25000, n(0, 8), b"20240603", notice_field=NOTICE_1[:15].encode() + b"9"
+    )
     write("bad_notice_check_digit", join(records))
 
     # record 4 paid at bank 9998 (not in the zengin-code master): a warning, the record is kept

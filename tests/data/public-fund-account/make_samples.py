@@ -30,42 +30,43 @@ write = writer(HERE)
 
 def header() -> bytes:
     return rec(
-        b"1",                    # 1      データ区分
-        a("GWPA01", 6),          # 2-7    レイアウト識別
-        a("20240610", 8),        # 8-15   作成日
-        a("999999", 6),          # 16-21  利用団体コード
-        a("20240607", 8),        # 22-29  照会日
-        SP * 91,                 # 30-120 予備
+        b"1",  # 1      データ区分
+        a("GWPA01", 6),  # 2-7    レイアウト識別
+        a("20240610", 8),  # 8-15   作成日
+        a("999999", 6),  # 16-21  利用団体コード
+        a("20240607", 8),  # 22-29  照会日
+        SP * 91,  # 30-120 予備
     )
 
 
-def data(serial: int, integrated: str, resident: str, bank: str, branch: str, kind: str, number: str,
-         holder: str) -> bytes:
+def data(
+    serial: int, integrated: str, resident: str, bank: str, branch: str, kind: str, number: str, holder: str
+) -> bytes:
     return rec(
-        b"2",                    # 1      データ区分
-        n(serial, 7),            # 2-8    連番
-        a(integrated, 15),       # 9-23   団体内統合宛名番号
-        a(resident, 15),         # 24-38  住民コード
-        a(bank, 4),              # 39-42  金融機関コード
-        a(branch, 3),            # 43-45  支店コード
-        a(kind, 1),              # 46     預金種別
-        a(number, 7),            # 47-53  口座番号
-        k(holder, 30),           # 54-83  名義人カナ
-        SP * 37,                 # 84-120 予備
+        b"2",  # 1      データ区分
+        n(serial, 7),  # 2-8    連番
+        a(integrated, 15),  # 9-23   団体内統合宛名番号
+        a(resident, 15),  # 24-38  住民コード
+        a(bank, 4),  # 39-42  金融機関コード
+        a(branch, 3),  # 43-45  支店コード
+        a(kind, 1),  # 46     預金種別
+        a(number, 7),  # 47-53  口座番号
+        k(holder, 30),  # 54-83  名義人カナ
+        SP * 37,  # 84-120 予備
     )
 
 
 def trailer(count: int, serial_total: int) -> bytes:
     return rec(
-        b"8",                    # 1      データ区分
-        n(count, 8),             # 2-9    件数
-        n(serial_total, 14),     # 10-23  連番合計
-        SP * 97,                 # 24-120 予備
+        b"8",  # 1      データ区分
+        n(count, 8),  # 2-9    件数
+        n(serial_total, 14),  # 10-23  連番合計
+        SP * 97,  # 24-120 予備
     )
 
 
 def end() -> bytes:
-    return rec(b"9", SP * 119)   # 1 データ区分, 2-120 予備
+    return rec(b"9", SP * 119)  # 1 データ区分, 2-120 予備
 
 
 F1 = data(1, "000000000000101", "000000000012345", "0001", "001", "1", "1234567", "ｼｹﾝ ﾀﾛｳ")
