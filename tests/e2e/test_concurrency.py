@@ -23,7 +23,6 @@ from tests.support.gateways import (
     audit_events,
     count_events,
     drop,
-    gateways,  # noqa: F401 - the fixture
     ledger_deliveries,
     ledger_rows,
     result_91,

@@ -9,9 +9,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.support.gateways import Debit, count_events, drop, gateways, ledger_rows, result_91, wait_until, write_config
-
-__all__ = ["gateways"]  # the fixture, imported for this module
+from tests.support.gateways import Debit, count_events, drop, ledger_rows, result_91, wait_until, write_config
 
 
 def _free_port() -> int:

@@ -31,7 +31,6 @@ from tests.support.gateways import (
     audit_events,
     drop,
     files_in,
-    gateways,  # noqa: F401 - the fixture
     inbox_files,
     ledger_rows,
     result_91,

@@ -57,7 +57,6 @@ from tests.support.gateways import (
     audit_events,
     drop,
     files_in,
-    gateways,  # noqa: F401 - the fixture
     inbox_files,
     ledger_deliveries,
     ledger_rows,

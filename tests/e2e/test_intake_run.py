@@ -22,7 +22,6 @@ from tests.support.gateways import (
     drop,
     files_in,
     gateway_cli,
-    gateways,  # noqa: F401 - the fixture
     ledger_rows,
     result_91,
     settled,

@@ -12,7 +12,6 @@ import pytest
 from gateway.config.settings import ConfigError, load_settings
 from gateway.datapath.pipeline import Pipeline
 from gateway.entrypoints.service import Service
-from gateway.storage.ledger import Ledger
 from spool.scanner import Arrival
 from tests.support.paths import DATA, ROOT
 from tests.support.samples import debit_file
@@ -21,16 +20,6 @@ SAMPLE = DATA / "declarative" / "cvs-agent-example" / "ok_crlf.dat"
 # the sample's two payments (hand-written, tests/data/declarative/make_samples.py)
 BARCODE_A = "91954321123452024010000000001024053100123004"
 BARCODE_B = "91954321123452024010000000002024053100045006"
-
-
-@pytest.fixture
-def pipeline(tmp_path: Path):
-    settings = load_settings(spool_root=tmp_path / "spool")
-    (tmp_path / "spool").mkdir()
-    with Ledger(settings.ledger_path()) as ledger:
-        built = Pipeline(settings, ledger)
-        built.spool.ensure()
-        yield built
 
 
 def ingest(pipeline: Pipeline, channel: str, name: str, content: bytes):

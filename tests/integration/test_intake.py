@@ -11,26 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config.settings import load_settings
 from gateway.datapath.pipeline import Pipeline
-from gateway.storage.ledger import Ledger
 from gateway.storage.transfers import TransferStore
 from spool.intake import Refused, open_inbox_file, take, work_name
 from spool.scanner import Arrival, StableScanner
 from tests.support.samples import debit_file
 
 CLEAN = debit_file([(1000, "0"), (2500, "1")])
-
-
-@pytest.fixture
-def pipeline(tmp_path: Path):
-    settings = load_settings(spool_root=tmp_path / "spool")
-    (tmp_path / "spool").mkdir()
-    ledger = Ledger(settings.ledger_path())
-    pipeline = Pipeline(settings, ledger)
-    pipeline.spool.ensure()
-    yield pipeline
-    ledger.close()
 
 
 @pytest.fixture

@@ -36,17 +36,6 @@ def parsed_data(case: str) -> dict[int, dict]:
     return {entry["record"]: entry["fields"] for entry in expected(case)["parsed"] if entry["type"] == "data"}
 
 
-@pytest.fixture
-def pipeline(tmp_path):
-    root = tmp_path / "spool"
-    root.mkdir()
-    settings = load_settings(None, spool_root=root)
-    with Ledger(settings.ledger_path()) as ledger:
-        pipeline = Pipeline(settings, ledger)
-        pipeline.spool.ensure()
-        yield pipeline
-
-
 def ingest(pipeline: Pipeline, channel: str, name: str, content: bytes) -> Outcome:
     target = pipeline.spool.inbox(channel) / name
     target.write_bytes(content)

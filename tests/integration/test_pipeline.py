@@ -23,14 +23,9 @@ CLEAN = debit_file([(1000, "0"), (2500, "1"), (300, "0"), (4700, "9")])
 
 
 @pytest.fixture
-def spool(tmp_path: Path):
-    settings = load_settings(spool_root=tmp_path / "spool")
-    (tmp_path / "spool").mkdir()
-    ledger = Ledger(settings.ledger_path())
-    pipeline = Pipeline(settings, ledger)
-    pipeline.spool.ensure()
-    yield pipeline
-    ledger.close()
+def spool(pipeline: Pipeline) -> Pipeline:
+    """This module's name for the pipeline (tests/integration/conftest.py)."""
+    return pipeline
 
 
 def drop(pipeline: Pipeline, name: str, content: bytes, channel: str = "zengin-91") -> Arrival:

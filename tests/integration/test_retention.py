@@ -23,12 +23,11 @@ from typer.testing import CliRunner
 
 from formats.checkdigits import is_valid_my_number, my_number_check_digit
 from gateway.config.retention import RetentionConfig
-from gateway.config.settings import load_settings
 from gateway.datapath.pipeline import Outcome, Pipeline
 from gateway.datapath.retention import ERASED_NAME, PurgeResult, purge, purge_for_settings
 from gateway.entrypoints.commands.purge import register
 from gateway.reporting import audit
-from gateway.storage.ledger import FileRow, Ledger
+from gateway.storage.ledger import FileRow
 from spool.scanner import Arrival
 from tests.support.samples import debit_file
 
@@ -62,14 +61,9 @@ def _quiet_audit() -> Iterator[None]:
 
 
 @pytest.fixture
-def gw(tmp_path: Path) -> Iterator[Pipeline]:
-    settings = load_settings(spool_root=tmp_path / "spool")
-    (tmp_path / "spool").mkdir()
-    ledger = Ledger(settings.ledger_path())
-    pipeline = Pipeline(settings, ledger)
-    pipeline.spool.ensure()
-    yield pipeline
-    ledger.close()
+def gw(pipeline: Pipeline) -> Pipeline:
+    """This module's name for the pipeline (tests/integration/conftest.py)."""
+    return pipeline
 
 
 def ingest(pipeline: Pipeline, name: str, content: bytes) -> Outcome:

@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from formats.layouts.zengin.common import END as END_91
 from formats.layouts.zengin.debit import DATA as DATA_91
 from formats.layouts.zengin.debit import HEADER as HEADER_91
@@ -171,13 +169,6 @@ class Gateways:
                 process.wait(10)
             except ValueError:  # log already closed
                 pass
-
-
-@pytest.fixture
-def gateways(tmp_path: Path):
-    pool = Gateways(tmp_path)
-    yield pool
-    pool.stop_all()
 
 
 def gateway_cli(*args: str | Path, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
