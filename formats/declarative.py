@@ -221,6 +221,8 @@ class TotalsModel(_Model):
     amount_field: str
     data_amount_field: str
     split: SplitModel | None = None
+    #: further amount totals: trailer field → the data field it sums (延滞金合計 → 延滞金)
+    extra: dict[str, str] = Field(default_factory=dict)
 
 
 class IdentifyModel(_Model):
@@ -704,21 +706,25 @@ class _Compiler:
         by_role = {record.role: record for record in self.model.records}
         trailer, data = by_role["trailer"], by_role["data"]
 
-        def numeric(key: str, name: str, record: RecordModel) -> None:
+        def numeric(key: str, name: str, record: RecordModel, said: str | None = None) -> None:
+            said = said or f"totals.{key} = {name!r}"
             fields = {field.name: field for field in record.fields}
             field = fields.get(name)
             numerics = [f.name for f in record.fields if isinstance(f, NumericField)]
             if field is None:
-                raise self.fail(f"totals.{key} = {name!r}: the {record.role} record has no such field (its numeric "
+                raise self.fail(f"{said}: the {record.role} record has no such field (its numeric "
                                 f"fields: {', '.join(numerics) or 'none'})", record)
             if not isinstance(field, NumericField):
-                raise self.fail(f"totals.{key} = {name!r}: a numeric field expected, this is a {field.kind} field "
+                raise self.fail(f"{said}: a numeric field expected, this is a {field.kind} field "
                                 f"(numeric fields of the {record.role} record: {', '.join(numerics) or 'none'})",
                                 record, field)
 
         numeric("count_field", totals.count_field, trailer)
         numeric("amount_field", totals.amount_field, trailer)
         numeric("data_amount_field", totals.data_amount_field, data)
+        for total, summed in totals.extra.items():
+            numeric("extra", total, trailer, f"totals.extra: {total!r}")
+            numeric(f"extra.{total}", summed, data)
         split = None
         if totals.split is not None:
             model = totals.split
@@ -737,7 +743,7 @@ class _Compiler:
                                 data, code)
             split = ResultSplit(**model.model_dump())
         return ControlTotals(count_field=totals.count_field, amount_field=totals.amount_field,
-                             data_amount_field=totals.data_amount_field, split=split)
+                             data_amount_field=totals.data_amount_field, split=split, extra=dict(totals.extra))
 
 
 def _bytes(count: int) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import textwrap
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -503,3 +504,94 @@ def test_field_kinds_are_the_documented_ones():
     docs = (ROOT / "docs" / "layout-files.md").read_text(encoding="utf-8")
     for kind in FIELD_KINDS:
         assert f"| `{kind}` |" in docs
+
+
+# -- further control totals (totals.extra) ---------------------------------------------
+
+FEES = textwrap.dedent('''\
+    id = "fees"
+    title = "本税と延滞金"
+    record_length = 30
+    multi_group = false
+
+    [totals]
+    count_field = "total_count"
+    amount_field = "principal_total"
+    data_amount_field = "principal"
+    extra = { late_fee_total = "late_fee" }
+
+    [[records]]
+    type = "1"
+    role = "header"
+    label = "ヘッダー"
+    fields = [
+      { name = "record_type", label = "区分", width = 1, kind = "constant", value = "1" },
+      { name = "filler", label = "予備", width = 29, kind = "filler" },
+    ]
+
+    [[records]]
+    type = "2"
+    role = "data"
+    label = "データ"
+    fields = [
+      { name = "record_type", label = "区分", width = 1, kind = "constant", value = "2" },
+      { name = "tax_item", label = "科目", width = 2, kind = "code", codes = { "01" = "市県民税", "06" = "国民健康保険税" } },
+      { name = "principal", label = "本税", width = 10, kind = "numeric" },
+      { name = "late_fee", label = "延滞金", width = 8, kind = "numeric" },
+      { name = "filler", label = "予備", width = 9, kind = "filler" },
+    ]
+
+    [[records]]
+    type = "8"
+    role = "trailer"
+    label = "トレーラ"
+    fields = [
+      { name = "record_type", label = "区分", width = 1, kind = "constant", value = "8" },
+      { name = "total_count", label = "件数", width = 5, kind = "numeric" },
+      { name = "principal_total", label = "本税合計", width = 12, kind = "numeric" },
+      { name = "late_fee_total", label = "延滞金合計", width = 12, kind = "numeric" },
+    ]
+''')
+
+
+def _fees_file(layout: FileLayout, late_fee_total: int) -> bytes:
+    lines = [layout.layout_for("header").encode({}),
+             layout.layout_for("data").encode({"tax_item": "01", "principal": 1000, "late_fee": 100}),
+             layout.layout_for("data").encode({"tax_item": "06", "principal": 2000, "late_fee": 0}),
+             layout.layout_for("trailer").encode({"total_count": 2, "principal_total": 3000,
+                                                  "late_fee_total": late_fee_total})]
+    return b"".join(line + b"\r\n" for line in lines)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "construct"])
+def test_further_totals_are_checked(tmp_path, fast):
+    """totals.extra compiles to ControlTotals.extra: the trailer's 延滞金合計 must be the sum of the data records' 延滞金."""
+    layout = compile_layout(tomllib.loads(FEES), "fees.toml")
+    assert dict(layout.totals.extra) == {"late_fee_total": "late_fee"}
+    path = tmp_path / "fees.dat"
+    path.write_bytes(_fees_file(layout, 100))
+    assert validate_path(path, layout, fast=fast).status == "ok"
+    path.write_bytes(_fees_file(layout, 99))
+    result = validate_path(path, layout, fast=fast).as_dict()
+    assert [(issue["code"], issue["field"]) for issue in result["rejected"]] == [
+        ("TRAILER_AMOUNT_MISMATCH", "late_fee_total")]
+    assert result["groups"][0]["declared"]["late_fee_total"] == 99
+    assert result["groups"][0]["computed"]["late_fee_total"] == 100
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ('{ late_fee_sum = "late_fee" }', ", record trailer (type '8'): totals.extra: 'late_fee_sum': the trailer record "
+                                      "has no such field (its numeric fields: total_count, principal_total, late_fee_total)"),
+    ('{ late_fee_total = "late_fees" }', ", record data (type '2'): totals.extra.late_fee_total = 'late_fees': the data "
+                                         "record has no such field (its numeric fields: principal, late_fee)"),
+    ('{ late_fee_total = "tax_item" }', ", record data (type '2'), field tax_item (科目): totals.extra.late_fee_total = "
+                                        "'tax_item': a numeric field expected, this is a code field (numeric fields of "
+                                        "the data record: principal, late_fee)"),
+    ('{ late_fee_total = 5 }', ": totals.extra.late_fee_total: Input should be a valid string, found 5"),
+])
+def test_wrong_further_totals_are_refused(extra, message):
+    """A further total must name a numeric trailer field and a numeric data field."""
+    text = FEES.replace('extra = { late_fee_total = "late_fee" }', f"extra = {extra}")
+    with pytest.raises(LayoutFileError) as caught:
+        compile_layout(tomllib.loads(text), "fees.toml")
+    assert str(caught.value) == f"fees.toml{message}"
