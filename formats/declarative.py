@@ -30,10 +30,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 import construct
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from formats.charset import CHARSETS
 from formats.checkdigits import SCHEMES, CheckDigitRule
+from formats.codelists import CODE_LISTS
 from formats.errors import Reason
 from formats.fields import Code, Constant, Date, Digits, DoubleByteText, FieldKind, Filler, Numeric, Text
 from formats.layout import (
@@ -142,9 +144,21 @@ class DoubleByteField(_FieldModel):
     personal: Personal | None = None
 
 
+def _codes_shape(value: Any) -> Any:
+    """One message for a ``codes`` of the wrong shape (not two, one per member of the union)."""
+    if isinstance(value, str) or (isinstance(value, dict) and value and all(
+            isinstance(code, str) and isinstance(meaning, str) for code, meaning in value.items())):
+        return value
+    raise PydanticCustomError("codes", "a table of codes (code = meaning) or the name of a shared code list expected")
+
+
+#: A table code → meaning, or the name of a shared code list (formats/codelists.toml).
+Codes = Annotated[dict[str, str] | str, BeforeValidator(_codes_shape)]
+
+
 class CodeField(_FieldModel):
     kind: Literal["code"]
-    codes: dict[str, str] = Field(min_length=1)
+    codes: Codes
     optional: bool = False
     personal: Personal | None = None
 
@@ -181,7 +195,7 @@ class KnownBankRule(_Model):
 class KnownCodeRule(_Model):
     rule: Literal["known-code"]
     field: str
-    codes: dict[str, str] = Field(min_length=1)
+    codes: Codes
     reason: Literal["UNKNOWN_RESULT_CODE", "FIELD_CODE"] = "FIELD_CODE"
 
 
@@ -621,13 +635,14 @@ class _Compiler:
             if isinstance(field, DoubleByteField):
                 return DoubleByteText(width, optional=field.optional, personal=field.personal)
             if isinstance(field, CodeField):
-                for code in field.codes:
+                codes = self._codes(field.codes, "codes", record, field)
+                for code in codes:
                     if not code.isascii():
                         raise self.fail(f"code {code!r}: codes are ASCII", record, field)
                     if len(code) != width:
-                        raise self.fail(f"code {code!r} is {_bytes(len(code))}, the field is {_bytes(width)} wide "
-                                        "(every code fills the field exactly)", record, field)
-                return Code(width, field.codes, optional=field.optional, personal=field.personal)
+                        raise self.fail(f"{_named(field.codes)}code {code!r} is {_bytes(len(code))}, the field is "
+                                        f"{_bytes(width)} wide (every code fills the field exactly)", record, field)
+                return Code(width, codes, optional=field.optional, personal=field.personal)
             if isinstance(field, ConstantField):
                 if not field.value.isascii():
                     raise self.fail(f"constant value {field.value!r}: constants are ASCII", record, field)
@@ -694,11 +709,22 @@ class _Compiler:
             return KnownBank(rule.bank_field, rule.branch_field)
         assert isinstance(rule, KnownCodeRule)
         need(rule.field, "field", (DigitsField, CodeField, TextField))
-        for code in rule.codes:
+        codes = self._codes(rule.codes, "rule 'known-code': codes", record, fields[rule.field])
+        for code in codes:
             if len(code.encode("utf-8")) != fields[rule.field].width or not code.isascii():
-                raise self.fail(f"rule 'known-code': code {code!r} does not fill the field "
+                raise self.fail(f"rule 'known-code': {_named(rule.codes)}code {code!r} does not fill the field "
                                 f"({_bytes(fields[rule.field].width)}, ASCII)", record, fields[rule.field])
-        return KnownCode(rule.field, dict(rule.codes), Reason(rule.reason))
+        return KnownCode(rule.field, codes, Reason(rule.reason))
+
+    def _codes(self, codes: dict[str, str] | str, key: str, record: RecordModel, field: Any) -> dict[str, str]:
+        """The codes written in the file, or those of the shared code list it names."""
+        if isinstance(codes, dict):
+            return dict(codes)
+        found = CODE_LISTS.get(codes)
+        if found is None:
+            raise self.fail(f"{key} = {codes!r}: no such code list{_suggest(codes, CODE_LISTS)}; the shared code "
+                            f"lists (formats/codelists.toml): {', '.join(CODE_LISTS)}", record, field)
+        return dict(found)
 
     # -- control totals -------------------------------------------------------
     def _totals(self) -> ControlTotals:
@@ -744,6 +770,10 @@ class _Compiler:
             split = ResultSplit(**model.model_dump())
         return ControlTotals(count_field=totals.count_field, amount_field=totals.amount_field,
                              data_amount_field=totals.data_amount_field, split=split, extra=dict(totals.extra))
+
+
+def _named(codes: dict[str, str] | str) -> str:
+    return f"code list {codes!r}: " if isinstance(codes, str) else ""
 
 
 def _bytes(count: int) -> str:

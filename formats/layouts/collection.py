@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import construct
 
+from formats.codelists import CODE_LISTS
 from formats.fields import Code, Constant, Date, Digits, DoubleByteText, Filler, Numeric, Text
 from formats.layout import ControlTotals, end_record, FileLayout, RecordLayout
 
@@ -21,8 +22,8 @@ __all__ = ["CHANNEL_KINDS", "COLLECTION_INTAKE", "REFUND_ORDERS", "DATA", "END",
 RECORD_LENGTH = 128
 LAYOUT_ID = b"GWCI01"
 
-#: 納付チャネル区分
-CHANNEL_KINDS = {"01": "口座振替", "02": "コンビニ収納", "03": "ペイジー", "04": "OCR・窓口 (済通)", "05": "eLTAX"}
+#: 納付チャネル区分 (formats/codelists.toml)
+CHANNEL_KINDS = CODE_LISTS["channel-kinds"]
 #: 収納区分
 STATUSES = {"1": "収納", "2": "振替不能", "3": "速報", "4": "速報取消"}
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import construct
 
+from formats.codelists import CODE_LISTS
 from formats.fields import Code, Constant, Date, Digits, Filler, Numeric, Text
 from formats.layout import ControlTotals, end_record, FileLayout, RecordLayout
 
@@ -59,15 +60,9 @@ LEVY_SYSTEMS = {
     "04": "国民健康保険税システム",
 }
 
-#: 科目 (税目): the gateway's default codes; shared with the 収納情報 back to the levy departments.
-TAX_ITEMS = {
-    "01": "市県民税 (普通徴収)",
-    "02": "市県民税 (特別徴収)",
-    "03": "法人市民税",
-    "04": "固定資産税・都市計画税 (償却資産を含む)",
-    "05": "軽自動車税 (種別割)",
-    "06": "国民健康保険税",
-}
+#: 科目 (税目): the gateway's default codes, shared with the 収納情報 back to the levy departments
+#: (formats/codelists.toml).
+TAX_ITEMS = CODE_LISTS["tax-items"]
 
 #: 調定区分.
 ASSESSMENT_KINDS = {

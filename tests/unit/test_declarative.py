@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from formats.validate import validate_path, validate_stream
 from formats.checkdigits import SCHEMES, CheckDigitRule, mod10_w31
+from formats.codelists import CODE_LISTS, load_code_lists
 from formats.declarative import (
     FIELD_KINDS,
     VECTOR_SCHEMES,
@@ -595,3 +596,75 @@ def test_wrong_further_totals_are_refused(extra, message):
     with pytest.raises(LayoutFileError) as caught:
         compile_layout(tomllib.loads(text), "fees.toml")
     assert str(caught.value) == f"fees.toml{message}"
+
+
+# -- shared code lists (formats/codelists.toml) ----------------------------------------
+
+def test_a_named_code_list_compiles_as_if_written_out():
+    """codes = "tax-items" gives exactly the Code kind (codes and their order) of the table written in the file."""
+    named = compile_layout(tomllib.loads(FEES.replace('codes = { "01" = "市県民税", "06" = "国民健康保険税" }',
+                                                      'codes = "tax-items"')), "named")
+    table = "{ " + ", ".join(f'"{code}" = "{meaning}"' for code, meaning in CODE_LISTS["tax-items"].items()) + " }"
+    written = compile_layout(tomllib.loads(FEES.replace('codes = { "01" = "市県民税", "06" = "国民健康保険税" }',
+                                                        f"codes = {table}")), "written")
+    kind = named.layout_for("data").by_name["tax_item"].kind
+    assert _kind_facts(kind) == _kind_facts(written.layout_for("data").by_name["tax_item"].kind)
+    assert list(kind.codes) == ["01", "02", "03", "04", "05", "06"]
+
+
+def test_a_known_code_rule_may_name_a_code_list(tmp_path):
+    """The codes of a known-code rule may be a shared code list too: a code outside it is a warning."""
+    text = FEES.replace('kind = "code", codes = { "01" = "市県民税", "06" = "国民健康保険税" }', 'kind = "digits"')
+    text = text.replace('width = 9, kind = "filler" },\n]\n',
+                        'width = 9, kind = "filler" },\n]\nrules = [{ rule = "known-code", field = "tax_item", '
+                        'codes = "tax-items" }]\n', 1)
+    layout = compile_layout(tomllib.loads(text), "rule")
+    (rule,) = layout.layout_for("data").rules
+    assert rule.codes == dict(CODE_LISTS["tax-items"])
+    path = tmp_path / "fees.dat"
+    path.write_bytes(_fees_file(layout, 100).replace(b"206", b"207"))
+    result = validate_path(path, layout).as_dict()
+    assert result["status"] == "ok"
+    assert [(issue["field"], issue["code"]) for issue in result["warnings"]] == [("tax_item", "FIELD_CODE")]
+
+
+@pytest.mark.parametrize(("codes", "width", "message"), [
+    ('"tax-item"', 2, "codes = 'tax-item': no such code list (did you mean 'tax-items'?); the shared code lists "
+                      "(formats/codelists.toml): tax-items, channel-kinds"),
+    ('"tax-items"', 1, "code list 'tax-items': code '01' is 2 bytes, the field is 1 byte wide (every code fills the "
+                       "field exactly)"),
+    ("5", 2, "codes: a table of codes (code = meaning) or the name of a shared code list expected, found 5"),
+    ("{}", 2, "codes: a table of codes (code = meaning) or the name of a shared code list expected"),
+])
+def test_wrong_code_list_names_are_refused(codes, width, message):
+    """An unknown list name, a list whose codes do not fill the field, or codes of the wrong shape are refused."""
+    text = FEES.replace('width = 2, kind = "code", codes = { "01" = "市県民税", "06" = "国民健康保険税" }',
+                        f'width = {width}, kind = "code", codes = {codes}')
+    text = text.replace('{ name = "filler", label = "予備", width = 9,', f'{{ name = "filler", label = "予備", width = {11 - width},')
+    with pytest.raises(LayoutFileError) as caught:
+        compile_layout(tomllib.loads(text), "fees.toml")
+    assert str(caught.value) == f"fees.toml, record data (type '2'), field tax_item (科目): {message}"
+
+
+def test_the_shared_code_lists_load():
+    """formats/codelists.toml holds the lists the docs name, each of ASCII codes of one width."""
+    assert list(CODE_LISTS) == ["tax-items", "channel-kinds"]
+    docs = (ROOT / "docs" / "layout-files.md").read_text(encoding="utf-8")
+    for name, codes in CODE_LISTS.items():
+        assert f"| `{name}` |" in docs
+        assert len({len(code) for code in codes}) == 1
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[Tax]\n"01" = "x"\n', "code list name 'Tax': lower-case letters, digits and '-' expected"),
+    ('tax = "01"\n', "[tax]: a table of codes (code = meaning) expected"),
+    ('[tax]\n"01" = 1\n', "[tax]: code '01': an ASCII code and its meaning as text expected"),
+    ('[tax]\n"01" = "a"\n"1" = "b"\n', "[tax]: codes of different widths (01, 1); a list's codes all fill one field"),
+    ('[tax\n', "cannot be read as TOML"),
+])
+def test_a_wrong_code_list_file_is_refused(tmp_path, text, message):
+    """A code-list file of the wrong shape is refused, naming the file and the list."""
+    path = tmp_path / "codelists.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LayoutError, match=re.escape(f"{path}: {message}")):
+        load_code_lists(path)
