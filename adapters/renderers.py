@@ -271,7 +271,7 @@ class LayoutRenderer:
 
 
 class LevyAssessmentRenderer(LayoutRenderer):
-    """調定 for the collection system, in the levy-assessment layout (formats/layouts/levy.py): the
+    """調定 for the collection system, in the levy-assessment layout (formats/layouts/levy-assessment.toml): the
     accepted records of one levy file, totals of what is sent."""
 
     accepts = frozenset({"assessment"})
@@ -279,9 +279,9 @@ class LevyAssessmentRenderer(LayoutRenderer):
     sums = {"assessed_total": "assessed_amount"}
 
     def __init__(self) -> None:
-        from formats.layouts.levy import LEVY_ASSESSMENT
+        from formats.registry import get_format
 
-        self.layout = LEVY_ASSESSMENT
+        self.layout = get_format("levy-assessment")
         super().__init__()
 
     def add(self, record: Any) -> bytes:

@@ -430,21 +430,24 @@ def load_layout_file(path: Path) -> FileLayout:
     return compile_layout(data, source)
 
 
-def load_layout_dir(directory: Path, *, reserved: Iterable[str] = ()) -> dict[str, FileLayout]:
+def load_layout_dir(directory: Path, *, reserved: Iterable[str] = (),
+                    exclude: Iterable[str] = ()) -> dict[str, FileLayout]:
     """Every ``*.toml`` layout file of ``directory`` (not recursive; hidden files skipped),
     read in name order, by identifier in sorted order.
 
     Two files with the same ``id``, or a file whose ``id`` is in ``reserved`` (e.g. the
-    built-in formats' identifiers), is a :class:`LayoutFileError`.
+    built-in formats' identifiers), is a :class:`LayoutFileError`. Files named in
+    ``exclude`` (without ``.toml``; the built-in layouts' own files) are not read.
     """
     directory = Path(directory)
     if not directory.is_dir():
         raise LayoutFileError(str(directory), "not a directory of layout files")
     reserved = set(reserved)
+    excluded = set(exclude)
     layouts: dict[str, FileLayout] = {}
     sources: dict[str, Path] = {}
     for path in sorted(directory.glob("*.toml")):
-        if path.name.startswith("."):
+        if path.name.startswith(".") or path.stem in excluded:
             continue
         layout = load_layout_file(path)
         if layout.id in reserved:

@@ -189,7 +189,7 @@ class _NoticeInstalment(BaseModel):
 
 
 class Assessment(_NoticeInstalment):
-    """One 調定 (assessment) of a notice and instalment, from a levy system (formats/layouts/levy.py).
+    """One 調定 (assessment) of a notice and instalment, from a levy system (formats/layouts/levy-assessment.toml).
 
     ``assessed_amount`` is the amount *after* the change (a 更正 carries the new amount)."""
 

@@ -34,7 +34,7 @@ from formats.fastpath import validate_fast
 from formats.fields import FieldKind
 from formats.layout import FileLayout, LayoutError, RecordLayout
 from formats.reader import RecordReader
-from formats.registry import FORMATS
+from formats.registry import BUILT_IN_FILES, DEFAULT_LAYOUTS, FORMATS, load_formats
 from formats.layouts.zengin import DEBIT_91
 from tests.unit.test_layouts import strategy_for
 from tests.support.paths import ROOT, DATA
@@ -668,3 +668,24 @@ def test_a_wrong_code_list_file_is_refused(tmp_path, text, message):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(LayoutError, match=re.escape(f"{path}: {message}")):
         load_code_lists(path)
+
+
+def test_load_layout_dir_leaves_out_excluded_files(tmp_path):
+    """Files named in exclude (without .toml) are not read, not even to check their ids."""
+    for name, layout_id in (("alpha.toml", "alpha"), ("beta.toml", "zengin-91")):
+        (tmp_path / name).write_text(BASE.replace('id = "zengin-91-toml"', f'id = "{layout_id}"'), encoding="utf-8")
+    assert list(load_layout_dir(tmp_path, reserved=FORMATS, exclude=["beta"])) == ["alpha"]
+
+
+def test_built_in_layout_files_stay_built_in(tmp_path):
+    """A built-in format described in a layout file (formats/layouts/<id>.toml) is the same object everywhere,
+    is not read again as a default layout, and a city's file cannot replace it."""
+    formats = load_formats()
+    assert BUILT_IN_FILES
+    for layout_id in BUILT_IN_FILES:
+        assert formats[layout_id] is FORMATS[layout_id]
+        assert (DEFAULT_LAYOUTS / f"{layout_id}.toml").is_file()
+    city = tmp_path / "city.toml"
+    city.write_text(BASE.replace('id = "zengin-91-toml"', f'id = "{BUILT_IN_FILES[0]}"'), encoding="utf-8")
+    with pytest.raises(LayoutFileError, match=f"id '{BUILT_IN_FILES[0]}' is already the identifier of a built-in format"):
+        load_formats(tmp_path)
