@@ -336,7 +336,7 @@ class PaymentInfoRenderer(LayoutRenderer):
 
 
 class AddressRenderer(LayoutRenderer):
-    """宛名 changes in the address layout (formats/layouts/address.py). Option ``scope``: ``all``
+    """宛名 changes in the address layout (formats/layouts/address.toml). Option ``scope``: ``all``
     (default; the collection system addresses its notices, 送付先 included) or ``basic``
     (MICJET's 団体内統合宛名: 住民コード, 氏名, 生年月日, 性別, 住所 — the 送付先 fields are
     left blank: no data beyond the purpose)."""
@@ -348,9 +348,9 @@ class AddressRenderer(LayoutRenderer):
     DELIVERY = ("delivery_postal_code", "delivery_address", "delivery_address_line2", "delivery_name")
 
     def __init__(self, options: dict[str, str] | None = None) -> None:
-        from formats.layouts.address import ADDRESS
+        from formats.registry import get_format
 
-        self.layout = ADDRESS
+        self.layout = get_format("address")
         self.scope = (options or {}).get("scope", "all")
         if self.scope not in ("all", "basic"):
             raise ValueError("renderer address: option scope expected 'all' or 'basic'")

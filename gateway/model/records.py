@@ -245,7 +245,7 @@ class RevenuePosting(_NoticeInstalment):
 
 
 class AddressChange(BaseModel):
-    """One 宛名 change from the address system (formats/layouts/address.py). Personal throughout:
+    """One 宛名 change from the address system (formats/layouts/address.toml). Personal throughout:
     its ``repr`` shows the record's place, never names or addresses."""
 
     model_config = ConfigDict(frozen=True, hide_input_in_errors=True)

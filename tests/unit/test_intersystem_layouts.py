@@ -20,7 +20,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from formats.layouts.address import ADDRESS
 from formats.builder import FileBuilder, Group
 from formats.validate import validate_path, validate_stream
 from formats.checkdigits import is_valid_my_number, my_number_check_digit
@@ -35,6 +34,7 @@ from formats.registry import FORMATS
 from tests.support.paths import DATA
 
 LEVY_ASSESSMENT = FORMATS["levy-assessment"]
+ADDRESS = FORMATS["address"]
 LAYOUTS: dict[str, FileLayout] = {
     layout.id: layout
     for layout in (LEVY_ASSESSMENT, PAYMENT_INFO, RECONCILIATION, ADDRESS, MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT)
