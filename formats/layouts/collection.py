@@ -14,10 +14,10 @@ from __future__ import annotations
 import construct
 
 from formats.codelists import CODE_LISTS
-from formats.fields import Code, Constant, Date, Digits, DoubleByteText, Filler, Numeric, Text
+from formats.fields import Code, Constant, Date, Digits, Filler, Numeric, Text
 from formats.layout import ControlTotals, end_record, FileLayout, RecordLayout
 
-__all__ = ["CHANNEL_KINDS", "COLLECTION_INTAKE", "REFUND_ORDERS", "DATA", "END", "HEADER", "RECORD_LENGTH", "STATUSES", "TRAILER"]
+__all__ = ["CHANNEL_KINDS", "COLLECTION_INTAKE", "DATA", "END", "HEADER", "RECORD_LENGTH", "STATUSES", "TRAILER"]
 
 RECORD_LENGTH = 128
 LAYOUT_ID = b"GWCI01"
@@ -96,68 +96,3 @@ COLLECTION_INTAKE = FileLayout(
     description="The gateway's output to the collection system: one record per routed payment (CRLF after each).",
 )
 
-
-# ---------------------------------------------------------------- refund orders (還付指示)
-
-REFUND_RECORD_LENGTH = 160
-REFUND_LAYOUT_ID = b"GWRF01"
-REFUND_ACCOUNT_TYPES = {"1": "普通", "2": "当座", "4": "貯蓄", "9": "その他"}
-
-REFUND_HEADER = RecordLayout(
-    "header",
-    "ヘッダー・レコード",
-    construct.Struct(
-        "record_type" / Constant(b"1") * "データ区分",
-        "layout_id" / Constant(REFUND_LAYOUT_ID) * "レイアウト識別",
-        "created_on" / Date("YYYYMMDD") * "作成日",
-        "transfer_date" / Date("YYYYMMDD") * "振込指定日",
-        "filler" / Filler(137) * "予備",
-    ),
-    length=REFUND_RECORD_LENGTH,
-)
-
-REFUND_DATA = RecordLayout(
-    "data",
-    "データ・レコード",
-    construct.Struct(
-        "record_type" / Constant(b"2") * "データ区分",
-        "refund_id" / Digits(12) * "還付番号",
-        "resident_code" / Digits(15, personal="account") * "住民コード",
-        "bank_code" / Digits(4) * "金融機関コード",
-        "branch_code" / Digits(3) * "支店コード",
-        "account_type" / Code(1, REFUND_ACCOUNT_TYPES) * "預金種目",
-        "account_number" / Digits(7, personal="account") * "口座番号",
-        "payee_kana" / DoubleByteText(60, personal="name") * "受取人名カナ (全角)",
-        "amount" / Numeric(10) * "還付金額",
-        "reason" / Code(2, {"01": "過誤納", "02": "更正", "09": "その他"}) * "還付事由",
-        "filler" / Filler(45) * "予備",
-    ),
-    length=REFUND_RECORD_LENGTH,
-)
-
-REFUND_TRAILER = RecordLayout(
-    "trailer",
-    "トレーラ・レコード",
-    construct.Struct(
-        "record_type" / Constant(b"8") * "データ区分",
-        "record_count" / Numeric(8) * "件数",
-        "amount_total" / Numeric(14) * "還付金額合計",
-        "filler" / Filler(137) * "予備",
-    ),
-    length=REFUND_RECORD_LENGTH,
-)
-
-REFUND_END = end_record(REFUND_RECORD_LENGTH)
-
-REFUND_ORDERS = FileLayout(
-    id="refund-orders",
-    title="還付指示データ (収納管理システム → 総合振込)",
-    records={b"1": ("header", REFUND_HEADER), b"2": ("data", REFUND_DATA),
-             b"8": ("trailer", REFUND_TRAILER), b"9": ("end", REFUND_END)},
-    totals=ControlTotals(count_field="record_count", amount_field="amount_total", data_amount_field="amount"),
-    record_length=REFUND_RECORD_LENGTH,
-    multi_group=False,
-    identify=lambda first: first[:7] == b"1" + REFUND_LAYOUT_ID,
-    description="The collection system's refund orders (還付): one record per refund, the payee's registered "
-                "account and full-width kana name; the gateway turns them into a Zengin 21 transfer file.",
-)
