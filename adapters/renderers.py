@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, cast
 
 from formats.layout import FileLayout
-from formats.layouts.collection import COLLECTION_INTAKE
 from formats.layouts.zengin.common import RESULT_CODES
+from formats.registry import get_format
 from gateway.model.records import Payment, RefundOrder
 
 __all__ = ["AddressRenderer", "CollectionIntakeRenderer", "DebitFollowupCsvRenderer",
@@ -58,7 +58,7 @@ class RendererClass(Protocol):
 
 
 class CollectionIntakeRenderer:
-    """The collection system's fixed-width intake (formats/layouts/collection.py), CRLF after each record."""
+    """The collection system's fixed-width intake (formats/layouts/collection-intake.toml), CRLF after each record."""
 
     extension = "dat"
     accepts = frozenset({"payment"})
@@ -67,7 +67,7 @@ class CollectionIntakeRenderer:
     def __init__(self) -> None:
         self.records = 0
         self.principal = self.late_fee = self.dunning_fee = 0
-        layout = COLLECTION_INTAKE
+        layout = get_format("collection-intake")
         self.header = layout.layout_for("header")
         self.data = layout.layout_for("data")
         self.trailer = layout.layout_for("trailer")

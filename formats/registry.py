@@ -1,7 +1,7 @@
 """The built-in file formats by identifier, and identification from content.
 
 The built-in formats are the layouts in Python (formats/layouts/zengin/, micjet.py,
-payment_info.py, collection.py) and those described in layout files (formats/layouts/<id>.toml, named in
+payment_info.py) and those described in layout files (formats/layouts/<id>.toml, named in
 :data:`BUILT_IN_FILES`): all of them are known everywhere, identified from content, and
 never replaced by a city's layout file. The other files of formats/layouts/ are the
 channels' default layouts, which a city's file of the same id may replace (:func:`load_formats`).
@@ -14,7 +14,6 @@ from pathlib import Path
 
 from formats.declarative import load_layout_dir, load_layout_file
 from formats.layout import FileLayout, LayoutError
-from formats.layouts.collection import COLLECTION_INTAKE
 from formats.layouts.micjet import MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT
 from formats.layouts.payment_info import PAYMENT_INFO, RECONCILIATION
 from formats.layouts.zengin import DEBIT_91, TRANSFER_21
@@ -27,7 +26,7 @@ __all__ = ["BUILT_IN_FILES", "DEFAULT_LAYOUTS", "FORMATS", "UnknownFormatError",
 DEFAULT_LAYOUTS = Path(__file__).parent / "layouts"
 
 #: The built-in formats described in layout files: formats/layouts/<id>.toml.
-BUILT_IN_FILES = ("refund-orders", "levy-assessment", "address")
+BUILT_IN_FILES = ("collection-intake", "refund-orders", "levy-assessment", "address")
 
 
 def _built_in(layout_id: str) -> FileLayout:
@@ -41,7 +40,7 @@ def _built_in(layout_id: str) -> FileLayout:
 _FILES = {layout_id: _built_in(layout_id) for layout_id in BUILT_IN_FILES}
 
 FORMATS: dict[str, FileLayout] = {layout.id: layout for layout in (
-    DEBIT_91, TRANSFER_21, COLLECTION_INTAKE, _FILES["refund-orders"],
+    DEBIT_91, TRANSFER_21, _FILES["collection-intake"], _FILES["refund-orders"],
     _FILES["levy-assessment"], RECONCILIATION, PAYMENT_INFO, _FILES["address"], MICJET_LINKAGE, PUBLIC_FUND_ACCOUNT)}
 
 

@@ -161,9 +161,10 @@ def test_the_collection_intake_trailer_proves_its_late_fee_and_dunning_fee_total
 
     from adapters.renderers import CollectionIntakeRenderer, OutputMeta
     from formats.validate import validate_path
-    from formats.layouts.collection import COLLECTION_INTAKE
+    from formats.registry import get_format
     from gateway.model.records import Payment
 
+    COLLECTION_INTAKE = get_format("collection-intake")
     renderer = CollectionIntakeRenderer()
     source = {"file_id": "F1", "channel": "ocr", "record": 2, "offset": 0}
     content = renderer.begin(OutputMeta("F1", "ocr", "ocr", dt.date(2024, 6, 1))) + renderer.add(Payment(
