@@ -39,8 +39,9 @@ def load_code_lists(path: Path) -> dict[str, Mapping[str, str]]:
             if not code or not code.isascii() or not isinstance(meaning, str):
                 raise LayoutError(f"{path}: [{name}]: code {code!r}: an ASCII code and its meaning as text expected")
         if len({len(code) for code in codes}) != 1:
-            raise LayoutError(f"{path}: [{name}]: codes of different widths ({', '.join(codes)}); "
-                              "a list's codes all fill one field")
+            raise LayoutError(
+                f"{path}: [{name}]: codes of different widths ({', '.join(codes)}); a list's codes all fill one field"
+            )
         lists[name] = MappingProxyType(dict(codes))
     return lists
 

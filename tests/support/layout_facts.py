@@ -44,7 +44,8 @@ def kind_facts(kind: FieldKind) -> dict[str, Any]:
 
 def rule_facts(rule: object) -> dict[str, Any]:
     attributes = getattr(rule, "__dict__", None) or {
-        name: getattr(rule, name) for name in getattr(type(rule), "__slots__", ())}
+        name: getattr(rule, name) for name in getattr(type(rule), "__slots__", ())
+    }
     return {"rule": type(rule).__name__, **{name: repr(value) for name, value in sorted(attributes.items())}}
 
 
@@ -55,8 +56,10 @@ def record_facts(key: bytes, role: str, record: RecordLayout) -> dict[str, Any]:
         "name": record.name,
         "label": record.label,
         "length": record.length,
-        "fields": [{"name": spec.name, "label": spec.label, "offset": spec.offset, **kind_facts(spec.kind)}
-                   for spec in record.fields],
+        "fields": [
+            {"name": spec.name, "label": spec.label, "offset": spec.offset, **kind_facts(spec.kind)}
+            for spec in record.fields
+        ],
         "rules": [rule_facts(rule) for rule in record.rules],
     }
 
@@ -76,7 +79,7 @@ def identify_probes(layouts: list[FileLayout]) -> list[str]:
         for index in range(len(prefix)):
             for other in ("0", "X"):
                 if prefix[index] != other:
-                    probes.add(prefix[:index] + other + prefix[index + 1:])
+                    probes.add(prefix[:index] + other + prefix[index + 1 :])
     return sorted(probe for probe in probes if probe)
 
 
@@ -84,8 +87,7 @@ def identify_facts(layout: FileLayout, probes: list[str]) -> list[str] | None:
     """The probes whose record (the probe, then spaces) the layout's identification accepts."""
     if layout.identify is None:
         return None
-    return [probe for probe in probes
-            if layout.identify(probe.encode("latin-1").ljust(layout.record_length, b" "))]
+    return [probe for probe in probes if layout.identify(probe.encode("latin-1").ljust(layout.record_length, b" "))]
 
 
 def layout_facts(layout: FileLayout, probes: list[str]) -> dict[str, Any]:
