@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, cast
 
 from formats.layout import FileLayout
-from formats.layouts.collection import COLLECTION_INTAKE
 from formats.layouts.zengin.common import RESULT_CODES
+from formats.registry import get_format
 from gateway.model.records import Payment, RefundOrder
 
 __all__ = [
@@ -69,7 +69,7 @@ class RendererClass(Protocol):
 
 
 class CollectionIntakeRenderer:
-    """The collection system's fixed-width intake (formats/layouts/collection.py), CRLF after each record."""
+    """The collection system's fixed-width intake (formats/layouts/collection-intake.toml), CRLF after each record."""
 
     extension = "dat"
     accepts = frozenset({"payment"})
@@ -78,7 +78,7 @@ class CollectionIntakeRenderer:
     def __init__(self) -> None:
         self.records = 0
         self.principal = self.late_fee = self.dunning_fee = 0
-        layout = COLLECTION_INTAKE
+        layout = get_format("collection-intake")
         self.header = layout.layout_for("header")
         self.data = layout.layout_for("data")
         self.trailer = layout.layout_for("trailer")
@@ -351,7 +351,7 @@ class LayoutRenderer:
 
 
 class LevyAssessmentRenderer(LayoutRenderer):
-    """調定 for the collection system, in the levy-assessment layout (formats/layouts/levy.py): the
+    """調定 for the collection system, in the levy-assessment layout (formats/layouts/levy-assessment.toml): the
     accepted records of one levy file, totals of what is sent."""
 
     accepts = frozenset({"assessment"})
@@ -359,9 +359,9 @@ class LevyAssessmentRenderer(LayoutRenderer):
     sums = {"assessed_total": "assessed_amount"}
 
     def __init__(self) -> None:
-        from formats.layouts.levy import LEVY_ASSESSMENT
+        from formats.registry import get_format
 
-        self.layout = LEVY_ASSESSMENT
+        self.layout = get_format("levy-assessment")
         super().__init__()
 
     def add(self, record: Any) -> bytes:
@@ -423,7 +423,7 @@ class PaymentInfoRenderer(LayoutRenderer):
 
 
 class AddressRenderer(LayoutRenderer):
-    """宛名 changes in the address layout (formats/layouts/address.py). Option ``scope``: ``all``
+    """宛名 changes in the address layout (formats/layouts/address.toml). Option ``scope``: ``all``
     (default; the collection system addresses its notices, 送付先 included) or ``basic``
     (MICJET's 団体内統合宛名: 住民コード, 氏名, 生年月日, 性別, 住所 — the 送付先 fields are
     left blank: no data beyond the purpose)."""
@@ -435,9 +435,9 @@ class AddressRenderer(LayoutRenderer):
     DELIVERY = ("delivery_postal_code", "delivery_address", "delivery_address_line2", "delivery_name")
 
     def __init__(self, options: dict[str, str] | None = None) -> None:
-        from formats.layouts.address import ADDRESS
+        from formats.registry import get_format
 
-        self.layout = ADDRESS
+        self.layout = get_format("address")
         self.scope = (options or {}).get("scope", "all")
         if self.scope not in ("all", "basic"):
             raise ValueError("renderer address: option scope expected 'all' or 'basic'")

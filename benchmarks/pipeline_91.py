@@ -29,9 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.generate import write_91_result
 from benchmarks.validate_91 import baseline
-from formats.layouts.collection import TRAILER as COLLECTION_TRAILER
+from formats.registry import get_format
 
 STEPS = ("received", "claimed", "parsed", "staged", "archived")
+COLLECTION_TRAILER = get_format("collection-intake").layout_for("trailer")
 
 
 def _when(event: dict) -> dt.datetime:

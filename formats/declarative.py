@@ -30,10 +30,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 import construct
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from formats.charset import CHARSETS
 from formats.checkdigits import SCHEMES, VECTOR_SCHEMES, CheckDigitRule
+from formats.codelists import CODE_LISTS
 from formats.errors import Reason
 from formats.fields import Code, Constant, Date, Digits, DoubleByteText, FieldKind, Filler, Numeric, Text
 from formats.layout import (
@@ -149,9 +151,24 @@ class DoubleByteField(_FieldModel):
     personal: Personal | None = None
 
 
+def _codes_shape(value: Any) -> Any:
+    """One message for a ``codes`` of the wrong shape (not two, one per member of the union)."""
+    if isinstance(value, str) or (
+        isinstance(value, dict)
+        and value
+        and all(isinstance(code, str) and isinstance(meaning, str) for code, meaning in value.items())
+    ):
+        return value
+    raise PydanticCustomError("codes", "a table of codes (code = meaning) or the name of a shared code list expected")
+
+
+#: A table code → meaning, or the name of a shared code list (formats/codelists.toml).
+Codes = Annotated[dict[str, str] | str, BeforeValidator(_codes_shape)]
+
+
 class CodeField(_FieldModel):
     kind: Literal["code"]
-    codes: dict[str, str] = Field(min_length=1)
+    codes: Codes
     optional: bool = False
     personal: Personal | None = None
 
@@ -188,7 +205,7 @@ class KnownBankRule(_Model):
 class KnownCodeRule(_Model):
     rule: Literal["known-code"]
     field: str
-    codes: dict[str, str] = Field(min_length=1)
+    codes: Codes
     reason: Literal["UNKNOWN_RESULT_CODE", "FIELD_CODE"] = "FIELD_CODE"
 
 
@@ -228,6 +245,8 @@ class TotalsModel(_Model):
     amount_field: str
     data_amount_field: str
     split: SplitModel | None = None
+    #: further amount totals: trailer field → the data field it sums (延滞金合計 → 延滞金)
+    extra: dict[str, str] = Field(default_factory=dict)
 
 
 class IdentifyModel(_Model):
@@ -397,21 +416,25 @@ def load_layout_file(path: Path) -> FileLayout:
     return compile_layout(data, source)
 
 
-def load_layout_dir(directory: Path, *, reserved: Iterable[str] = ()) -> dict[str, FileLayout]:
+def load_layout_dir(
+    directory: Path, *, reserved: Iterable[str] = (), exclude: Iterable[str] = ()
+) -> dict[str, FileLayout]:
     """Every ``*.toml`` layout file of ``directory`` (not recursive; hidden files skipped),
     read in name order, by identifier in sorted order.
 
     Two files with the same ``id``, or a file whose ``id`` is in ``reserved`` (e.g. the
-    built-in formats' identifiers), is a :class:`LayoutFileError`.
+    built-in formats' identifiers), is a :class:`LayoutFileError`. Files named in
+    ``exclude`` (without ``.toml``; the built-in layouts' own files) are not read.
     """
     directory = Path(directory)
     if not directory.is_dir():
         raise LayoutFileError(str(directory), "not a directory of layout files")
     reserved = set(reserved)
+    excluded = set(exclude)
     layouts: dict[str, FileLayout] = {}
     sources: dict[str, Path] = {}
     for path in sorted(directory.glob("*.toml")):
-        if path.name.startswith("."):
+        if path.name.startswith(".") or path.stem in excluded:
             continue
         layout = load_layout_file(path)
         if layout.id in reserved:
@@ -646,17 +669,18 @@ class _Compiler:
             if isinstance(field, DoubleByteField):
                 return DoubleByteText(width, optional=field.optional, personal=field.personal)
             if isinstance(field, CodeField):
-                for code in field.codes:
+                codes = self._codes(field.codes, "codes", record, field)
+                for code in codes:
                     if not code.isascii():
                         raise self.fail(f"code {code!r}: codes are ASCII", record, field)
                     if len(code) != width:
                         raise self.fail(
-                            f"code {code!r} is {_bytes(len(code))}, the field is {_bytes(width)} wide "
-                            "(every code fills the field exactly)",
+                            f"{_named(field.codes)}code {code!r} is {_bytes(len(code))}, the field is "
+                            f"{_bytes(width)} wide (every code fills the field exactly)",
                             record,
                             field,
                         )
-                return Code(width, field.codes, optional=field.optional, personal=field.personal)
+                return Code(width, codes, optional=field.optional, personal=field.personal)
             if isinstance(field, ConstantField):
                 if not field.value.isascii():
                     raise self.fail(f"constant value {field.value!r}: constants are ASCII", record, field)
@@ -749,15 +773,30 @@ class _Compiler:
             return KnownBank(rule.bank_field, rule.branch_field)
         assert isinstance(rule, KnownCodeRule)
         need(rule.field, "field", (DigitsField, CodeField, TextField))
-        for code in rule.codes:
+        codes = self._codes(rule.codes, "rule 'known-code': codes", record, fields[rule.field])
+        for code in codes:
             if len(code.encode("utf-8")) != fields[rule.field].width or not code.isascii():
                 raise self.fail(
-                    f"rule 'known-code': code {code!r} does not fill the field "
+                    f"rule 'known-code': {_named(rule.codes)}code {code!r} does not fill the field "
                     f"({_bytes(fields[rule.field].width)}, ASCII)",
                     record,
                     fields[rule.field],
                 )
-        return KnownCode(rule.field, dict(rule.codes), Reason(rule.reason))
+        return KnownCode(rule.field, codes, Reason(rule.reason))
+
+    def _codes(self, codes: dict[str, str] | str, key: str, record: RecordModel, field: Any) -> dict[str, str]:
+        """The codes written in the file, or those of the shared code list it names."""
+        if isinstance(codes, dict):
+            return dict(codes)
+        found = CODE_LISTS.get(codes)
+        if found is None:
+            raise self.fail(
+                f"{key} = {codes!r}: no such code list{_suggest(codes, CODE_LISTS)}; the shared code "
+                f"lists (formats/codelists.toml): {', '.join(CODE_LISTS)}",
+                record,
+                field,
+            )
+        return dict(found)
 
     # -- control totals -------------------------------------------------------
     def _totals(self) -> ControlTotals:
@@ -765,19 +804,20 @@ class _Compiler:
         by_role = {record.role: record for record in self.model.records}
         trailer, data = by_role["trailer"], by_role["data"]
 
-        def numeric(key: str, name: str, record: RecordModel) -> None:
+        def numeric(key: str, name: str, record: RecordModel, said: str | None = None) -> None:
+            said = said or f"totals.{key} = {name!r}"
             fields = {field.name: field for field in record.fields}
             field = fields.get(name)
             numerics = [f.name for f in record.fields if isinstance(f, NumericField)]
             if field is None:
                 raise self.fail(
-                    f"totals.{key} = {name!r}: the {record.role} record has no such field (its numeric "
+                    f"{said}: the {record.role} record has no such field (its numeric "
                     f"fields: {', '.join(numerics) or 'none'})",
                     record,
                 )
             if not isinstance(field, NumericField):
                 raise self.fail(
-                    f"totals.{key} = {name!r}: a numeric field expected, this is a {field.kind} field "
+                    f"{said}: a numeric field expected, this is a {field.kind} field "
                     f"(numeric fields of the {record.role} record: {', '.join(numerics) or 'none'})",
                     record,
                     field,
@@ -786,6 +826,9 @@ class _Compiler:
         numeric("count_field", totals.count_field, trailer)
         numeric("amount_field", totals.amount_field, trailer)
         numeric("data_amount_field", totals.data_amount_field, data)
+        for total, summed in totals.extra.items():
+            numeric("extra", total, trailer, f"totals.extra: {total!r}")
+            numeric(f"extra.{total}", summed, data)
         split = None
         if totals.split is not None:
             model = totals.split
@@ -813,7 +856,12 @@ class _Compiler:
             amount_field=totals.amount_field,
             data_amount_field=totals.data_amount_field,
             split=split,
+            extra=dict(totals.extra),
         )
+
+
+def _named(codes: dict[str, str] | str) -> str:
+    return f"code list {codes!r}: " if isinstance(codes, str) else ""
 
 
 def _bytes(count: int) -> str:

@@ -37,10 +37,9 @@ from __future__ import annotations
 
 import construct
 
+from formats.codelists import CODE_LISTS
 from formats.fields import Code, Constant, Date, Digits, Filler, Numeric, Text
 from formats.layout import ControlTotals, FileLayout, RecordLayout, end_record
-from formats.layouts.collection import CHANNEL_KINDS
-from formats.layouts.levy import TAX_ITEMS
 
 __all__ = [
     "COMPLETION_FLAGS",
@@ -66,7 +65,11 @@ DEPARTMENTS = {
     "02": "資産税課",
     "03": "保険年金課",
 }
-#: Which 科目 (formats.layouts.levy.TAX_ITEMS) go to which department, for routing: only what the
+#: 科目 (of the 調定, levy-assessment) and 納付区分 (of the collection intake): the shared code lists.
+TAX_ITEMS = CODE_LISTS["tax-items"]
+CHANNEL_KINDS = CODE_LISTS["channel-kinds"]
+
+#: Which 科目 (TAX_ITEMS) go to which department, for routing: only what the
 #: assessment declares as 移転 (市(県)民税, 固定資産税, 国民健康保険税). 法人市民税 and
 #: 軽自動車税 are not declared there, so no default route sends them; a city adds them by
 #: configuration once its assessment says so.

@@ -231,8 +231,8 @@ def _text(value: Any) -> str | None:
 class InterSystemNormaliser:
     """Records of an inter-system layout → their canonical model, field for field.
 
-    The layouts of formats/layouts/levy.py, payment_info.py, address.py and micjet.py name their
-    fields after the canonical models, so a record's values are the model's; ``from_header``
+    The layouts of formats/layouts/levy-assessment.toml, address.toml, payment_info.py and micjet.py
+    name their fields after the canonical models, so a record's values are the model's; ``from_header``
     adds fields the group's header carries (e.g. a levy file's 送信元システム), and
     ``renames`` reads a model field from a data field of another name (a city's layout file).
     """

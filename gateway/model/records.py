@@ -205,7 +205,7 @@ class _NoticeInstalment(BaseModel):
 
 
 class Assessment(_NoticeInstalment):
-    """One 調定 (assessment) of a notice and instalment, from a levy system (formats/layouts/levy.py).
+    """One 調定 (assessment) of a notice and instalment, from a levy system (formats/layouts/levy-assessment.toml).
 
     ``assessed_amount`` is the amount *after* the change (a 更正 carries the new amount)."""
 
@@ -262,7 +262,7 @@ class RevenuePosting(_NoticeInstalment):
 
 
 class AddressChange(BaseModel):
-    """One 宛名 change from the address system (formats/layouts/address.py). Personal throughout:
+    """One 宛名 change from the address system (formats/layouts/address.toml). Personal throughout:
     its ``repr`` shows the record's place, never names or addresses."""
 
     model_config = ConfigDict(frozen=True, hide_input_in_errors=True)

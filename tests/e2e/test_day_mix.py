@@ -74,7 +74,7 @@ CVS, MPN, OCR, ELTAX = (FORMATS[name] for name in ("cvs", "mpn", "ocr", "eltax")
 COLLECTION = get_format("collection-intake")
 CRLF = b"\r\n"
 
-# 納付チャネル区分 and 収納区分 of the collection intake (formats/layouts/collection.py)
+# 納付チャネル区分 and 収納区分 of the collection intake (formats/layouts/collection-intake.toml)
 DEBIT, STORE, PAYEASY, OCR_KIND, ELTAX_KIND = "01", "02", "03", "04", "05"
 PAID, FAILED, PRELIMINARY, CANCELLED = "1", "2", "3", "4"
 
@@ -361,7 +361,7 @@ def expected_postings() -> Counter[tuple[str, str, str, int]]:
 
 def sliced(path: Path) -> tuple[str, list[tuple[str, str, str, int, int, int]]]:
     """(元ファイルID, [(納付チャネル区分, 消込特定キー, 収納区分, 本税, 延滞金, 元レコード番号)]) of an output, by slicing
-    the 128-byte records (formats/layouts/collection.py: key 2–21, channel 22–23, status 24, 本税 25–36, 延滞金 37–46,
+    the 128-byte records (formats/layouts/collection-intake.toml: key 2–21, channel 22–23, status 24, 本税 25–36, 延滞金 37–46,
     元レコード番号 110–117)."""
     lines = path.read_bytes().split(CRLF)
     assert lines[-1] == b"" and all(len(line) == 128 for line in lines[:-1]), path

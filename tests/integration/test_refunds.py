@@ -7,9 +7,9 @@ import datetime as dt
 from pathlib import Path
 
 from formats.builder import FileBuilder, Group
-from formats.layouts.collection import REFUND_ORDERS
 from formats.layouts.zengin import TRANSFER_21
 from formats.reader import RecordReader
+from formats.registry import get_format
 from formats.validate import validate_path
 from gateway.config.settings import load_settings
 from gateway.datapath.pipeline import Pipeline
@@ -54,7 +54,7 @@ def refund_orders() -> bytes:
         for i, (refund_id, name, amount) in enumerate(orders, start=1)
     ]
     header = dict(created_on=dt.date(2026, 6, 1), transfer_date=dt.date(2026, 6, 10))
-    return FileBuilder(REFUND_ORDERS).to_bytes([Group(header, records)])
+    return FileBuilder(get_format("refund-orders")).to_bytes([Group(header, records)])
 
 
 def test_refund_orders_become_a_zengin_21_file_the_bank_accepts(tmp_path: Path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import textwrap
 import tomllib
 from typing import Any
 
@@ -16,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from formats.checkdigits import SCHEMES, CheckDigitRule, mod10_w31
+from formats.codelists import CODE_LISTS, load_code_lists
 from formats.declarative import (
     FIELD_KINDS,
     VECTOR_SCHEMES,
@@ -31,7 +33,7 @@ from formats.fields import FieldKind
 from formats.layout import FileLayout, LayoutError, RecordLayout
 from formats.layouts.zengin import DEBIT_91
 from formats.reader import RecordReader
-from formats.registry import FORMATS
+from formats.registry import BUILT_IN_FILES, DEFAULT_LAYOUTS, FORMATS, load_formats
 from formats.validate import validate_path, validate_stream
 from tests.support.paths import DATA, ROOT
 from tests.unit.test_layouts import strategy_for
@@ -665,3 +667,234 @@ def test_field_kinds_are_the_documented_ones():
     docs = (ROOT / "docs" / "layout-files.md").read_text(encoding="utf-8")
     for kind in FIELD_KINDS:
         assert f"| `{kind}` |" in docs
+
+
+# -- further control totals (totals.extra) ---------------------------------------------
+
+FEES = textwrap.dedent("""\
+    id = "fees"
+    title = "本税と延滞金"
+    record_length = 30
+    multi_group = false
+
+    [totals]
+    count_field = "total_count"
+    amount_field = "principal_total"
+    data_amount_field = "principal"
+    extra = { late_fee_total = "late_fee" }
+
+    [[records]]
+    type = "1"
+    role = "header"
+    label = "ヘッダー"
+    fields = [
+      { name = "record_type", label = "区分", width = 1, kind = "constant", value = "1" },
+      { name = "filler", label = "予備", width = 29, kind = "filler" },
+    ]
+
+    [[records]]
+    type = "2"
+    role = "data"
+    label = "データ"
+    fields = [
+      { name = "record_type", label = "区分", width = 1, kind = "constant", value = "2" },
+      { name = "tax_item", label = "科目", width = 2, kind = "code", codes = { "01" = "市県民税", "06" = "国民健康保険税" } },
+      { name = "principal", label = "本税", width = 10, kind = "numeric" },
+      { name = "late_fee", label = "延滞金", width = 8, kind = "numeric" },
+      { name = "filler", label = "予備", width = 9, kind = "filler" },
+    ]
+
+    [[records]]
+    type = "8"
+    role = "trailer"
+    label = "トレーラ"
+    fields = [
+      { name = "record_type", label = "区分", width = 1, kind = "constant", value = "8" },
+      { name = "total_count", label = "件数", width = 5, kind = "numeric" },
+      { name = "principal_total", label = "本税合計", width = 12, kind = "numeric" },
+      { name = "late_fee_total", label = "延滞金合計", width = 12, kind = "numeric" },
+    ]
+""")
+
+
+def _fees_file(layout: FileLayout, late_fee_total: int) -> bytes:
+    lines = [
+        layout.layout_for("header").encode({}),
+        layout.layout_for("data").encode({"tax_item": "01", "principal": 1000, "late_fee": 100}),
+        layout.layout_for("data").encode({"tax_item": "06", "principal": 2000, "late_fee": 0}),
+        layout.layout_for("trailer").encode(
+            {"total_count": 2, "principal_total": 3000, "late_fee_total": late_fee_total}
+        ),
+    ]
+    return b"".join(line + b"\r\n" for line in lines)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "construct"])
+def test_further_totals_are_checked(tmp_path, fast):
+    """totals.extra compiles to ControlTotals.extra: the trailer's 延滞金合計 must be the sum of the data records' 延滞金."""
+    layout = compile_layout(tomllib.loads(FEES), "fees.toml")
+    assert dict(layout.totals.extra) == {"late_fee_total": "late_fee"}
+    path = tmp_path / "fees.dat"
+    path.write_bytes(_fees_file(layout, 100))
+    assert validate_path(path, layout, fast=fast).status == "ok"
+    path.write_bytes(_fees_file(layout, 99))
+    result = validate_path(path, layout, fast=fast).as_dict()
+    assert [(issue["code"], issue["field"]) for issue in result["rejected"]] == [
+        ("TRAILER_AMOUNT_MISMATCH", "late_fee_total")
+    ]
+    assert result["groups"][0]["declared"]["late_fee_total"] == 99
+    assert result["groups"][0]["computed"]["late_fee_total"] == 100
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            '{ late_fee_sum = "late_fee" }',
+            ", record trailer (type '8'): totals.extra: 'late_fee_sum': the trailer record "
+            "has no such field (its numeric fields: total_count, principal_total, late_fee_total)",
+        ),
+        (
+            '{ late_fee_total = "late_fees" }',
+            ", record data (type '2'): totals.extra.late_fee_total = 'late_fees': the data "
+            "record has no such field (its numeric fields: principal, late_fee)",
+        ),
+        (
+            '{ late_fee_total = "tax_item" }',
+            ", record data (type '2'), field tax_item (科目): totals.extra.late_fee_total = "
+            "'tax_item': a numeric field expected, this is a code field (numeric fields of "
+            "the data record: principal, late_fee)",
+        ),
+        ("{ late_fee_total = 5 }", ": totals.extra.late_fee_total: Input should be a valid string, found 5"),
+    ],
+)
+def test_wrong_further_totals_are_refused(extra, message):
+    """A further total must name a numeric trailer field and a numeric data field."""
+    text = FEES.replace('extra = { late_fee_total = "late_fee" }', f"extra = {extra}")
+    with pytest.raises(LayoutFileError) as caught:
+        compile_layout(tomllib.loads(text), "fees.toml")
+    assert str(caught.value) == f"fees.toml{message}"
+
+
+# -- shared code lists (formats/codelists.toml) ----------------------------------------
+
+
+def test_a_named_code_list_compiles_as_if_written_out():
+    """codes = "tax-items" gives exactly the Code kind (codes and their order) of the table written in the file."""
+    named = compile_layout(
+        tomllib.loads(FEES.replace('codes = { "01" = "市県民税", "06" = "国民健康保険税" }', 'codes = "tax-items"')),
+        "named",
+    )
+    table = "{ " + ", ".join(f'"{code}" = "{meaning}"' for code, meaning in CODE_LISTS["tax-items"].items()) + " }"
+    written = compile_layout(
+        tomllib.loads(FEES.replace('codes = { "01" = "市県民税", "06" = "国民健康保険税" }', f"codes = {table}")),
+        "written",
+    )
+    kind = named.layout_for("data").by_name["tax_item"].kind
+    assert _kind_facts(kind) == _kind_facts(written.layout_for("data").by_name["tax_item"].kind)
+    assert list(kind.codes) == ["01", "02", "03", "04", "05", "06"]
+
+
+def test_a_known_code_rule_may_name_a_code_list(tmp_path):
+    """The codes of a known-code rule may be a shared code list too: a code outside it is a warning."""
+    text = FEES.replace('kind = "code", codes = { "01" = "市県民税", "06" = "国民健康保険税" }', 'kind = "digits"')
+    text = text.replace(
+        'width = 9, kind = "filler" },\n]\n',
+        'width = 9, kind = "filler" },\n]\nrules = [{ rule = "known-code", field = "tax_item", '
+        'codes = "tax-items" }]\n',
+        1,
+    )
+    layout = compile_layout(tomllib.loads(text), "rule")
+    (rule,) = layout.layout_for("data").rules
+    assert rule.codes == dict(CODE_LISTS["tax-items"])
+    path = tmp_path / "fees.dat"
+    path.write_bytes(_fees_file(layout, 100).replace(b"206", b"207"))
+    result = validate_path(path, layout).as_dict()
+    assert result["status"] == "ok"
+    assert [(issue["field"], issue["code"]) for issue in result["warnings"]] == [("tax_item", "FIELD_CODE")]
+
+
+@pytest.mark.parametrize(
+    ("codes", "width", "message"),
+    [
+        (
+            '"tax-item"',
+            2,
+            "codes = 'tax-item': no such code list (did you mean 'tax-items'?); the shared code lists "
+            "(formats/codelists.toml): tax-items, channel-kinds",
+        ),
+        (
+            '"tax-items"',
+            1,
+            "code list 'tax-items': code '01' is 2 bytes, the field is 1 byte wide (every code fills the "
+            "field exactly)",
+        ),
+        ("5", 2, "codes: a table of codes (code = meaning) or the name of a shared code list expected, found 5"),
+        ("{}", 2, "codes: a table of codes (code = meaning) or the name of a shared code list expected"),
+    ],
+)
+def test_wrong_code_list_names_are_refused(codes, width, message):
+    """An unknown list name, a list whose codes do not fill the field, or codes of the wrong shape are refused."""
+    text = FEES.replace(
+        'width = 2, kind = "code", codes = { "01" = "市県民税", "06" = "国民健康保険税" }',
+        f'width = {width}, kind = "code", codes = {codes}',
+    )
+    text = text.replace(
+        '{ name = "filler", label = "予備", width = 9,', f'{{ name = "filler", label = "予備", width = {11 - width},'
+    )
+    with pytest.raises(LayoutFileError) as caught:
+        compile_layout(tomllib.loads(text), "fees.toml")
+    assert str(caught.value) == f"fees.toml, record data (type '2'), field tax_item (科目): {message}"
+
+
+def test_the_shared_code_lists_load():
+    """formats/codelists.toml holds the lists the docs name, each of ASCII codes of one width."""
+    assert list(CODE_LISTS) == ["tax-items", "channel-kinds"]
+    docs = (ROOT / "docs" / "layout-files.md").read_text(encoding="utf-8")
+    for name, codes in CODE_LISTS.items():
+        assert f"| `{name}` |" in docs
+        assert len({len(code) for code in codes}) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[Tax]\n"01" = "x"\n', "code list name 'Tax': lower-case letters, digits and '-' expected"),
+        ('tax = "01"\n', "[tax]: a table of codes (code = meaning) expected"),
+        ('[tax]\n"01" = 1\n', "[tax]: code '01': an ASCII code and its meaning as text expected"),
+        (
+            '[tax]\n"01" = "a"\n"1" = "b"\n',
+            "[tax]: codes of different widths (01, 1); a list's codes all fill one field",
+        ),
+        ("[tax\n", "cannot be read as TOML"),
+    ],
+)
+def test_a_wrong_code_list_file_is_refused(tmp_path, text, message):
+    """A code-list file of the wrong shape is refused, naming the file and the list."""
+    path = tmp_path / "codelists.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(LayoutError, match=re.escape(f"{path}: {message}")):
+        load_code_lists(path)
+
+
+def test_load_layout_dir_leaves_out_excluded_files(tmp_path):
+    """Files named in exclude (without .toml) are not read, not even to check their ids."""
+    for name, layout_id in (("alpha.toml", "alpha"), ("beta.toml", "zengin-91")):
+        (tmp_path / name).write_text(BASE.replace('id = "zengin-91-toml"', f'id = "{layout_id}"'), encoding="utf-8")
+    assert list(load_layout_dir(tmp_path, reserved=FORMATS, exclude=["beta"])) == ["alpha"]
+
+
+def test_built_in_layout_files_stay_built_in(tmp_path):
+    """A built-in format described in a layout file (formats/layouts/<id>.toml) is the same object everywhere,
+    is not read again as a default layout, and a city's file cannot replace it."""
+    formats = load_formats()
+    assert BUILT_IN_FILES
+    for layout_id in BUILT_IN_FILES:
+        assert formats[layout_id] is FORMATS[layout_id]
+        assert (DEFAULT_LAYOUTS / f"{layout_id}.toml").is_file()
+    city = tmp_path / "city.toml"
+    city.write_text(BASE.replace('id = "zengin-91-toml"', f'id = "{BUILT_IN_FILES[0]}"'), encoding="utf-8")
+    with pytest.raises(
+        LayoutFileError, match=f"id '{BUILT_IN_FILES[0]}' is already the identifier of a built-in format"
+    ):
+        load_formats(tmp_path)

@@ -180,10 +180,11 @@ def test_the_collection_intake_trailer_proves_its_late_fee_and_dunning_fee_total
     import datetime as dt
 
     from adapters.renderers import CollectionIntakeRenderer, OutputMeta
-    from formats.layouts.collection import COLLECTION_INTAKE
+    from formats.registry import get_format
     from formats.validate import validate_path
     from gateway.model.records import Payment
 
+    COLLECTION_INTAKE = get_format("collection-intake")
     renderer = CollectionIntakeRenderer()
     source = {"file_id": "F1", "channel": "ocr", "record": 2, "offset": 0}
     content = (

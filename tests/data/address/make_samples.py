@@ -1,7 +1,7 @@
 """Assembles the hand-written 宛名情報 samples (address); no project code.
 
 Every record is a literal concatenation of byte strings following the layout in the
-docstring and comments of formats/layouts/address.py (positions 1-based, 500-byte records).
+comments of formats/layouts/address.toml (positions 1-based, 500-byte records).
 Full-width fields are cp932 bytes padded with full-width spaces (0x8140) and, for an
 odd width, one half-width space: the form the layout writes, so clean records build
 back to the same bytes. Nothing here imports formats/ or gateway/. The expected

@@ -1,7 +1,7 @@
 """Assembles the hand-written 調定データ samples (levy-assessment); no project code.
 
 Every record is a literal concatenation of byte strings following the layout in the
-docstring and comments of formats/layouts/levy.py (positions 1-based, 120-byte records).
+comments of formats/layouts/levy-assessment.toml (positions 1-based, 120-byte records).
 Nothing here imports formats/ or gateway/. The expected results (<case>.dat.json) are
 written by hand beside each .dat, not by this script.
 
