@@ -45,7 +45,7 @@ Pushing (:class:`Pusher`)
     ``*.tmp``/``*~``, not in ``sent/``) whose SHA-256 was already pushed to this endpoint is
     skipped; the others are uploaded under a hidden temporary name in ``remote_out_dir``
     (``.NAME.<random>.part``) — pipelined write requests (``prefetch_limit × read_size`` bytes
-    in flight, each request whole SSH packets of the server's size, every reply checked, the
+    in flight, each request one SSH packet of the server's size at most, every reply checked, the
     file hashed as it is read and compared with the SHA-256 it was chosen by) — and renamed to ``NAME`` — ``posix-rename@openssh.com`` where
     the server supports it (it replaces), else a standard rename (after removing an earlier
     ``NAME``). Success is the rename's reply, not a later stat (some servers take a file
@@ -630,6 +630,7 @@ def _fetch(
         if not data:
             raise TransferError(f"the remote file ended at byte {offset} of the {size} listed")
         if len(data) < length:  # a short read: ask for the rest before anything after it
+            read_size = min(read_size, len(data))  # the server serves no more: ask for no more from now on
             rest = sftp._async_request(  # type: ignore[attr-defined]  # paramiko's private API, as above
                 replies, CMD_READ, handle, int64(offset + len(data)), int(length - len(data))
             )
@@ -933,15 +934,13 @@ _WRITE_OVERHEAD = 4 + 1 + 4 + 4 + 8 + 4
 
 
 def _write_size(sftp: paramiko.SFTPClient, handle: bytes, wanted: int) -> int:
-    """Bytes per write request: ``wanted``, rounded down to whole SSH packets of the server
-    (paramiko sends at most ``out_max_packet_size - 64`` bytes of channel data per packet), so that
-    no request ends in a small extra packet."""
+    """Bytes per write request: ``wanted``, at most what fits in one SSH packet of the server
+    (paramiko sends at most ``out_max_packet_size - 64`` bytes of channel data per packet). A
+    request never ends in a small extra packet, and against a server with 32 KiB packets
+    (OpenSSH) a request stays under the 34000 bytes every SFTP server must accept."""
     channel = sftp.get_channel()
     packet = (channel.out_max_packet_size if channel is not None else 32768) - 64
-    per_packet = packet - _WRITE_OVERHEAD - len(handle)
-    if per_packet <= 0 or wanted <= per_packet:
-        return wanted
-    return (wanted + _WRITE_OVERHEAD + len(handle)) // packet * packet - _WRITE_OVERHEAD - len(handle)
+    return max(1024, min(wanted, packet - _WRITE_OVERHEAD - len(handle)))
 
 
 def _send(
