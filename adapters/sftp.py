@@ -37,7 +37,8 @@ Pulling (:class:`Puller`)
     Speed comes from the SSH channel, not from the requests: paramiko's defaults (a 2 MiB
     window, 32 KiB packets) split every 32 KiB reply in two packets, and paramiko's transport
     thread spends its time per packet, not per byte. :func:`connect` therefore opens the
-    transport with ``window_size`` (16 MiB) and ``max_packet_size`` (256 KiB), and the
+    transport with ``window_size`` (16 MiB) and ``max_packet_size`` (256 KiB), preferring
+    AES-GCM (no separate HMAC per packet) when the server offers it, and the
     defaults ask for 128 KiB per request, 32 in flight: each reply is one packet.
 
 Pushing (:class:`Pusher`)
@@ -439,6 +440,22 @@ class _RefusingPolicy(paramiko.RejectPolicy):
         super().missing_host_key(client, hostname, key)
 
 
+#: AES-GCM first: one pass of AES-NI per packet instead of AES-CTR plus an HMAC-SHA256 in Python's
+#: hashlib (on both sides of the connection); the rest of paramiko's order follows unchanged
+_AEAD_FIRST = ("aes128-gcm@openssh.com", "aes256-gcm@openssh.com")
+
+
+def _transport(sock: Any, *, endpoint: EndpointConfig, **kwargs: Any) -> paramiko.Transport:
+    """paramiko's Transport with the endpoint's window and packet sizes, AES-GCM preferred."""
+    transport = paramiko.Transport(
+        sock, default_window_size=endpoint.window_size, default_max_packet_size=endpoint.max_packet_size, **kwargs
+    )
+    options = transport.get_security_options()
+    offered = tuple(options.ciphers)
+    options.ciphers = tuple(c for c in _AEAD_FIRST if c in offered) + tuple(c for c in offered if c not in _AEAD_FIRST)
+    return transport
+
+
 def connect(endpoint: EndpointConfig, *, name: str | None = None) -> paramiko.SFTPClient:
     """An SFTP session on the endpoint's server, its host key verified against ``known_hosts``.
 
@@ -471,11 +488,7 @@ def connect(endpoint: EndpointConfig, *, name: str | None = None) -> paramiko.SF
             banner_timeout=endpoint.connect_timeout,
             auth_timeout=endpoint.connect_timeout,
             channel_timeout=endpoint.op_timeout,
-            transport_factory=functools.partial(
-                paramiko.Transport,
-                default_window_size=endpoint.window_size,
-                default_max_packet_size=endpoint.max_packet_size,
-            ),
+            transport_factory=functools.partial(_transport, endpoint=endpoint),
         )
         sftp = client.open_sftp()
         channel = sftp.get_channel()
