@@ -1,6 +1,6 @@
 """Pull a large file over SFTP from a local sshd: the gateway's puller beside OpenSSH's own `sftp`.
 
-    .venv/bin/python benchmarks/sftp_pull.py [--size-mb 100] [--repeat 3]
+    .venv/bin/python benchmarks/sftp_pull.py [--size-mb 100] [--repeat 3] [--push]
 
 Starts sshd on 127.0.0.1 exactly as the tests do (tests/support/sshd.py: its own host key, a
 generated client key, internal-sftp), writes a random file of ``--size-mb`` MB (10^6
@@ -14,6 +14,10 @@ bytes) on the server side, then fetches it, ``--repeat`` times each:
   which the Puller does not use (see adapters/sftp.py);
 - ``openssh``: ``sftp -b <batch> -f -i KEY -o UserKnownHostsFile=... -P PORT`` (``-f``:
   fsync, like the gateway), a subprocess too.
+
+With ``--push`` the same file goes the other way: the gateway's :class:`adapters.sftp.Pusher`
+(hashed while read, uploaded under a hidden ``.part`` name, renamed, recorded) beside
+``sftp put`` (without ``-f``: the Pusher does not ask the server to fsync either).
 
 Throughput is the file's size over the subprocess's wall time (start-up and login
 included, for both); the gateway's own pull time (without the interpreter's start-up)
@@ -49,6 +53,16 @@ def _child(args: argparse.Namespace) -> None:
     spec = json.loads(args.child)
     endpoint = EndpointConfig(**spec["endpoint"])
     inbox = Path(spec["inbox"])
+    if spec.get("mode") == "push":
+        from adapters.sftp import Pusher
+
+        started = time.perf_counter()
+        with TransferStore(Path(spec["ledger"])) as store:
+            pushed = Pusher("bench", endpoint, outbox=inbox, store=store).run()
+        seconds = time.perf_counter() - started
+        (sent,) = pushed.pushed
+        print(json.dumps({"seconds": seconds, "sha256": sent.sha256, "path": spec["remote_copy"]}))
+        return
     if spec.get("mode") == "getfo":
         _child_getfo(endpoint, inbox)
         return
@@ -121,6 +135,9 @@ def main() -> None:
         action="store_true",
         help="also time paramiko's getfo(max_concurrent_prefetch_requests=64), once (slow)",
     )
+    parser.add_argument(
+        "--push", action="store_true", help="measure pushes (Pusher beside `sftp put`) instead of pulls"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -151,10 +168,14 @@ def main() -> None:
 
             results: list[Measure] = []
             variants: list[tuple[str, dict[str, object], int]] = [
-                ("gateway (read_size 32 KiB x 64)", {}, args.repeat),
-                ("gateway (read_size 128 KiB x 32)", {"read_size": 131072, "prefetch_limit": 32}, args.repeat),
+                ("gateway (defaults)", {}, args.repeat),
+                ("gateway (read_size 32 KiB x 64)", {"read_size": 32768, "prefetch_limit": 64}, args.repeat),
             ]
-            if args.getfo:
+            if args.push:
+                variants = [("gateway push (defaults)", {"mode": "push"}, args.repeat)]
+                pushed_to = server.home / "in"
+                pushed_to.mkdir()
+            if args.getfo and not args.push:
                 variants.append(("paramiko getfo, 64 requests", {"mode": "getfo"}, 1))
             for label, tuning, repeat in variants:
                 best: Measure | None = None
@@ -162,11 +183,15 @@ def main() -> None:
                 for attempt in range(repeat):
                     inbox = work / f"inbox-{len(results)}-{attempt}"
                     inbox.mkdir()
+                    where: dict[str, object] = {"remote_dir": str(source_dir), "channel": "bench"}
+                    if mode == "push":  # the outbox holds a link to the source file
+                        os.link(source, inbox / "BIG.DAT")
+                        where = {"remote_out_dir": str(pushed_to), "destination": "bench"}
                     spec = {
                         "endpoint": {
                             **{
                                 k: str(v) if isinstance(v, Path) else v
-                                for k, v in server.endpoint_fields(remote_dir=str(source_dir), channel="bench").items()
+                                for k, v in server.endpoint_fields(**where).items()
                             },
                             "op_timeout": 60.0,
                             **tuning,
@@ -174,13 +199,14 @@ def main() -> None:
                         "inbox": str(inbox),
                         "mode": mode,
                         "ledger": str(inbox.parent / f"ledger-{len(results)}-{attempt}.sqlite3"),
+                        "remote_copy": str(server.home / "in" / "BIG.DAT"),
                     }
                     wall, rss, out = _run_measured(
                         [sys.executable, __file__, "--child", json.dumps(spec)], cwd=str(ROOT)
                     )
                     report = json.loads(out.strip().splitlines()[-1])
-                    if report["sha256"] != expected:
-                        raise SystemExit("gateway: the pulled copy differs from the source")
+                    if report["sha256"] != expected or sha256_file(Path(report["path"])) != expected:
+                        raise SystemExit("gateway: the copy differs from the source")
                     Path(report["path"]).unlink()
                     measure = Measure(label, wall, rss, report["seconds"])
                     if best is None or measure.wall < best.wall:
@@ -192,13 +218,15 @@ def main() -> None:
             best = None
             for attempt in range(args.repeat):
                 target = work / f"openssh-{attempt}.DAT"
-                batch.write_text(f"get {source} {target}\n")
+                if args.push:
+                    target = server.home / "in" / f"openssh-{attempt}.DAT"
+                batch.write_text(f"put {source} {target}\n" if args.push else f"get {source} {target}\n")
                 command = [
                     "sftp",
                     "-q",
                     "-b",
                     str(batch),
-                    "-f",
+                    *([] if args.push else ["-f"]),
                     "-F",
                     "/dev/null",
                     "-i",
@@ -230,7 +258,7 @@ def main() -> None:
             server.stop()
 
     reference = results[-1]
-    print(f"{'client':<34} {'MB/s':>8} {'wall s':>8} {'pull s':>8} {'peak RSS MiB':>13} {'vs openssh':>11}")
+    print(f"{'client':<34} {'MB/s':>8} {'wall s':>8} {'run s':>8} {'peak RSS MiB':>13} {'vs openssh':>11}")
     for measure in results:
         rate = size / 1e6 / measure.wall
         inner = f"{measure.inner:8.2f}" if measure.inner is not None else f"{'-':>8}"
@@ -242,7 +270,8 @@ def main() -> None:
         if measure.inner:
             print(
                 f"{measure.label}: {reference.wall / measure.wall:.2f} of OpenSSH's throughput; "
-                f"the transfer alone (no start-up) {size / 1e6 / measure.inner:.1f} MB/s"
+                f"the transfer alone (no start-up) {size / 1e6 / measure.inner:.1f} MB/s, "
+                f"{reference.wall / measure.inner:.2f} of OpenSSH's (whose time includes its start-up)"
             )
 
 

@@ -267,6 +267,52 @@ def test_download_is_pipelined_and_verified(sshd: SSHServer, store: TransferStor
     assert (inbox / "ODD.DAT").read_bytes() == data
 
 
+def test_large_pipelined_pull_with_many_requests_in_flight(sshd: SSHServer, store: TransferStore, inbox: Path) -> None:
+    """A few MB in small read requests, many in flight and answered out of step with the writes:
+    the exact bytes arrive, with their SHA-256, and the inbox sees only the finished file."""
+    data = os.urandom(4 * 1024 * 1024 + 4097)
+    remote_file(sshd, "LARGE.DAT", data)
+    seen: list[list[str]] = []
+
+    def watch(name: str, done: int, total: int) -> None:
+        if done == 2 * 1024 * 1024:  # half way: only the hidden temporary is in the inbox
+            seen.append(sorted(os.listdir(inbox)))
+
+    result = Puller(
+        "bank", endpoint(sshd, prefetch_limit=128, read_size=4096), inbox=inbox, store=store, progress=watch
+    ).run()
+    assert result.pulled[0].sha256 == sha(data) and result.pulled[0].size == len(data)
+    assert (inbox / "LARGE.DAT").read_bytes() == data
+    assert len(seen) == 1 and len(seen[0]) == 1 and seen[0][0].startswith(".tmp-sftp-bank-")
+    assert sorted(os.listdir(inbox)) == ["LARGE.DAT"]
+
+
+def test_large_pipelined_push_is_exact_and_atomic_on_the_server(
+    sshd: SSHServer, store: TransferStore, outbox: Path
+) -> None:
+    """A few MB pushed in small write requests, many in flight: while it is being written only a
+    hidden .part is on the server, then the final name appears at once with the exact bytes."""
+    data = os.urandom(4 * 1024 * 1024 + 4097)
+    (outbox / "LARGE.OUT").write_bytes(data)
+    seen: list[list[str]] = []
+
+    def watch(name: str, done: int, total: int) -> None:
+        if not seen and done >= total // 2:
+            seen.append(remote_names(sshd))
+
+    result = Pusher(
+        "bank", endpoint(sshd, prefetch_limit=128, read_size=4096), outbox=outbox, store=store, progress=watch
+    ).run()
+    assert len(seen) == 1 and len(seen[0]) == 1
+    assert seen[0][0].startswith(".LARGE.OUT.") and seen[0][0].endswith(".part")  # not yet under its name
+    assert remote_names(sshd) == ["LARGE.OUT"]
+    assert (sshd.home / TARGET / "LARGE.OUT").read_bytes() == data
+    (pushed,) = result.pushed
+    assert pushed.sha256 == sha(data) and pushed.remote_path == str(sshd.home / TARGET / "LARGE.OUT")
+    record = store.pushed("bank", sha(data))
+    assert record is not None and record.remote_path == pushed.remote_path
+
+
 # -- host keys and login -----------------------------------------------------------------------
 
 
@@ -376,16 +422,16 @@ def test_push_uploads_under_a_temporary_name_then_renames(
     """The file is written as a hidden .part, confirmed by the rename alone, recorded and moved to sent/."""
     (outbox / "20260527.bank.dat").write_bytes(b"request" * 1000)
     (outbox / ".tmp-20260528.bank.dat.1.ab").write_bytes(b"still being staged")
-    spy = Spy(monkeypatch, "putfo", "posix_rename", "rename", "stat")
+    spy = Spy(monkeypatch, "open", "posix_rename", "rename", "stat")
 
     result = push("bank", endpoint(sshd), outbox=outbox, store=store)
 
     assert remote_names(sshd) == ["20260527.bank.dat"]
     assert (sshd.home / TARGET / "20260527.bank.dat").read_bytes() == b"request" * 1000
     (put_name, put_args), (rename_name, rename_args) = spy.calls
-    assert put_name == "putfo" and Path(put_args[1]).name.startswith(".20260527.bank.dat.")
-    assert put_args[1].endswith(".part")
-    assert rename_name == "posix_rename" and rename_args == (put_args[1], str(sshd.home / TARGET / "20260527.bank.dat"))
+    assert put_name == "open" and Path(put_args[0]).name.startswith(".20260527.bank.dat.") and put_args[1] == "wb"
+    assert put_args[0].endswith(".part")
+    assert rename_name == "posix_rename" and rename_args == (put_args[0], str(sshd.home / TARGET / "20260527.bank.dat"))
     assert "stat" not in spy.names()  # confirmed by the rename, not a later stat
     assert [p.local_path for p in result.pushed] == [outbox / "sent" / "20260527.bank.dat"]
     assert sorted(os.listdir(outbox)) == [".tmp-20260528.bank.dat.1.ab", "sent"]
@@ -423,7 +469,7 @@ def test_push_is_not_repeated_after_a_crash_before_the_move(
         push("bank", endpoint(sshd), outbox=outbox, store=store)
     assert (outbox / "R1.dat").exists() and remote_names(sshd) == ["R1.dat"]
 
-    spy = Spy(monkeypatch, "putfo")
+    spy = Spy(monkeypatch, "open")
     result = push("bank", endpoint(sshd), outbox=outbox, store=store)
     assert spy.calls == []  # not uploaded twice
     assert result.pushed == [] and [s.local_path.name for s in result.skipped] == ["R1.dat"]
