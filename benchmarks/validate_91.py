@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,54 +28,9 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.baseline import line  # noqa: E402
 from benchmarks.generate import write_91_result  # noqa: E402
+from benchmarks.measure import gateway_command, measure_baseline, run_measured  # noqa: E402
 from formats.layouts.zengin import DEBIT_91  # noqa: E402
 from formats.validate import validate_path  # noqa: E402
-
-
-def gateway_command(*args: str) -> tuple[list[str], dict[str, str]]:
-    """The gateway command of this tree (not whatever the venv's console script points at)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return [sys.executable, "-m", "gateway.entrypoints.cli", *args], env
-
-
-def run_measured(command: list[str], **kwargs: object) -> tuple[float, float, int, str, str]:
-    """Run a subprocess: (wall seconds, its own peak RSS in MB, exit code, stdout, stderr)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        out.seek(0)
-        err.seek(0)
-        return (
-            wall,
-            usage.ru_maxrss / 1024,
-            os.waitstatus_to_exitcode(status),
-            out.read().decode(errors="replace"),
-            err.read().decode(errors="replace"),
-        )
-
-
-def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024
-
-
-def measure_baseline(path: Path, totals: dict[str, int], label: str) -> tuple[float, float]:
-    """The baseline in a child process (so its peak RSS is its own): (records/s, peak RSS MB)."""
-    code = (
-        "import sys, json; from pathlib import Path; from benchmarks.baseline import baseline;"
-        "from formats.registry import load_formats;"
-        "c, t, s = baseline(Path(sys.argv[1]), load_formats()[sys.argv[2]]);"
-        "print(json.dumps([c, t, s]))"
-    )
-    wall, rss, rc, out, err = run_measured(
-        [sys.executable, "-c", code, str(path), label], env={**os.environ, "PYTHONPATH": str(ROOT)}
-    )
-    if rc != 0:
-        raise SystemExit(f"baseline failed:\n{err}")
-    count, total, seconds = json.loads(out)
-    assert count == totals["count"] and total == totals["amount"], (count, total, totals)
-    return count / seconds, rss
 
 
 def main() -> None:
