@@ -110,9 +110,9 @@ def baseline(path: Path, layout: FileLayout) -> tuple[int, int, float]:
 
 def line(figure: str, value: float, unit: str, base: float | None = None, note: str = "") -> str:
     """One printed figure, the same format in every script: figure, value, baseline, ratio."""
-    text = f"{figure:<44} {value:14,.1f} {unit:<10}"
+    text = f"{figure:<60} {value:12,.1f} {unit:<9}"
     if base is not None:
-        text += f" baseline {base:14,.1f} {unit:<10} ratio {value / base:7.3f}"
+        text += f" baseline {base:12,.1f} {unit:<9} ratio {value / base:6.3f}"
     if note:
         text += f"  ({note})"
     return text

@@ -1,6 +1,6 @@
 """Pull a large file over SFTP from a local sshd: the gateway's puller beside OpenSSH's own `sftp`.
 
-    .venv/bin/python benchmarks/sftp_pull.py [--size-mb 100] [--repeat 3]
+    PYTHONPATH=. .venv/bin/python benchmarks/sftp_pull.py [--size-mb 200] [--repeat 3]
 
 Starts sshd on 127.0.0.1 exactly as the tests do (tests/support/sshd.py: its own host key, a
 generated client key, internal-sftp), writes a random file of ``--size-mb`` MB (10^6
@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.baseline import line  # noqa: E402
 from spool.atomic import sha256_file  # noqa: E402
 
 
@@ -114,7 +115,7 @@ def _run_measured(command: list[str], **kwargs: object) -> tuple[float, int, str
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size-mb", type=int, default=100, help="file size in MB (10^6 bytes)")
+    parser.add_argument("--size-mb", type=int, default=200, help="file size in MB (10^6 bytes)")
     parser.add_argument("--repeat", type=int, default=3, help="fetches per client; the best is reported")
     parser.add_argument(
         "--getfo",
@@ -176,7 +177,9 @@ def main() -> None:
                         "ledger": str(inbox.parent / f"ledger-{len(results)}-{attempt}.sqlite3"),
                     }
                     wall, rss, out = _run_measured(
-                        [sys.executable, __file__, "--child", json.dumps(spec)], cwd=str(ROOT)
+                        [sys.executable, __file__, "--child", json.dumps(spec)],
+                        cwd=str(ROOT),
+                        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this tree's gateway
                     )
                     report = json.loads(out.strip().splitlines()[-1])
                     if report["sha256"] != expected:
@@ -230,6 +233,24 @@ def main() -> None:
             server.stop()
 
     reference = results[-1]
+    mb = size / 1e6
+    for measure in results[:-1]:
+        print(
+            line(f"sftp pull, {measure.label}", mb / measure.wall, "MB/s", mb / reference.wall, "vs OpenSSH sftp get")
+        )
+        if measure.inner:
+            print(
+                line(
+                    f"sftp pull, {measure.label}, transfer alone",
+                    mb / measure.inner,
+                    "MB/s",
+                    mb / reference.wall,
+                    "no interpreter start-up",
+                )
+            )
+        print(
+            line(f"sftp pull peak RSS, {measure.label}", measure.maxrss_kib / 1024, "MB", reference.maxrss_kib / 1024)
+        )
     print(f"{'client':<34} {'MB/s':>8} {'wall s':>8} {'pull s':>8} {'peak RSS MiB':>13} {'vs openssh':>11}")
     for measure in results:
         rate = size / 1e6 / measure.wall
