@@ -9,7 +9,7 @@ Files: benchmarks/generate_other.py (invented data, every record a distinct paym
 reconciliation file's 科目 spread over the four departments of config/gateway.toml). Each is
 pushed through `gateway ingest FILE --channel <channel> --spool TMP` (this tree's gateway, a
 subprocess): records/s over the command's wall time (start-up included), its own peak RSS
-(os.wait4), and the time of each step from the audit log.
+(GNU time, benchmarks/measure.py), and the time of each step from the audit log.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ The file (invented data, benchmarks/generate.py: 2 groups, unique customer numbe
 debits failed) is pushed through `gateway ingest FILE --channel zengin-91 --spool TMP` (this
 tree's gateway, as a subprocess): copy into the inbox, claim, hash, validate, normalise,
 route, stage and deliver the outputs, write the reports, archive. Prints records per second
-(wall time of the command, start-up included), the child's own peak RSS (os.wait4), each
+(wall time of the command, start-up included), the child's own peak RSS (GNU time, benchmarks/measure.py), each
 beside the baseline's, and the time of each step from the audit log's timestamps.
 """
 

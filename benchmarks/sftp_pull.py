@@ -17,7 +17,7 @@ bytes) on the server side, then fetches it, ``--repeat`` times each:
 
 Throughput is the file's size over the subprocess's wall time (start-up and login
 included, for both); the gateway's own pull time (without the interpreter's start-up)
-is shown beside it. Peak RSS is the subprocess's own ``ru_maxrss`` (``os.wait4``).
+is shown beside it. Peak RSS is the subprocess's own, taken by GNU time (benchmarks/measure.py says why).
 Each fetched copy is checked against the source's SHA-256. Only 127.0.0.1 is used.
 """
 
@@ -27,7 +27,6 @@ import argparse
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.baseline import line  # noqa: E402
+from benchmarks.measure import run_measured  # noqa: E402
 from spool.atomic import sha256_file  # noqa: E402
 
 
@@ -98,19 +98,12 @@ class Measure:
 
 
 def _run_measured(command: list[str], **kwargs: object) -> tuple[float, int, str]:
-    """Run a subprocess; (wall seconds, its own peak RSS in KiB, stdout)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode(errors="replace")
-    if process.returncode != 0:
-        raise SystemExit(f"{command[0]} failed ({process.returncode}):\n{stdout}\n{stderr}")
-    return wall, int(usage.ru_maxrss), stdout
+    """Run a subprocess; (wall seconds, its own peak RSS in KiB, stdout) — see benchmarks/measure.py
+    for why the peak RSS is taken by GNU time and not from this process's wait4."""
+    wall, rss_mb, returncode, stdout, stderr = run_measured(command, **kwargs)
+    if returncode != 0:
+        raise SystemExit(f"{command[0]} failed ({returncode}):\n{stdout}\n{stderr}")
+    return wall, int(rss_mb * 1024), stdout
 
 
 def main() -> None:

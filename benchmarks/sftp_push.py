@@ -13,8 +13,8 @@ times each, the best kept:
   (no ``-f``: the gateway does not ask the server to fsync either), a subprocess too.
 
 Throughput is the file's size over the subprocess's wall time (start-up and login included,
-for both); OpenSSH is the baseline. Peak RSS is each subprocess's own ``ru_maxrss``
-(``os.wait4``). Every copy that arrives is checked against the source's SHA-256.
+for both); OpenSSH is the baseline. Peak RSS is each subprocess's own, taken by GNU time
+(benchmarks/measure.py says why). Every copy that arrives is checked against the source's SHA-256.
 """
 
 from __future__ import annotations

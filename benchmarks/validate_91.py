@@ -9,7 +9,7 @@ For each file (clean; 1 record in 4 naming branch 999 of bank 0001, missing from
 zengin-code master) it prints records/s and peak RSS of:
 - validate (in process): formats.validate.validate_path, fast path;
 - gateway validate (CLI): `python -m gateway.entrypoints.cli validate FILE --json` as a
-  subprocess with PYTHONPATH set to this tree: wall time, and the child's own peak RSS (os.wait4).
+  subprocess with PYTHONPATH set to this tree: wall time, and the child's own peak RSS (GNU time, benchmarks/measure.py).
 And once, on a small sample: the record-by-record Construct path.
 """
 
