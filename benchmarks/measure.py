@@ -25,7 +25,7 @@ def gateway_command(*args: str) -> tuple[list[str], dict[str, str]]:
 # forked: Linux keeps the high-water mark of the forked copy across exec. A benchmark script that
 # has just generated a file with numpy would lend the child its own hundred-odd MB. So each
 # measured command runs under GNU time, a small process, and its %M (the command's own peak RSS,
-# KiB) is the figure; without /usr/bin/time the figure is the child's ru_maxrss, marked "≥".
+# KiB) is the figure; without /usr/bin/time it falls back to the child's ru_maxrss, an upper bound.
 GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 
 
