@@ -53,11 +53,16 @@ pictures: $(VENV)/.installed-dev
 	bash scripts/ensure-system-packages.sh
 	GATEWAY_PICTURES=1 $(BIN)/python -m pytest tests/browser -k screenshot -q
 
+# Every figure of the performance issue, each beside a baseline measured in the same run (one
+# after the other: they share the machine). PYTHONPATH: this tree's code, whatever the venv's
+# editable install points at.
 bench: $(VENV)/.installed-dev
 	bash scripts/ensure-system-packages.sh
-	$(BIN)/python benchmarks/validate_91.py
-	$(BIN)/python benchmarks/pipeline_91.py
-	$(BIN)/python benchmarks/sftp_pull.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/validate_91.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/pipeline_91.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/ingest_other.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/sftp_pull.py
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/sftp_pull.py --push
 
 clean:
 	rm -rf $(VENV) var

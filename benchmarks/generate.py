@@ -29,10 +29,21 @@ def _digits(values: np.ndarray, width: int) -> np.ndarray:
 
 
 def write_91_result(
-    path: Path, records: int, *, seed: int = 91, separator: bytes = b"\r\n", group_size: int = 500_000
+    path: Path,
+    records: int,
+    *,
+    seed: int = 91,
+    separator: bytes = b"\r\n",
+    group_size: int = 500_000,
+    unknown_branch_every: int = 0,
 ) -> dict[str, int]:
     """Write a 91 result file of ``records`` data records in groups of at most ``group_size``
-    (合計件数 is N6, so one group holds at most 999,999); return the file's totals."""
+    (合計件数 is N6, so one group holds at most 999,999); return the file's totals.
+
+    Every record's customer number is its serial (unique records); 2 in 10 result codes
+    are 不能 (1 or 2). With ``unknown_branch_every`` = k, every k-th record names branch
+    999 of bank 0001, a branch missing from the zengin-code master (a warning, not an
+    error); ``totals["unknown_branch"]`` counts them."""
     rng = np.random.default_rng(seed)
     header = HEADER.build(
         dict(
@@ -68,7 +79,8 @@ def write_91_result(
         dtype=np.uint8,
     )
     spec = DATA.by_name
-    totals = dict(count=0, amount=0, ok_count=0, ok_amount=0, groups=0)
+    totals = dict(count=0, amount=0, ok_count=0, ok_amount=0, groups=0, unknown_branch=0)
+    branch = spec["branch_code"]
     with path.open("wb") as out:
         for group_start in range(0, records, group_size):
             group_records = min(group_size, records - group_start)
@@ -88,6 +100,10 @@ def write_91_result(
                     field = spec[name]
                     block[:, field.offset : field.offset + field.width] = _digits(values, field.width)
                 block[:, spec["result_code"].offset] = codes
+                if unknown_branch_every:
+                    unknown = serial % unknown_branch_every == unknown_branch_every - 1
+                    block[unknown, branch.offset : branch.offset + branch.width] = np.frombuffer(b"999", np.uint8)
+                    totals["unknown_branch"] += int(unknown.sum())
                 out.write(block.tobytes())
                 ok = codes == ord("0")
                 group["count"] += n

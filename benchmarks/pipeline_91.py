@@ -1,14 +1,15 @@
-"""Benchmark: the whole pipeline on a large Zengin 91 result file, beside a plain
-`struct.iter_unpack` parse of the same file in the same run.
+"""Benchmark: the whole pipeline on a large Zengin 91 result file, beside the baseline
+(benchmarks/baseline.py: every field of every data record into a dict with
+struct.iter_unpack) measured on the same file in the same run.
 
-    .venv/bin/python benchmarks/pipeline_91.py [-n 1000000]
+    PYTHONPATH=. .venv/bin/python benchmarks/pipeline_91.py [-n 1000000]
 
-The file (invented data, benchmarks/generate.py) is pushed through
-`gateway ingest FILE --channel zengin-91 --spool TMP` as a subprocess: copy into the
-inbox, claim, hash, validate, normalise, route, stage and deliver both outputs, write the
-reports, archive. Prints records per second (wall time of the command), the child's peak
-RSS (resource.getrusage(RUSAGE_CHILDREN)), the ratio to the baseline, and the time of each
-step from the audit log's timestamps.
+The file (invented data, benchmarks/generate.py: 2 groups, unique customer numbers, 2 in 10
+debits failed) is pushed through `gateway ingest FILE --channel zengin-91 --spool TMP` (this
+tree's gateway, as a subprocess): copy into the inbox, claim, hash, validate, normalise,
+route, stage and deliver the outputs, write the reports, archive. Prints records per second
+(wall time of the command, start-up included), the child's own peak RSS (GNU time, benchmarks/measure.py), each
+beside the baseline's, and the time of each step from the audit log's timestamps.
 """
 
 from __future__ import annotations
@@ -16,19 +17,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import resource
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import time
 from contextlib import closing
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.baseline import line
 from benchmarks.generate import write_91_result
-from benchmarks.validate_91 import baseline
+from benchmarks.measure import gateway_command, measure_baseline, run_measured
 from formats.registry import get_format
 
 STEPS = ("received", "claimed", "parsed", "staged", "archived")
@@ -73,44 +72,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", "--records", type=int, default=1_000_000)
     args = parser.parse_args()
-    gateway = Path(sys.executable).with_name("gateway")
-    if not gateway.exists():
-        sys.exit(f"no {gateway}: run `make test` (or `make dev`) first")
+    n = args.records
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "result-91.dat"
-        totals = write_91_result(path, args.records)
-        size_mb = path.stat().st_size / 1e6
+        totals = write_91_result(path, n, group_size=(n + 1) // 2)
+        failed = totals["count"] - totals["ok_count"]
         print(
-            f"file: {args.records:,} data records in {totals['groups']} groups, {size_mb:.1f} MB, CRLF "
-            f"({totals['count'] - totals['ok_count']:,} failed debits)"
+            f"# ingest 91: {n:,} data records in {totals['groups']} groups, {path.stat().st_size / 1e6:.1f} MB, CRLF, "
+            f"{failed:,} failed debits ({failed / n:.1%})"
         )
-
-        count, total, base_s = baseline(path)
-        assert count == totals["count"] and total == totals["amount"]
-        base_rate = count / base_s
-        print(f"baseline struct.iter_unpack : {base_rate:12,.0f} records/s  ({base_s:.2f} s)")
+        base_rate, base_rss = measure_baseline(path, totals, "zengin-91")
 
         spool = Path(tmp) / "spool"
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [str(gateway), "ingest", str(path), "--channel", "zengin-91", "--spool", str(spool)],
-            capture_output=True,
-            text=True,
-            cwd=tmp,
-        )
-        wall = time.perf_counter() - start
-        rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        if proc.returncode != 0:
-            sys.exit(f"gateway ingest exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+        command, env = gateway_command("ingest", str(path), "--channel", "zengin-91", "--spool", str(spool))
+        wall, rss, rc, out, err = run_measured(command, env=env, cwd=tmp)
+        if rc != 0:
+            sys.exit(f"gateway ingest exited {rc}:\n{out}\n{err}")
         records, principal = check_output(spool, totals)
-        rate = args.records / wall
-        print(
-            f"gateway ingest (pipeline)   : {rate:12,.0f} records/s  ({wall:.2f} s wall, exit {proc.returncode})"
-            f"  ratio to baseline {rate / base_rate:.3f} (1/{base_rate / rate:.0f})"
-        )
-        print(f"peak RSS of gateway ingest  : {rss:8.1f} MB")
-        print(f"routed                      : {records:,} payments, 本税 total {principal:,} yen")
+        print(line("gateway ingest 91 (drop → archived)", n / wall, "records/s", base_rate, f"{wall:.1f} s wall"))
+        print(line("gateway ingest 91 peak RSS", rss, "MB", base_rss))
+        print(f"  routed to collection: {records:,} payments, 本税 total {principal:,} yen")
         for step, seconds in step_times(spool / "audit.log"):
             print(f"  {step:<22}: {seconds:8.2f} s")
 

@@ -1,6 +1,6 @@
 """Pull a large file over SFTP from a local sshd: the gateway's puller beside OpenSSH's own `sftp`.
 
-    .venv/bin/python benchmarks/sftp_pull.py [--size-mb 100] [--repeat 3] [--push]
+    PYTHONPATH=. .venv/bin/python benchmarks/sftp_pull.py [--size-mb 200] [--repeat 3] [--push]
 
 Starts sshd on 127.0.0.1 exactly as the tests do (tests/support/sshd.py: its own host key, a
 generated client key, internal-sftp), writes a random file of ``--size-mb`` MB (10^6
@@ -21,7 +21,7 @@ With ``--push`` the same file goes the other way: the gateway's :class:`adapters
 
 Throughput is the file's size over the subprocess's wall time (start-up and login
 included, for both); the gateway's own pull time (without the interpreter's start-up)
-is shown beside it. Peak RSS is the subprocess's own ``ru_maxrss`` (``os.wait4``).
+is shown beside it. Peak RSS is the subprocess's own, taken by GNU time (benchmarks/measure.py says why).
 Each fetched copy is checked against the source's SHA-256. Only 127.0.0.1 is used.
 """
 
@@ -31,7 +31,6 @@ import argparse
 import hashlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.baseline import line  # noqa: E402
+from benchmarks.measure import run_measured  # noqa: E402
 from spool.atomic import sha256_file  # noqa: E402
 
 
@@ -111,24 +112,17 @@ class Measure:
 
 
 def _run_measured(command: list[str], **kwargs: object) -> tuple[float, int, str]:
-    """Run a subprocess; (wall seconds, its own peak RSS in KiB, stdout)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode(errors="replace")
-    if process.returncode != 0:
-        raise SystemExit(f"{command[0]} failed ({process.returncode}):\n{stdout}\n{stderr}")
-    return wall, int(usage.ru_maxrss), stdout
+    """Run a subprocess; (wall seconds, its own peak RSS in KiB, stdout) — see benchmarks/measure.py
+    for why the peak RSS is taken by GNU time and not from this process's wait4."""
+    wall, rss_mb, returncode, stdout, stderr = run_measured(command, **kwargs)
+    if returncode != 0:
+        raise SystemExit(f"{command[0]} failed ({returncode}):\n{stdout}\n{stderr}")
+    return wall, int(rss_mb * 1024), stdout
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size-mb", type=int, default=100, help="file size in MB (10^6 bytes)")
+    parser.add_argument("--size-mb", type=int, default=200, help="file size in MB (10^6 bytes)")
     parser.add_argument("--repeat", type=int, default=3, help="fetches per client; the best is reported")
     parser.add_argument(
         "--getfo",
@@ -202,7 +196,9 @@ def main() -> None:
                         "remote_copy": str(server.home / "in" / "BIG.DAT"),
                     }
                     wall, rss, out = _run_measured(
-                        [sys.executable, __file__, "--child", json.dumps(spec)], cwd=str(ROOT)
+                        [sys.executable, __file__, "--child", json.dumps(spec)],
+                        cwd=str(ROOT),
+                        env={**os.environ, "PYTHONPATH": str(ROOT)},  # this tree's gateway
                     )
                     report = json.loads(out.strip().splitlines()[-1])
                     if report["sha256"] != expected or sha256_file(Path(report["path"])) != expected:
@@ -258,6 +254,36 @@ def main() -> None:
             server.stop()
 
     reference = results[-1]
+    mb = size / 1e6
+    direction, verb = ("push", "put") if args.push else ("pull", "get")
+    for measure in results[:-1]:
+        print(
+            line(
+                f"sftp {direction}, {measure.label}",
+                mb / measure.wall,
+                "MB/s",
+                mb / reference.wall,
+                f"vs OpenSSH sftp {verb}",
+            )
+        )
+        if measure.inner:
+            print(
+                line(
+                    f"sftp {direction}, {measure.label}, transfer alone",
+                    mb / measure.inner,
+                    "MB/s",
+                    mb / reference.wall,
+                    "no interpreter start-up",
+                )
+            )
+        print(
+            line(
+                f"sftp {direction} peak RSS, {measure.label}",
+                measure.maxrss_kib / 1024,
+                "MB",
+                reference.maxrss_kib / 1024,
+            )
+        )
     print(f"{'client':<34} {'MB/s':>8} {'wall s':>8} {'run s':>8} {'peak RSS MiB':>13} {'vs openssh':>11}")
     for measure in results:
         rate = size / 1e6 / measure.wall

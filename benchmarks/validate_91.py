@@ -1,106 +1,89 @@
-"""Benchmark: `gateway validate` on a large Zengin 91 result file, beside a plain
-`struct.iter_unpack` parse of the same file in the same run.
+"""Benchmark: `gateway validate` on a large Zengin 91 result file, clean and with 25% of
+records carrying a warning, each beside the baseline measured on the same file in the same run.
 
-    .venv/bin/python benchmarks/validate_91.py [-n 1000000]
+    PYTHONPATH=. .venv/bin/python benchmarks/validate_91.py [-n 1000000]
 
-Prints records per second and peak RSS for:
-- baseline: struct.iter_unpack over the file, summing the amounts of data records;
+The baseline (benchmarks/baseline.py) decodes every field of every data record into a dict
+with struct.iter_unpack (numbers to int, text and codes cp932-decoded, dates as digit strings).
+For each file (clean; 1 record in 4 naming branch 999 of bank 0001, missing from the
+zengin-code master) it prints records/s and peak RSS of:
 - validate (in process): formats.validate.validate_path, fast path;
-- validate (slow path, on a sample): the record-by-record Construct path;
-- gateway validate (CLI): the real command as a subprocess, wall time and its peak RSS.
+- gateway validate (CLI): `python -m gateway.entrypoints.cli validate FILE --json` as a
+  subprocess with PYTHONPATH set to this tree: wall time, and the child's own peak RSS (GNU time, benchmarks/measure.py).
+And once, on a small sample: the record-by-record Construct path.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
-import struct
-import subprocess
+import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-from benchmarks.generate import write_91_result
-from formats.layouts.zengin import DEBIT_91
-from formats.validate import validate_path
-
-# one 120-byte record plus CRLF, sliced as the 91 data layout's fields
-RECORD = struct.Struct("1s4s15s3s15s4s1s7s30s10s1s20s1s8s2s")
-
-
-def baseline(path: Path) -> tuple[int, int, float]:
-    start = time.perf_counter()
-    count = total = 0
-    with path.open("rb") as stream:
-        while chunk := stream.read(RECORD.size * 8192):
-            for fields in RECORD.iter_unpack(chunk):
-                if fields[0] == b"2":
-                    count += 1
-                    total += int(fields[9])
-    return count, total, time.perf_counter() - start
-
-
-def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024
+from benchmarks.baseline import line  # noqa: E402
+from benchmarks.generate import write_91_result  # noqa: E402
+from benchmarks.measure import gateway_command, measure_baseline, run_measured  # noqa: E402
+from formats.layouts.zengin import DEBIT_91  # noqa: E402
+from formats.validate import validate_path  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", "--records", type=int, default=1_000_000)
-    parser.add_argument("--slow-sample", type=int, default=20_000, help="records for the slow-path figure")
+    parser.add_argument("--slow-sample", type=int, default=20_000, help="records for the Construct-path figure")
     args = parser.parse_args()
-    gateway = Path(sys.executable).with_name("gateway")
+    n = args.records
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "result-91.dat"
-        totals = write_91_result(path, args.records)
-        size_mb = path.stat().st_size / 1e6
-        print(f"file: {args.records:,} data records in {totals['groups']} groups, {size_mb:.1f} MB, CRLF")
+        for variant, every in (("clean", 0), ("25% warn", 4)):
+            path = Path(tmp) / f"result-91-{every}.dat"
+            totals = write_91_result(path, n, unknown_branch_every=every)
+            print(
+                f"# validate 91, {variant}: {n:,} data records in {totals['groups']} groups, "
+                f"{path.stat().st_size / 1e6:.1f} MB, CRLF, {totals['unknown_branch']:,} records with an unknown branch"
+            )
+            base_rate, base_rss = measure_baseline(path, totals, "zengin-91")
 
-        count, total, base_s = baseline(path)
-        assert count == totals["count"] and total == totals["amount"]
-        base_rate = count / base_s
-        print(f"baseline struct.iter_unpack : {base_rate:12,.0f} records/s  ({base_s:.2f} s)")
+            start = time.perf_counter()
+            result = validate_path(path, DEBIT_91)
+            fast_s = time.perf_counter() - start
+            assert result.records == n, result.records
+            assert result.status == "ok", result.status  # warnings do not change a file's status
+            print(line(f"validate 91 {variant}, in process", n / fast_s, "records/s", base_rate, "fast path"))
 
-        start = time.perf_counter()
-        result = validate_path(path, DEBIT_91)
-        fast_s = time.perf_counter() - start
-        assert result.status == "ok" and result.records == args.records, result.status
-        fast_rate = args.records / fast_s
-        print(
-            f"validate, fast path         : {fast_rate:12,.0f} records/s  ({fast_s:.2f} s)"
-            f"  ratio to baseline {fast_rate / base_rate:.2f}"
-        )
+            command, env = gateway_command("validate", str(path), "--json")
+            wall, rss, rc, out, _ = run_measured(command, env=env)
+            report = json.loads(out)
+            count = len(report["warnings"]) + report["not_listed"]["warnings"]
+            assert count == totals["unknown_branch"], (count, totals["unknown_branch"])
+            warnings = f", {count:,} warnings"
+            print(
+                line(f"gateway validate 91 {variant} (CLI)", n / wall, "records/s", base_rate, f"exit {rc}{warnings}")
+            )
+            print(line(f"gateway validate 91 {variant} peak RSS", rss, "MB", base_rss))
 
         sample = Path(tmp) / "sample.dat"
-        write_91_result(sample, args.slow_sample, seed=7)
+        sample_totals = write_91_result(sample, args.slow_sample, seed=7)
+        base_rate, _ = measure_baseline(sample, sample_totals, "zengin-91")
         start = time.perf_counter()
         slow = validate_path(sample, DEBIT_91, fast=False)
         slow_s = time.perf_counter() - start
         assert slow.status == "ok"
-        slow_rate = args.slow_sample / slow_s
         print(
-            f"validate, Construct path    : {slow_rate:12,.0f} records/s  (on {args.slow_sample:,} records)"
-            f"  ratio to baseline {slow_rate / base_rate:.2f}"
-        )
-        print(f"peak RSS of this process    : {peak_rss_mb():8.1f} MB")
-
-        if gateway.exists():
-            start = time.perf_counter()
-            proc = subprocess.run([str(gateway), "validate", str(path), "--json"], capture_output=True)
-            cli_s = time.perf_counter() - start
-            cli_rss = peak_rss_mb(resource.RUSAGE_CHILDREN)
-            cli_rate = args.records / cli_s
-            print(
-                f"gateway validate (CLI)      : {cli_rate:12,.0f} records/s  ({cli_s:.2f} s wall, exit {proc.returncode})"
-                f"  ratio to baseline {cli_rate / base_rate:.2f}"
+            line(
+                "validate 91 clean, Construct path",
+                args.slow_sample / slow_s,
+                "records/s",
+                base_rate,
+                f"on {args.slow_sample:,} records",
             )
-            print(f"peak RSS of gateway validate: {cli_rss:8.1f} MB")
-        else:
-            print(f"(no {gateway}: run `make test` first to measure the CLI)")
+        )
 
 
 if __name__ == "__main__":
