@@ -453,6 +453,34 @@ _TEMPLATES = Environment(
 _TEMPLATES.globals.update(TEMPLATE_HELPERS)
 
 
+def _issue_rows_html(issues: list[dict[str, Any]], columns: Any, row_class: Any, data_record: Any) -> Markup:
+    """The rows of report_parts.html's ``issue_table`` exactly as its loop writes them in a page
+    (each value through :func:`_shown`: :func:`_cell`, then :func:`html.escape`), in one call: a
+    report lists up to ``max_listed`` issues, and a template loop costs ten calls a cell. Only the
+    page's environment has it; the console's (markupsafe's escape) runs the template's loop."""
+
+    def shown(value: Any) -> str:
+        return html.escape(_cell(value), quote=True)
+
+    cell_open = {
+        key: f'<td class="{shown(ISSUE_CLASSES[key])}">' if ISSUE_CLASSES.get(key) else "<td>" for key in columns
+    }
+    parts: list[str] = []
+    for issue in issues:
+        cells = issue_cells(issue)
+        kind = row_class or ("warning" if issue.get("severity") == "warning" else "error")
+        parts.append(f'<tr class="{shown(kind)}"')
+        if data_record:
+            parts.append(f' data-record="{shown(cells["record"])}"')
+        parts.append(">")
+        parts += [f"{cell_open[key]}{shown(cells[key])}</td>" for key in columns]
+        parts.append("</tr>\n")
+    return Markup("".join(parts))
+
+
+_TEMPLATES.globals["issue_rows_html"] = _issue_rows_html
+
+
 def _render(name: str, report: FileReport) -> str:
     return _render_masked(name, report.masked())
 
