@@ -176,6 +176,16 @@ class IssueList:
     dropped_errors: int = 0
     dropped_warnings: int = 0
 
+    @property
+    def warnings_full(self) -> bool:
+        """Further warnings are only counted."""
+        return len(self.warnings) >= self.limit
+
+    def count_unlisted_warnings(self, count: int) -> None:
+        """``count`` further warnings, once the list is full (the fast path counts them in bulk)."""
+        assert count == 0 or self.warnings_full
+        self.dropped_warnings += count
+
     def add(self, rejection: Rejection) -> None:
         if rejection.severity is Severity.WARNING:
             if len(self.warnings) < self.limit:

@@ -3,9 +3,14 @@ same declarative layout as the Construct path.
 
 Every field kind answers ``vector_ok`` for a block of records; record rules answer
 ``vector_ok`` too. A data record that passes every vector check is clean: it only
-adds to the group's running totals, in bulk. Every other record — header, trailer,
-end, unknown types, and any data record a vector check flags — goes through the
-streaming reader's Construct path, which gives the exact error with its path.
+adds to the group's running totals, in bulk. Rules that only warn (unknown bank,
+branch, result code: ``RecordRule.vector_warnings``) say over the block which rows get
+which warning: such a record is accepted and totalled in bulk like a clean one, and
+its warnings are listed by the rules' own ``check`` on the decoded record while the
+list has room (``max_listed``), then only counted. Every other record — header,
+trailer, end, unknown types, and any data record a check finds an error in (or cannot
+say exactly) — goes through the streaming reader's Construct path, which gives the
+exact error with its path.
 
 The fast path applies only to files with one separator throughout and a size that
 fits it; otherwise (or when a layout has a kind that cannot be vectorised) it
@@ -22,7 +27,7 @@ import numpy as np
 from formats.fields import Numeric
 from formats.framing import EOF_MARK, Frame, sniff_separator
 from formats.layout import FieldSpec, FileLayout, RecordLayout
-from formats.reader import RecordReader
+from formats.reader import RecordReader, field_rejection
 from formats.validator import FileValidator, ValidationResult
 
 __all__ = ["BlockChecker", "validate_fast"]
@@ -67,9 +72,12 @@ class BlockChecker:
             self.lookup[list(allowed)] |= dtype(1 << bit)
         self.need: np.ndarray = np.array([1 << distinct.index(allowed) for allowed in position_sets], dtype=dtype)
 
-    def clean(self, block: np.ndarray) -> np.ndarray | None:
-        """Rows of ``block`` (shape (n, record_length)) that the Construct path would accept
-        without any error or warning; ``None`` if a rule cannot answer in bulk."""
+    def check(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(passed, warnings)`` for the rows of ``block`` (shape (n, record_length)): ``passed``, the
+        rows the Construct path would accept with no error, their only findings the warnings of rules
+        that answer ``vector_warnings``; ``warnings``, how many such warnings each row has (counted
+        as ``RecordLayout.rule_issues`` lists them: one per field and reason). ``None`` if a rule
+        cannot answer in bulk."""
         ok: np.ndarray = np.bitwise_and(np.take(self.lookup, block), self.need).all(axis=1)
         for spec in self.extras:
             ok &= spec.kind.extra_ok(block[:, spec.offset : spec.offset + spec.width])
@@ -82,12 +90,35 @@ class BlockChecker:
         def columns(name: str) -> np.ndarray:
             return _cols(block, self.layout, name)
 
+        found: dict[tuple[str, str], np.ndarray] = {}
         for rule in self.layout.rules:
-            result = rule.vector_ok(self.layout, columns)
-            if result is None:
-                return None
-            ok &= result
-        return ok
+            warned = rule.vector_warnings(self.layout, columns, self.strict)
+            if warned is None:
+                result = rule.vector_ok(self.layout, columns)
+                if result is None:
+                    return None
+                ok &= result
+                continue
+            exact, findings = warned
+            ok &= exact
+            for name, code, rows in findings:
+                key = (name, str(code))
+                found[key] = found[key] | rows if key in found else rows
+        counts = np.zeros(len(block), dtype=np.int64)
+        for rows in found.values():
+            counts += rows
+        counts[~ok] = 0
+        return ok, counts
+
+    def clean(self, block: np.ndarray) -> np.ndarray | None:
+        """Rows of ``block`` that the Construct path would accept without any error or warning;
+        ``None`` if a rule cannot answer in bulk."""
+        checked = self.check(block)
+        if checked is None:
+            return None
+        ok, counts = checked
+        clean: np.ndarray = ok & (counts == 0)
+        return clean
 
 
 def _cols(block: np.ndarray, layout: RecordLayout, name: str) -> np.ndarray:
@@ -143,10 +174,12 @@ def validate_fast(
             records = block[:, :length]
             if sep and not _separators_regular(block, records, sep_row, length, separator):
                 return None
-            clean = checker.clean(records)
-            if clean is None:
+            checked = checker.check(records)
+            if checked is None:
                 return None
+            clean, warnings = checked  # clean: no error (warnings are listed below, not by Construct)
             clean &= records[:, layout.type_offset] == data_type
+            warnings[~clean] = 0
             amounts = np.where(clean, amount_spec.kind.vector_int(_cols(records, data_layout, amount_spec.name)), 0)
             if code_spec is not None:
                 codes = records[:, code_spec.offset]
@@ -159,11 +192,14 @@ def validate_fast(
                 _prefix(success.astype(np.int64)),
                 _prefix(np.where(success, amounts, 0)),
                 _prefix(failure.astype(np.int64)),
+                _prefix(warnings),
             )
             previous = 0
             for row in [*np.flatnonzero(~clean).tolist(), count]:
                 if row > previous:
-                    _feed_run(validator, reader, records, sums, previous, row, start, stride, sep)
+                    accepted = _feed_run(validator, reader, records, sums, previous, row, start, stride, sep)
+                    if accepted and sums[4][row] != sums[4][previous]:
+                        _warn_run(validator, data_layout, strict, records, sums[4], previous, row, start, stride)
                 if row < count:
                     validator.feed(reader.read_frame(_frame(records, row, start, stride, sep)))
                 previous = row + 1
@@ -211,8 +247,8 @@ def _feed_run(
     start: int,
     stride: int,
     sep: bytes,
-) -> None:
-    amounts, successes, success_amounts, failures = sums
+) -> bool:
+    amounts, successes, success_amounts, failures, _warnings = sums
     accepted = validator.feed_bulk(
         stop - first,
         int(amounts[stop] - amounts[first]),
@@ -223,3 +259,31 @@ def _feed_run(
     if not accepted:
         for row in range(first, stop):
             validator.feed(reader.read_frame(_frame(records, row, start, stride, sep)))
+        return False
+    return True
+
+
+def _warn_run(
+    validator: FileValidator,
+    layout: RecordLayout,
+    strict: bool,
+    records: np.ndarray,
+    warnings: np.ndarray,
+    first: int,
+    stop: int,
+    start: int,
+    stride: int,
+) -> None:
+    """The warnings of the records ``first``…``stop`` of a run accepted in bulk: listed as the
+    record path lists them (the rules' own ``check`` on the decoded record) while the list has
+    room, then only counted."""
+    issues = validator.issues
+    row = first
+    while row < stop and not issues.warnings_full:
+        if warnings[row + 1] != warnings[row]:
+            raw = records[row].tobytes()
+            index = start + row
+            for issue in layout.rule_issues(layout.decode_clean(raw, strict), raw):
+                issues.add(field_rejection(issue, index + 1, index * stride))
+        row += 1
+    issues.count_unlisted_warnings(int(warnings[stop] - warnings[row]))

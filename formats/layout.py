@@ -92,6 +92,16 @@ class RecordRule:
     def vector_ok(self, layout: RecordLayout, columns: Callable[[str], Any]) -> Any:
         return None
 
+    def vector_warnings(self, layout: RecordLayout, columns: Callable[[str], Any], strict: bool) -> Any:
+        """For a rule that only ever warns: ``(exact, found)`` over a block, or ``None``.
+
+        ``exact`` marks the rows (whose fields all parse) for which ``found`` says exactly what
+        ``check`` yields; ``found`` is a sequence of ``(field name, reason, rows)``, one per warning
+        ``check`` can give. The fast path accepts the exact rows without the record path, counting
+        their warnings from ``found``; other rows go through ``check``.
+        """
+        return None
+
 
 def _unwrap(subcon: construct.Construct[Any, Any]) -> tuple[str, str, FieldKind]:
     name, docs = subcon.name, subcon.docs
@@ -199,13 +209,19 @@ class RecordLayout:
             if spec.reported:
                 values[spec.name] = value
         if not issues:
-            for rule in self.rules:
-                for issue in rule.check(self, values, raw):
-                    # two rules may check the same thing (a check digit, and a codec that checks it too):
-                    # one bad field gives one rejection per reason
-                    if not any(seen.field is issue.field and seen.code == issue.code for seen in issues):
-                        issues.append(issue)
+            issues = self.rule_issues(values, raw)
         return values, issues
+
+    def rule_issues(self, values: Mapping[str, Any], raw: bytes) -> list[FieldIssue]:
+        """What the record rules find in a record whose fields all parsed (``values`` as decoded)."""
+        issues: list[FieldIssue] = []
+        for rule in self.rules:
+            for issue in rule.check(self, values, raw):
+                # two rules may check the same thing (a check digit, and a codec that checks it too):
+                # one bad field gives one rejection per reason
+                if not any(seen.field is issue.field and seen.code == issue.code for seen in issues):
+                    issues.append(issue)
+        return issues
 
     def _construct_error(self, spec: FieldSpec, chunk: bytes, strict: bool) -> FieldError:
         try:

@@ -91,7 +91,22 @@ def safe_text(text: str) -> str:
     """
     if text.isprintable():  # nothing to escape (isprintable refuses a superset: every Z* but the space)
         return text
-    return "".join(_escape(ch) if hidden(ch) else ch for ch in text)
+    # one pass in C over the text: each code point looked up in a table filled as characters are met
+    return text.translate(_SHOWN)
+
+
+class _ShownTable(dict[int, int | str]):
+    """``str.translate`` table of :func:`safe_text`: a hidden character → its escape, any other → itself
+    (decided by :func:`hidden` the first time a code point is met, then kept)."""
+
+    def __missing__(self, code: int) -> int | str:
+        ch = chr(code)
+        shown: int | str = _escape(ch) if hidden(ch) else code
+        self[code] = shown
+        return shown
+
+
+_SHOWN = _ShownTable()
 
 
 def safe_json(value: Any, **options: Any) -> str:

@@ -370,10 +370,15 @@ def _csv_cell(value: Any) -> Any:
 
 def render_csv(report: FileReport) -> str:
     """The CSV text (without the BOM, which :func:`write_reports` adds)."""
+    return _csv_of_masked(report.masked())
+
+
+def _csv_of_masked(report: FileReport) -> str:
+    """:func:`render_csv` of a report :meth:`FileReport.masked` has just given."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for issue in report.masked().issues:
+    for issue in report.issues:
         writer.writerow([_csv_cell(value) for value in _issue_row(issue)])
     return mask_my_numbers(buffer.getvalue())
 
@@ -448,8 +453,41 @@ _TEMPLATES = Environment(
 _TEMPLATES.globals.update(TEMPLATE_HELPERS)
 
 
+def _issue_rows_html(issues: list[dict[str, Any]], columns: Any, row_class: Any, data_record: Any) -> Markup:
+    """The rows of report_parts.html's ``issue_table`` exactly as its loop writes them in a page
+    (each value through :func:`_shown`: :func:`_cell`, then :func:`html.escape`), in one call: a
+    report lists up to ``max_listed`` issues, and a template loop costs ten calls a cell. Only the
+    page's environment has it; the console's (markupsafe's escape) runs the template's loop."""
+
+    def shown(value: Any) -> str:
+        return html.escape(_cell(value), quote=True)
+
+    cell_open = {
+        key: f'<td class="{shown(ISSUE_CLASSES[key])}">' if ISSUE_CLASSES.get(key) else "<td>" for key in columns
+    }
+    parts: list[str] = []
+    for issue in issues:
+        cells = issue_cells(issue)
+        kind = row_class or ("warning" if issue.get("severity") == "warning" else "error")
+        parts.append(f'<tr class="{shown(kind)}"')
+        if data_record:
+            parts.append(f' data-record="{shown(cells["record"])}"')
+        parts.append(">")
+        parts += [f"{cell_open[key]}{shown(cells[key])}</td>" for key in columns]
+        parts.append("</tr>\n")
+    return Markup("".join(parts))
+
+
+_TEMPLATES.globals["issue_rows_html"] = _issue_rows_html
+
+
 def _render(name: str, report: FileReport) -> str:
-    return mask_my_numbers(_TEMPLATES.get_template(name).render(report=report.masked()))
+    return _render_masked(name, report.masked())
+
+
+def _render_masked(name: str, report: FileReport) -> str:
+    """:func:`_render` of a report :meth:`FileReport.masked` has just given."""
+    return mask_my_numbers(_TEMPLATES.get_template(name).render(report=report))
 
 
 def render_html(report: FileReport) -> str:
@@ -482,11 +520,11 @@ def write_reports(directory: Path, report: FileReport) -> dict[str, Path]:
         raise ValueError(f"file_id {file_id!r} cannot be used as a report file name")
     directory = Path(directory)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    report = report.masked()
+    report = report.masked()  # once: masking a masked text changes nothing, the renderers need not again
     contents = {
         "json": json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2).encode("utf-8") + b"\n",
-        "csv": render_csv(report).encode("utf-8-sig"),
-        "html": render_html(report).encode("utf-8"),
+        "csv": _csv_of_masked(report).encode("utf-8-sig"),
+        "html": _render_masked("report.html", report).encode("utf-8"),
     }
     paths: dict[str, Path] = {}
     for kind, data in contents.items():

@@ -5,15 +5,25 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from formats.builder import FileBuilder, Group
 from formats.fastpath import validate_fast
 from formats.layouts.zengin import DEBIT_91, TRANSFER_21
+from formats.reader import RecordReader
 from formats.validate import validate_path, validate_stream
 from tests.support.paths import DATA
-from tests.support.samples import debit_file, transfer_file
+from tests.support.samples import (
+    debit_file,
+    debit_header,
+    debit_record,
+    transfer_file,
+    transfer_header,
+    transfer_record,
+)
 
 DATA_DIR = DATA
 
@@ -96,3 +106,153 @@ def test_golden_files_agree():
             assert fast.as_dict() == slow.as_dict(), path.name
             checked += 1
     assert checked >= 5 or not any(DATA_DIR.glob("zengin-*/*.dat"))
+
+
+# -- warnings: listed by the fast path itself, errors still through Construct -----------------
+
+WARNED = dict(unknown_bank={"bank_code": "9899"}, unknown_branch={"branch_code": "999"})
+
+
+def _warnings_91(groups: int = 3, separator: bytes = b"\r\n") -> bytes:
+    """A 91 result file in several groups whose records carry warnings (unknown bank, unknown
+    branch, unknown result code, two at once) beside clean records and records with errors."""
+    plan = [
+        (1000, "0", {}),
+        (2500, "0", WARNED["unknown_branch"]),
+        (300, "5", {}),  # 振替結果コード 5 is not defined: UNKNOWN_RESULT_CODE
+        (47000, "1", WARNED["unknown_bank"]),
+        (12, "6", WARNED["unknown_bank"]),  # two warnings on one record
+        (800, "0", {}),
+        (900, "7", WARNED["unknown_branch"]),  # and code 7: two warnings
+        (100, "0", {}),
+    ]
+    records = [debit_record(i + 1, amount, code, **overrides) for i, (amount, code, overrides) in enumerate(plan)]
+    builder = FileBuilder(DEBIT_91, separator=separator, result=True)
+    content = bytearray(builder.to_bytes([Group(debit_header(), records) for _ in range(groups)]))
+    stride = 120 + len(separator)
+    # errors (rows: header 0, data 1–8, trailer 9, next header 10 …): a wrong 預金種目 on an
+    # unknown-branch record (row 2), a wrong 新規コード on a clean record (row 18), a bad 口座番号 on the
+    # record with two warnings (row 25); a record with an error is not checked by the rules
+    content[2 * stride + 42] = ord("7")
+    if groups > 1:
+        content[18 * stride + 90] = ord("5")
+    if groups > 2:
+        content[25 * stride + 45] = ord(" ")
+    return bytes(content)
+
+
+@pytest.mark.parametrize("max_listed", [1, 2, 3, 5, 8, 1000])
+@pytest.mark.parametrize("block", [1, 3, 4, 64])
+def test_warnings_are_listed_as_the_record_path_lists_them(tmp_path, max_listed, block):
+    """Unknown bank, branch and result codes, two on a record, mixed with errors in several groups:
+    the same result, warnings capped at max_listed and the rest counted as not listed."""
+    content = _warnings_91()
+    path = tmp_path / "file.dat"
+    path.write_bytes(content)
+    fast = validate_fast(path, DEBIT_91, block_records=block, max_listed=max_listed)
+    slow = validate_stream(io.BytesIO(content), DEBIT_91, name=str(path), max_listed=max_listed)
+    assert fast is not None
+    assert fast.as_dict() == slow.as_dict()
+    assert fast.status == "rejected-records"
+    assert len(fast.warnings) == min(max_listed, 18)
+    assert fast.dropped_warnings == 18 - len(fast.warnings)  # 7 a group, less the 3 on records with errors
+    if max_listed >= 18:
+        assert {w.code for w in fast.warnings} == {"UNKNOWN_BANK", "UNKNOWN_BRANCH", "UNKNOWN_RESULT_CODE"}
+
+
+def test_records_with_only_warnings_do_not_go_through_the_record_path(tmp_path, monkeypatch):
+    """Only control records and records with an error are read by the reader (Construct's path)."""
+    content = _warnings_91()
+    path = tmp_path / "file.dat"
+    path.write_bytes(content)
+    read: list[int] = []
+    original = RecordReader.read_frame
+
+    def counting(self, frame):
+        read.append(frame.index)
+        return original(self, frame)
+
+    monkeypatch.setattr(RecordReader, "read_frame", counting)
+    fast = validate_fast(path, DEBIT_91, block_records=4)
+    assert fast is not None and len(fast.warnings) == 18
+    # records are numbered from 1: headers 1, 11, 21, trailers 10, 20, 30, end 31; errors 3, 19, 26
+    assert sorted(read) == [1, 3, 10, 11, 19, 20, 21, 26, 30, 31]
+
+
+@pytest.mark.parametrize("separator", [b"\r\n", b"\n", b""])
+def test_warnings_with_each_separator(tmp_path, separator):
+    content = _warnings_91(groups=2, separator=separator)
+    fast, slow = both(tmp_path, content, DEBIT_91, block_records=5)
+    assert fast is not None
+    assert fast.as_dict() == slow.as_dict()
+
+
+def test_warnings_in_21_files(tmp_path):
+    """総合振込: unknown banks and branches beside errors (a bad 顧客コード) give the same result."""
+    records = [
+        transfer_record(1, 5000),
+        transfer_record(2, 12000, bank_code="0002"),
+        transfer_record(3, 300, branch_code="999"),
+        transfer_record(4, 700, bank_code="9998"),
+        transfer_record(5, 800, customer_codes="00000000010000000A00"),
+        transfer_record(6, 900),
+    ]
+    builder = FileBuilder(TRANSFER_21)
+    content = builder.to_bytes([Group(transfer_header(), records), Group(transfer_header(), records[::-1])])
+    for max_listed in (1, 3, 1000):
+        path = tmp_path / "file.dat"
+        path.write_bytes(content)
+        fast = validate_fast(path, TRANSFER_21, block_records=3, max_listed=max_listed)
+        slow = validate_stream(io.BytesIO(content), TRANSFER_21, name=str(path), max_listed=max_listed)
+        assert fast is not None
+        assert fast.as_dict() == slow.as_dict()
+        assert len(fast.warnings) + fast.dropped_warnings == 6
+
+
+BASE_91_WARNINGS = _warnings_91(groups=2)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    mutations=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=len(BASE_91_WARNINGS) - 1),
+            st.sampled_from(list(b"0123456789 A\xaf\x82\x0d")),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    block=st.integers(min_value=1, max_value=7),
+    max_listed=st.sampled_from([1, 2, 4, 1000]),
+)
+def test_mutated_91_files_with_warnings_agree(tmp_path, mutations, block, max_listed):
+    """Mutations of a file with warnings (codes made known or unknown, fields broken) agree too."""
+    content = bytearray(BASE_91_WARNINGS)
+    for position, value in mutations:
+        content[position] = value
+    path = tmp_path / "file.dat"
+    path.write_bytes(bytes(content))
+    fast = validate_fast(path, DEBIT_91, block_records=block, max_listed=max_listed)
+    slow = validate_stream(io.BytesIO(bytes(content)), DEBIT_91, name=str(path), max_listed=max_listed)
+    if fast is not None:
+        assert fast.as_dict() == slow.as_dict()
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_result_code_warning_matches_check_for_every_byte(strict):
+    """KnownCode's vector warnings equal what the record check gives, for each of the 256 bytes."""
+    from formats.fastpath import BlockChecker
+    from formats.layouts.zengin.debit import DATA
+
+    base = DATA.build(debit_record(1, 1000, "0"))
+    offset = DATA.by_name["result_code"].offset
+    rows = [base[:offset] + bytes([byte]) + base[offset + 1 :] for byte in range(256)]
+    checked = BlockChecker(DATA, strict).check(np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(256, 120))
+    assert checked is not None
+    passed, counts = checked
+    for byte, raw in enumerate(rows):
+        _values, issues = DATA.check(raw, strict)
+        errors = [issue for issue in issues if issue.severity == "error"]
+        assert bool(passed[byte]) == (not errors), byte
+        if passed[byte]:
+            assert counts[byte] == len(issues), byte

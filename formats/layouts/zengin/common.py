@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from formats import banks
-from formats.errors import Reason, Severity
+from formats.errors import FieldError, Reason, Severity
+from formats.fields import Digits
 from formats.layout import FieldIssue, RecordLayout, RecordRule, end_record
+
+#: what a warning-only rule finds over a block (see ``RecordRule.vector_warnings``)
+VectorWarnings = tuple[np.ndarray, tuple[tuple[str, Reason, np.ndarray], ...]]
 
 __all__ = [
     "ACCOUNT_TYPES_CONSIGNOR",
@@ -92,6 +96,28 @@ class KnownBank(RecordRule):
         ok: np.ndarray = known_banks[bank] & known_branches[bank * 1000 + branch]
         return ok
 
+    def vector_warnings(
+        self, layout: RecordLayout, columns: Callable[[str], np.ndarray], strict: bool
+    ) -> VectorWarnings | None:
+        """UNKNOWN_BANK / UNKNOWN_BRANCH over a block, exactly as ``check`` gives them, for 4- and
+        3-digit codes (a blank optional code is ``None`` to ``check``: no warning)."""
+        bank_spec, branch_spec = layout.by_name[self.bank_field], layout.by_name[self.branch_field]
+        for spec, width in ((bank_spec, 4), (branch_spec, 3)):
+            if not (isinstance(spec.kind, Digits) and spec.kind.align == "zero" and spec.width == width):
+                return None
+        bank_cols, branch_cols = columns(self.bank_field), columns(self.branch_field)
+        bank_digits = _all_digits(bank_cols)
+        branch_digits = _all_digits(branch_cols)
+        exact = (bank_cols == 0x20).all(axis=1) | (bank_digits & (branch_digits | (branch_cols == 0x20).all(axis=1)))
+        known_banks, known_branches = banks.known_tables()
+        bank = _ints(bank_cols)
+        bank_known = bank_digits & known_banks[bank]
+        unknown_branch = bank_known & branch_digits & ~known_branches[bank * 1000 + _ints(branch_cols)]
+        return exact, (
+            (self.bank_field, Reason.UNKNOWN_BANK, bank_digits & ~bank_known),
+            (self.branch_field, Reason.UNKNOWN_BRANCH, unknown_branch),
+        )
+
 
 class KnownCode(RecordRule):
     """Warn when a digit code (e.g. 振替結果コード) is not one of the defined ones; keep the record."""
@@ -100,6 +126,7 @@ class KnownCode(RecordRule):
         self.field = field
         self.codes = codes
         self.reason = reason
+        self._tables: dict[tuple[int, bool], tuple[object, np.ndarray, np.ndarray]] = {}
         self._known = np.zeros(256, dtype=bool)
         for code in codes:
             if len(code) == 1:
@@ -123,6 +150,38 @@ class KnownCode(RecordRule):
         cols = columns(self.field)
         ok: np.ndarray = self._known[cols[:, 0]] | (cols[:, 0] == 0x20)
         return ok
+
+    def vector_warnings(
+        self, layout: RecordLayout, columns: Callable[[str], np.ndarray], strict: bool
+    ) -> VectorWarnings | None:
+        """The warning over a block, for a one-byte field: each of the 256 bytes is decoded once by
+        the field's kind, as ``check`` would see it (a byte the kind refuses never reaches ``check``)."""
+        spec = layout.by_name[self.field]
+        if spec.width != 1:
+            return None
+        key = (id(spec.kind), strict)
+        tables = self._tables.get(key)
+        if tables is None:
+            warn = np.zeros(256, dtype=bool)
+            exact = np.ones(256, dtype=bool)
+            for byte in range(256):
+                try:
+                    value = spec.kind.decode(bytes([byte]), strict)
+                except FieldError:
+                    continue
+                except (UnicodeDecodeError, ValueError):
+                    exact[byte] = False
+                    continue
+                warn[byte] = value is not None and value not in self.codes
+            tables = self._tables[key] = (spec.kind, exact, warn)
+        _kind, exact, warn = tables
+        column = columns(self.field)[:, 0]
+        return exact[column], ((self.field, self.reason, warn[column]),)
+
+
+def _all_digits(cols: np.ndarray) -> np.ndarray:
+    digits = ((cols >= 0x30) & (cols <= 0x39)).all(axis=1)
+    return cast(np.ndarray, digits)  # numpy types .all(axis=…) as scalar | array
 
 
 def _ints(cols: np.ndarray) -> np.ndarray:
