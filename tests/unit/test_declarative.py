@@ -898,3 +898,13 @@ def test_built_in_layout_files_stay_built_in(tmp_path):
         LayoutFileError, match=f"id '{BUILT_IN_FILES[0]}' is already the identifier of a built-in format"
     ):
         load_formats(tmp_path)
+
+
+def test_an_empty_split_takes_every_default() -> None:
+    """`split = {}` means the 全銀 91 defaults (docs/layout-files.md), not the dataclass's slot descriptors."""
+    import dataclasses
+
+    from formats.declarative import SplitModel
+    from formats.layout import ResultSplit
+
+    assert SplitModel.model_validate({}).model_dump() == dataclasses.asdict(ResultSplit())
