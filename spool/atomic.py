@@ -36,6 +36,7 @@ __all__ = [
     "fsync_dir",
     "move_into",
     "remove_stale_temps",
+    "sha256_fd",
     "sha256_file",
     "temp_path",
     "write_temp",
@@ -50,13 +51,23 @@ NAME_MAX = 255
 """Bytes in one folder entry's name, on every file system the spool is meant for."""
 
 
+def sha256_fd(fd: int) -> str:
+    """The SHA-256 of an open file's whole content in hex (read from offset 0 with ``pread``)."""
+    digest = hashlib.sha256()
+    offset = 0
+    while chunk := os.pread(fd, _CHUNK, offset):
+        digest.update(chunk)
+        offset += len(chunk)
+    return digest.hexdigest()
+
+
 def sha256_file(path: Path) -> str:
     """The SHA-256 of a file's content in hex, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return sha256_fd(fd)
+    finally:
+        os.close(fd)
 
 
 def fsync_dir(path: Path) -> None:

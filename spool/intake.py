@@ -23,16 +23,15 @@ Nothing here follows a link, changes a file outside the spool or blocks on a FIF
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from spool.atomic import NAME_MAX, fit_name, fsync_dir, move_into, write_temp
+from spool.atomic import NAME_MAX, fit_name, fsync_dir, move_into, sha256_fd, write_temp
 
-__all__ = ["Refused", "Taken", "copy_into", "open_inbox_file", "sha256_fd", "take", "work_name"]
+__all__ = ["Refused", "Taken", "copy_into", "open_inbox_file", "take", "work_name"]
 
 _CHUNK = 1024 * 1024
 _FILE_MODE = 0o600
@@ -137,16 +136,6 @@ def work_name(file_id: str, name: str) -> str:
     """``<file_id>__<name>``, the name cut (by bytes, at a character boundary) to fit a folder entry."""
     prefix = f"{file_id}__"
     return prefix + fit_name(name, NAME_MAX - len(prefix.encode()))
-
-
-def sha256_fd(fd: int) -> str:
-    """The SHA-256 of an open file's whole content (read from offset 0 with ``pread``)."""
-    digest = hashlib.sha256()
-    offset = 0
-    while chunk := os.pread(fd, _CHUNK, offset):
-        digest.update(chunk)
-        offset += len(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

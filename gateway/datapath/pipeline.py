@@ -55,8 +55,9 @@ from gateway.model.normalise import GroupContext
 from gateway.reporting.audit import get_logger
 from gateway.reporting.reports import FileReport, write_reports
 from gateway.storage.ledger import Delivery, FileRow, Ledger, PostingConflictError
-from spool.atomic import move_into
-from spool.intake import Refused, copy_into, open_inbox_file, sha256_fd, take, work_name
+from gateway.storage.transfers import TransferStore
+from spool.atomic import move_into, sha256_fd
+from spool.intake import Refused, copy_into, open_inbox_file, take, work_name
 from spool.layout import SpoolLayout
 from spool.scanner import Arrival
 from spool.states import FileState
@@ -303,8 +304,6 @@ class Pipeline:
 
     def _alert(self, kind: str, channel: str, message: str) -> None:
         """An alert for operators (``gateway alerts``, the console); a failure to record one is logged."""
-        from gateway.storage.transfers import TransferStore
-
         try:
             store = TransferStore(self.settings.ledger_path())
             try:
