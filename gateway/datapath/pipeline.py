@@ -191,7 +191,13 @@ class Pipeline:
         *,
         spool: SpoolLayout | None = None,
         layouts: dict[str, FileLayout] | None = None,
+        path: str = "batch",
     ) -> None:
+        if path not in ("batch", "record"):
+            raise ValueError(f"path: expected 'batch' or 'record', found {path!r}")
+        #: how accepted records are normalised, routed, posted and rendered: in column batches
+        #: (``batch``), or one record at a time (``record``: the reference the batch path is tested against)
+        self.path = path
         self.settings = settings
         self.ledger = ledger
         self.spool = spool or SpoolLayout(settings.spool.root, settings.channels, settings.destinations)
