@@ -1,8 +1,11 @@
-"""Renderers: canonical payments → the bytes a destination system takes.
+"""Renderers: canonical records → the bytes a destination system takes.
 
-A renderer writes one output file for one input file: ``begin`` once, ``add`` per
-payment, ``end`` once, each returning bytes to append. Output names are derived from
-the input file's id and the destination, so a retry replaces instead of duplicating.
+A renderer writes one output file for one input file: ``begin`` once, ``add_batch`` for
+each batch of records (columns: :class:`~gateway.model.batch.CanonicalBatch`; ``add`` for
+one record is the batch of one), ``end`` once, each returning bytes to append. Fixed-width
+records are encoded a column at a time (formats/columns.py ``encode_records``): one
+``bytes`` a batch. Output names are derived from the input file's id and the
+destination, so a retry replaces instead of duplicating.
 """
 
 from __future__ import annotations
@@ -14,10 +17,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, cast
 
+import numpy as np
+
+from formats.columns import encode_records
 from formats.layout import FileLayout
 from formats.layouts.zengin.common import RESULT_CODES
+from formats.masking import mask
 from formats.registry import get_format
-from gateway.model.records import Payment, RefundOrder
+from gateway.model.batch import CanonicalBatch
+from gateway.model.records import RefundOrder
 
 __all__ = [
     "AddressRenderer",
@@ -32,6 +40,7 @@ __all__ = [
     "RefundTransferRenderer",
     "Renderer",
     "RendererClass",
+    "BatchRenderer",
 ]
 
 CHANNEL_KIND_CODES = {"direct-debit": "01", "convenience-store": "02", "pay-easy": "03", "ocr": "04", "eltax": "05"}
@@ -55,8 +64,28 @@ class Renderer(Protocol):
     records: int
 
     def begin(self, meta: OutputMeta) -> bytes: ...
-    def add(self, payment: Payment) -> bytes: ...
+    def add(self, record: Any) -> bytes: ...
+    def add_batch(self, batch: CanonicalBatch, rows: np.ndarray) -> bytes: ...
     def end(self) -> bytes: ...
+
+
+class BatchRenderer:
+    """What every renderer shares: one record is rendered as a batch of one."""
+
+    def add_batch(self, batch: CanonicalBatch, rows: np.ndarray) -> bytes:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def add(self, record: Any) -> bytes:
+        """Render one canonical record (the record path)."""
+        return self.add_batch(CanonicalBatch.of([record]), np.ones(1, dtype=bool))
+
+
+CRLF = b"\r\n"
+
+
+def _or(values: list[Any], default: Any) -> list[Any]:
+    """``value or default`` down a column."""
+    return [value or default for value in values]
 
 
 class RendererClass(Protocol):
@@ -68,7 +97,7 @@ class RendererClass(Protocol):
     def __call__(self, *args: Any, **kwargs: Any) -> Renderer: ...
 
 
-class CollectionIntakeRenderer:
+class CollectionIntakeRenderer(BatchRenderer):
     """The collection system's fixed-width intake (formats/layouts/collection-intake.toml), CRLF after each record."""
 
     extension = "dat"
@@ -96,39 +125,39 @@ class CollectionIntakeRenderer:
                     source_format=meta.format,
                 )
             )
-            + b"\r\n"
+            + CRLF
         )
 
-    def add(self, payment: Payment) -> bytes:
-        self.records += 1
-        self.principal += payment.principal
-        self.late_fee += payment.late_fee
-        self.dunning_fee += payment.dunning_fee
-        account = payment.account
-        return (
-            self.data.encode(
-                dict(
-                    record_type="2",
-                    reconciliation_key=payment.reconciliation_key,
-                    channel_kind=CHANNEL_KIND_CODES[payment.kind],
-                    status=STATUS_CODES[payment.status],
-                    principal=payment.principal,
-                    late_fee=payment.late_fee,
-                    dunning_fee=payment.dunning_fee,
-                    receipt_date=payment.receipt_date,
-                    revenue_date=payment.revenue_date,
-                    result_code=payment.result_code or "",
-                    notice_number=payment.notice_number or "",
-                    tax_item=payment.tax_item or "",
-                    fiscal_year=payment.fiscal_year,
-                    instalment=payment.instalment or "",
-                    bank_code=account.bank_code if account else None,
-                    branch_code=account.branch_code if account else None,
-                    source_record=payment.source.record,
-                )
-            )
-            + b"\r\n"
+    def add_batch(self, batch: CanonicalBatch, rows: np.ndarray) -> bytes:
+        payments = batch.take(rows)
+        count = len(payments)
+        principal, late_fee, dunning_fee = (payments.column(name) for name in ("principal", "late_fee", "dunning_fee"))
+        self.records += count
+        self.principal += sum(principal)
+        self.late_fee += sum(late_fee)
+        self.dunning_fee += sum(dunning_fee)
+        account = payments.account or {}
+        no_account = [None] * count
+        columns = dict(
+            record_type=["2"] * count,
+            reconciliation_key=payments.column("reconciliation_key"),
+            channel_kind=[CHANNEL_KIND_CODES[kind] for kind in payments.column("kind")],
+            status=[STATUS_CODES[status] for status in payments.column("status")],
+            principal=principal,
+            late_fee=late_fee,
+            dunning_fee=dunning_fee,
+            receipt_date=payments.column("receipt_date"),
+            revenue_date=payments.column("revenue_date"),
+            result_code=_or(payments.column("result_code"), ""),
+            notice_number=_or(payments.column("notice_number"), ""),
+            tax_item=_or(payments.column("tax_item"), ""),
+            fiscal_year=payments.column("fiscal_year"),
+            instalment=_or(payments.column("instalment"), ""),
+            bank_code=account.get("bank_code", no_account),
+            branch_code=account.get("branch_code", no_account),
+            source_record=payments.records,
         )
+        return encode_records(self.data, columns, count, CRLF)
 
     def end(self) -> bytes:
         return (
@@ -147,7 +176,7 @@ class CollectionIntakeRenderer:
         )
 
 
-class DebitFollowupCsvRenderer:
+class DebitFollowupCsvRenderer(BatchRenderer):
     """Failed debits for 督促/再振替 follow-up: CSV in UTF-8 with BOM (opens in Excel), CRLF.
 
     Account numbers are shown by their last 3 digits only: the list is for people.
@@ -173,30 +202,37 @@ class DebitFollowupCsvRenderer:
     def __init__(self) -> None:
         self.records = 0
 
-    def _row(self, values: tuple[object, ...]) -> bytes:
+    @staticmethod
+    def _rows(rows: Any) -> bytes:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\r\n").writerow(values)
+        csv.writer(buffer, lineterminator="\r\n").writerows(rows)
         return buffer.getvalue().encode("utf-8")
 
     def begin(self, meta: OutputMeta) -> bytes:
-        return "\ufeff".encode("utf-8") + self._row(self.COLUMNS)
+        return "\ufeff".encode("utf-8") + self._rows([self.COLUMNS])
 
-    def add(self, payment: Payment) -> bytes:
-        self.records += 1
-        account = payment.account
-        return self._row(
-            (
-                payment.source.file_id,
-                payment.source.record,
-                payment.reconciliation_key,
-                payment.receipt_date.isoformat() if payment.receipt_date else "",
-                payment.principal,
-                payment.result_code or "",
-                payment.result_meaning or RESULT_CODES.get(payment.result_code or "", ""),
-                account.bank_code if account else "",
-                account.branch_code if account else "",
-                account.account_type if account else "",
-                account.masked_number if account else "",
+    def add_batch(self, batch: CanonicalBatch, rows: np.ndarray) -> bytes:
+        payments = batch.take(rows)
+        count = len(payments)
+        self.records += count
+        blank = [""] * count
+        account = payments.account or {}
+        codes = payments.column("result_code")
+        return self._rows(
+            zip(
+                [payments.file_id] * count,
+                payments.records,
+                payments.column("reconciliation_key"),
+                [day.isoformat() if day else "" for day in payments.column("receipt_date")],
+                payments.column("principal"),
+                _or(codes, ""),
+                [
+                    meaning or RESULT_CODES.get(code or "", "")
+                    for meaning, code in zip(payments.column("result_meaning"), codes, strict=True)
+                ],
+                *(_or(account.get(part, blank), "") for part in ("bank_code", "branch_code", "account_type")),
+                [mask(number, "account") if number else "" for number in account.get("number", blank)],
+                strict=True,
             )
         )
 
@@ -204,7 +240,7 @@ class DebitFollowupCsvRenderer:
         return b""
 
 
-class RefundTransferRenderer:
+class RefundTransferRenderer(BatchRenderer):
     """Refund orders → a 全銀 総合振込 (21) file for the bank, built by formats.builder (names
     normalised to half-width kana and cut by bytes, totals computed). The requester's own
     details come from the destination's ``options`` (requester_code, requester_name,
@@ -227,9 +263,11 @@ class RefundTransferRenderer:
     def begin(self, meta: OutputMeta) -> bytes:
         return b""
 
-    def add(self, order: object) -> bytes:
-        self.records += 1
-        self._orders.append(cast(RefundOrder, order))  # accepts only refund orders (the router sees to it)
+    def add_batch(self, batch: CanonicalBatch, rows: np.ndarray) -> bytes:
+        # accepts only refund orders (the router sees to it); a refund file is small: models are fine
+        orders = [cast(RefundOrder, batch.model_at(row)) for row in np.flatnonzero(rows).tolist()]
+        self.records += len(orders)
+        self._orders.extend(orders)
         return b""  # the file is written whole at the end (its header needs the transfer date)
 
     def end(self) -> bytes:
@@ -272,7 +310,7 @@ class RefundTransferRenderer:
         return FileBuilder(TRANSFER_21).to_bytes([Group(header, records)])
 
 
-class LayoutRenderer:
+class LayoutRenderer(BatchRenderer):
     """Canonical records back into a fixed-width layout of formats/: header, one data
     record per canonical record, trailer with totals computed from what was written, end.
 
@@ -311,31 +349,40 @@ class LayoutRenderer:
                 values[name] = getattr(first, name)
         return values
 
-    def data_values(self, record: Any) -> dict[str, Any]:
-        values = record.model_dump(exclude={"source", "account"})
-        account = getattr(record, "account", None)
-        if account is not None:
+    def data_columns(self, records: CanonicalBatch) -> dict[str, list[Any]]:
+        """The data records' values, by field: the model's fields, the account's parts, ``serial`` numbered again."""
+        values = {
+            name: records.column(name) for name in records.model.model_fields if name not in ("source", "account")
+        }
+        if records.account is not None:
             values.update(
-                bank_code=account.bank_code,
-                branch_code=account.branch_code,
-                account_type=account.account_type,
-                account_number=account.number,
+                bank_code=records.account["bank_code"],
+                branch_code=records.account["branch_code"],
+                account_type=records.account["account_type"],
+                account_number=records.account["number"],
             )
         if "serial" in values:
-            values["serial"] = self.records
+            values["serial"] = list(range(self.records + 1, self.records + len(records) + 1))
         return values
+
+    def check(self, records: CanonicalBatch) -> None:
+        """Refuse records this output may not hold (ValueError naming the first); the rest of a subclass's rules."""
 
     def _header(self, first: Any | None) -> bytes:
         self._header_written = True
-        return self.layout.layout_for("header").encode(self.header_values(first)) + b"\r\n"
+        return self.layout.layout_for("header").encode(self.header_values(first)) + CRLF
 
-    def add(self, record: Any) -> bytes:
-        out = b"" if self._header_written else self._header(record)
-        self.records += 1
-        values = self.data_values(record)
+    def add_batch(self, batch: CanonicalBatch, rows: np.ndarray) -> bytes:
+        records = batch.take(rows)
+        if not len(records):
+            return b""
+        self.check(records)
+        out = b"" if self._header_written else self._header(records.model_at(0))
+        values = self.data_columns(records)
+        self.records += len(records)
         for total, field_name in self.sums.items():
-            self._totals[total] += values[field_name]
-        return out + self.layout.layout_for("data").encode(values) + b"\r\n"
+            self._totals[total] += sum(values[field_name])
+        return out + encode_records(self.layout.layout_for("data"), values, len(records), CRLF)
 
     def end(self) -> bytes:
         out = b"" if self._header_written else self._header(None)
@@ -364,11 +411,10 @@ class LevyAssessmentRenderer(LayoutRenderer):
         self.layout = get_format("levy-assessment")
         super().__init__()
 
-    def add(self, record: Any) -> bytes:
+    def check(self, records: CanonicalBatch) -> None:
         source = (self._meta.header or {}).get("source_system") if self._meta else None
-        if source is not None and record.source_system != source:
+        if source is not None and any(system != source for system in records.column("source_system")):
             raise ValueError("records of one assessment output must come from one levy system")
-        return super().add(record)
 
 
 class PaymentInfoRenderer(LayoutRenderer):
@@ -413,13 +459,13 @@ class PaymentInfoRenderer(LayoutRenderer):
         values.setdefault("municipality_code", "000000")
         return values
 
-    def add(self, record: Any) -> bytes:
-        if record.tax_item not in self.tax_items:
-            raise ValueError(
-                f"科目 {record.tax_item} is not one of department {self.department}'s "
-                f"({', '.join(sorted(self.tax_items))}): check the routes' when.tax_item"
-            )
-        return super().add(record)
+    def check(self, records: CanonicalBatch) -> None:
+        for tax_item in records.column("tax_item"):
+            if tax_item not in self.tax_items:
+                raise ValueError(
+                    f"科目 {tax_item} is not one of department {self.department}'s "
+                    f"({', '.join(sorted(self.tax_items))}): check the routes' when.tax_item"
+                )
 
 
 class AddressRenderer(LayoutRenderer):
@@ -449,10 +495,10 @@ class AddressRenderer(LayoutRenderer):
         values.setdefault("municipality_code", "000000")
         return values
 
-    def data_values(self, record: Any) -> dict[str, Any]:
-        values = super().data_values(record)
+    def data_columns(self, records: CanonicalBatch) -> dict[str, list[Any]]:
+        values = super().data_columns(records)
         if self.scope == "basic":
-            values.update(dict.fromkeys(self.DELIVERY))
+            values.update(dict.fromkeys(self.DELIVERY, [None] * len(records)))
         return values
 
 
@@ -494,12 +540,16 @@ class NumberLinkageRenderer(LayoutRenderer):
         self.legal_basis = values.get("legal_basis")
         return values
 
-    def data_values(self, record: Any) -> dict[str, Any]:
-        if record.legal_basis != self.legal_basis:
-            raise ValueError(
-                f"records of one output must share one legal basis: the header names "
-                f"{self.legal_basis!r}, record {record.source.record} {record.legal_basis!r}"
-            )
-        values = super().data_values(record)
-        values.update(serial=self.records, my_number=values.pop("individual_number"))
+    def data_columns(self, records: CanonicalBatch) -> dict[str, list[Any]]:
+        for record, legal_basis in zip(records.records, records.column("legal_basis"), strict=True):
+            if legal_basis != self.legal_basis:
+                raise ValueError(
+                    f"records of one output must share one legal basis: the header names "
+                    f"{self.legal_basis!r}, record {record} {legal_basis!r}"
+                )
+        values = super().data_columns(records)
+        values.update(
+            serial=list(range(self.records + 1, self.records + len(records) + 1)),
+            my_number=values.pop("individual_number"),
+        )
         return values

@@ -27,9 +27,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
+import numpy as np
 from pydantic import BaseModel
 
 from adapters.specs import renderer_class
+from gateway.model.batch import CanonicalBatch
 from gateway.model.records import RECORD_KINDS, individual_numbers_in
 
 __all__ = ["LEGAL_BASES", "FlowGuard", "IndividualNumberFlowError", "check_flows", "route_record_kinds"]
@@ -135,6 +137,17 @@ class FlowGuard:
 
     def __init__(self, cleared: Iterable[tuple[str, str]]) -> None:
         self.cleared = frozenset(cleared)
+
+    def check_batch(self, batch: CanonicalBatch, rows: np.ndarray, route: str, destination: str) -> None:
+        """:meth:`check` for the records ``rows`` (a boolean per record) of a batch: the first record
+        holding an individual number stops the file, with the message :meth:`check` gives for it."""
+        if (route, destination) in self.cleared:
+            return
+        for name in getattr(batch.model, "individual_number_fields", ()):
+            values = batch.column(name)
+            for row in np.flatnonzero(rows).tolist():
+                if values[row]:
+                    self.check(batch.model_at(row), route, destination)
 
     def check(self, record: BaseModel, route: str, destination: str) -> None:
         held = individual_numbers_in(record)

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from adapters.local import LocalFolder, StagedFile, output_name
 from adapters.renderers import OutputMeta, Renderer
 from adapters.specs import make_renderer, normaliser_for
@@ -49,8 +51,10 @@ from formats.validate import validate_path
 from formats.validator import Status, ValidationResult
 from gateway.config.protection import FlowGuard, IndividualNumberFlowError
 from gateway.config.settings import Settings
+from gateway.datapath.batch import route_batches
 from gateway.datapath.posting import Flag, PostingBook
 from gateway.datapath.routing import Router
+from gateway.model.batch import CanonicalBatch
 from gateway.model.normalise import GroupContext
 from gateway.reporting.audit import get_logger
 from gateway.reporting.reports import FileReport, write_reports
@@ -145,6 +149,11 @@ class _Staging:
         """Render one record for one destination (the guard has cleared the pair)."""
         staged, renderer = self.ensure(destination)
         staged.write(renderer.add(payment))
+
+    def add_batch(self, destination: str, batch: CanonicalBatch, rows: np.ndarray) -> None:
+        """Render the records ``rows`` of a batch for one destination: one write (the guard has cleared the pair)."""
+        staged, renderer = self.ensure(destination)
+        staged.write(renderer.add_batch(batch, rows))
 
     def ensure(self, destination: str) -> tuple[StagedFile, Renderer]:
         """The destination's output, opened on first use (also when no record reaches it: ``every_file``)."""
@@ -434,20 +443,7 @@ class Pipeline:
                 self.renderers,
             )
             self.ledger.discard_pending_postings(row.id)  # a resumed or retried routing starts afresh
-            book = PostingBook(
-                self.ledger.posting,
-                self.ledger.postings_for_notice,
-                row.id,
-                forced=bool(row.forced),
-                spill_at=self.posting_spill_at,
-                spill=lambda rows, file_id=row.id: self.ledger.spill_postings(file_id, rows),
-                spilled_lookup=lambda key, file_id=row.id: self.ledger.pending_posting(file_id, key),
-                spilled_notice_lookup=lambda notice, file_id=row.id: self.ledger.pending_postings_for_notice(
-                    file_id, notice
-                ),
-                bulk_lookup=self.ledger.postings_by_key,
-                bulk_notice_lookup=self.ledger.postings_by_notice,
-            )
+            book = self._posting_book(row)
             try:
                 routed = self._route(row, layout, result, staging, book)
                 for route in self.settings.routes:  # receivers that see every run, even an empty one
@@ -455,7 +451,9 @@ class Pipeline:
                         for destination in route.to:
                             staging.ensure(destination)
                 deliveries = staging.finish()
-                flags = json.dumps([_flag_dict(flag) for flag in book.flags], ensure_ascii=False)
+                # in record order (the record path decides a few hundred records at a time, the batch path more)
+                ordered = sorted(book.flags, key=lambda flag: flag.record)
+                flags = json.dumps([_flag_dict(flag) for flag in ordered], ensure_ascii=False)
                 self.ledger.plan_deliveries(row.id, deliveries, book.rows(), flags=flags, **counts)
                 break
             except PostingConflictError as conflict:
@@ -476,11 +474,53 @@ class Pipeline:
         self._commit_staged(self._require(row.id), log)
         return self._file_away(self._require(row.id), log, result)
 
+    def _posting_book(self, row: FileRow) -> PostingBook:
+        """The posting book of one routing of a file: the batch path reads the ledger a batch at a
+        time and spills each batch's decisions; the record path a few hundred records at a time."""
+        file_id = row.id
+        if self.path == "batch":
+            return PostingBook(
+                self.ledger.posting,
+                self.ledger.postings_for_notice,
+                file_id,
+                forced=bool(row.forced),
+                matches=lambda keys, notices: self.ledger.posting_matches(file_id, keys, notices),
+                spill_tuples=lambda rows: self.ledger.spill_posting_rows(file_id, rows),
+            )
+        return PostingBook(
+            self.ledger.posting,
+            self.ledger.postings_for_notice,
+            file_id,
+            forced=bool(row.forced),
+            spill_at=self.posting_spill_at,
+            spill=lambda rows: self.ledger.spill_postings(file_id, rows),
+            spilled_lookup=lambda key: self.ledger.pending_posting(file_id, key),
+            spilled_notice_lookup=lambda notice: self.ledger.pending_postings_for_notice(file_id, notice),
+            bulk_lookup=self.ledger.postings_by_key,
+            bulk_notice_lookup=self.ledger.postings_by_notice,
+        )
+
     def _route(
         self, row: FileRow, layout: FileLayout, result: ValidationResult, staging: _Staging, book: PostingBook
     ) -> int:
         """Read the accepted data records again, normalise and render them. Returns payments routed."""
         received = dt.datetime.fromisoformat(row.received_at).astimezone(JST).date()
+        if self.path == "batch":
+            return route_batches(
+                Path(row.work_path),
+                file_id=row.id,
+                channel=row.channel,
+                layout=layout,
+                result=result,
+                received_on=received,
+                strict=self.settings.channels[row.channel].strict,
+                router=self.router,
+                guard=self.guard,
+                staging=staging,
+                book=book,
+                unrouted_message=_unrouted,
+                max_unrouted_flags=_MAX_UNROUTED_FLAGS,
+            )
         normaliser = normaliser_for(layout, received)
         if normaliser is None or result.accepted == 0:
             return 0

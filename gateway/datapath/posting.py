@@ -47,13 +47,17 @@ plan (:class:`PostingConflictError`) and the file is routed again.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from formats.errors import Reason
-from gateway.model.records import Payment
-from gateway.storage.ledger import PostingRow
+from gateway.model.batch import CanonicalBatch
+from gateway.model.records import Payment, instalment_key, payment_notice_key
+from gateway.storage.ledger import PostingMatches, PostingRow
 
 __all__ = ["Flag", "PostingBook", "PostingDecision"]
 
@@ -90,6 +94,10 @@ class _SpilledNoticeLookup(Protocol):
     def __call__(self, notice_key: str, /) -> list[PostingRow]: ...
 
 
+class _Matches(Protocol):
+    def __call__(self, payment_keys: list[str], notice_keys: list[str], /) -> PostingMatches: ...
+
+
 @dataclass
 class PostingBook:
     """Decides, record by record, what reaches the collection system; remembers within the file.
@@ -109,11 +117,17 @@ class PostingBook:
     spilled_lookup: _SpilledLookup | None = None
     spilled_notice_lookup: _SpilledNoticeLookup | None = None
     spill_at: int = 20_000
+    #: the batch path's spill, rows as (payment key, notice key, status, amount, record)
+    spill_tuples: Callable[[list[tuple[str, str, str, int, int]]], None] | None = None
     #: what the ledger holds, read for a batch of records at once (Ledger.postings_by_key …)
     bulk_lookup: Callable[[list[str]], dict[str, PostingRow]] | None = None
     bulk_notice_lookup: Callable[[list[str]], dict[str, list[PostingRow]]] | None = None
     known: dict[str, PostingRow | None] = field(default_factory=dict)
     known_notices: dict[str, list[PostingRow]] = field(default_factory=dict)
+    #: what the ledger holds and the file spilled, for a batch's keys at once (the batch path)
+    matches: _Matches | None = None
+    known_spilled: dict[str, PostingRow] | None = None
+    known_spilled_notices: dict[str, list[PostingRow]] | None = None
     pending: dict[str, PostingRow] = field(default_factory=dict)
     pending_notices: dict[str, list[PostingRow]] = field(default_factory=dict)
     flags: list[Flag] = field(default_factory=list)
@@ -163,8 +177,11 @@ class PostingBook:
         """What this file decided, or the ledger holds, for a key."""
         row = self.pending.get(key)
         if not row and self.spilled:
-            assert self.spilled_lookup is not None  # given with spill (pipeline.py); spilled only after a spill
-            row = self.spilled_lookup(key)
+            if self.known_spilled is not None:  # read for the whole batch (decide_batch)
+                row = self.known_spilled.get(key)
+            else:
+                assert self.spilled_lookup is not None  # given with spill (pipeline.py); spilled only after a spill
+                row = self.spilled_lookup(key)
         return row or self._ledger(key)
 
     def _once(self, record: Any) -> PostingDecision:
@@ -227,7 +244,9 @@ class PostingBook:
             return PostingDecision(False, (flag(Reason.DUPLICATE_POSTING, f"already posted {where}"),))
         flags: tuple[Flag, ...] = ()
         spilled: list[PostingRow] = []
-        if self.spilled:
+        if self.spilled and self.known_spilled_notices is not None:  # read for the whole batch (decide_batch)
+            spilled = self.known_spilled_notices.get(payment.notice_key, [])
+        elif self.spilled:
             assert self.spilled_notice_lookup is not None  # given with spill (pipeline.py); spilled only after a spill
             spilled = self.spilled_notice_lookup(payment.notice_key)
         others = [
@@ -267,9 +286,125 @@ class PostingBook:
         """The decisions still in memory (those spilled are in the ledger already)."""
         return list(self.pending.values())
 
+    # -- the batch data path ---------------------------------------------------
+    def decide_batch(self, batch: CanonicalBatch, rows: np.ndarray) -> np.ndarray:
+        """:meth:`decide` for the records ``rows`` of a batch (those routed somewhere), in order,
+        with one set-based query for all of them (``matches``). Which of them go: a boolean per row.
+
+        A record whose payment key and notice appear nowhere else — not in the ledger, not earlier
+        in this file, not twice in this batch — is decided in bulk by its status alone (it is what
+        nearly every record of a large file is). Every other record is decided one by one by
+        :meth:`decide`, in file order, with what the ledger and the file hold for it read in that
+        same query. The decisions of the batch are then spilled to the ledger (``postings_pending``),
+        so the next batch's query sees them."""
+        # given by the batch path (pipeline.py), which spills a batch at a time (``spill`` is None)
+        assert self.matches is not None and self.spill_tuples is not None and self.spill is None
+        picked = rows.tolist()
+        keys, notices, statuses, amounts = _posting_columns(batch, picked)
+        payments = batch.model is Payment
+        keyed = [key for key in keys if key is not None]
+        notice_list = [notice for notice in notices if notice is not None] if payments else []
+        found = self.matches(keyed, notice_list)
+        self.known = {key: found.by_key.get(key) for key in keyed}
+        self.known_notices = {notice: found.by_notice.get(notice, []) for notice in notice_list}
+        self.known_spilled, self.known_spilled_notices = found.pending_by_key, found.pending_by_notice
+        repeated_keys = {key for key, count in Counter(keyed).items() if count > 1}
+        repeated_notices = {notice for notice, count in Counter(notice_list).items() if count > 1}
+        confirmed_before = {
+            notice
+            for notice in notice_list
+            if any(row.status == "confirmed" for row in found.by_notice.get(notice, ()))
+            or found.pending_by_notice.get(notice)
+        }
+        go = np.ones(len(picked), dtype=bool)
+        spill: list[tuple[str, str, str, int, int]] = []
+        records = batch.records
+        for index, row in enumerate(picked):
+            key = keys[index]
+            if key is None:
+                continue  # nothing to remember: routed (as decide does)
+            notice = notices[index]
+            hard = (
+                key in repeated_keys
+                or key in found.by_key
+                or key in found.pending_by_key
+                or (payments and (notice in repeated_notices or notice in confirmed_before))
+            )
+            if hard:  # (its decision stays in ``pending`` for the rest of the batch)
+                go[index] = self.decide(batch.model_at(row)).route
+                continue
+            status = statuses[index]
+            if status == "cancelled":  # nothing before: no 速報 to cancel
+                go[index] = False
+                source = batch.source_at(row)
+                self.flags.append(
+                    Flag(
+                        Reason.CANCEL_WITHOUT_PRELIMINARY,
+                        source.record,
+                        source.offset,
+                        "no 速報 to cancel for this payment",
+                    )
+                )
+                continue
+            assert notice is not None  # every record with a posting key has a notice key
+            spill.append((key, notice, status, amounts[index], records[row]))
+        spill.extend(map(_as_tuple, self.pending.values()))
+        self.pending.clear()
+        self.pending_notices.clear()
+        if spill:  # the batch's decisions, for the next batches' queries (not posted yet)
+            self.spill_tuples(spill)
+            self.spilled = True
+        self.known_spilled = self.known_spilled_notices = None
+        return go
+
 
 def _posting_key(record: Any) -> str | None:
     """The key a record is posted under: a payment's kind and payment key, else its ``posting_key``."""
     if isinstance(record, Payment):
-        return None if record.payment_key is None else f"{record.kind}:{record.payment_key}"
+        return payment_posting_key(record.kind, record.payment_key)
     return getattr(record, "posting_key", None)
+
+
+def payment_posting_key(kind: str, payment_key: str | None) -> str | None:
+    """A payment's posting key: its kind and payment key (none when it has no payment key)."""
+    return None if payment_key is None else f"{kind}:{payment_key}"
+
+
+_STATUS_POSTED = {"paid": "confirmed"}
+
+
+def _as_tuple(row: PostingRow) -> tuple[str, str, str, int, int]:
+    return (row.payment_key, row.notice_key, row.status, row.amount, row.record)
+
+
+def _posting_columns(
+    batch: CanonicalBatch, rows: list[int]
+) -> tuple[list[str | None], list[str | None], list[str], list[int]]:
+    """For the records ``rows``: posting key, notice key, the status remembered, amount (total).
+
+    The same values :meth:`PostingBook.decide` takes from each model (``_posting_key``,
+    ``notice_key``, the status as posted, ``total``), from columns."""
+    model = batch.model
+
+    def col(name: str) -> list[Any]:
+        values = batch.column(name)
+        return [values[row] for row in rows]
+
+    totals = [sum(parts) for parts in zip(*(col(name) for name in getattr(model, "total_fields", ())), strict=True)]
+    if model is Payment:
+        keys = [payment_posting_key(kind, key) for kind, key in zip(col("kind"), col("payment_key"), strict=True)]
+        notices: list[str | None] = [
+            payment_notice_key(number, reconciliation)
+            for number, reconciliation in zip(col("notice_number"), col("reconciliation_key"), strict=True)
+        ]
+        statuses = [_STATUS_POSTED.get(status, status) for status in col("status")]
+        return keys, notices, statuses, totals
+    seq = getattr(model, "posting_seq", None)
+    if seq is None:  # a record with no posting key: routed, nothing remembered
+        return [None] * len(rows), [None] * len(rows), ["confirmed"] * len(rows), totals or [0] * len(rows)
+    record = model.record  # type: ignore[attr-defined]  # every model with a posting_seq has one
+    parts = [col(name) for name in ("municipality_code", "notice_number", "tax_item", "fiscal_year", "instalment")]
+    instalments = [instalment_key(*values) for values in zip(*parts, strict=True)]
+    keys = [f"{record}:{instalment}:{number}" for instalment, number in zip(instalments, col(seq), strict=True)]
+    notices = [f"{record}:{number}" for number in col("notice_number")]
+    return list(keys), notices, ["confirmed"] * len(rows), totals

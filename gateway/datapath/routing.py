@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
 
 from gateway.config.settings import RouteCondition, RouteConfig
+from gateway.model.batch import CanonicalBatch
 from gateway.model.records import Canonical, Payment
 
 __all__ = ["Router"]
@@ -30,6 +34,39 @@ def _matches(condition: RouteCondition, record: Canonical) -> bool:
     return all(allowed is None or value in allowed for allowed, value in checks)
 
 
+def _matches_batch(condition: RouteCondition, batch: CanonicalBatch) -> np.ndarray:
+    """:func:`_matches` for every record of a batch at once."""
+    rows = len(batch)
+    kind = batch.kind
+    if condition.record is not None and kind not in condition.record:
+        return np.zeros(rows, dtype=bool)
+    if condition.channel is not None and batch.channel not in condition.channel:
+        return np.zeros(rows, dtype=bool)
+    matched = np.ones(rows, dtype=bool)
+    if condition.tax_item is not None:  # a record without a 科目 never matches a condition on it
+        if "tax_item" not in batch.model.model_fields:
+            return np.zeros(rows, dtype=bool)
+        matched &= _isin(batch.column("tax_item"), condition.tax_item)
+    payment_conditions = {"kind": condition.kind, "status": condition.status, "result_code": condition.result_code}
+    if kind != "payment":  # conditions on payments never match other records
+        return matched if all(allowed is None for allowed in payment_conditions.values()) else matched & False
+    for name, allowed in payment_conditions.items():
+        if allowed is not None:
+            matched &= _isin(batch.column(name), allowed)
+    return matched
+
+
+def _isin(values: list[Any], allowed: Sequence[Any]) -> np.ndarray:
+    """Which values are among ``allowed`` (each distinct value looked up once)."""
+    memo: dict[Any, bool] = {}
+    wanted = set(allowed)
+    return np.fromiter(
+        (memo[value] if value in memo else memo.setdefault(value, value in wanted) for value in values),
+        dtype=bool,
+        count=len(values),
+    )
+
+
 class Router:
     """Sends each payment to the destinations of every route whose conditions it meets."""
 
@@ -39,7 +76,9 @@ class Router:
 
     def _candidates(self, record: Canonical) -> tuple[RouteConfig, ...]:
         """The routes whose ``when.record`` admits the record's kind, in order (computed once a kind)."""
-        model = type(record)
+        return self._candidates_of(type(record))
+
+    def _candidates_of(self, model: type) -> tuple[RouteConfig, ...]:
         if model not in self._by_kind:
             kind = getattr(model, "record", "payment")
             self._by_kind[model] = tuple(
@@ -57,4 +96,21 @@ class Router:
                     for destination in route.to
                     if destination not in [seen for _, seen in found]
                 )
+        return found
+
+    def destinations_batch(self, batch: CanonicalBatch) -> list[tuple[str, str, np.ndarray]]:
+        """:meth:`destinations` for every record of a batch, decided with one predicate a route
+        condition over the columns: (route, destination, the rows it sends there) for each
+        destination some record goes to, the route being the first naming it that the row meets."""
+        sent: dict[str, np.ndarray] = {}
+        found: list[tuple[str, str, np.ndarray]] = []
+        for route in self._candidates_of(batch.model):
+            matched = _matches_batch(route.when, batch)
+            if not matched.any():
+                continue
+            for destination in route.to:
+                rows = matched & ~sent[destination] if destination in sent else matched
+                if rows.any():
+                    found.append((route.name, destination, rows))
+                    sent[destination] = sent[destination] | rows if destination in sent else rows
         return found

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from formats.layout import FileLayout
 from formats.layouts.zengin.common import RESULT_CODES
+from gateway.model.batch import CanonicalBatch
 from gateway.model.records import (
     AddressChange,
     Assessment,
@@ -30,6 +31,7 @@ from gateway.model.records import (
 )
 
 __all__ = [
+    "BatchSource",
     "CanonicalMapping",
     "DebitResultNormaliser",
     "InterSystemNormaliser",
@@ -73,10 +75,56 @@ class GroupContext:
     kind: str  # "request" | "result" | "transfer"
 
 
+@dataclass(frozen=True)
+class BatchSource:
+    """Where the records of a batch came from: one file and channel, each record's number and offset."""
+
+    file_id: str
+    channel: str
+    records: list[int]
+    offsets: list[int]
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
 class Normaliser(Protocol):
     def normalise(
         self, values: Mapping[str, Any], group: GroupContext, source: SourceRef | Mapping[str, Any]
     ) -> Canonical | None: ...
+
+    def normalise_batch(
+        self, columns: Mapping[str, list[Any]], group: GroupContext, source: BatchSource
+    ) -> CanonicalBatch | None:
+        """:meth:`normalise` for many records of one group at once, in columns (the batch data path):
+        the same canonical records, or None when the group's records are not canonical records."""
+        ...
+
+
+def _batch(
+    model: type[BaseModel],
+    columns: dict[str, list[Any]],
+    source: BatchSource,
+    account: dict[str, list[Any]] | None = None,
+) -> CanonicalBatch:
+    """The canonical batch of ``columns``, held to the model (the model's error for a record it refuses)."""
+    batch = CanonicalBatch(model, columns, source.file_id, source.channel, source.records, source.offsets, account)
+    return batch.checked()
+
+
+def _memo(function: Any) -> Any:
+    """``function`` over a column, computed once per distinct value."""
+
+    def over(values: list[Any]) -> list[Any]:
+        memo: dict[Any, Any] = {}
+        out = []
+        for value in values:
+            if value not in memo:
+                memo[value] = function(value)
+            out.append(memo[value])
+        return out
+
+    return over
 
 
 class DebitResultNormaliser:
@@ -90,32 +138,77 @@ class DebitResultNormaliser:
         self.received_on = received_on
         self._dates: dict[str, dt.date] = {}
 
+    def _debit_date(self, group: GroupContext) -> dt.date:
+        mmdd = group.header["debit_date"]
+        if mmdd not in self._dates:
+            self._dates[mmdd] = implied_date(mmdd, self.received_on, direction="past")
+        return self._dates[mmdd]
+
+    @staticmethod
+    def _payment_key(group: GroupContext, debit_date: dt.date, customer_number: Any) -> str:
+        """One debit: the consignor, the day and the customer number (a re-sent file posts nothing twice)."""
+        return f"{group.header['consignor_code']}:{debit_date.isoformat()}:{customer_number}"
+
+    @staticmethod
+    def _status(code: Any) -> str:
+        return "paid" if code == "0" else "failed"
+
+    @staticmethod
+    def _meaning(code: Any) -> str:
+        return RESULT_CODES.get(code or "", f"未定義の結果コード {code}")
+
     def normalise(
         self, values: Mapping[str, Any], group: GroupContext, source: SourceRef | Mapping[str, Any]
     ) -> Payment | None:
         if group.kind != "result":
             return None
         code = values.get("result_code")
-        mmdd = group.header["debit_date"]
-        if mmdd not in self._dates:
-            self._dates[mmdd] = implied_date(mmdd, self.received_on, direction="past")
+        debit_date = self._debit_date(group)
         return Payment(
             kind="direct-debit",
-            status="paid" if code == "0" else "failed",
+            status=self._status(code),
             reconciliation_key=values["customer_number"],
-            # one debit: the consignor, the day and the customer number (a re-sent file posts nothing twice)
-            payment_key=f"{group.header['consignor_code']}:{self._dates[mmdd].isoformat()}:{values['customer_number']}",
+            payment_key=self._payment_key(group, debit_date, values["customer_number"]),
             principal=values["amount"],
-            receipt_date=self._dates[mmdd],
+            receipt_date=debit_date,
             result_code=code,
-            result_meaning=RESULT_CODES.get(code or "", f"未定義の結果コード {code}"),
-            account={
-                "bank_code": values["bank_code"],
-                "branch_code": values["branch_code"],
-                "account_type": values["account_type"],
-                "number": values["account_number"],
-            },
+            result_meaning=self._meaning(code),
+            account={part: values[field] for part, field in self.ACCOUNT.items()},
             source=source,
+        )
+
+    #: the bank account's parts, from the data record's fields
+    ACCOUNT = {
+        "bank_code": "bank_code",
+        "branch_code": "branch_code",
+        "account_type": "account_type",
+        "number": "account_number",
+    }
+
+    def normalise_batch(
+        self, columns: Mapping[str, list[Any]], group: GroupContext, source: BatchSource
+    ) -> CanonicalBatch | None:
+        if group.kind != "result":
+            return None
+        rows = len(source)
+        codes = columns["result_code"] if "result_code" in columns else [None] * rows
+        debit_date = self._debit_date(group)
+        prefix = self._payment_key(group, debit_date, "")
+        customers = columns["customer_number"]
+        return _batch(
+            Payment,
+            {
+                "kind": ["direct-debit"] * rows,
+                "status": _memo(self._status)(codes),
+                "reconciliation_key": customers,
+                "payment_key": [f"{prefix}{customer}" for customer in customers],
+                "principal": columns["amount"],
+                "receipt_date": [debit_date] * rows,
+                "result_code": codes,
+                "result_meaning": _memo(self._meaning)(codes),
+            },
+            source,
+            {part: columns[field] for part, field in self.ACCOUNT.items()},
         )
 
 
@@ -206,6 +299,51 @@ class MappedNormaliser:
             source=source,
         )
 
+    def normalise_batch(
+        self, columns: Mapping[str, list[Any]], group: GroupContext, source: BatchSource
+    ) -> CanonicalBatch:
+        m = self.mapping
+        rows = len(source)
+        decoded: dict[str, list[Mapping[str, Any]]] = {}
+
+        def get(name: str | None) -> list[Any]:
+            if name is None:
+                return [None] * rows
+            if name.startswith("="):
+                return [name[1:]] * rows
+            field, _, part = name.partition(".")
+            if field not in columns:
+                raise KeyError(f"[canonical] names {field!r}, which is not a field of the data record")
+            if not part:
+                return columns[field]
+            if field not in decoded:
+                decoded[field] = _memo(lambda value, field=field: self._codec(field, value))(columns[field])
+            return [fields[part] for fields in decoded[field]]
+
+        if isinstance(m.status, StatusFromField):
+            status = _memo(lambda value, to=m.status.map: to[str(value)])(columns[m.status.field])
+        else:
+            status = [m.status] * rows
+        data: dict[str, list[Any]] = {"kind": [m.kind] * rows, "status": status}
+        if m.payment_key:
+            parts = [get(part) for part in m.payment_key]
+            data["payment_key"] = [":".join(map(str, values)) for values in zip(*parts, strict=True)]
+        data.update(
+            reconciliation_key=[str(value) for value in get(m.reconciliation_key)],
+            principal=get(m.principal),
+            late_fee=[value or 0 for value in get(m.late_fee)],
+            dunning_fee=[value or 0 for value in get(m.dunning_fee)],
+            receipt_date=_memo(_date)(get(m.receipt_date)),
+            revenue_date=_memo(_date)(get(m.revenue_date)),
+            notice_number=[_text(value) for value in get(m.notice_number)],
+            tax_item=[_text(value) for value in get(m.tax_item)],
+            fiscal_year=get(m.fiscal_year),
+            instalment=[_text(value) for value in get(m.instalment)],
+            resident_code=[_text(value) for value in get(m.resident_code)],
+            result_code=[_text(value) for value in get(m.result_code)],
+        )
+        return _batch(Payment, data, source)
+
 
 class StatusFromField(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -281,6 +419,20 @@ class InterSystemNormaliser:
         if self.account is not None:
             data["account"] = {part: values[field] for part, field in self.account.items()}
         return cast(Canonical, self.model(**data, source=source))  # every model of the tables has a source
+
+    def normalise_batch(
+        self, columns: Mapping[str, list[Any]], group: GroupContext, source: BatchSource
+    ) -> CanonicalBatch:
+        rows = len(source)
+        data = {name: columns[field] for name, field in self.sources.items() if field in columns}
+        data.update({name: [group.header[field]] * rows for name, field in self.from_header.items()})
+        for name in self.OPTIONAL_TEXT:
+            if name in data:
+                data[name] = [None if value == "" else value for value in data[name]]
+        account = None
+        if self.account is not None:
+            account = {part: columns[field] for part, field in self.account.items()}
+        return _batch(self.model, data, source, account)
 
 
 #: The canonical records a layout file's ``[canonical] record = …`` may name.

@@ -129,9 +129,12 @@ class Payment(BaseModel):
     account: BankAccount | None = None
     source: SourceRef
 
+    #: the amounts the payment's total is the sum of
+    total_fields: ClassVar[tuple[str, ...]] = ("principal", "late_fee", "dunning_fee")
+
     @property
     def total(self) -> int:
-        return self.principal + self.late_fee + self.dunning_fee
+        return sum(getattr(self, name) for name in self.total_fields)
 
     @property
     def notice_key(self) -> str:
@@ -141,7 +144,17 @@ class Payment(BaseModel):
         notice and instalment (its 顧客番号 for direct debit and the 納付番号 in its barcodes are
         the same key), while the tax item and year are spelt differently by each channel.
         """
-        return self.notice_number or self.reconciliation_key
+        return payment_notice_key(self.notice_number, self.reconciliation_key)
+
+
+def payment_notice_key(notice_number: str | None, reconciliation_key: str) -> str:
+    """:attr:`Payment.notice_key` from its two fields (the batch path computes it from columns)."""
+    return notice_number or reconciliation_key
+
+
+def instalment_key(municipality_code: str, notice_number: str, tax_item: str, fiscal_year: int, instalment: str) -> str:
+    """:attr:`_NoticeInstalment.instalment_key` from its fields (the batch path computes it from columns)."""
+    return f"{municipality_code}:{notice_number}:{tax_item}:{fiscal_year}:{instalment}"
 
 
 class NumberLinkage(BaseModel):
@@ -195,9 +208,26 @@ class _NoticeInstalment(BaseModel):
     tax_item: str = Field(description="科目")
     instalment: str = Field(description="期別")
 
+    #: the field numbering the versions of one instalment's record (each version is posted once)
+    posting_seq: ClassVar[str]
+
     @property
     def instalment_key(self) -> str:
-        return f"{self.municipality_code}:{self.notice_number}:{self.tax_item}:{self.fiscal_year}:{self.instalment}"
+        return instalment_key(
+            self.municipality_code, self.notice_number, self.tax_item, self.fiscal_year, self.instalment
+        )
+
+    @property
+    def posting_key(self) -> str:
+        """This version of the instalment's record: ``<record>:<instalment key>:<its SEQ>``."""
+        return f"{self.record}:{self.instalment_key}:{getattr(self, self.posting_seq)}"
+
+    #: the amounts the record's total is the sum of
+    total_fields: ClassVar[tuple[str, ...]]
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, name) for name in self.total_fields)
 
     @property
     def notice_key(self) -> str:
@@ -210,18 +240,13 @@ class Assessment(_NoticeInstalment):
     ``assessed_amount`` is the amount *after* the change (a 更正 carries the new amount)."""
 
     record: ClassVar[str] = "assessment"
+    #: this version of the instalment's assessment (調定履歴SEQ): sent to the collection system once
+    posting_seq: ClassVar[str] = "assessment_seq"
 
     source_system: str = Field(description="送信元の賦課システム")
     assessment_kind: str = Field(description="調定区分")
 
-    @property
-    def posting_key(self) -> str:
-        """This version of the instalment's assessment (調定履歴SEQ): sent to the collection system once."""
-        return f"assessment:{self.instalment_key}:{self.assessment_seq}"
-
-    @property
-    def total(self) -> int:
-        return self.assessed_amount
+    total_fields: ClassVar[tuple[str, ...]] = ("assessed_amount",)
 
     assessed_amount: int = Field(ge=0, description="調定額 (yen, after the change)")
     due_date: dt.date = Field(description="納期限")
@@ -238,6 +263,8 @@ class RevenuePosting(_NoticeInstalment):
     department of its 科目 (formats/layouts/payment_info.py)."""
 
     record: ClassVar[str] = "revenue-posting"
+    #: this entry of the instalment's revenue history (収入履歴SEQ): sent to the department once
+    posting_seq: ClassVar[str] = "revenue_seq"
 
     revenue_kind: str = Field(description="収入区分 (1 収入, 2 収入取消, 3 充当)")
     channel_kind: str = Field(description="納付区分")
@@ -251,14 +278,7 @@ class RevenuePosting(_NoticeInstalment):
     reconciliation_key: str = Field(description="消込特定キー")
     source: SourceRef
 
-    @property
-    def posting_key(self) -> str:
-        """This entry of the instalment's revenue history (収入履歴SEQ): sent to the department once."""
-        return f"revenue-posting:{self.instalment_key}:{self.revenue_seq}"
-
-    @property
-    def total(self) -> int:
-        return self.principal + self.late_fee + self.dunning_fee
+    total_fields: ClassVar[tuple[str, ...]] = ("principal", "late_fee", "dunning_fee")
 
 
 class AddressChange(BaseModel):

@@ -16,13 +16,14 @@ nothing is regenerated.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import secrets
 import socket
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from spool.process import pid_alive
 from spool.process import start_time as _start_time
 from spool.states import ACCEPTED_STATES, TERMINAL_STATES
 
-__all__ = ["Delivery", "FileRow", "Ledger", "PostingConflictError", "PostingRow", "process_token"]
+__all__ = ["Delivery", "FileRow", "Ledger", "PostingConflictError", "PostingMatches", "PostingRow", "process_token"]
 
 
 SCHEMA = """
@@ -149,6 +150,16 @@ class PostingRow:
     amount: int
     file_id: str
     record: int
+
+
+@dataclass
+class PostingMatches:
+    """What the ledger holds for a batch of keys (:meth:`Ledger.posting_matches`): absent keys are not in it."""
+
+    by_key: dict[str, PostingRow] = field(default_factory=dict)
+    by_notice: dict[str, list[PostingRow]] = field(default_factory=dict)
+    pending_by_key: dict[str, PostingRow] = field(default_factory=dict)
+    pending_by_notice: dict[str, list[PostingRow]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,11 +391,46 @@ class Ledger:
 
     def spill_postings(self, file_id: str, postings: Sequence[Any]) -> None:
         """Keep decisions of a file being routed in the ledger instead of memory (not posted yet)."""
+        self.spill_posting_rows(
+            file_id, ((p.payment_key, p.notice_key, p.status, p.amount, p.record) for p in postings)
+        )
+
+    def spill_posting_rows(self, file_id: str, rows: Iterable[tuple[str, str, str, int, int]]) -> None:
+        """:meth:`spill_postings` of rows given as (payment key, notice key, status, amount, record)."""
         with self.transaction() as db:
-            db.executemany(
-                _PENDING_INSERT,
-                [(file_id, p.payment_key, p.notice_key, p.status, p.amount, p.record) for p in postings],
-            )
+            db.executemany(_PENDING_INSERT, ((file_id, *row) for row in rows))
+
+    def posting_matches(self, file_id: str, payment_keys: Sequence[str], notice_keys: Sequence[str]) -> PostingMatches:
+        """What the ledger holds for a batch of payment keys and notices, in one set-based query
+        each (the keys are joined to the postings as one JSON array; ``CROSS JOIN`` keeps the
+        array the outer loop, so each key is one index look-up): the postings, and the decisions
+        this file spilled while being routed (``postings_pending``)."""
+        keys, notices = json.dumps(list(payment_keys)), json.dumps(list(dict.fromkeys(notice_keys)))
+        columns = "p.payment_key, p.notice_key, p.status, p.amount, p.file_id, p.record"
+        found = PostingMatches()
+        for row in self.db.execute(
+            f"SELECT {columns} FROM json_each(?) k CROSS JOIN postings p ON p.payment_key = k.value", (keys,)
+        ):
+            found.by_key[row["payment_key"]] = PostingRow(*row)
+        for row in self.db.execute(
+            f"SELECT {columns} FROM json_each(?) k CROSS JOIN postings_pending p"
+            " ON p.file_id = ? AND p.payment_key = k.value",
+            (keys, file_id),
+        ):
+            found.pending_by_key[row["payment_key"]] = PostingRow(*row)
+        for row in self.db.execute(
+            f"SELECT {columns} FROM json_each(?) k CROSS JOIN postings p ON p.notice_key = k.value"
+            " ORDER BY p.notice_key, p.updated_at",
+            (notices,),
+        ):
+            found.by_notice.setdefault(row["notice_key"], []).append(PostingRow(*row))
+        for row in self.db.execute(
+            f"SELECT {columns} FROM json_each(?) k CROSS JOIN postings_pending p"
+            " ON p.file_id = ? AND p.notice_key = k.value AND p.status = 'confirmed' ORDER BY p.rowid",
+            (notices, file_id),
+        ):
+            found.pending_by_notice.setdefault(row["notice_key"], []).append(PostingRow(*row))
+        return found
 
     def discard_pending_postings(self, file_id: str) -> None:
         """Forget the spilled decisions of a file whose routing starts again (or failed)."""

@@ -1,0 +1,241 @@
+"""Records in columns: blocks of fixed-width records read as numpy arrays, their fields
+decoded a column at a time, and columns of values encoded back into records.
+
+This is the batch data path's side of the layouts (gateway/datapath/batch.py): a block of
+tens of thousands of records is one ``(n, record_length)`` array; a field is a column
+slice of it. Decoding a column gives exactly what :meth:`RecordLayout.decode_clean` gives
+for each record (the same field kinds' ``convert``; numbers all in one step), and
+:func:`encode_records` gives exactly the bytes :meth:`RecordLayout.encode` gives for each
+record, joined with the separator (numbers padded in one step, other values encoded once
+per distinct value), so the two data paths write the same bytes
+(tests/unit/test_columns.py, tests/integration/test_batch_differential.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from formats.fields import FieldBuildError, Numeric
+from formats.framing import EOF_MARK, Framer
+from formats.layout import FieldSpec, FileLayout, RecordLayout
+
+__all__ = ["Block", "Columns", "encode_records", "read_blocks"]
+
+BLOCK_RECORDS = 32_768
+SEPARATORS = {"crlf": b"\r\n", "lf": b"\n", "none": b""}
+_ZERO = 0x30
+
+
+@dataclass(frozen=True)
+class Block:
+    """Consecutive records of a file: their bytes, 1-based record numbers and byte offsets."""
+
+    records: np.ndarray  # (n, record_length) uint8
+    numbers: np.ndarray  # (n,) int64
+    offsets: np.ndarray  # (n,) int64
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def raw(self, row: int) -> bytes:
+        return bytes(self.records[row].tobytes())
+
+
+def read_blocks(path: Path, layout: FileLayout, separator: str, block_records: int = BLOCK_RECORDS) -> Iterator[Block]:
+    """The records of ``path`` in blocks, in file order; a record not of the layout's length
+    (a short last line …) is left out — validation has already refused it.
+
+    A file whose every record is followed by the same separator is read straight into
+    arrays; any other file through :class:`~formats.framing.Framer`."""
+    length = layout.record_length
+    sep = SEPARATORS.get(separator)
+    size = path.stat().st_size
+    if sep is not None:
+        with path.open("rb") as stream:
+            stream.seek(max(size - 1, 0))
+            body = size - 1 if size and stream.read(1) == EOF_MARK else size
+            stride = length + len(sep)
+            rows = body // stride
+            tail = body - rows * stride
+            if tail in (0, length) and _regular(stream, rows, stride, length, sep, block_records):
+                yield from _strided(stream, rows, stride, length, block_records)
+                if tail == length:
+                    stream.seek(rows * stride)
+                    last = np.frombuffer(stream.read(length), dtype=np.uint8).reshape(1, length)
+                    yield Block(last, np.array([rows + 1]), np.array([rows * stride]))
+                return
+    with path.open("rb") as stream:
+        raws: list[bytes] = []
+        numbers: list[int] = []
+        offsets: list[int] = []
+        for frame in Framer(stream, length):
+            if len(frame.raw) != length:
+                continue
+            raws.append(frame.raw)
+            numbers.append(frame.index)
+            offsets.append(frame.offset)
+            if len(raws) == block_records:
+                yield _block(raws, numbers, offsets, length)
+                raws, numbers, offsets = [], [], []
+        if raws:
+            yield _block(raws, numbers, offsets, length)
+
+
+def _block(raws: list[bytes], numbers: list[int], offsets: list[int], length: int) -> Block:
+    records = np.frombuffer(b"".join(raws), dtype=np.uint8).reshape(len(raws), length)
+    return Block(records, np.array(numbers, dtype=np.int64), np.array(offsets, dtype=np.int64))
+
+
+def _regular(stream: Any, rows: int, stride: int, length: int, sep: bytes, block_records: int) -> bool:
+    """Every record ends with ``sep`` and holds no line break (a file the Framer reads the same way)."""
+    if not sep:
+        return True
+    sep_row = np.frombuffer(sep, dtype=np.uint8)
+    for block in _strided_raw(stream, rows, stride, block_records):
+        if not (block[:, length:] == sep_row).all() or (block[:, :length] == 0x0A).any():
+            return False
+        if sep == b"\n" and (block[:, length - 1] == 0x0D).any():
+            return False
+    return True
+
+
+def _strided_raw(stream: Any, rows: int, stride: int, block_records: int) -> Iterator[np.ndarray]:
+    stream.seek(0)
+    start = 0
+    while start < rows:
+        count = min(block_records, rows - start)
+        data = stream.read(count * stride)
+        yield np.frombuffer(data, dtype=np.uint8).reshape(count, stride)
+        start += count
+
+
+def _strided(stream: Any, rows: int, stride: int, length: int, block_records: int) -> Iterator[Block]:
+    start = 0
+    for block in _strided_raw(stream, rows, stride, block_records):
+        count = len(block)
+        numbers = np.arange(start + 1, start + count + 1, dtype=np.int64)
+        yield Block(block[:, :length], numbers, (numbers - 1) * stride)
+        start += count
+
+
+class Columns(Mapping[str, list[Any]]):
+    """The fields of some records of one record layout, decoded a column at a time, on first use.
+
+    ``columns[name]`` is the list of the field's values, one per row, exactly as
+    :meth:`RecordLayout.decode_clean` decodes them (the rows must be valid: validation said so).
+    """
+
+    def __init__(self, layout: RecordLayout, records: np.ndarray) -> None:
+        self.layout = layout
+        self.records = records
+        self._decoded: dict[str, list[Any]] = {}
+        self._names = [spec.name for spec in layout.fields if spec.reported]
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    @property
+    def rows(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, name: str) -> list[Any]:
+        if name not in self._decoded:
+            spec = self.layout.by_name.get(name)
+            if spec is None or not spec.reported:
+                raise KeyError(name)
+            self._decoded[name] = decode_column(spec, self.records[:, spec.offset : spec.offset + spec.width])
+        return self._decoded[name]
+
+
+def decode_column(spec: FieldSpec, cols: np.ndarray) -> list[Any]:
+    """One field's values for the rows of ``cols`` (shape (n, width)), as the field kind's ``convert`` gives them."""
+    kind = spec.kind
+    if isinstance(kind, Numeric) and spec.width <= 18 and len(cols) and bool(((cols >= _ZERO) & (cols <= 0x39)).all()):
+        values: list[Any] = kind.vector_int(cols).tolist()
+        return values
+    width = spec.width
+    data = cols.tobytes()
+    convert = kind.convert
+    memo: dict[bytes, Any] = {}
+    out: list[Any] = []
+    append = out.append
+    for start in range(0, len(data), width):
+        chunk = data[start : start + width]
+        value = memo.get(chunk, memo)
+        if value is memo:
+            value = memo[chunk] = convert(chunk)
+        append(value)
+    return out
+
+
+def encode_records(layout: RecordLayout, columns: Mapping[str, Sequence[Any]], rows: int, separator: bytes) -> bytes:
+    """``rows`` records of ``layout`` from columns of values (a field without a column is
+    encoded from ``None``), each followed by ``separator``: the bytes
+    ``b"".join(layout.encode(values) + separator for values in rows)`` gives.
+
+    A value that does not fit raises :class:`FieldBuildError` naming the record and field,
+    as :meth:`RecordLayout.encode` does (for the first row that does not fit)."""
+    if rows == 0:
+        return b""
+    stride = layout.length + len(separator)
+    out = np.empty((rows, stride), dtype=np.uint8)
+    if separator:
+        out[:, layout.length :] = np.frombuffer(separator, dtype=np.uint8)
+    for spec in layout.fields:
+        column = columns.get(spec.name)
+        try:
+            out[:, spec.offset : spec.offset + spec.width] = _encode_column(spec, column, rows)
+        except FieldBuildError:
+            for row in range(rows):  # the first row that does not fit, named as layout.encode names it
+                layout.encode({name: values[row] for name, values in columns.items()})
+            raise
+    return out.tobytes()
+
+
+def _encode_column(spec: FieldSpec, column: Sequence[Any] | None, rows: int) -> np.ndarray:
+    encode = spec.kind.encode
+    if column is None:
+        return np.frombuffer(encode(None), dtype=np.uint8)  # broadcast over the rows
+    if isinstance(spec.kind, Numeric) and spec.width <= 18:
+        numbers = _as_int64(column)
+        if numbers is not None and len(numbers) and numbers.min() >= 0 and numbers.max() < 10**spec.width:
+            powers = 10 ** np.arange(spec.width - 1, -1, -1, dtype=np.int64)
+            digits: np.ndarray = (numbers[:, None] // powers) % 10 + _ZERO
+            return digits.astype(np.uint8)
+    memo: dict[Any, bytes] = {}
+    parts: list[bytes] = []
+    append = parts.append
+    for value in column:
+        try:
+            encoded = memo.get(value)
+        except TypeError:  # not hashable: encoded each time
+            encoded = None
+        if encoded is None:
+            encoded = encode(value)
+            try:
+                memo[value] = encoded
+            except TypeError:
+                pass
+        append(encoded)
+    return np.frombuffer(b"".join(parts), dtype=np.uint8).reshape(rows, spec.width)
+
+
+def _as_int64(column: Sequence[Any]) -> np.ndarray | None:
+    """The column as int64 when every value is a plain int (not bool, not None) that fits."""
+    if isinstance(column, np.ndarray):
+        return column.astype(np.int64) if column.dtype.kind in "iu" else None
+    try:
+        array = np.fromiter(column, dtype=np.int64, count=len(column))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not all(type(value) is int for value in column):
+        return None
+    return array
