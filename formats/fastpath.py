@@ -12,9 +12,13 @@ trailer, end, unknown types, and any data record a check finds an error in (or c
 say exactly) — goes through the streaming reader's Construct path, which gives the
 exact error with its path.
 
+Further totals (``totals.extra``) are summed in bulk like the amount, exactly at any
+width (:class:`_Amounts`).
+
 The fast path applies only to files with one separator throughout and a size that
-fits it; otherwise (or when a layout has a kind that cannot be vectorised) it
-returns ``None`` and the caller validates record by record. Both paths must give the
+fits it; otherwise (or when a layout has a kind or a rule that cannot be vectorised:
+:func:`fast_path_refusal` says which, and ``gateway formats`` shows it) it returns
+``None`` and the caller validates record by record. Both paths must give the
 same :class:`~formats.validator.ValidationResult`: tests/unit/test_fastpath.py checks it.
 """
 
