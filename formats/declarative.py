@@ -330,8 +330,159 @@ class CodecRule(RecordRule):
             detail=first.message,
         )
 
+    def __repr__(self) -> str:
+        return f"CodecRule({self.field!r}, {self.codec!r})"
+
     def vector_ok(self, layout: RecordLayout, columns: Callable[[str], Any]) -> Any:
-        return None  # decoded record by record (such files are small)
+        """The same test over a block, exact for the rows it passes: a row whose field is all ASCII
+        digits is checked in numpy (:data:`VECTOR_CODECS`: the codec's layout at fixed positions,
+        its dates and check digits); a blank field passes when its kind reads it as no value (the
+        rule then checks nothing); any other row is left to the record path (False)."""
+        spec = layout.by_name[self.field]
+        kind = spec.kind
+        if not isinstance(kind, (Digits, Text)):
+            return None  # a value that is not the field's bytes as written (a number): not vectorised
+        cols = columns(self.field)
+        blank = (cols == 0x20).all(axis=1)
+        digits = ((cols >= 0x30) & (cols <= 0x39)).all(axis=1)
+        ok = np.zeros(len(cols), dtype=bool)
+        if digits.any():
+            ok[digits] = VECTOR_CODECS[self.codec](cols[digits].astype(np.int64) - 0x30)
+        if isinstance(kind, Digits) and kind.optional:
+            ok |= blank  # read as None: the rule checks nothing
+        return ok
+
+
+def _dates_ok(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """``datetime.date(year, month, day)`` would not raise."""
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+    limit = month_days[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    ok: np.ndarray = (year >= 1) & (year <= 9999) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= limit)
+    return ok
+
+
+def _number(digits: np.ndarray) -> np.ndarray:
+    """The rows of ``digits`` (int64 digit values) as numbers."""
+    number: np.ndarray = digits @ (10 ** np.arange(digits.shape[1] - 1, -1, -1, dtype=np.int64))
+    return number
+
+
+def _yyyymmdd_ok(digits: np.ndarray) -> np.ndarray:
+    return _dates_ok(_number(digits[:, :4]), _number(digits[:, 4:6]), _number(digits[:, 6:8]))
+
+
+def _ocr_pair_ok(line: np.ndarray) -> np.ndarray:
+    """CD1 CD2 + body rows whose two check digits are right (formats/codecs/ocr.py ``ocr_check_digits``)."""
+    body = line[:, 2:]
+    index = np.arange(body.shape[1])
+    even = index % 2 == 0
+    w2 = np.where(even, 9 - (index // 2) % 8, 1)
+    w1 = np.where(even, 1, 2 + (index // 2 + 1) % 8)
+    cd2 = (body @ w2) % 10
+    cd1 = ((body @ w1) + 2 * cd2) % 11 % 10
+    ok: np.ndarray = (line[:, 0] == cd1) & (line[:, 1] == cd2)
+    return ok
+
+
+def _vector_barcode(digits: np.ndarray) -> np.ndarray:
+    """Rows (all digits) that :func:`formats.codecs.barcode.decode_barcode` finds valid, with its
+    defaults: the default profile, today's century window (``DEFAULT_PIVOT``)."""
+    import datetime as dt
+
+    from formats.codecs.barcode import DEFAULT_PIVOT, DEFAULT_PROFILE, NO_DEADLINE
+
+    profile = DEFAULT_PROFILE
+    if digits.shape[1] != profile.length or not (profile.with_ai and profile.with_check_digit):
+        return np.zeros(len(digits), dtype=bool)  # LENGTH (or a profile this test does not know)
+    ok: np.ndarray = (digits[:, 0] == 9) & (digits[:, 1] == 1)  # AI "91"
+    deadline = digits[:, 30:36]
+    latest = dt.date.today().year + DEFAULT_PIVOT
+    year = latest - (latest - _number(deadline[:, :2])) % 100
+    dated = _dates_ok(year, _number(deadline[:, 2:4]), _number(deadline[:, 4:6]))
+    ok &= dated | (_number(deadline) == int(NO_DEADLINE))
+    ok &= digits[:, 36] <= 1  # 印紙フラグ 0 or 1
+    ok &= VECTOR_SCHEMES["mod10-w31"](digits[:, :43]) == digits[:, 43]
+    return ok
+
+
+def _vector_ocr(digits: np.ndarray) -> np.ndarray:
+    """Rows (all digits) that :func:`formats.codecs.ocr.decode_ocr` finds valid: 39 or 44 digits, both
+    check digits right."""
+    from formats.codecs.ocr import OCR_LINE_LENGTHS
+
+    if digits.shape[1] not in OCR_LINE_LENGTHS.values():
+        return np.zeros(len(digits), dtype=bool)
+    return _ocr_pair_ok(digits)
+
+
+#: The eL-QR as the codec writes it (formats/codecs/elqr.py ``encode_elqr``): every element's
+#: tag and length, and the fixed values, at their positions in the 255 characters.
+_ELQR_FIXED = (
+    (0, "0002"),
+    (4, "01"),
+    (6, "0102"),
+    (10, "12"),
+    (12, "2796"),
+    (16, "0005"),
+    (20, "13800"),
+    (25, "0183"),
+    (112, "5411"),
+    (127, "6226"),
+    (157, "8085"),
+    (246, "6305"),
+)
+
+
+def _crc16_table() -> np.ndarray:
+    table = np.zeros(256, dtype=np.int64)
+    for byte in range(256):
+        crc = byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021 if crc & 0x8000 else crc << 1) & 0xFFFF
+        table[byte] = crc
+    return table
+
+
+_CRC16 = _crc16_table()
+
+
+def _crc16_ccitt_false(data: np.ndarray) -> np.ndarray:
+    """CRC-16/CCITT-FALSE of each row of ``data`` (byte values), as ``binascii.crc_hqx(row, 0xFFFF)``."""
+    crc = np.full(len(data), 0xFFFF, dtype=np.int64)
+    for column in data.T:
+        crc = ((crc << 8) & 0xFFFF) ^ _CRC16[(crc >> 8) ^ column]
+    return crc
+
+
+def _vector_elqr(digits: np.ndarray) -> np.ndarray:
+    """Rows (all digits) that :func:`formats.codecs.elqr.decode_elqr` finds valid, among those laid
+    out as the codec writes them (any other arrangement, even a valid one, is False: the record
+    path decides): fixed tags, lengths and values; both MPN check-digit pairs; tag 54 equal to the
+    MPN 払込金額; 納期限 and 支払期限 real dates; the CRC. Tag 80 is not looked at (not zeros is
+    only a warning)."""
+    from formats.codecs.elqr import ELQR_LENGTH
+
+    if digits.shape[1] != ELQR_LENGTH:
+        return np.zeros(len(digits), dtype=bool)
+    ok = np.ones(len(digits), dtype=bool)
+    for offset, text in _ELQR_FIXED:
+        ok &= (digits[:, offset : offset + len(text)] == np.array([int(char) for char in text])).all(axis=1)
+    ok &= _ocr_pair_ok(digits[:, 29:68]) & _ocr_pair_ok(digits[:, 68:112])
+    ok &= (digits[:, 116:127] == digits[:, 42:53]).all(axis=1)  # tag 54 = the upper part's 払込金額
+    ok &= _yyyymmdd_ok(digits[:, 141:149]) & _yyyymmdd_ok(digits[:, 149:157])
+    ok &= _crc16_ccitt_false(digits[:, :250] + 0x30) == _number(digits[:, 250:255])
+    return ok
+
+
+#: Numpy versions of the codecs of :data:`formats.codecs.DECODERS`, for ``CodecRule.vector_ok``:
+#: each takes rows of ASCII digits (as digit values) and gives True exactly where the codec finds
+#: the value valid, or False where it cannot say (tests/unit/test_fastpath_kinds.py).
+VECTOR_CODECS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "cvs-barcode": _vector_barcode,
+    "ocr": _vector_ocr,
+    "elqr": _vector_elqr,
+}
 
 
 class FieldCheckDigit(RecordRule):

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from formats.fields import Code, Constant, Date, Digits, DoubleByteText, FieldKind, Filler, Numeric, Text
 from formats.layout import FileLayout, RecordLayout
 
-__all__ = ["kind_notes", "layouts_markdown", "record_markdown"]
+__all__ = ["fast_path_column", "fast_path_line", "kind_notes", "layouts_markdown", "record_markdown"]
 
 INTRO = """# Layouts
 
@@ -63,6 +63,24 @@ def kind_notes(kind: FieldKind) -> tuple[str, str]:
     return label, "; ".join(notes)
 
 
+def fast_path_line(layout: FileLayout) -> str:
+    """Whether the layout's files take the fast validation path (docs/validation.md, 7), and if not why."""
+    from formats.fastpath import fast_path_refusal
+
+    refusal = fast_path_refusal(layout)
+    if refusal is None:
+        return "Fast validation path (一括検査): yes."
+    return f"Fast validation path (一括検査): no — {refusal}."
+
+
+def fast_path_column(layout: FileLayout) -> str:
+    """The `gateway formats` column: "yes", or "no: " and the reason (Japanese, then English)."""
+    from formats.fastpath import fast_path_refusal
+
+    refusal = fast_path_refusal(layout)
+    return "yes" if refusal is None else f"no: {refusal}"
+
+
 def record_markdown(record: RecordLayout, record_type: bytes, role: str) -> str:
     lines = [
         f"### {record.label} — {role} (type `{record_type.decode()}`, {record.length} bytes)",
@@ -88,7 +106,8 @@ def layouts_markdown(layouts: Iterable[FileLayout]) -> str:
             f"`{layout.totals.amount_field}` against the data records' `{layout.totals.data_amount_field}`"
             + (" with the 振替済/振替不能 split by result code" if layout.totals.split else "")
             + "".join(f", `{total}` against `{data}`" for total, data in layout.totals.extra.items())
-            + "."
+            + ".\n\n"
+            + fast_path_line(layout)
         )
         for key, (role, record) in layout.records.items():
             parts.append(record_markdown(record, key, role))

@@ -28,7 +28,7 @@ import construct
 import numpy as np
 
 from formats.charset import get_charset
-from formats.dates import century_for, from_wareki
+from formats.dates import ERAS, century_for, from_wareki
 from formats.errors import FieldError, Reason
 from formats.masking import Personal
 
@@ -388,6 +388,53 @@ class DoubleByteText(FieldKind):
         pad = self.width - len(data)
         return data + "\u3000".encode("cp932") * (pad // 2) + b" " * (pad % 2)
 
+    def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray:
+        """``decode``'s test over a block: every byte pair from the start is one cp932 character
+        (:func:`cp932_pairs`, the codec's own answer for each of the 65,536 pairs) until a pair that
+        starts with a half-width space, from which on every byte is a space; all spaces is refused
+        unless ``optional``. A row passes iff, at every even offset, the pair there is a character
+        or the rest of the row is spaces (the first space-led pair is never a character)."""
+        width = cols.shape[1]
+        space = cols == SPACE
+        # rest[:, j]: bytes j… of the row are all spaces
+        rest = np.logical_and.accumulate(space[:, ::-1], axis=1)[:, ::-1]
+        leads = cols[:, 0::2]
+        pairs = np.zeros(leads.shape, dtype=bool)
+        whole = width // 2  # pairs with both bytes in the field (an odd last byte is a lead without a trail)
+        if whole:
+            index = leads[:, :whole].astype(np.intp) * 256 + cols[:, 1::2][:, :whole]
+            pairs[:, :whole] = np.take(cp932_pairs(), index)
+        ok = cast(np.ndarray, (pairs | rest[:, 0::2]).all(axis=1))  # numpy types .all(axis=…) as scalar | array
+        if not self.optional:
+            ok &= ~rest[:, 0]
+        return ok
+
+
+_CP932_PAIRS: np.ndarray | None = None
+
+
+def cp932_pairs() -> np.ndarray:
+    """65,536 booleans: is the byte pair ``lead * 256 + trail`` exactly one character in cp932
+    (``bytes((lead, trail)).decode("cp932")`` is one character)? A byte that decodes on its own
+    leads no such pair (the pair decodes to two characters, or fails), so only the other leads are
+    tried, pair by pair, with the codec itself."""
+    global _CP932_PAIRS
+    if _CP932_PAIRS is None:
+        table = np.zeros(65536, dtype=bool)
+        for lead in range(256):
+            try:
+                bytes((lead,)).decode("cp932")
+                continue
+            except UnicodeDecodeError:
+                pass
+            for trail in range(256):
+                try:
+                    table[lead * 256 + trail] = len(bytes((lead, trail)).decode("cp932")) == 1
+                except UnicodeDecodeError:
+                    pass
+        _CP932_PAIRS = table
+    return _CP932_PAIRS
+
 
 class Code(FieldKind):
     """An enumerated code: the value must be one of ``codes`` (value → meaning)."""
@@ -504,6 +551,17 @@ class Filler(FieldKind):
         return ok
 
 
+def _era_bounds() -> tuple[np.ndarray, np.ndarray]:
+    """First and last day (as YYYYMMDD numbers) of each era, indexed by era code (index 0: none)."""
+    firsts = np.zeros(10, dtype=np.int64)
+    lasts = np.zeros(10, dtype=np.int64)
+    for era in ERAS:
+        last = era.last_day or dt.date.max
+        firsts[int(era.code)] = era.first_day.year * 10000 + era.first_day.month * 100 + era.first_day.day
+        lasts[int(era.code)] = last.year * 10000 + last.month * 100 + last.day
+    return firsts, lasts
+
+
 _DATE_FORMATS = {"MMDD": 4, "YYMMDD": 6, "YYYYMMDD": 8, "GYYMMDD": 7}
 
 
@@ -568,11 +626,20 @@ class Date(FieldKind):
         return f"{era}{year:02d}{value.month:02d}{value.day:02d}".encode("ascii")
 
     def vector_ok(self, cols: np.ndarray, strict: bool = True) -> np.ndarray | None:
-        if self.fmt == "GYYMMDD":
-            return None
         digits = _is_digit(cols).all(axis=1)
         values = (cols.astype(np.int64) - ZERO) @ (10 ** np.arange(self.width - 1, -1, -1, dtype=np.int64))
-        if self.fmt == "MMDD":
+        era_ok: np.ndarray = np.ones(len(cols), dtype=bool)
+        if self.fmt == "GYYMMDD":
+            # 和暦: era code 1–5 (formats.dates.ERAS), era year ≥ 1, a real date inside the era
+            code, era_year = values // 1000000, (values // 10000) % 100
+            month, day = (values // 100) % 100, values % 100
+            firsts, lasts = _era_bounds()
+            known = np.isin(code, np.array([int(era.code) for era in ERAS]))
+            era = np.where(known, code, 0)
+            year = firsts[era] // 10000 + era_year - 1
+            stamp = year * 10000 + month * 100 + day
+            era_ok = known & (era_year >= 1) & (stamp >= firsts[era]) & (stamp <= lasts[era])
+        elif self.fmt == "MMDD":
             year = np.full(len(cols), 2000)
             month, day = values // 100, values % 100
         elif self.fmt == "YYMMDD":
@@ -582,7 +649,7 @@ class Date(FieldKind):
         else:
             year = values // 10000
             month, day = (values // 100) % 100, values % 100
-        ok = digits & (month >= 1) & (month <= 12) & (day >= 1) & (year >= 1)
+        ok: np.ndarray = digits & era_ok & (month >= 1) & (month <= 12) & (day >= 1) & (year >= 1)
         leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
         month_days = np.array([0] + [calendar.monthrange(2001, m)[1] for m in range(1, 13)])
         limit = month_days[np.clip(month, 0, 12)] + ((month == 2) & leap)

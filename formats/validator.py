@@ -7,6 +7,7 @@ reader, or in bulk by the fast path for runs of clean data records) and produces
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -139,18 +140,35 @@ class FileValidator:
             self._close(result)
 
     def feed_bulk(
-        self, count: int, amount: int, success_count: int, success_amount: int, failure_codes: int = 0
+        self,
+        count: int,
+        amount: int,
+        success_count: int,
+        success_amount: int,
+        failure_codes: int = 0,
+        extra: Mapping[str, int | None] | None = None,
     ) -> bool:
         """Add a run of clean data records; False when the grammar needs them one by one.
 
         ``failure_codes`` counts records whose result code is set and is not the success code.
+        ``extra`` holds, for each further total (``layout.totals.extra``), the sum of the run's
+        values of its data field, or ``None`` when a record of the run has no value there (a blank
+        optional field): as records fed one by one would leave it (an unknown total stays unknown).
         """
         group = self.group
         if group is None or self.ended:
             return False
+        totals = self.layout.totals.extra
+        if totals and (extra is None or set(extra) != set(totals)):
+            raise ValueError(f"feed_bulk: the run's sum of each further total is needed ({', '.join(totals)})")
         self.records += count
         group.count += count
         group.amount += amount
+        if count and extra:
+            for total in totals:
+                added = extra[total]
+                before = group.extra.get(total, 0)
+                group.extra[total] = before + added if added is not None and before is not None else None
         if self._code_field is not None:
             group.success_count += success_count
             group.success_amount += success_amount

@@ -81,9 +81,11 @@ def formats(
 
         sys.stdout.write(layouts_markdown(FORMATS.values()))
         return
-    table = Table("identifier", "format", "record length", "description")
+    from formats.describe import fast_path_column
+
+    table = Table("identifier", "format", "record length", "fast path (一括検査)", "description")
     for layout in _all_formats().values():
-        table.add_row(layout.id, layout.title, str(layout.record_length), layout.description)
+        table.add_row(layout.id, layout.title, str(layout.record_length), fast_path_column(layout), layout.description)
     console.print(table)
 
 

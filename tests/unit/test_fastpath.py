@@ -256,3 +256,158 @@ def test_result_code_warning_matches_check_for_every_byte(strict):
         assert bool(passed[byte]) == (not errors), byte
         if passed[byte]:
             assert counts[byte] == len(issues), byte
+
+
+# -- every layout: golden samples and mutated files give the same result on both paths ----------
+
+from formats.registry import load_formats  # noqa: E402
+from tests.unit.test_fuzz import _seed  # noqa: E402  (a clean sample of each format, built where tests/data has none)
+
+ALL_FORMATS = load_formats()
+BUILT_IN = (
+    "zengin-91",
+    "zengin-21",
+    "collection-intake",
+    "refund-orders",
+    "levy-assessment",
+    "reconciliation",
+    "payment-info",
+    "address",
+    "micjet-linkage",
+    "public-fund-account",
+    "cvs",
+    "mpn",
+    "ocr",
+    "eltax",
+)
+CLEAN = {format_id: _seed(format_id) for format_id in BUILT_IN}
+
+
+def _compare(tmp_path: Path, content: bytes, layout, *, block: int = 2, max_listed: int = 1000):
+    path = tmp_path / "file.dat"
+    path.write_bytes(content)
+    fast = validate_fast(path, layout, block_records=block, max_listed=max_listed)
+    slow = validate_stream(io.BytesIO(content), layout, name=str(path), max_listed=max_listed)
+    if fast is not None:
+        assert fast.as_dict() == slow.as_dict()
+    return fast, slow
+
+
+@pytest.mark.parametrize("format_id", BUILT_IN)
+def test_every_layout_clean_sample_takes_the_fast_path(tmp_path, format_id):
+    """A clean sample of each built-in layout is validated in bulk, with the record path's result."""
+    fast, slow = _compare(tmp_path, CLEAN[format_id], ALL_FORMATS[format_id], block=3)
+    assert fast is not None, format_id
+    assert slow.status == "ok" and slow.records >= 2
+
+
+@pytest.mark.parametrize("format_id", sorted({path.parent.name for path in DATA_DIR.glob("*/*.dat")} & set(BUILT_IN)))
+def test_every_layout_golden_samples_agree(format_id):
+    """Every golden sample of every layout gives the same result on both paths; the fast path takes
+    every one whose shape allows it (one separator throughout, records of the layout's length)."""
+    layout = ALL_FORMATS[format_id]
+    for path in sorted((DATA_DIR / format_id).glob("*.dat")):
+        for block in (1, 3):
+            fast = validate_fast(path, layout, block_records=block)
+            slow = validate_stream(io.BytesIO(path.read_bytes()), layout, name=str(path))
+            if fast is None:
+                assert slow.status == "rejected-file", path.name  # only a file of the wrong shape
+                continue
+            assert fast.as_dict() == slow.as_dict(), (path.name, block)
+
+
+def _layout_positions(format_id: str) -> tuple[int, int, list[int], list[tuple[int, int]]]:
+    """(record length, stride, start of each data record, (start, width) of each trailer total field)."""
+    layout = ALL_FORMATS[format_id]
+    content = CLEAN[format_id]
+    length = layout.record_length
+    stride = length + (
+        2 if content[length : length + 2] == b"\r\n" else 1 if content[length : length + 1] == b"\n" else 0
+    )
+    data_type, trailer_type = layout.type_of("data")[0], layout.type_of("trailer")[0]
+    starts = range(0, len(content) - length + 1, stride)
+    data = [at for at in starts if content[at + layout.type_offset] == data_type]
+    trailer = next(at for at in starts if content[at + layout.type_offset] == trailer_type)
+    record = layout.layout_for("trailer")
+    totals = [layout.totals.count_field, layout.totals.amount_field, *layout.totals.extra]
+    fields = [(trailer + record.by_name[name].offset, record.by_name[name].width) for name in totals]
+    return length, stride, data, fields
+
+
+#: Bytes a mutation writes: digits (a wrong amount, check digit, date or code), spaces, a letter,
+#: half-width kana (ｯ is not Zengin kana), cp932 lead and trail bytes (a cut or a stray full-width
+#: character), a byte no charset has.
+MUTATION_BYTES = list(b"0123456789 A\xaf\xb1\x82\x81\x40\xa0\x9f\xfc\x00")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    format_id=st.sampled_from(BUILT_IN),
+    data=st.data(),
+    block=st.integers(min_value=1, max_value=4),
+    max_listed=st.sampled_from([1, 3, 1000]),
+)
+def test_mutated_files_of_every_layout_agree(tmp_path, format_id, data, block, max_listed):
+    """Bytes of data records changed (bad digits, kana, double-byte text, dates, codes, check
+    digits), data amounts and further totals changed (so the trailer no longer agrees), trailer
+    totals changed: the fast path's result equals the record path's."""
+    layout = ALL_FORMATS[format_id]
+    length, _stride, data_starts, total_fields = _layout_positions(format_id)
+    content = bytearray(CLEAN[format_id])
+    for _ in range(data.draw(st.integers(min_value=1, max_value=4), label="mutations")):
+        where = data.draw(st.sampled_from(["data", "data", "total"]), label="where")
+        if where == "data":
+            at = data.draw(st.sampled_from(data_starts), label="record") + data.draw(
+                st.integers(0, length - 1), label="byte"
+            )
+        else:
+            start, width = data.draw(st.sampled_from(total_fields), label="total")
+            at = start + data.draw(st.integers(0, width - 1), label="digit")
+        content[at] = data.draw(st.sampled_from(MUTATION_BYTES), label="value")
+    fast, _slow = _compare(tmp_path, bytes(content), layout, block=block, max_listed=max_listed)
+    assert fast is not None  # the shape is unchanged: the fast path takes it
+
+
+@pytest.mark.parametrize("format_id", ["collection-intake", "reconciliation", "payment-info"])
+def test_further_totals_are_summed_in_bulk(tmp_path, format_id, monkeypatch):
+    """Layouts with further totals (延滞金合計, 督促手数料合計): the data records are not read one by
+    one, and a further total that differs from its records is found as on the record path."""
+    layout = ALL_FORMATS[format_id]
+    assert layout.totals.extra
+    read: list[int] = []
+    original = RecordReader.read_frame
+
+    def counting(self, frame):
+        read.append(frame.index)
+        return original(self, frame)
+
+    monkeypatch.setattr(RecordReader, "read_frame", counting)
+    path = tmp_path / "clean.dat"
+    path.write_bytes(CLEAN[format_id])
+    fast = validate_fast(path, layout, block_records=2)
+    assert fast is not None and fast.status == "ok"
+    assert len(read) == 3  # header, trailer, end: no data record
+    _length, _stride, _data, fields = _layout_positions(format_id)
+    for start, width in fields[2:]:
+        content = bytearray(CLEAN[format_id])
+        content[start + width - 1] = ord("9") if content[start + width - 1] != ord("9") else ord("8")
+        fast, slow = _compare(tmp_path, bytes(content), layout, block=2)
+        assert fast is not None
+        assert slow.status == "rejected-file"
+        assert [error.code for error in fast.errors] == ["TRAILER_AMOUNT_MISMATCH"]
+
+
+def test_feed_bulk_takes_the_further_totals():
+    """feed_bulk adds each further total's sum; None (a blank value) leaves the total unknown; a
+    layout with further totals needs their sums."""
+    from formats.validator import FileValidator, GroupSummary
+
+    validator = FileValidator(ALL_FORMATS["payment-info"])
+    validator.group = GroupSummary(index=1, header_record=1)
+    with pytest.raises(ValueError, match="further total"):
+        validator.feed_bulk(1, 100, 0, 0)
+    assert validator.feed_bulk(2, 100, 0, 0, extra={"late_fee_total": 30, "dunning_fee_total": 5})
+    assert validator.feed_bulk(1, 50, 0, 0, extra={"late_fee_total": 7, "dunning_fee_total": None})
+    assert validator.feed_bulk(1, 50, 0, 0, extra={"late_fee_total": 1, "dunning_fee_total": 9})
+    assert validator.group.extra == {"late_fee_total": 38, "dunning_fee_total": None}
+    assert (validator.records, validator.group.count, validator.group.amount) == (4, 4, 200)
