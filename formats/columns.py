@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from formats.fields import FieldBuildError, Numeric
+from formats.fields import Digits, FieldBuildError, Numeric, Text
 from formats.framing import EOF_MARK, Framer
 from formats.layout import FieldSpec, FileLayout, RecordLayout
 
@@ -29,6 +29,10 @@ __all__ = ["Block", "Columns", "encode_records", "read_blocks"]
 BLOCK_RECORDS = 32_768
 SEPARATORS = {"crlf": b"\r\n", "lf": b"\n", "none": b""}
 _ZERO = 0x30
+_SPACE = 0x20
+#: bytes that begin a two-byte character in cp932 (a column without them is one character a byte)
+_LEAD_BYTES = np.zeros(256, dtype=bool)
+_LEAD_BYTES[0x81:0xA0] = _LEAD_BYTES[0xE0:0xFD] = True
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,13 @@ def decode_column(spec: FieldSpec, cols: np.ndarray) -> list[Any]:
         return values
     width = spec.width
     data = cols.tobytes()
+    if isinstance(kind, (Text, Digits)) and len(cols) and not bool(_LEAD_BYTES[cols].any()):
+        # one character a byte (ASCII, half-width kana): the column decoded at once, then cut
+        text = data.decode("cp932")
+        if isinstance(kind, Text):  # Text.convert: cp932, trailing spaces stripped
+            return [text[start : start + width].rstrip(" ") for start in range(0, len(text), width)]
+        # Digits.convert: ASCII, trailing spaces stripped, nothing left → None
+        return [text[start : start + width].rstrip(" ") or None for start in range(0, len(text), width)]
     convert = kind.convert
     memo: dict[bytes, Any] = {}
     out: list[Any] = []
@@ -210,6 +221,10 @@ def _encode_column(spec: FieldSpec, column: Sequence[Any] | None, rows: int) -> 
             powers = 10 ** np.arange(spec.width - 1, -1, -1, dtype=np.int64)
             digits: np.ndarray = (numbers[:, None] // powers) % 10 + _ZERO
             return digits.astype(np.uint8)
+    if isinstance(spec.kind, (Text, Digits)):
+        placed = _place_text(spec, column, rows)
+        if placed is not None:
+            return placed
     memo: dict[Any, bytes] = {}
     parts: list[bytes] = []
     append = parts.append
@@ -230,12 +245,49 @@ def _encode_column(spec: FieldSpec, column: Sequence[Any] | None, rows: int) -> 
 
 def _as_int64(column: Sequence[Any]) -> np.ndarray | None:
     """The column as int64 when every value is a plain int (not bool, not None) that fits."""
-    if isinstance(column, np.ndarray):
-        return column.astype(np.int64) if column.dtype.kind in "iu" else None
+    if set(map(type, column)) != {int}:  # bools, None and the rest: encoded one by one
+        return None
     try:
-        array = np.fromiter(column, dtype=np.int64, count=len(column))
-    except (TypeError, ValueError, OverflowError):
+        return np.fromiter(column, dtype=np.int64, count=len(column))
+    except OverflowError:
         return None
-    if not all(type(value) is int for value in column):
+
+
+def _place_text(spec: FieldSpec, column: Sequence[Any], rows: int) -> np.ndarray | None:
+    """A Text or Digits column of ASCII strings that all fit, placed into its bytes at once:
+    what each value's ``encode`` gives (Text: left-aligned, space-padded, every byte in the
+    charset, a required value not blank; Digits: digits, zero-filled on the left or
+    space-padded). None when a value needs ``encode`` itself (then it is encoded one by one,
+    and a value that does not fit raises there)."""
+    kind = spec.kind
+    width = spec.width
+    if set(map(type, column)) != {str}:
         return None
-    return array
+    joined = "".join(column)
+    if not joined.isascii():
+        return None
+    lengths = np.fromiter(map(len, column), dtype=np.int64, count=rows)
+    if lengths.max(initial=0) > width:
+        return None
+    data = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    if isinstance(kind, Digits):
+        if not lengths.all() or (len(data) and not ((data >= _ZERO) & (data <= 0x39)).all()):
+            return None  # empty values (optional or refused), or not digits
+        right = kind.align == "zero"
+        out = np.full((rows, width), _ZERO if right else _SPACE, dtype=np.uint8)
+    else:
+        assert isinstance(kind, Text)
+        if len(data) and not kind.charset.table(True)[data].all():
+            return None  # a byte outside the charset: refused by encode
+        if kind.required and not all(value.strip() for value in column):
+            return None  # a blank value: refused by encode
+        right = False
+        out = np.full((rows, width), _SPACE, dtype=np.uint8)
+    starts = np.zeros(rows, dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    row_of = np.repeat(np.arange(rows, dtype=np.int64), lengths)
+    position = np.arange(len(data), dtype=np.int64) - np.repeat(starts, lengths)
+    if right:
+        position += np.repeat(width - lengths, lengths)
+    out[row_of, position] = data
+    return out

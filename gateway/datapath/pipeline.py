@@ -484,8 +484,9 @@ class Pipeline:
                 self.ledger.postings_for_notice,
                 file_id,
                 forced=bool(row.forced),
-                matches=lambda keys, notices: self.ledger.posting_matches(file_id, keys, notices),
+                matches=lambda *keys: self.ledger.posting_matches(file_id, *keys),
                 spill_tuples=lambda rows: self.ledger.spill_posting_rows(file_id, rows),
+                spill_new=lambda rows: self.ledger.spill_new_postings(file_id, rows),
             )
         return PostingBook(
             self.ledger.posting,

@@ -95,7 +95,38 @@ class _SpilledNoticeLookup(Protocol):
 
 
 class _Matches(Protocol):
-    def __call__(self, payment_keys: list[str], notice_keys: list[str], /) -> PostingMatches: ...
+    def __call__(
+        self, payment_keys: list[str], notice_keys: list[str], spilled_keys: list[str], spilled_notices: list[str], /
+    ) -> PostingMatches: ...
+
+
+_Spilled = Callable[[list[tuple[str, str, str, int, int]]], None]
+
+
+def _hashes(values: list[str]) -> np.ndarray:
+    return np.fromiter(map(hash, values), dtype=np.int64, count=len(values))
+
+
+@dataclass
+class _Filter:
+    """Which strings a file's routing has spilled: their hashes, a sorted array a batch. A string
+    it holds *may* have been spilled (hashes collide); one it does not hold was not."""
+
+    batches: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, values: list[str]) -> None:
+        if values:
+            self.batches.append(np.sort(_hashes(values)))
+
+    def may_hold(self, values: list[str]) -> list[str]:
+        if not self.batches or not values:
+            return []
+        wanted = _hashes(values)
+        held = np.zeros(len(values), dtype=bool)
+        for batch in self.batches:
+            at = np.searchsorted(batch, wanted).clip(max=len(batch) - 1)
+            held |= batch[at] == wanted
+        return [value for value, hit in zip(values, held.tolist(), strict=True) if hit]
 
 
 @dataclass
@@ -117,8 +148,13 @@ class PostingBook:
     spilled_lookup: _SpilledLookup | None = None
     spilled_notice_lookup: _SpilledNoticeLookup | None = None
     spill_at: int = 20_000
-    #: the batch path's spill, rows as (payment key, notice key, status, amount, record)
-    spill_tuples: Callable[[list[tuple[str, str, str, int, int]]], None] | None = None
+    #: the batch path's spills, rows as (payment key, notice key, status, amount, record): the
+    #: decisions of records decided one by one (postings_pending), and of those decided in bulk
+    #: (postings_new); and what it has spilled (filters of keys, and of notices confirmed)
+    spill_tuples: _Spilled | None = None
+    spill_new: _Spilled | None = None
+    spilled_keys: _Filter = field(default_factory=_Filter)
+    spilled_notices: _Filter = field(default_factory=_Filter)
     #: what the ledger holds, read for a batch of records at once (Ledger.postings_by_key …)
     bulk_lookup: Callable[[list[str]], dict[str, PostingRow]] | None = None
     bulk_notice_lookup: Callable[[list[str]], dict[str, list[PostingRow]]] | None = None
@@ -298,63 +334,75 @@ class PostingBook:
         same query. The decisions of the batch are then spilled to the ledger (``postings_pending``),
         so the next batch's query sees them."""
         # given by the batch path (pipeline.py), which spills a batch at a time (``spill`` is None)
-        assert self.matches is not None and self.spill_tuples is not None and self.spill is None
+        assert self.matches is not None and self.spill_tuples is not None and self.spill_new is not None
+        assert self.spill is None
         picked = rows.tolist()
         keys, notices, statuses, amounts = _posting_columns(batch, picked)
         payments = batch.model is Payment
         keyed = [key for key in keys if key is not None]
         notice_list = [notice for notice in notices if notice is not None] if payments else []
-        found = self.matches(keyed, notice_list)
-        self.known = {key: found.by_key.get(key) for key in keyed}
-        self.known_notices = {notice: found.by_notice.get(notice, []) for notice in notice_list}
-        self.known_spilled, self.known_spilled_notices = found.pending_by_key, found.pending_by_notice
-        repeated_keys = {key for key, count in Counter(keyed).items() if count > 1}
-        repeated_notices = {notice for notice, count in Counter(notice_list).items() if count > 1}
-        confirmed_before = {
-            notice
-            for notice in notice_list
-            if any(row.status == "confirmed" for row in found.by_notice.get(notice, ()))
-            or found.pending_by_notice.get(notice)
-        }
-        go = np.ones(len(picked), dtype=bool)
-        spill: list[tuple[str, str, str, int, int]] = []
-        records = batch.records
-        for index, row in enumerate(picked):
-            key = keys[index]
-            if key is None:
-                continue  # nothing to remember: routed (as decide does)
-            notice = notices[index]
-            hard = (
-                key in repeated_keys
-                or key in found.by_key
-                or key in found.pending_by_key
-                or (payments and (notice in repeated_notices or notice in confirmed_before))
+        found = self.matches(
+            keyed, notice_list, self.spilled_keys.may_hold(keyed), self.spilled_notices.may_hold(notice_list)
+        )
+        # a record is decided one by one when anything else bears on it (the module's text)
+        keys_before = {key for key, count in Counter(keyed).items() if count > 1}
+        keys_before.update(found.by_key, found.pending_by_key)
+        notices_before: set[str | None] = set()
+        if payments:
+            notices_before.update(notice for notice, count in Counter(notice_list).items() if count > 1)
+            notices_before.update(found.pending_by_notice)
+            notices_before.update(
+                notice for notice, before in found.by_notice.items() if any(row.status == "confirmed" for row in before)
             )
-            if hard:  # (its decision stays in ``pending`` for the rest of the batch)
-                go[index] = self.decide(batch.model_at(row)).route
-                continue
-            status = statuses[index]
-            if status == "cancelled":  # nothing before: no 速報 to cancel
-                go[index] = False
-                source = batch.source_at(row)
-                self.flags.append(
-                    Flag(
-                        Reason.CANCEL_WITHOUT_PRELIMINARY,
-                        source.record,
-                        source.offset,
-                        "no 速報 to cancel for this payment",
-                    )
+        hard = [
+            index
+            for index, (key, notice) in enumerate(zip(keys, notices, strict=True))
+            if key is not None and (key in keys_before or notice in notices_before)
+        ]
+        go = np.ones(len(picked), dtype=bool)
+        records = batch.records
+        if hard:
+            hard_keys = [keys[index] for index in hard]
+            self.known = {key: found.by_key.get(key) for key in hard_keys if key is not None}
+            hard_notices = [notices[index] for index in hard]
+            self.known_notices = {n: found.by_notice.get(n, []) for n in hard_notices if n is not None}
+            self.known_spilled, self.known_spilled_notices = found.pending_by_key, found.pending_by_notice
+            for index in hard:  # in file order; each decision stays in ``pending`` for the rest of the batch
+                go[index] = self.decide(batch.model_at(picked[index])).route
+            self.known_spilled = self.known_spilled_notices = None
+        easy = np.ones(len(picked), dtype=bool)
+        easy[hard] = False
+        cancelled = [
+            index for index, status in enumerate(statuses) if status == "cancelled" and easy[index] and keys[index]
+        ]
+        for index in cancelled:  # nothing before it: no 速報 to cancel
+            go[index] = easy[index] = False
+            source = batch.source_at(picked[index])
+            self.flags.append(
+                Flag(
+                    Reason.CANCEL_WITHOUT_PRELIMINARY,
+                    source.record,
+                    source.offset,
+                    "no 速報 to cancel for this payment",
                 )
-                continue
-            assert notice is not None  # every record with a posting key has a notice key
-            spill.append((key, notice, status, amounts[index], records[row]))
-        spill.extend(map(_as_tuple, self.pending.values()))
+            )
+        alone = [
+            (key, notice, status, amount, records[row])
+            for key, notice, status, amount, row, bulk in zip(
+                keys, notices, statuses, amounts, picked, easy.tolist(), strict=True
+            )
+            if bulk and key is not None
+        ]
+        one_by_one = list(map(_as_tuple, self.pending.values()))
         self.pending.clear()
         self.pending_notices.clear()
-        if spill:  # the batch's decisions, for the next batches' queries (not posted yet)
-            self.spill_tuples(spill)
-            self.spilled = True
-        self.known_spilled = self.known_spilled_notices = None
+        # the batch's decisions, for the next batches (not posted yet)
+        for spill, rows_ in ((self.spill_new, alone), (self.spill_tuples, one_by_one)):
+            if rows_:
+                spill(rows_)
+                self.spilled = True
+                self.spilled_keys.add([row[0] for row in rows_])
+                self.spilled_notices.add([row[1] for row in rows_ if row[2] == "confirmed"])
         return go
 
 

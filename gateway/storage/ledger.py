@@ -101,6 +101,18 @@ CREATE TABLE IF NOT EXISTS postings_pending (
     PRIMARY KEY (file_id, payment_key)
 );
 CREATE INDEX IF NOT EXISTS postings_pending_notice ON postings_pending (file_id, notice_key);
+-- the batch path's decisions on payment keys that nothing else bore on when they were decided
+-- (not in the ledger, not before in the file): written without an index (the batch path keeps
+-- a filter of their keys in memory and reads this table only for a key the filter may hold);
+-- moved into postings with the file's deliveries, before postings_pending (whose rows are newer)
+CREATE TABLE IF NOT EXISTS postings_new (
+    file_id      TEXT NOT NULL,
+    payment_key  TEXT NOT NULL,
+    notice_key   TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    amount       INTEGER NOT NULL,
+    record       INTEGER NOT NULL
+);
 """
 
 _IN_CHUNK = 500  # keys a query asks for at once (well under SQLite's bound-parameter limit)
@@ -319,24 +331,27 @@ class Ledger:
             forced = db.execute("SELECT forced FROM files WHERE id = ?", (file_id,)).fetchone()["forced"]
             if not forced:
                 for clash in db.execute(
-                    "SELECT n.payment_key, n.status AS new, p.status AS current, p.file_id FROM postings_pending n"
-                    " JOIN postings p ON p.payment_key = n.payment_key WHERE n.file_id = ? AND p.file_id != ?",
-                    (file_id, file_id),
+                    "SELECT n.payment_key, n.status AS new, p.status AS current, p.file_id FROM"
+                    " (SELECT payment_key, status FROM postings_pending WHERE file_id = ?1 UNION ALL"
+                    "  SELECT payment_key, status FROM postings_new WHERE file_id = ?1) n"
+                    " JOIN postings p ON p.payment_key = n.payment_key WHERE p.file_id != ?1",
+                    (file_id,),
                 ):
                     if not _may_follow(clash["current"], clash["new"]):
                         raise PostingConflictError(
                             f"payment {clash['payment_key']} became {clash['current']} by file "
                             f"{clash['file_id']} meanwhile"
                         )
-            db.execute(
-                "INSERT INTO postings (payment_key, notice_key, status, amount, file_id, record, updated_at)"
-                " SELECT payment_key, notice_key, status, amount, file_id, record, ? FROM postings_pending"
-                " WHERE file_id = ? ON CONFLICT (payment_key) DO UPDATE SET status = excluded.status,"
-                " amount = excluded.amount, file_id = excluded.file_id, record = excluded.record,"
-                " updated_at = excluded.updated_at",
-                (now, file_id),
-            )
-            db.execute("DELETE FROM postings_pending WHERE file_id = ?", (file_id,))
+            for table in ("postings_new", "postings_pending"):  # (a key's row in postings_pending is the newer)
+                db.execute(
+                    "INSERT INTO postings (payment_key, notice_key, status, amount, file_id, record, updated_at)"
+                    f" SELECT payment_key, notice_key, status, amount, file_id, record, ? FROM {table}"
+                    " WHERE file_id = ? ORDER BY rowid ON CONFLICT (payment_key) DO UPDATE SET status = excluded.status,"
+                    " amount = excluded.amount, file_id = excluded.file_id, record = excluded.record,"
+                    " updated_at = excluded.updated_at",
+                    (now, file_id),
+                )
+                db.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
             db.execute("DELETE FROM deliveries WHERE file_id = ?", (file_id,))
             for delivery in deliveries:
                 db.execute(
@@ -400,42 +415,73 @@ class Ledger:
         with self.transaction() as db:
             db.executemany(_PENDING_INSERT, ((file_id, *row) for row in rows))
 
-    def posting_matches(self, file_id: str, payment_keys: Sequence[str], notice_keys: Sequence[str]) -> PostingMatches:
+    def spill_new_postings(self, file_id: str, rows: Iterable[tuple[str, str, str, int, int]]) -> None:
+        """:meth:`spill_posting_rows` for decisions on keys nothing else bore on (``postings_new``: no index)."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO postings_new (file_id, payment_key, notice_key, status, amount, record)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                ((file_id, *row) for row in rows),
+            )
+
+    def posting_matches(
+        self,
+        file_id: str,
+        payment_keys: Sequence[str],
+        notice_keys: Sequence[str],
+        spilled_keys: Sequence[str] = (),
+        spilled_notices: Sequence[str] = (),
+    ) -> PostingMatches:
         """What the ledger holds for a batch of payment keys and notices, in one set-based query
         each (the keys are joined to the postings as one JSON array; ``CROSS JOIN`` keeps the
-        array the outer loop, so each key is one index look-up): the postings, and the decisions
-        this file spilled while being routed (``postings_pending``)."""
-        keys, notices = json.dumps(list(payment_keys)), json.dumps(list(dict.fromkeys(notice_keys)))
+        array the outer loop, so each key is one index look-up), and what this file decided
+        for ``spilled_keys`` and ``spilled_notices`` while being routed (``postings_pending``,
+        and ``postings_new`` read in one pass; a key's row in ``postings_pending`` is the newer)."""
         columns = "p.payment_key, p.notice_key, p.status, p.amount, p.file_id, p.record"
         found = PostingMatches()
+        keys = json.dumps(list(payment_keys))
         for row in self.db.execute(
             f"SELECT {columns} FROM json_each(?) k CROSS JOIN postings p ON p.payment_key = k.value", (keys,)
         ):
             found.by_key[row["payment_key"]] = PostingRow(*row)
         for row in self.db.execute(
-            f"SELECT {columns} FROM json_each(?) k CROSS JOIN postings_pending p"
-            " ON p.file_id = ? AND p.payment_key = k.value",
-            (keys, file_id),
-        ):
-            found.pending_by_key[row["payment_key"]] = PostingRow(*row)
-        for row in self.db.execute(
             f"SELECT {columns} FROM json_each(?) k CROSS JOIN postings p ON p.notice_key = k.value"
             " ORDER BY p.notice_key, p.updated_at",
-            (notices,),
+            (json.dumps(list(dict.fromkeys(notice_keys))),),
         ):
             found.by_notice.setdefault(row["notice_key"], []).append(PostingRow(*row))
+        if not spilled_keys and not spilled_notices:
+            return found
+        keys, notices = json.dumps(list(spilled_keys)), json.dumps(list(dict.fromkeys(spilled_notices)))
+        newer: dict[str, PostingRow] = {}
         for row in self.db.execute(
-            f"SELECT {columns} FROM json_each(?) k CROSS JOIN postings_pending p"
-            " ON p.file_id = ? AND p.notice_key = k.value AND p.status = 'confirmed' ORDER BY p.rowid",
-            (notices, file_id),
+            f"SELECT {columns} FROM postings_pending p WHERE p.file_id = ?1 AND (p.payment_key IN"
+            " (SELECT value FROM json_each(?2)) OR p.notice_key IN (SELECT value FROM json_each(?3)))",
+            (file_id, keys, notices),
         ):
-            found.pending_by_notice.setdefault(row["notice_key"], []).append(PostingRow(*row))
+            newer[row["payment_key"]] = PostingRow(*row)
+        first: dict[str, PostingRow] = {}
+        for row in self.db.execute(
+            f"SELECT {columns} FROM postings_new p WHERE p.file_id = ?1 AND (p.payment_key IN"
+            " (SELECT value FROM json_each(?2)) OR p.notice_key IN (SELECT value FROM json_each(?3))) ORDER BY p.rowid",
+            (file_id, keys, notices),
+        ):
+            first.setdefault(row["payment_key"], PostingRow(*row))
+        wanted = set(spilled_keys)
+        for row in [*first.values(), *newer.values()]:
+            if row.payment_key in newer and newer[row.payment_key] is not row:
+                continue  # the older decision on a key decided again
+            if row.payment_key in wanted:
+                found.pending_by_key[row.payment_key] = row
+            if row.status == "confirmed":
+                found.pending_by_notice.setdefault(row.notice_key, []).append(row)
         return found
 
     def discard_pending_postings(self, file_id: str) -> None:
         """Forget the spilled decisions of a file whose routing starts again (or failed)."""
         with self.transaction() as db:
             db.execute("DELETE FROM postings_pending WHERE file_id = ?", (file_id,))
+            db.execute("DELETE FROM postings_new WHERE file_id = ?", (file_id,))
 
     def pending_posting(self, file_id: str, payment_key: str) -> Any:
         row = self.db.execute(
