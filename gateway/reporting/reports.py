@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from itertools import chain
+from operator import methodcaller
 from pathlib import Path, PurePath
 from typing import Any, Literal
 
@@ -292,51 +293,98 @@ _ROW_KEYS = ISSUE_CELLS[1:]
 _PLAIN = frozenset({str, int, bool, type(None)})
 
 
-def _plain_issues(issues: Any) -> bool:
-    """Whether ``issues`` is a list of non-empty dicts (exactly), each of str keys and values of
-    :data:`_PLAIN` types (no subclass, no float, nothing nested): what the validator and the posting
-    give. Looked at in C (map, chain, set): what :func:`_masked_issues`, :func:`_json_issues` and the
-    cells (:class:`_Cells`) of such a list may take for granted."""
-    return (
+#: While a report is written: what :func:`_plain_types` found of each list of issues (by id; the
+#: lists are alive, in the reports being written, as long as this is set).
+_KNOWN_TYPES: ContextVar[dict[int, frozenset[type] | None] | None] = ContextVar("_KNOWN_TYPES", default=None)
+
+
+def _plain_types(issues: Any) -> frozenset[type] | None:
+    """The types of the values of ``issues`` when it is a list of plain issues: non-empty dicts
+    (exactly), each of str keys and values of :data:`_PLAIN` types (no subclass, no float, nothing
+    nested), as the validator and the posting give them; None for anything else. Looked at in C
+    (map, chain, set). What :func:`_masked_issues`, :func:`_json_issues` and :func:`_cells` of such
+    a list take for granted."""
+    known = _KNOWN_TYPES.get()
+    if known is not None and id(issues) in known:
+        return known[id(issues)]
+    types = None
+    if (
         type(issues) is list
         and set(map(type, issues)) <= {dict}
         and all(issues)
         and set(map(type, chain.from_iterable(issues))) <= {str}
-        and set(map(type, chain.from_iterable(map(dict.values, issues)))) <= _PLAIN
-    )
+    ):
+        found = frozenset(map(type, chain.from_iterable(map(dict.values, issues))))
+        types = found if found <= _PLAIN else None
+    if known is not None:
+        known[id(issues)] = types
+    return types
+
+
+def _plain_issues(issues: Any) -> bool:
+    """Whether ``issues`` is a list of plain issues (:func:`_plain_types`)."""
+    return _plain_types(issues) is not None
 
 
 def _masked_issues(issues: list[dict[str, Any]], memo: MaskedTexts) -> list[dict[str, Any]]:
     """``mask_my_numbers_in(issues)`` for :func:`write_reports`: each distinct text of plain issues
     (:func:`_plain_issues`) masked once, an issue none of whose texts changes kept as it is (the
     same dict, not a copy: the masked report is the writer's own), any other masked as a copy."""
-    if not _plain_issues(issues):
+    types = _plain_types(issues)
+    if types is None:
         return list(mask_my_numbers_in(issues, memo=memo))
     texts = set(chain.from_iterable(issues)).union(chain.from_iterable(map(dict.values, issues)))
     changed = {text for text in texts if type(text) is str and memo[text] != text}
-    if not changed:
-        return list(issues)
-    return [
-        issue
-        if changed.isdisjoint(issue) and changed.isdisjoint(issue.values())
-        else mask_my_numbers_in(issue, memo=memo)
-        for issue in issues
-    ]
+    masked = (
+        list(issues)
+        if not changed
+        else [
+            issue
+            if changed.isdisjoint(issue) and changed.isdisjoint(issue.values())
+            else mask_my_numbers_in(issue, memo=memo)
+            for issue in issues
+        ]
+    )
+    known = _KNOWN_TYPES.get()
+    if known is not None:  # masked, the same keys and the same types of values
+        known[id(masked)] = types
+    return masked
+
+
+#: An int between -_SHORT and _SHORT has at most 11 digits: its text (``str``), which holds no
+#: individual number and nothing to escape or quote, is its cell in every report.
+_SHORT = 10**11
+_GET_RECORD, _GET_OFFSET = methodcaller("get", "record"), methodcaller("get", "offset")
 
 
 class _Cells(dict[Any, str]):
     """A value of a plain issue (:func:`_plain_issues`) → its cell in a report (``make``), made once
-    for each str and None and kept; an int is made each time (kept, it would answer for a bool)."""
+    for each str and None and kept; an int too when ``ints`` (no bool among the values: an int
+    would answer for it), else made each time it is looked up."""
 
-    def __init__(self, make: Callable[[Any], str]) -> None:
+    def __init__(self, make: Callable[[Any], str], ints: bool = False) -> None:
         super().__init__()
         self.make = make
+        self.ints = ints
 
     def __missing__(self, value: Any) -> str:
         text = self.make(value)
-        if type(value) is str or value is None:
+        if type(value) is str or value is None or self.ints:
             self[value] = text
         return text
+
+
+def _cells(make: Callable[[Any], str], *lists: list[dict[str, Any]]) -> _Cells:
+    """The cells of the values of plain issues (:class:`_Cells`); without a bool among them, the
+    record numbers and offsets (short ints, as ``str`` gives them) put in at once."""
+    if any(bool in (_plain_types(issues) or {bool}) for issues in lists):
+        return _Cells(make)
+    cells = _Cells(make, ints=True)
+    for issues in lists:
+        for get in (_GET_RECORD, _GET_OFFSET):
+            numbers = [value for value in map(get, issues) if type(value) is int and -_SHORT < value < _SHORT]
+            cells.update(zip(numbers, map(str, numbers), strict=True))
+    return cells
 
 
 def _severity_cells(make: Callable[[Any], str]) -> _Cells:
@@ -465,19 +513,28 @@ def _csv_of_masked(report: FileReport, memo: MaskedTexts) -> str:
             return memo[text] if len(text) >= 12 else text
         return memo[str(_csv_cell(value))]
 
-    if _plain_issues(report.rejected) and _plain_issues(report.warnings):
-        cells, severities = _Cells(cell), _severity_cells(cell)
-        rows = [
-            [severities[issue.get("severity")], *map(cells.__getitem__, map(issue.get, _ROW_KEYS))]
-            for issue in report.issues
-        ]
-    else:
-        rows = [[cell(value) for value in _issue_row(issue)] for issue in report.issues]
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(rows)
-    return buffer.getvalue()
+    if not (_plain_issues(report.rejected) and _plain_issues(report.warnings)):
+        writer.writerows([[cell(value) for value in _issue_row(issue)] for issue in report.issues])
+        return buffer.getvalue()
+    # each distinct cell made, masked and quoted once, each row joined in C: what writerows writes
+    cells = _cells(lambda value: _csv_quoted(cell(value)), report.rejected, report.warnings)
+    severities = _severity_cells(lambda value: _csv_quoted(cell(value)))
+    rows = [
+        f"{severities[issue.get('severity')]},{','.join(map(cells.__getitem__, map(issue.get, _ROW_KEYS)))}\r\n"
+        for issue in report.issues
+    ]
+    return buffer.getvalue() + "".join(rows)
+
+
+def _csv_quoted(text: str) -> str:
+    """A cell as the csv module writes it (the default dialect, QUOTE_MINIMAL, lineterminator CR LF):
+    between double quotes, each doubled, when it holds a comma, a double quote, CR or LF; else as it is."""
+    if "," in text or '"' in text or "\r" in text or "\n" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 # -- templates ---------------------------------------------------------------
@@ -603,7 +660,7 @@ def _issue_rows_html(issues: list[dict[str, Any]], columns: Any, row_class: Any,
     # the row's class: row_class, or its severity's
     kinds = {warning: shown(row_class or ("warning" if warning else "error")) for warning in (True, False)}
     if _plain_issues(issues):
-        cells, severities = _Cells(shown), _severity_cells(shown)
+        cells, severities = _cells(shown, issues), _severity_cells(shown)
         rows = [
             row_format.format(
                 severities[issue.get("severity")],
@@ -693,12 +750,16 @@ def write_reports(directory: Path, report: FileReport) -> dict[str, Path]:
     directory = Path(directory)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     memo = MaskedTexts()  # each distinct text masked once, for the report and every cell after
-    report = _masked_for_writing(report, memo)  # once: the renderers mask only what they make of it
-    contents = {
-        "json": _json_of_masked(report),
-        "csv": _csv_of_masked(report, memo).encode("utf-8-sig"),
-        "html": _render_masked("report.html", report, memo).encode("utf-8"),
-    }
+    token = _KNOWN_TYPES.set({})
+    try:
+        report = _masked_for_writing(report, memo)  # once: the renderers mask only what they make of it
+        contents = {
+            "json": _json_of_masked(report),
+            "csv": _csv_of_masked(report, memo).encode("utf-8-sig"),
+            "html": _render_masked("report.html", report, memo).encode("utf-8"),
+        }
+    finally:
+        _KNOWN_TYPES.reset(token)
     paths: dict[str, Path] = {}
     for kind, data in contents.items():
         path = directory / f"{file_id}.{kind}"
