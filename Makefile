@@ -63,6 +63,7 @@ bench: $(VENV)/.installed-dev
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/ingest_other.py
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/sftp_pull.py
 	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/sftp_pull.py --push
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/reports.py
 
 clean:
 	rm -rf $(VENV) var

@@ -74,6 +74,7 @@ __all__ = [
     "VECTOR_SCHEMES",
     "CheckDigitRule",
     "CheckDigitScheme",
+    "MaskedTexts",
     "WeightedSum",
     "find_my_numbers",
     "get_scheme",
@@ -106,6 +107,30 @@ _HEX_DIGEST = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{64}(?![0-9A-Za-z])")
 _HEX_64 = re.compile(r"[0-9A-Fa-f]{64}")
 #: Full-width digits to ASCII, separators dropped: a candidate's 12 digits as ASCII.
 _AS_ASCII = str.maketrans({**{chr(0xFF10 + n): str(n) for n in range(10)}, **dict.fromkeys(MY_NUMBER_SEPARATORS)})
+
+# The quick test (:func:`_may_hold_number`) works on the text's UTF-8 bytes, where bytes.translate,
+# count, replace and ``in`` run in C over the whole text at once.
+_ASCII_DIGITS = b"0123456789"
+_WIDE_DIGITS_UTF8 = tuple(chr(0xFF10 + n).encode() for n in range(10))
+_WIDE_SEPARATORS_UTF8 = tuple(sorted(ch.encode() for ch in MY_NUMBER_SEPARATORS if not ch.isascii()))
+_ASCII_SEPARATORS = bytes(sorted(ord(ch) for ch in MY_NUMBER_SEPARATORS if ch.isascii()))
+#: The lead bytes of every non-ASCII digit and separator (U+0080-00BF, U+2000-3FFF, U+F000-FFFF).
+_WILD_LEADS = frozenset(ch.encode()[0] for ch in [*MY_NUMBER_SEPARATORS, chr(0xFF10)] if not ch.isascii())
+assert _WILD_LEADS == {0xC2, 0xE2, 0xE3, 0xEF}
+_CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
+#: A byte's class: an ASCII digit ``0``, an ASCII separator ``-``, any other ASCII byte a space; the
+#: lead byte of a character that may be a non-ASCII digit or separator ``0`` (as if a digit, which
+#: joins more than a separator does), of any other character a space.
+_CLASSES = bytes(
+    ord("0") if byte in _ASCII_DIGITS or byte in _WILD_LEADS else ord("-") if byte in _ASCII_SEPARATORS else ord(" ")
+    for byte in range(256)
+)
+#: The same for a text whose non-ASCII digits and separators are already ``0`` and ``-``: any other
+#: byte of a character outside ASCII is a space.
+_EXACT_CLASSES = bytes(
+    ord("0") if byte in _ASCII_DIGITS else ord("-") if byte in _ASCII_SEPARATORS else ord(" ") for byte in range(256)
+)
+_TWELVE = b"0" * 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +200,38 @@ def is_valid_my_number(value: str) -> bool:
     return my_number_check_digit(value[:11]) == int(value[11])
 
 
+def _may_hold_number(text: str) -> bool:
+    """False only when ``text`` holds no 12 digits in one run (module docstring: ASCII or full-width
+    digits, each two neighbours touching or one separator apart), so that no candidate, and no
+    individual number, can be in it; True otherwise. A quick test before :func:`find_my_numbers`'
+    regular expression: most texts of a report hold no number, many fewer than 12 digits.
+
+    Each character is reduced to its class: ``0`` (a digit), ``-`` (a separator) or a space
+    (anything else); two separators or more in a row then become at least one space (``--`` → a
+    space, left to right) and the single separators left are dropped, so that what stays joined
+    is exactly the runs: a run of 12 digits or more is a ``0`` × 12. A text with other than ASCII
+    is first counted (fewer than 12 digits, ASCII or U+FF00-FF3F, is no number), then reduced
+    coarsely (any character that may be a digit or a separator, all of kana among them, as a
+    digit), and only when that finds 12 reduced exactly."""
+    data = text.encode("utf-8", "surrogatepass")  # a lone surrogate is three bytes, none of them a digit
+    if text.isascii():
+        return _TWELVE in data.translate(_CLASSES).replace(b"--", b" ").replace(b"-", b"")
+    wide = data.count(b"\xef\xbc")  # U+FF00-FF3F: the full-width digits, and more (an upper bound)
+    if len(data) - len(data.translate(None, _ASCII_DIGITS)) + wide < 12:
+        return False
+    # one class byte per character: its lead byte's (UTF-8 is self-synchronising), continuation bytes dropped
+    coarse = data.translate(_CLASSES, _CONTINUATION_BYTES).replace(b"--", b" ").replace(b"-", b"")
+    if _TWELVE not in coarse:
+        return False
+    if wide:
+        for digit in _WIDE_DIGITS_UTF8:
+            data = data.replace(digit, b"0")
+    for separator in _WIDE_SEPARATORS_UTF8:  # never a false match across characters (self-synchronising)
+        data = data.replace(separator, b"-")
+    # what is left of other than ASCII: its lead byte as a digit (wild) is too much here, it is nothing
+    return _TWELVE in data.translate(_EXACT_CLASSES).replace(b"--", b" ").replace(b"-", b"")
+
+
 def find_my_numbers(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` spans, in order, of the individual numbers in ``text``.
 
@@ -192,8 +249,13 @@ def find_my_numbers(text: str) -> list[tuple[int, int]]:
     run of exactly 12 digits standing alone, and that one is found too, so that a
     masked text never holds a number this function would find.
     """
-    if len(text) < 12:
+    if len(text) < 12 or not _may_hold_number(text):
         return []  # the audit log masks every string it writes: the short ones cost nothing
+    return _find_candidates(text)
+
+
+def _find_candidates(text: str) -> list[tuple[int, int]]:
+    """:func:`find_my_numbers` without its quick test (:func:`_may_hold_number`): the regular expression."""
     scan = text
     if len(text) >= 64 and _HEX_64.search(text) is not None:
         scan = _HEX_DIGEST.sub(lambda digest: "x" * 64, text)  # same length: the spans stay right
@@ -230,20 +292,54 @@ def mask_my_numbers(text: str, replacement: str = MY_NUMBER_MASK) -> str:
     return "".join(parts)
 
 
-def mask_my_numbers_in(value: Any, replacement: str = MY_NUMBER_MASK) -> Any:
+class MaskedTexts(dict[str, str]):
+    """Texts and the same texts through :func:`mask_my_numbers`, each masked the first time it is
+    looked up (``masked[text]``): a report's keys, codes and messages repeat, each is masked once.
+    Look up ``str`` itself only: a subclass (a ``StrEnum``) equals its value and would get the
+    text masked for another object."""
+
+    def __init__(self, replacement: str = MY_NUMBER_MASK) -> None:
+        super().__init__()
+        self.replacement = replacement
+
+    def __missing__(self, text: str) -> str:
+        masked = mask_my_numbers(text, self.replacement)
+        self[text] = masked
+        return masked
+
+
+def mask_my_numbers_in(value: Any, replacement: str = MY_NUMBER_MASK, *, memo: MaskedTexts | None = None) -> Any:
     """``value`` with :func:`mask_my_numbers` applied to every string in it: a string, or the
     keys and values of dicts and the items of lists and tuples, at any depth (for JSON output).
-    Anything else (numbers, None, booleans) is returned as it is."""
+    Anything else (numbers, None, booleans) is returned as it is. Each distinct string is masked
+    once (``memo``: given, it is used and filled, and must have been made for ``replacement``)."""
+    if memo is None:
+        memo = MaskedTexts(replacement)
+    elif memo.replacement != replacement:
+        raise ValueError("the memo masks with another replacement")
+    return _mask_in(value, memo)
+
+
+#: Values mask_my_numbers_in returns as they are (the types themselves, not subclasses).
+_AS_IS = frozenset({int, float, bool, type(None)})
+
+
+def _mask_in(value: Any, memo: MaskedTexts) -> Any:
+    if type(value) is str:
+        return memo[value]
     if isinstance(value, str):
-        return mask_my_numbers(value, replacement)
+        return mask_my_numbers(value, memo.replacement)
     if isinstance(value, dict):
         return {
-            mask_my_numbers_in(key, replacement): mask_my_numbers_in(item, replacement) for key, item in value.items()
+            (memo[key] if type(key) is str else _mask_in(key, memo)): (
+                memo[item] if type(item) is str else item if type(item) in _AS_IS else _mask_in(item, memo)
+            )
+            for key, item in value.items()
         }
     if isinstance(value, list):
-        return [mask_my_numbers_in(item, replacement) for item in value]
+        return [memo[item] if type(item) is str else _mask_in(item, memo) for item in value]
     if isinstance(value, tuple):
-        return tuple(mask_my_numbers_in(item, replacement) for item in value)
+        return tuple(memo[item] if type(item) is str else _mask_in(item, memo) for item in value)
     return value
 
 

@@ -39,6 +39,11 @@ import html
 import io
 import json
 import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from itertools import chain
+from operator import methodcaller
 from pathlib import Path, PurePath
 from typing import Any, Literal
 
@@ -47,7 +52,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from formats.checkdigits import mask_my_numbers, mask_my_numbers_in
+from formats.checkdigits import MaskedTexts, mask_my_numbers, mask_my_numbers_in
 from formats.dates import JST
 from formats.masking import safe_text
 from formats.validator import ValidationResult
@@ -194,9 +199,13 @@ class FileReport(BaseModel):
     def _no_individual_numbers(cls, value: Any) -> Any:
         return mask_my_numbers_in(value)
 
-    def masked(self) -> FileReport:
-        """This report with every text masked again, also values set without validation."""
-        return self.model_copy(update={name: mask_my_numbers_in(getattr(self, name)) for name in _TEXT_FIELDS})
+    def masked(self, memo: MaskedTexts | None = None) -> FileReport:
+        """This report with every text masked again, also values set without validation; each
+        distinct text is masked once (``memo``, filled for the renderers that follow)."""
+        memo = MaskedTexts() if memo is None else memo
+        return self.model_copy(
+            update={name: mask_my_numbers_in(getattr(self, name), memo=memo) for name in _TEXT_FIELDS}
+        )
 
     @classmethod
     def from_validation(cls, result: ValidationResult, **metadata: Any) -> FileReport:
@@ -274,6 +283,118 @@ def _issue_row(issue: dict[str, Any]) -> list[Any]:
         issue.get("message_ja"),
         issue.get("message"),
     ]
+
+
+#: The lists of issues of a report.
+_ISSUE_LISTS = ("rejected", "warnings")
+#: The keys of an issue's cells after the first (severity, shown through SEVERITY_JA): :func:`_issue_row`.
+_ROW_KEYS = ISSUE_CELLS[1:]
+#: What a value of a plain issue (:func:`_plain_issues`) is: exactly one of these types.
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+#: While a report is written: what :func:`_plain_types` found of each list of issues (by id; the
+#: lists are alive, in the reports being written, as long as this is set).
+_KNOWN_TYPES: ContextVar[dict[int, frozenset[type] | None] | None] = ContextVar("_KNOWN_TYPES", default=None)
+
+
+def _plain_types(issues: Any) -> frozenset[type] | None:
+    """The types of the values of ``issues`` when it is a list of plain issues: non-empty dicts
+    (exactly), each of str keys and values of :data:`_PLAIN` types (no subclass, no float, nothing
+    nested), as the validator and the posting give them; None for anything else. Looked at in C
+    (map, chain, set). What :func:`_masked_issues`, :func:`_json_issues` and :func:`_cells` of such
+    a list take for granted."""
+    known = _KNOWN_TYPES.get()
+    if known is not None and id(issues) in known:
+        return known[id(issues)]
+    types = None
+    if (
+        type(issues) is list
+        and set(map(type, issues)) <= {dict}
+        and all(issues)
+        and set(map(type, chain.from_iterable(issues))) <= {str}
+    ):
+        found = frozenset(map(type, chain.from_iterable(map(dict.values, issues))))
+        types = found if found <= _PLAIN else None
+    if known is not None:
+        known[id(issues)] = types
+    return types
+
+
+def _plain_issues(issues: Any) -> bool:
+    """Whether ``issues`` is a list of plain issues (:func:`_plain_types`)."""
+    return _plain_types(issues) is not None
+
+
+def _masked_issues(issues: list[dict[str, Any]], memo: MaskedTexts) -> list[dict[str, Any]]:
+    """``mask_my_numbers_in(issues)`` for :func:`write_reports`: each distinct text of plain issues
+    (:func:`_plain_issues`) masked once, an issue none of whose texts changes kept as it is (the
+    same dict, not a copy: the masked report is the writer's own), any other masked as a copy."""
+    types = _plain_types(issues)
+    if types is None:
+        return list(mask_my_numbers_in(issues, memo=memo))
+    texts = set(chain.from_iterable(issues)).union(chain.from_iterable(map(dict.values, issues)))
+    changed = {text for text in texts if type(text) is str and memo[text] != text}
+    masked = (
+        list(issues)
+        if not changed
+        else [
+            issue
+            if changed.isdisjoint(issue) and changed.isdisjoint(issue.values())
+            else mask_my_numbers_in(issue, memo=memo)
+            for issue in issues
+        ]
+    )
+    known = _KNOWN_TYPES.get()
+    if known is not None:  # masked, the same keys and the same types of values
+        known[id(masked)] = types
+    return masked
+
+
+#: An int between -_SHORT and _SHORT has at most 11 digits: its text (``str``), which holds no
+#: individual number and nothing to escape or quote, is its cell in every report.
+_SHORT = 10**11
+_GET_RECORD, _GET_OFFSET = methodcaller("get", "record"), methodcaller("get", "offset")
+
+
+class _Cells(dict[Any, str]):
+    """A value of a plain issue (:func:`_plain_issues`) → its cell in a report (``make``), made once
+    for each str and None and kept; an int too when ``ints`` (no bool among the values: an int
+    would answer for it), else made each time it is looked up."""
+
+    def __init__(self, make: Callable[[Any], str], ints: bool = False) -> None:
+        super().__init__()
+        self.make = make
+        self.ints = ints
+
+    def __missing__(self, value: Any) -> str:
+        text = self.make(value)
+        if type(value) is str or value is None or self.ints:
+            self[value] = text
+        return text
+
+
+def _cells(make: Callable[[Any], str], *lists: list[dict[str, Any]]) -> _Cells:
+    """The cells of the values of plain issues (:class:`_Cells`); without a bool among them, the
+    record numbers and offsets (short ints, as ``str`` gives them) put in at once."""
+    if any(bool in (_plain_types(issues) or {bool}) for issues in lists):
+        return _Cells(make)
+    cells = _Cells(make, ints=True)
+    for issues in lists:
+        for get in (_GET_RECORD, _GET_OFFSET):
+            numbers = [value for value in map(get, issues) if type(value) is int and -_SHORT < value < _SHORT]
+            cells.update(zip(numbers, map(str, numbers), strict=True))
+    return cells
+
+
+def _severity_cells(make: Callable[[Any], str]) -> _Cells:
+    """The first cell of a plain issue's row by its ``severity`` value: as :func:`_issue_row`, then ``make``."""
+
+    def severity(value: Any) -> str:
+        key = str(value or "error")
+        return make(SEVERITY_JA.get(key, key))
+
+    return _Cells(severity)
 
 
 def issue_cells(issue: dict[str, Any]) -> dict[str, str]:
@@ -370,17 +491,50 @@ def _csv_cell(value: Any) -> Any:
 
 def render_csv(report: FileReport) -> str:
     """The CSV text (without the BOM, which :func:`write_reports` adds)."""
-    return _csv_of_masked(report.masked())
+    memo = MaskedTexts()
+    return _csv_of_masked(report.masked(memo), memo)
 
 
-def _csv_of_masked(report: FileReport) -> str:
-    """:func:`render_csv` of a report :meth:`FileReport.masked` has just given."""
+def _csv_of_masked(report: FileReport, memo: MaskedTexts) -> str:
+    """:func:`render_csv` of a report :meth:`FileReport.masked` has just given.
+
+    Every cell is the text the csv module writes for ``_csv_cell(value)`` (an int as ``str``
+    gives it), masked as a whole (``memo``): the same bytes as masking the whole CSV, because
+    what the csv module puts around and inside a cell (``,``, ``"``, a doubled ``"``, CR LF)
+    is neither a digit nor a separator nor a letter (module docstring of formats/checkdigits.py:
+    what lies next to a cell can neither join a number nor make or unmake a digest), and the
+    header has no digit."""
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, int):  # bool too: written by the csv module as str() gives it, no formula guard
+            text = str(value)
+            return memo[text] if len(text) >= 12 else text
+        return memo[str(_csv_cell(value))]
+
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for issue in report.issues:
-        writer.writerow([_csv_cell(value) for value in _issue_row(issue)])
-    return mask_my_numbers(buffer.getvalue())
+    if not (_plain_issues(report.rejected) and _plain_issues(report.warnings)):
+        writer.writerows([[cell(value) for value in _issue_row(issue)] for issue in report.issues])
+        return buffer.getvalue()
+    # each distinct cell made, masked and quoted once, each row joined in C: what writerows writes
+    cells = _cells(lambda value: _csv_quoted(cell(value)), report.rejected, report.warnings)
+    severities = _severity_cells(lambda value: _csv_quoted(cell(value)))
+    rows = [
+        f"{severities[issue.get('severity')]},{','.join(map(cells.__getitem__, map(issue.get, _ROW_KEYS)))}\r\n"
+        for issue in report.issues
+    ]
+    return buffer.getvalue() + "".join(rows)
+
+
+def _csv_quoted(text: str) -> str:
+    """A cell as the csv module writes it (the default dialect, QUOTE_MINIMAL, lineterminator CR LF):
+    between double quotes, each doubled, when it holds a comma, a double quote, CR or LF; else as it is."""
+    if "," in text or '"' in text or "\r" in text or "\n" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 # -- templates ---------------------------------------------------------------
@@ -453,41 +607,116 @@ _TEMPLATES = Environment(
 _TEMPLATES.globals.update(TEMPLATE_HELPERS)
 
 
+#: The row blocks of the issue tables of the page being rendered (:func:`_render_masked`), and
+#: what stands for each in the page until the rest of the page is masked: NUL, which no value
+#: can hold (:func:`formats.masking.safe_text` escapes it) and which is neither a digit, a
+#: separator nor a letter, around letters that are no hexadecimal digit.
+_ROW_BLOCKS: ContextVar[tuple[list[str], MaskedTexts] | None] = ContextVar("_ROW_BLOCKS", default=None)
+_ROWS_PLACEHOLDER = "\0ROWS\0"
+
+
 def _issue_rows_html(issues: list[dict[str, Any]], columns: Any, row_class: Any, data_record: Any) -> Markup:
     """The rows of report_parts.html's ``issue_table`` exactly as its loop writes them in a page
     (each value through :func:`_shown`: :func:`_cell`, then :func:`html.escape`), in one call: a
     report lists up to ``max_listed`` issues, and a template loop costs ten calls a cell. Only the
-    page's environment has it; the console's (markupsafe's escape) runs the template's loop."""
+    page's environment has it; the console's (markupsafe's escape) runs the template's loop.
+
+    While :func:`_render_masked` renders a page, each cell is also masked as a whole
+    (:func:`mask_my_numbers`, each distinct text once) and the rows are set aside for it: the
+    same bytes as masking the whole page, since a cell stands between ``>`` and ``<`` (what lies
+    next to it can neither join a number nor make or unmake a digest) and the markup around the
+    cells holds no digit."""
+    rendering = _ROW_BLOCKS.get()
+    memo = rendering[1] if rendering is not None else None
 
     def shown(value: Any) -> str:
-        return html.escape(_cell(value), quote=True)
+        if type(value) is int:  # _cell gives str(value), which has nothing to escape
+            text = str(value)
+            return memo[text] if memo is not None and len(text) >= 12 else text
+        text = html.escape(_cell(value), quote=True)
+        return memo[text] if memo is not None else text
 
-    cell_open = {
-        key: f'<td class="{shown(ISSUE_CLASSES[key])}">' if ISSUE_CLASSES.get(key) else "<td>" for key in columns
-    }
-    parts: list[str] = []
-    for issue in issues:
-        cells = issue_cells(issue)
-        kind = row_class or ("warning" if issue.get("severity") == "warning" else "error")
-        parts.append(f'<tr class="{shown(kind)}"')
-        if data_record:
-            parts.append(f' data-record="{shown(cells["record"])}"')
-        parts.append(">")
-        parts += [f"{cell_open[key]}{shown(cells[key])}</td>" for key in columns]
-        parts.append("</tr>\n")
-    return Markup("".join(parts))
+    # one format per row: the cells in ISSUE_CELLS order, then "item", then the row's class
+    slots = {key: index for index, key in enumerate([*ISSUE_CELLS, "item", "class"])}
+    row_format = "".join(
+        [
+            f'<tr class="{{{slots["class"]}}}"',
+            f' data-record="{{{slots["record"]}}}"' if data_record else "",
+            ">",
+            *(
+                (f'<td class="{shown(ISSUE_CLASSES[key])}">' if ISSUE_CLASSES.get(key) else "<td>").replace("{", "{{")
+                + f"{{{slots[key]}}}</td>"
+                for key in columns
+            ),
+            "</tr>\n",
+        ]
+    )
+
+    def item(issue: dict[str, Any]) -> str:
+        if "item" not in columns:
+            return ""
+        return shown(f"{_cell(issue.get('field_ja'))} ({_cell(issue.get('field'))})" if issue.get("field") else "")
+
+    # the row's class: row_class, or its severity's
+    kinds = {warning: shown(row_class or ("warning" if warning else "error")) for warning in (True, False)}
+    if _plain_issues(issues):
+        cells, severities = _cells(shown, issues), _severity_cells(shown)
+        rows = [
+            row_format.format(
+                severities[issue.get("severity")],
+                *map(cells.__getitem__, map(issue.get, _ROW_KEYS)),
+                item(issue),
+                kinds[issue.get("severity") == "warning"],
+            )
+            for issue in issues
+        ]
+    else:  # issue_cells(issue), each cell shown (_cell is idempotent)
+        rows = [
+            row_format.format(
+                *[shown(value) for value in _issue_row(issue)], item(issue), kinds[issue.get("severity") == "warning"]
+            )
+            for issue in issues
+        ]
+    if rendering is None:
+        return Markup("".join(rows))
+    rendering[0].append("".join(rows))
+    return Markup(_ROWS_PLACEHOLDER)
 
 
 _TEMPLATES.globals["issue_rows_html"] = _issue_rows_html
 
 
+@contextmanager
+def _setting_rows_aside(memo: MaskedTexts) -> Iterator[list[str]]:
+    blocks: list[str] = []
+    token = _ROW_BLOCKS.set((blocks, memo))
+    try:
+        yield blocks
+    finally:
+        _ROW_BLOCKS.reset(token)
+
+
 def _render(name: str, report: FileReport) -> str:
-    return _render_masked(name, report.masked())
+    memo = MaskedTexts()
+    return _render_masked(name, report.masked(memo), memo)
 
 
-def _render_masked(name: str, report: FileReport) -> str:
-    """:func:`_render` of a report :meth:`FileReport.masked` has just given."""
-    return mask_my_numbers(_TEMPLATES.get_template(name).render(report=report))
+def _render_masked(name: str, report: FileReport, memo: MaskedTexts) -> str:
+    """:func:`_render` of a report :meth:`FileReport.masked` has just given: the rendered text
+    masked as a whole (:func:`mask_my_numbers`), but for the rows of the issue tables, each of
+    whose cells :func:`_issue_rows_html` has masked (the same bytes: see there)."""
+    with _setting_rows_aside(memo) as blocks:
+        text = _TEMPLATES.get_template(name).render(report=report)
+    text = mask_my_numbers(text)
+    if not blocks:
+        return text
+    pieces = text.split(_ROWS_PLACEHOLDER)
+    if len(pieces) != len(blocks) + 1:  # cannot happen: no value holds a NUL (safe_text)
+        raise RuntimeError("the issue rows of a report page could not be put back")
+    out = [pieces[0]]
+    for block, piece in zip(blocks, pieces[1:], strict=True):
+        out += (block, piece)
+    return "".join(out)
 
 
 def render_html(report: FileReport) -> str:
@@ -520,15 +749,69 @@ def write_reports(directory: Path, report: FileReport) -> dict[str, Path]:
         raise ValueError(f"file_id {file_id!r} cannot be used as a report file name")
     directory = Path(directory)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    report = report.masked()  # once: masking a masked text changes nothing, the renderers need not again
-    contents = {
-        "json": json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2).encode("utf-8") + b"\n",
-        "csv": _csv_of_masked(report).encode("utf-8-sig"),
-        "html": _render_masked("report.html", report).encode("utf-8"),
-    }
+    memo = MaskedTexts()  # each distinct text masked once, for the report and every cell after
+    token = _KNOWN_TYPES.set({})
+    try:
+        report = _masked_for_writing(report, memo)  # once: the renderers mask only what they make of it
+        contents = {
+            "json": _json_of_masked(report),
+            "csv": _csv_of_masked(report, memo).encode("utf-8-sig"),
+            "html": _render_masked("report.html", report, memo).encode("utf-8"),
+        }
+    finally:
+        _KNOWN_TYPES.reset(token)
     paths: dict[str, Path] = {}
     for kind, data in contents.items():
         path = directory / f"{file_id}.{kind}"
         atomic_write(path, data)  # temporary name, fsync, rename, 0o600
         paths[kind] = path
     return paths
+
+
+def _masked_for_writing(report: FileReport, memo: MaskedTexts) -> FileReport:
+    """``report.masked(memo)``, the rejections and warnings by :func:`_masked_issues` (which may keep
+    an issue's dict: the report is the writer's own, never given out)."""
+    update = {name: _masked_issues(getattr(report, name), memo) for name in _ISSUE_LISTS}
+    update |= {
+        name: mask_my_numbers_in(getattr(report, name), memo=memo) for name in _TEXT_FIELDS if name not in update
+    }
+    return report.model_copy(update=update)
+
+
+# -- JSON --------------------------------------------------------------------
+
+#: Between the members of an issue in :func:`_json_issues`' one call of the C encoder: a NUL, which
+#: JSON writes inside a string only as ``\u0000``.
+_MEMBERS = json.JSONEncoder(ensure_ascii=False, separators=("\0", ": "), check_circular=False)
+
+
+def _json_issues(issues: list[dict[str, Any]]) -> list[bytes | memoryview]:
+    """``json.dumps(issues, ensure_ascii=False, indent=2)`` as the value of a top-level key (each
+    line after the first indented two more), in UTF-8, for a non-empty list of plain issues
+    (:func:`_plain_issues`): the same text from one call of the C encoder (``json.dumps`` with an
+    indent runs the Python one). The encoder separates members with a NUL; ``}`` NUL ``{`` is
+    between two issues (a member's value is a string, a number, true, false or null: it never
+    ends with ``}``), any other NUL between two members of an issue."""
+    data = _MEMBERS.encode(issues).encode("utf-8")
+    data = data.replace(b"}\0{", b"\n    },\n    {\n      ").replace(b"\0", b",\n      ")
+    return [b"[\n    {\n      ", memoryview(data)[2:-2], b"\n    }\n  ]"]
+
+
+def _json_of_masked(report: FileReport) -> bytes:
+    """``json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2)`` of a report
+    :meth:`FileReport.masked` has just given, in UTF-8, and a newline: the same bytes, the rejections
+    and warnings (plain issues, :func:`_plain_issues`, as the validator and the posting give them)
+    written by :func:`_json_issues` and not copied by pydantic; anything else as json.dumps writes
+    it, each line after the first indented by two more spaces (JSON holds no raw newline in a string)."""
+    fast = {key for key in _ISSUE_LISTS if getattr(report, key) and _plain_issues(getattr(report, key))}
+    data = report.model_dump(mode="json", exclude=fast)
+    parts: list[bytes | memoryview] = [b"{"]
+    for key in FileReport.model_fields:
+        parts.append(b"\n  " if len(parts) == 1 else b",\n  ")
+        parts.append(f"{json.dumps(key)}: ".encode())
+        if key in fast:
+            parts += _json_issues(getattr(report, key))
+        else:
+            parts.append(json.dumps(data[key], ensure_ascii=False, indent=2).replace("\n", "\n  ").encode("utf-8"))
+    parts.append(b"\n}\n")
+    return b"".join(parts)
