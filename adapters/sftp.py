@@ -83,7 +83,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal, NoReturn, cast
 
 import paramiko
-from croniter import croniter
 from paramiko.sftp import CMD_DATA, CMD_READ, CMD_STATUS, CMD_WRITE, int64
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -239,7 +238,11 @@ class EndpointConfig(_Strict):
     @field_validator("schedule")
     @classmethod
     def _cron(cls, value: str | None) -> str | None:
-        if value is not None and not croniter.is_valid(value):
+        if value is None:
+            return value
+        from croniter import croniter  # only for an endpoint with a schedule
+
+        if not croniter.is_valid(value):
             raise ValueError(f"expected a cron expression ('minute hour day month weekday'), found {value!r}")
         return value
 
