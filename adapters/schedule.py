@@ -37,15 +37,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import holidays
-from croniter import croniter
+from typing import TYPE_CHECKING, Any
 
 from adapters.sftp import EndpointConfig, HostKeyError, Progress, pull, push
 from formats.dates import JST
 from gateway.reporting.audit import get_logger
 from gateway.storage.transfers import TransferStore
+
+# holidays and croniter are imported where they are used: `gateway pull` and `push` need neither
+if TYPE_CHECKING:
+    import holidays
 
 __all__ = [
     "EndpointBusyError",
@@ -78,6 +79,8 @@ def _jst(moment: dt.datetime) -> dt.datetime:
 
 @lru_cache(maxsize=64)
 def _japan_holidays(year: int) -> holidays.HolidayBase:
+    import holidays
+
     return holidays.country_holidays("JP", years=year)
 
 
@@ -239,6 +242,8 @@ class Scheduler:
         config = self.endpoints[endpoint]
         if config.schedule is None:
             return None
+        from croniter import croniter
+
         times = croniter(config.schedule, _jst(now))
         for _ in range(_MAX_CANDIDATES):
             candidate: dt.datetime = times.get_next(dt.datetime)

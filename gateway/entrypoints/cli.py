@@ -1,28 +1,26 @@
-"""The `gateway` command line."""
+"""The `gateway` command line.
+
+Each command imports what it uses when it runs (the layouts and their validators, numpy,
+rich tables, the pipeline, the SFTP transport …), not when the command line starts: a
+`gateway pull` or `gateway push` does not pay for the formats it never reads, and
+`gateway --help` for none of them (tests/integration/test_cli_imports.py).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from formats.errors import Level, Reason, Rejection
-from formats.layout import FileLayout
-from formats.masking import mask
-from formats.reader import RecordReader
-from formats.registry import FORMATS, UnknownFormatError, get_format, identify, load_formats
-from formats.validate import validate_path
-from formats.validator import ValidationResult
 from gateway.entrypoints.commands.options import ConfigOption, SpoolOption, load
 from gateway.entrypoints.commands.output import safe_lines, shown, shown_lines, write_json
 
 if TYPE_CHECKING:
+    from formats.layout import FileLayout
+    from formats.validator import ValidationResult
     from gateway.config.settings import Settings
     from gateway.storage.ledger import Ledger
 
@@ -47,10 +45,14 @@ PermissiveOption = Annotated[
 
 def _all_formats() -> dict[str, FileLayout]:
     """Built-in formats and the default layout files (formats/layouts/)."""
+    from formats.registry import load_formats
+
     return load_formats()
 
 
 def _layout_for(path: Path, format_id: str | None) -> FileLayout:
+    from formats.registry import get_format, identify
+
     formats = _all_formats()
     if format_id:
         return get_format(format_id, formats)
@@ -59,6 +61,8 @@ def _layout_for(path: Path, format_id: str | None) -> FileLayout:
 
 
 def _open_layout(path: Path, format_id: str | None) -> FileLayout:
+    from formats.registry import UnknownFormatError
+
     if not path.is_file():
         errors.print(f"[red]error:[/red] {shown(path)}: no such file")
         raise typer.Exit(2)
@@ -78,9 +82,12 @@ def formats(
     """List the formats the gateway reads and writes, with their identifiers."""
     if markdown:
         from formats.describe import layouts_markdown
+        from formats.registry import FORMATS
 
         sys.stdout.write(layouts_markdown(FORMATS.values()))
         return
+    from rich.table import Table
+
     from formats.describe import fast_path_column
 
     table = Table("identifier", "format", "record length", "fast path (一括検査)", "description")
@@ -97,6 +104,11 @@ def inspect(
     permissive: PermissiveOption = False,
 ) -> None:
     """Show a file's records as a table (personal values masked)."""
+    from rich.table import Table
+
+    from formats.masking import mask
+    from formats.reader import RecordReader
+
     layout = _open_layout(file, format_id)
     table = Table("#", "offset", "type", "fields", "problems", title=f"{shown(file)} — {layout.id}", show_lines=False)
     listed = 0
@@ -128,6 +140,8 @@ def _number(value: int | None) -> str:
 def _print_summary(result: ValidationResult) -> None:
     """The text of `gateway validate`: the report's summary, totals, rejections and warnings
     (gateway/reporting/templates/validation.txt, which extends the text of `gateway report`)."""
+    import datetime as dt
+
     from gateway.reporting.reports import FileReport, render_validation_text
 
     # A file checked outside the spool has no id, channel, receipt time, digest or folder: the
@@ -155,6 +169,10 @@ def validate(
     ] = True,
 ) -> None:
     """Check every field, record and control total. Exit 0 clean, 1 rejected records, 2 file refused."""
+    from formats.errors import Level, Reason, Rejection
+    from formats.registry import UnknownFormatError
+    from formats.validate import validate_path
+
     if as_json and file.is_file():
         try:
             layout = _layout_for(file, format_id)
@@ -278,6 +296,8 @@ def files(
     if as_json:
         write_json([row.as_dict() for row in rows])
         return
+    from rich.table import Table
+
     table = Table("id", "channel", "file", "state", "status", "records", "accepted", "rejected", "received (UTC)")
     for row in rows:
         table.add_row(
@@ -320,6 +340,8 @@ def report(
         raise typer.Exit(2)
     text = Path(path).read_text(encoding="utf-8-sig" if kind == "csv" else "utf-8")
     if kind == "json":  # the same JSON, with safe_json's escapes
+        import json
+
         write_json(json.loads(text))
     elif kind == "csv":  # the same cells, each made safe (a value's line break too)
         sys.stdout.write(_safe_csv(text))

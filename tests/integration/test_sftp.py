@@ -313,6 +313,71 @@ def test_large_pipelined_push_is_exact_and_atomic_on_the_server(
     assert record is not None and record.remote_path == pushed.remote_path
 
 
+def test_multi_mb_pull_and_push_with_the_defaults_are_exact_and_happen_once(
+    sshd: SSHServer, store: TransferStore, inbox: Path, outbox: Path
+) -> None:
+    """A file of several MB with the endpoint's defaults (large pipelined reads; writes of several
+    packets each, sized by the server's limits@openssh.com): the same SHA-256 on both ends, and a
+    second run of each pulls and pushes nothing again."""
+    data = os.urandom(9 * 1024 * 1024 + 12345)
+    remote_file(sshd, "BIG.DAT", data)
+    config = endpoint(sshd)
+    first = pull("bank", config, inbox=inbox, store=store)
+    assert [(f.size, f.sha256) for f in first.pulled] == [(len(data), sha(data))]
+    assert sha((inbox / "BIG.DAT").read_bytes()) == sha(data)
+    again = pull("bank", config, inbox=inbox, store=store)
+    assert again.pulled == [] and again.already_pulled == 1 and inbox_names(inbox) == ["BIG.DAT"]
+
+    (outbox / "BIG.OUT").write_bytes(data)
+    pushed = push("bank", config, outbox=outbox, store=store)
+    assert [f.sha256 for f in pushed.pushed] == [sha(data)]
+    assert remote_names(sshd) == ["BIG.OUT"] and sha((sshd.home / TARGET / "BIG.OUT").read_bytes()) == sha(data)
+    (outbox / "BIG.OUT").write_bytes(data)  # the same content again: skipped, not sent twice
+    repeated = push("bank", config, outbox=outbox, store=store)
+    assert repeated.pushed == [] and [f.sha256 for f in repeated.skipped] == [sha(data)]
+    assert remote_names(sshd) == ["BIG.OUT"]
+
+
+def test_write_requests_are_whole_packets_within_the_servers_limit(sshd: SSHServer) -> None:
+    """OpenSSH states its largest write; each request is then as many whole SSH packets as fit in
+    the wanted size. A server that states nothing (or a small wanted size) gets one packet each."""
+    from adapters.sftp import _WRITE_OVERHEAD, _server_write_limit, _write_size
+
+    sftp = connect(endpoint(sshd))
+    try:
+        limit = _server_write_limit(sftp)
+        assert limit is not None and limit >= 32768  # OpenSSH 8.6+: 261120
+        channel = sftp.get_channel()
+        assert channel is not None
+        packet = channel.out_max_packet_size - 64
+        handle = b"1234"
+        one = packet - _WRITE_OVERHEAD - len(handle)
+        assert _write_size(sftp, handle, 131072, None) == one
+        assert _write_size(sftp, handle, 4096, limit) == 4096
+        size = _write_size(sftp, handle, 131072, limit)
+        assert size <= min(131072, limit) and (size + _WRITE_OVERHEAD + len(handle)) % packet == 0
+        assert size > 3 * one
+        assert _write_size(sftp, handle, 10**6, 50000) == one  # a limit under two packets: one each
+    finally:
+        disconnect(sftp)
+
+
+def test_a_server_without_the_limits_extension_gets_one_packet_requests() -> None:
+    """An error status (extension not supported) or another reply means: the server said nothing."""
+    from adapters.sftp import _server_write_limit
+
+    class Refusing:
+        def _request(self, *args: Any) -> Any:
+            raise OSError("Operation unsupported")
+
+    class Other:
+        def _request(self, *args: Any) -> Any:
+            return 101, None  # CMD_STATUS, not an extended reply
+
+    assert _server_write_limit(Refusing()) is None  # type: ignore[arg-type]
+    assert _server_write_limit(Other()) is None  # type: ignore[arg-type]
+
+
 # -- host keys and login -----------------------------------------------------------------------
 
 

@@ -10,16 +10,16 @@ input value is masked with them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from formats.codecs import DEFAULT_PROFILE, BarcodeProfile, decode_barcode, decode_elqr, decode_ocr
-from formats.codecs._common import CodecResult, jsonable, result_dict
 from formats.masking import mask
 from gateway.entrypoints.commands.output import shown, write_json
+
+if TYPE_CHECKING:  # the codecs are imported when a value is decoded, not when the command line starts
+    from formats.codecs._common import CodecResult
 
 __all__ = ["decode_app", "register"]
 
@@ -37,6 +37,8 @@ UnmaskOption = Annotated[bool, typer.Option("--unmask", help="Show personal valu
 
 def _shown(result: CodecResult, unmask: bool) -> dict[str, Any]:
     """Fields ready to print: JSON-friendly, personal ones masked unless asked not to."""
+    from formats.codecs._common import jsonable
+
     shown: dict[str, Any] = {}
     for name, value in result.fields.items():
         plain = jsonable(value)
@@ -48,10 +50,14 @@ def _shown(result: CodecResult, unmask: bool) -> dict[str, Any]:
 
 def _report(kind: str, result: CodecResult, as_json: bool, unmask: bool) -> None:
     """Print the result, then leave with 0 (valid) or 1 (not valid)."""
+    from formats.codecs._common import result_dict
+
     value = result.value if unmask or not result.personal_fields else mask(result.value.strip(), "account")
     if as_json:
         write_json(result_dict(kind, result, value=value, fields=_shown(result, unmask)), masked=not unmask)
     else:
+        from rich.table import Table
+
         status = "[green]valid[/green]" if result.valid else "[red]not valid[/red]"
         console.print(f"[bold]{kind}[/bold] {shown(value, masked=not unmask)}: {status}")
         table = Table("field", "名称", "value", title="fields")
@@ -89,6 +95,8 @@ def barcode(
     ] = False,
 ) -> None:
     """Decode a convenience-store barcode (GS1-128, 料金代理収納, AI 91)."""
+    from formats.codecs import DEFAULT_PROFILE, BarcodeProfile, decode_barcode
+
     profile = BarcodeProfile(
         name="command line",
         issuer_code_width=DEFAULT_PROFILE.issuer_code_width,
@@ -106,6 +114,8 @@ def ocr(
     unmask: UnmaskOption = False,
 ) -> None:
     """Decode a 払込取扱票-style OCR line and check its two check digits."""
+    from formats.codecs import decode_ocr
+
     _report("ocr", decode_ocr(value), as_json, unmask)
 
 
@@ -116,6 +126,8 @@ def elqr(
     unmask: UnmaskOption = False,
 ) -> None:
     """Decode an eL-QR (地方税統一QRコード) string: tags, MPN check digits, dates and CRC."""
+    from formats.codecs import decode_elqr
+
     _report("elqr", decode_elqr(value), as_json, unmask)
 
 

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from gateway.entrypoints.commands.options import ConfigOption, SpoolOption, load
 from gateway.entrypoints.commands.output import shown, write_json
@@ -32,6 +31,8 @@ errors = Console(stderr=True)
 
 
 def _print(result: PurgeResult) -> None:
+    from rich.table import Table
+
     verb = "would erase" if result.dry_run else "erased"
     counts = result.counts
     by_state = ", ".join(

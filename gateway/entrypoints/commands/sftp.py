@@ -20,21 +20,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.table import Table
 
 from gateway.entrypoints.commands.options import ConfigOption, SpoolOption, load
 from gateway.entrypoints.commands.output import shown, shown_lines, write_json
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # rich's progress bar and tables are imported when shown, the transport when it runs
+    from rich.progress import Progress, TaskID
+
     from adapters.sftp import EndpointConfig
     from gateway.config.settings import Settings
 
@@ -79,6 +71,15 @@ class TransferProgress:
 
     def __enter__(self) -> TransferProgress:
         if self.enabled:
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
             self._bar = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -223,6 +224,8 @@ def endpoints_command(
     if not rows:
         console.print("no endpoints configured ([endpoints.<name>] in the configuration)")
         return
+    from rich.table import Table
+
     table = Table("endpoint", "does", "server", "schedule (JST)", "last success", "last error", "next run (JST)")
     for row in rows:
         error = "-" if not row["last_error"] else f"{_when(row['last_error'])}\n{shown(row['last_error_message'])}"
@@ -258,6 +261,8 @@ def alerts_command(
     if as_json:
         write_json([vars(alert) for alert in alerts])
         return
+    from rich.table import Table
+
     table = Table("date", "kind", "endpoint", "channel", "message", "raised (JST)")
     for alert in alerts:
         table.add_row(

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from gateway.entrypoints.commands.options import ConfigOption, SpoolOption, load
 from gateway.entrypoints.commands.output import shown, shown_lines
@@ -137,6 +136,8 @@ def disable_command(name: NameArgument, config: ConfigOption = None, spool: Spoo
 @users_app.command("list")
 def list_command(config: ConfigOption = None, spool: SpoolOption = None) -> None:
     """List the users: role, whether disabled or locked, last login (never a password or hash)."""
+    from rich.table import Table
+
     from gateway.entrypoints.console.views import jst_text
     from gateway.storage.users import utc_now
 
