@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from adapters.specs import normaliser_for
-from formats.columns import Block, Columns, read_blocks
+from formats.columns import BLOCK_RECORDS, Block, Columns, read_blocks
 from formats.errors import Reason
 from formats.fastpath import BlockChecker
 from formats.framing import Frame
@@ -70,6 +70,7 @@ def route_batches(
     book: PostingBook,
     unrouted_message: _Unrouted,
     max_unrouted_flags: int,
+    block_records: int = BLOCK_RECORDS,
 ) -> int:
     """Normalise, route, post and render the accepted data records of a validated file; the
     number of records sent somewhere."""
@@ -90,7 +91,7 @@ def route_batches(
     header: dict[str, Any] = {}
     with path.open("rb") as stream:
         reader = RecordReader(stream, layout, strict=strict)  # headers, and records checked again
-        for block in read_blocks(path, layout, result.separator):
+        for block in read_blocks(path, layout, result.separator, block_records):
             types = block.records[:, layout.type_offset]
             data = (types == data_type[0]) & ~np.isin(block.numbers, refused)
             heads = np.flatnonzero(types == header_type).tolist()

@@ -42,6 +42,7 @@ from adapters.local import LocalFolder, StagedFile, output_name
 from adapters.renderers import OutputMeta, Renderer
 from adapters.specs import make_renderer, normaliser_for
 from formats.checkdigits import MY_NUMBER_MASK, mask_my_numbers
+from formats.columns import BLOCK_RECORDS
 from formats.dates import JST
 from formats.errors import Level, Reason, Rejection, Severity
 from formats.framing import Framer
@@ -192,6 +193,8 @@ class Pipeline:
     posting_spill_at = 20_000
     #: routed records decided together: the ledger's postings are read once a batch, not once a record
     posting_batch = 500
+    #: records a block of the batch path holds (its batches: a group's accepted records within a block)
+    batch_records = BLOCK_RECORDS
 
     def __init__(
         self,
@@ -521,6 +524,7 @@ class Pipeline:
                 book=book,
                 unrouted_message=_unrouted,
                 max_unrouted_flags=_MAX_UNROUTED_FLAGS,
+                block_records=self.batch_records,
             )
         normaliser = normaliser_for(layout, received)
         if normaliser is None or result.accepted == 0:

@@ -465,6 +465,7 @@ class SpoolPair:
             assert pipeline.path == path
             if self.spill_at is not None:
                 pipeline.posting_spill_at = self.spill_at
+                pipeline.batch_records = self.spill_at  # the batch path: batches as small, decisions spilled as often
             if self.posting_batch is not None:
                 pipeline.posting_batch = self.posting_batch
             pipeline.spool.ensure()
