@@ -109,23 +109,21 @@ def _hashes(values: list[str]) -> np.ndarray:
 
 @dataclass
 class _Filter:
-    """Which strings a file's routing has spilled: their hashes, a sorted array a batch. A string
-    it holds *may* have been spilled (hashes collide); one it does not hold was not."""
+    """Which strings a file's routing has spilled: their hashes, one sorted array. A string it
+    holds *may* have been spilled (hashes collide); one it does not hold was not."""
 
-    batches: list[np.ndarray] = field(default_factory=list)
+    hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def add(self, values: list[str]) -> None:
-        if values:
-            self.batches.append(np.sort(_hashes(values)))
+        if values:  # (a stable sort of int64 is a radix sort: linear)
+            self.hashes = np.sort(np.concatenate([self.hashes, _hashes(values)]), kind="stable")
 
     def may_hold(self, values: list[str]) -> list[str]:
-        if not self.batches or not values:
+        if not len(self.hashes) or not values:
             return []
         wanted = _hashes(values)
-        held = np.zeros(len(values), dtype=bool)
-        for batch in self.batches:
-            at = np.searchsorted(batch, wanted).clip(max=len(batch) - 1)
-            held |= batch[at] == wanted
+        at = np.searchsorted(self.hashes, wanted).clip(max=len(self.hashes) - 1)
+        held = self.hashes[at] == wanted
         return [value for value, hit in zip(values, held.tolist(), strict=True) if hit]
 
 

@@ -203,6 +203,8 @@ def _fast_check(info: FieldInfo) -> Callable[[list[Any]], int | None] | None:
     def passes(values: list[Any]) -> bool:  # (a TypeError for an unhashable value: pydantic decides)
         if not set(map(type, values)) <= allowed:
             return False
+        if not tests:
+            return True
         distinct = set(values) - {None}
         return all(test(distinct) for test in tests)
 
