@@ -60,6 +60,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +134,16 @@ _EXACT_CLASSES = bytes(
 _TWELVE = b"0" * 12
 
 
+@cache
+def _term_tables(scheme: WeightedSum, length: int) -> tuple[tuple[int, ...], ...]:
+    """For each position of a body of ``length`` digits: the term (``_term(digit × weight)``) of
+    each ASCII digit byte, indexed by the byte (other bytes: 0, never looked up)."""
+    return tuple(
+        tuple(scheme._term((byte - 0x30) * weight) if 0x30 <= byte <= 0x39 else 0 for byte in range(256))
+        for weight in scheme.weights(length)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class WeightedSum:
     """A check digit from a weighted sum: the body's digits times weights cycling from the RIGHT
@@ -158,9 +169,13 @@ class WeightedSum:
 
     def compute(self, body: str) -> int:
         """The check digit of ``body`` (ASCII digits, not checked here)."""
-        check: int = self._digit(
-            sum(self._term(int(digit) * weight) for digit, weight in zip(body, self.weights(len(body)), strict=True))
-        )
+        if body.isascii() and body.isdigit():  # each position's term of each digit byte, looked up
+            total = sum(map(tuple.__getitem__, _term_tables(self, len(body)), body.encode("ascii")))
+        else:
+            total = sum(
+                self._term(int(digit) * weight) for digit, weight in zip(body, self.weights(len(body)), strict=True)
+            )
+        check: int = self._digit(total)
         return check
 
     def compute_block(self, bodies: np.ndarray) -> np.ndarray:

@@ -241,7 +241,8 @@ def decode_barcode(
         index = offset - shift
         return lead + index if 0 <= index < len(text) else None
 
-    bad = [(index, char) for index, char in enumerate(text) if not ("0" <= char <= "9")]
+    digits_only = text.isascii() and text.isdigit()
+    bad = [] if digits_only else [(index, char) for index, char in enumerate(text) if not ("0" <= char <= "9")]
     for index, char in bad[:10]:
         errors.append(
             CodecIssue(
