@@ -175,16 +175,13 @@ def decode_column(spec: FieldSpec, cols: np.ndarray) -> list[Any]:
         # Digits.convert: ASCII, trailing spaces stripped, nothing left → None
         return [text[start : start + width].rstrip(" ") or None for start in range(0, len(text), width)]
     convert = kind.convert
-    memo: dict[bytes, Any] = {}
-    out: list[Any] = []
-    append = out.append
-    for start in range(0, len(data), width):
-        chunk = data[start : start + width]
-        value = memo.get(chunk, memo)
-        if value is memo:
-            value = memo[chunk] = convert(chunk)
-        append(value)
-    return out
+    # each distinct value converted once (codes, dates: a few distinct values a column)
+    chunks = np.ascontiguousarray(cols).view(np.dtype((np.void, width))).ravel()
+    distinct, index = np.unique(chunks, return_inverse=True)
+    if len(distinct) * 4 > len(chunks):  # mostly distinct: one by one
+        return [convert(data[start : start + width]) for start in range(0, len(data), width)]
+    values = [convert(bytes(value)) for value in distinct]
+    return list(map(values.__getitem__, index.ravel().tolist()))
 
 
 def encode_records(layout: RecordLayout, columns: Mapping[str, Sequence[Any]], rows: int, separator: bytes) -> bytes:
@@ -225,22 +222,22 @@ def _encode_column(spec: FieldSpec, column: Sequence[Any] | None, rows: int) -> 
         placed = _place_text(spec, column, rows)
         if placed is not None:
             return placed
-    memo: dict[Any, bytes] = {}
-    parts: list[bytes] = []
-    append = parts.append
-    for value in column:
-        try:
-            encoded = memo.get(value)
-        except TypeError:  # not hashable: encoded each time
-            encoded = None
-        if encoded is None:
-            encoded = encode(value)
-            try:
-                memo[value] = encoded
-            except TypeError:
-                pass
-        append(encoded)
-    return np.frombuffer(b"".join(parts), dtype=np.uint8).reshape(rows, spec.width)
+    # each distinct value encoded once (a constant: once for the column); values of one type only
+    # (1 and True are equal, their bytes are not)
+    if len(set(map(type, column))) != 1:
+        return np.frombuffer(b"".join(map(encode, column)), dtype=np.uint8).reshape(rows, spec.width)
+    if column.count(column[0]) == rows:  # (a constant column is one object: compared by identity)
+        return np.frombuffer(encode(column[0]), dtype=np.uint8)  # broadcast over the rows
+    try:
+        distinct = dict.fromkeys(column)
+    except TypeError:  # a value that is not hashable
+        distinct = {}
+    if not distinct or len(distinct) * 4 > rows:
+        return np.frombuffer(b"".join(map(encode, column)), dtype=np.uint8).reshape(rows, spec.width)
+    table = np.frombuffer(b"".join(map(encode, distinct)), dtype=np.uint8).reshape(-1, spec.width)
+    position = {value: at for at, value in enumerate(distinct)}
+    picked: np.ndarray = table[np.fromiter(map(position.__getitem__, column), dtype=np.intp, count=rows)]
+    return picked
 
 
 def _as_int64(column: Sequence[Any]) -> np.ndarray | None:

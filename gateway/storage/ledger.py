@@ -331,27 +331,39 @@ class Ledger:
             forced = db.execute("SELECT forced FROM files WHERE id = ?", (file_id,)).fetchone()["forced"]
             if not forced:
                 for clash in db.execute(
-                    "SELECT n.payment_key, n.status AS new, p.status AS current, p.file_id FROM"
-                    " (SELECT payment_key, status FROM postings_pending WHERE file_id = ?1 UNION ALL"
-                    "  SELECT payment_key, status FROM postings_new WHERE file_id = ?1) n"
-                    " JOIN postings p ON p.payment_key = n.payment_key WHERE p.file_id != ?1",
-                    (file_id,),
+                    "SELECT n.payment_key, n.status AS new, p.status AS current, p.file_id FROM postings_pending n"
+                    " JOIN postings p ON p.payment_key = n.payment_key WHERE n.file_id = ? AND p.file_id != ?",
+                    (file_id, file_id),
                 ):
                     if not _may_follow(clash["current"], clash["new"]):
                         raise PostingConflictError(
                             f"payment {clash['payment_key']} became {clash['current']} by file "
                             f"{clash['file_id']} meanwhile"
                         )
-            for table in ("postings_new", "postings_pending"):  # (a key's row in postings_pending is the newer)
+            # postings_new: keys in no posting when they were decided; one there now was posted by
+            # another file meanwhile (the file is routed again, and decides it knowing that one)
+            try:
                 db.execute(
                     "INSERT INTO postings (payment_key, notice_key, status, amount, file_id, record, updated_at)"
-                    f" SELECT payment_key, notice_key, status, amount, file_id, record, ? FROM {table}"
-                    " WHERE file_id = ? ORDER BY rowid ON CONFLICT (payment_key) DO UPDATE SET status = excluded.status,"
-                    " amount = excluded.amount, file_id = excluded.file_id, record = excluded.record,"
-                    " updated_at = excluded.updated_at",
+                    " SELECT payment_key, notice_key, status, amount, file_id, record, ? FROM postings_new"
+                    " WHERE file_id = ?",
                     (now, file_id),
                 )
-                db.execute(f"DELETE FROM {table} WHERE file_id = ?", (file_id,))
+            except sqlite3.IntegrityError:
+                raise PostingConflictError(
+                    "a payment this file posts for the first time was posted by another file meanwhile"
+                ) from None
+            db.execute("DELETE FROM postings_new WHERE file_id = ?", (file_id,))
+            # postings_pending: the newer row of a key decided again
+            db.execute(
+                "INSERT INTO postings (payment_key, notice_key, status, amount, file_id, record, updated_at)"
+                " SELECT payment_key, notice_key, status, amount, file_id, record, ? FROM postings_pending"
+                " WHERE file_id = ? ORDER BY rowid ON CONFLICT (payment_key) DO UPDATE SET status = excluded.status,"
+                " amount = excluded.amount, file_id = excluded.file_id, record = excluded.record,"
+                " updated_at = excluded.updated_at",
+                (now, file_id),
+            )
+            db.execute("DELETE FROM postings_pending WHERE file_id = ?", (file_id,))
             db.execute("DELETE FROM deliveries WHERE file_id = ?", (file_id,))
             for delivery in deliveries:
                 db.execute(
