@@ -43,6 +43,13 @@ file) and move into ``postings`` in that same transaction; a routing that starts
 forgets them first. What the ledger holds is read for a batch of records at once
 (:meth:`PostingBook.prefetch`); what the file itself decided takes precedence. If another process posted the same key meanwhile, the ledger refuses the
 plan (:class:`PostingConflictError`) and the file is routed again.
+
+The batch data path decides a batch at once (:meth:`PostingBook.decide_batch`): one
+set-based query reads what the ledger holds for the batch's keys and notices (and what the
+file spilled, for the keys a filter of spilled keys may hold); a record whose key and notice
+nothing else bears on is decided by its status alone, every other record by :meth:`decide`
+in file order, by the same rules. The first decisions go to ``postings_new`` (no index), the
+rest to ``postings_pending``; both move into ``postings`` with the deliveries.
 """
 
 from __future__ import annotations
