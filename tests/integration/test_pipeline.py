@@ -437,7 +437,7 @@ def test_many_processes_opening_a_new_ledger_at_once(tmp_path):
 @pytest.mark.parametrize("spill_at", [2, 1_000_000])
 def test_a_payment_twice_in_one_large_file_is_posted_once_even_after_a_spill(spool, spill_at):
     """Decisions spilled to the ledger mid-file are still seen: the same debit later in the file is a
-    DUPLICATE_POSTING, not a second posting; nothing stays in postings_pending."""
+    DUPLICATE_POSTING, not a second posting; nothing stays in postings_pending or postings_new."""
     from formats.builder import FileBuilder, Group
     from formats.layouts.zengin import DEBIT_91
     from tests.support.samples import debit_header, debit_record
@@ -445,6 +445,7 @@ def test_a_payment_twice_in_one_large_file_is_posted_once_even_after_a_spill(spo
     records = [debit_record(i, 1000 * i) for i in range(1, 8)] + [debit_record(2, 2000)]  # customer 2 again
     content = FileBuilder(DEBIT_91, result=True).to_bytes([Group(debit_header(), records)])
     spool.posting_spill_at = spill_at
+    spool.batch_records = spill_at  # the batch path: the second one in another batch than the first
     outcome = ingest(spool, "twice.dat", content)
     (collection,) = [d for d in outcome.outputs if d.destination == "collection"]
     assert [key for key, _, _ in collection_records(Path(collection.path))] == [f"{i:020d}" for i in range(1, 8)]
@@ -452,6 +453,7 @@ def test_a_payment_twice_in_one_large_file_is_posted_once_even_after_a_spill(spo
     assert [(w["record"], w["code"]) for w in report["warnings"]] == [(9, "DUPLICATE_POSTING")]
     assert spool.ledger.db.execute("SELECT COUNT(*) FROM postings").fetchone()[0] == 7
     assert spool.ledger.db.execute("SELECT COUNT(*) FROM postings_pending").fetchone()[0] == 0
+    assert spool.ledger.db.execute("SELECT COUNT(*) FROM postings_new").fetchone()[0] == 0
 
 
 def test_a_channel_name_with_a_trailing_newline_is_refused(tmp_path):
