@@ -464,3 +464,47 @@ def test_a_channel_name_with_a_trailing_newline_is_refused(tmp_path):
     )
     with pytest.raises(ConfigError, match=r"channels\.bank\n: a name of lower-case letters"):
         load_settings(config)
+
+
+@pytest.mark.parametrize("path", ["batch", "record"])
+def test_a_payment_posted_by_another_process_meanwhile_is_not_posted_twice(tmp_path, path):
+    """Another process posts one of the file's payments between the file's routing and its plan:
+    the plan is refused (PostingConflictError), the file routed again, and that payment is then a
+    DUPLICATE_POSTING — posted once, by the other file; the rest go as before."""
+    from gateway.config.settings import load_settings
+    from gateway.storage.ledger import Ledger
+    from tests.support.samples import debit_file
+
+    root = tmp_path / "spool"
+    root.mkdir()
+    settings = load_settings(spool_root=root)
+    with Ledger(settings.ledger_path()) as ledger:
+        pipeline = Pipeline(settings, ledger, path=path)
+        pipeline.spool.ensure()
+        plan = ledger.plan_deliveries
+        attempts = []
+
+        def plan_after_another_process(file_id, deliveries, postings=(), **counts):
+            if not attempts:  # the first plan: the other process got there first
+                key = ledger.db.execute(
+                    "SELECT payment_key FROM postings_new UNION ALL SELECT payment_key FROM postings_pending"
+                    " UNION ALL SELECT ? LIMIT 1",
+                    (postings[0].payment_key if postings else None,),
+                ).fetchone()[0]
+                ledger.db.execute(
+                    "INSERT INTO postings VALUES (?, 'other-notice', 'confirmed', 1, 'OTHER-FILE', 1, '2026-12-04')",
+                    (key,),
+                )
+            attempts.append(file_id)
+            return plan(file_id, deliveries, postings, **counts)
+
+        ledger.plan_deliveries = plan_after_another_process  # type: ignore[method-assign]
+        outcome = ingest(pipeline, "result.dat", debit_file([(1000, "0"), (2000, "0"), (3000, "0")]))
+        assert len(attempts) == 2, "the first plan was refused, the second went through"
+        assert (outcome.state, outcome.status) == ("archived", "ok")
+        (collection,) = [d for d in outcome.outputs if d.destination == "collection"]
+        assert len(collection_records(Path(collection.path))) == 2
+        rows = ledger.db.execute("SELECT file_id, COUNT(*) FROM postings GROUP BY file_id").fetchall()
+        assert {row[0]: row[1] for row in rows} == {"OTHER-FILE": 1, outcome.file_id: 2}
+        report = json.loads(Path(ledger.get(outcome.file_id).report_json).read_text(encoding="utf-8"))
+        assert [w["code"] for w in report["warnings"]] == ["DUPLICATE_POSTING"]
