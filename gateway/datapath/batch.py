@@ -25,6 +25,7 @@ at a time; both give the same outputs, reports and ledger rows
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,7 +45,7 @@ from gateway.datapath.routing import Router
 from gateway.model.batch import CanonicalBatch
 from gateway.model.normalise import BatchSource, GroupContext, Normaliser
 
-__all__ = ["BatchStaging", "route_batches"]
+__all__ = ["BatchSinks", "BatchStaging", "route_batches"]
 
 
 class BatchStaging(Protocol):
@@ -53,6 +54,19 @@ class BatchStaging(Protocol):
 
 class _Unrouted(Protocol):
     def __call__(self, record: Any) -> str: ...
+
+
+@dataclass
+class BatchSinks:
+    """Where a file's batches go: the router, the individual-number guard, the staged outputs,
+    the posting book, and how a record no route takes is flagged (its message, how many are listed)."""
+
+    router: Router
+    guard: FlowGuard
+    staging: BatchStaging
+    book: PostingBook
+    unrouted_message: _Unrouted
+    max_unrouted_flags: int
 
 
 def route_batches(
@@ -64,12 +78,7 @@ def route_batches(
     result: ValidationResult,
     received_on: dt.date,
     strict: bool,
-    router: Router,
-    guard: FlowGuard,
-    staging: BatchStaging,
-    book: PostingBook,
-    unrouted_message: _Unrouted,
-    max_unrouted_flags: int,
+    sinks: BatchSinks,
     block_records: int = BLOCK_RECORDS,
 ) -> int:
     """Normalise, route, post and render the accepted data records of a validated file; the
@@ -84,9 +93,7 @@ def route_batches(
     data_layout = layout.records[data_type][1]
     recheck = BlockChecker(data_layout, strict) if result.dropped_errors > 0 else None
     kinds = [group.kind for group in result.groups]
-    route = _Batches(
-        file_id, channel, data_layout, normaliser, router, guard, staging, book, unrouted_message, max_unrouted_flags
-    )
+    route = _Batches(file_id, channel, data_layout, normaliser, sinks)
     group_index = -1
     header: dict[str, Any] = {}
     with path.open("rb") as stream:
@@ -129,22 +136,10 @@ def _checked_again(block: Block, rows: np.ndarray, checker: BlockChecker, reader
 class _Batches:
     """Normalise → route → post → guard → render, a batch at a time (the module's text)."""
 
-    def __init__(
-        self,
-        file_id: str,
-        channel: str,
-        data_layout: Any,
-        normaliser: Normaliser,
-        router: Router,
-        guard: FlowGuard,
-        staging: BatchStaging,
-        book: PostingBook,
-        unrouted_message: _Unrouted,
-        max_unrouted_flags: int,
-    ) -> None:
-        self.file_id, self.channel, self.data_layout = file_id, channel, data_layout
-        self.normaliser, self.router, self.guard, self.staging, self.book = normaliser, router, guard, staging, book
-        self.unrouted_message, self.max_unrouted_flags = unrouted_message, max_unrouted_flags
+    def __init__(self, file_id: str, channel: str, data_layout: Any, normaliser: Normaliser, sinks: BatchSinks) -> None:
+        self.file_id, self.channel, self.data_layout, self.normaliser = file_id, channel, data_layout, normaliser
+        self.router, self.guard, self.staging, self.book = sinks.router, sinks.guard, sinks.staging, sinks.book
+        self.unrouted_message, self.max_unrouted_flags = sinks.unrouted_message, sinks.max_unrouted_flags
         self.unrouted = 0
         self.sent = 0
 

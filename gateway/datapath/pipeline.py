@@ -52,7 +52,7 @@ from formats.validate import validate_path
 from formats.validator import Status, ValidationResult
 from gateway.config.protection import FlowGuard, IndividualNumberFlowError
 from gateway.config.settings import Settings
-from gateway.datapath.batch import route_batches
+from gateway.datapath.batch import BatchSinks, route_batches
 from gateway.datapath.posting import Flag, PostingBook
 from gateway.datapath.routing import Router
 from gateway.model.batch import CanonicalBatch
@@ -518,12 +518,7 @@ class Pipeline:
                 result=result,
                 received_on=received,
                 strict=self.settings.channels[row.channel].strict,
-                router=self.router,
-                guard=self.guard,
-                staging=staging,
-                book=book,
-                unrouted_message=_unrouted,
-                max_unrouted_flags=_MAX_UNROUTED_FLAGS,
+                sinks=BatchSinks(self.router, self.guard, staging, book, _unrouted, _MAX_UNROUTED_FLAGS),
                 block_records=self.batch_records,
             )
         normaliser = normaliser_for(layout, received)

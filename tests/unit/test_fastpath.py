@@ -264,22 +264,7 @@ from formats.registry import load_formats  # noqa: E402
 from tests.unit.test_fuzz import _seed  # noqa: E402  (a clean sample of each format, built where tests/data has none)
 
 ALL_FORMATS = load_formats()
-BUILT_IN = (
-    "zengin-91",
-    "zengin-21",
-    "collection-intake",
-    "refund-orders",
-    "levy-assessment",
-    "reconciliation",
-    "payment-info",
-    "address",
-    "micjet-linkage",
-    "public-fund-account",
-    "cvs",
-    "mpn",
-    "ocr",
-    "eltax",
-)
+BUILT_IN = tuple(ALL_FORMATS)  # every built-in layout (formats/registry.py)
 CLEAN = {format_id: _seed(format_id) for format_id in BUILT_IN}
 
 

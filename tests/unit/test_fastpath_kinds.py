@@ -31,22 +31,7 @@ from formats.fields import Date, DoubleByteText, cp932_pairs
 from formats.registry import load_formats
 
 ALL_FORMATS = load_formats()
-BUILT_IN = (
-    "zengin-91",
-    "zengin-21",
-    "collection-intake",
-    "refund-orders",
-    "levy-assessment",
-    "reconciliation",
-    "payment-info",
-    "address",
-    "micjet-linkage",
-    "public-fund-account",
-    "cvs",
-    "mpn",
-    "ocr",
-    "eltax",
-)
+BUILT_IN = tuple(ALL_FORMATS)  # every built-in layout (formats/registry.py)
 
 
 def _accepts(kind, raw: bytes) -> bool:
