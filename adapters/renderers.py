@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, cast
@@ -81,6 +82,9 @@ class BatchRenderer:
 
 
 CRLF = b"\r\n"
+#: what makes the csv module quote a value (the delimiter, the quote, a line break)
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+_CSV_LINE = "{}\r\n"
 
 
 def _or(values: list[Any], default: Any) -> list[Any]:
@@ -208,6 +212,17 @@ class DebitFollowupCsvRenderer(BatchRenderer):
         csv.writer(buffer, lineterminator="\r\n").writerows(rows)
         return buffer.getvalue().encode("utf-8")
 
+    @classmethod
+    def _columns(cls, columns: list[list[Any]]) -> bytes:
+        """The rows of ``columns`` as :meth:`_rows` writes them: joined with commas when no value
+        needs quoting (no comma, quote or line break, more than one column), else by the csv module."""
+        if len(columns) < 2 or not all(set(map(type, column)) <= {str, int} for column in columns):
+            return cls._rows(zip(*columns, strict=True))  # (None, floats, bools: as the csv module writes them)
+        texts = [list(map(str, column)) for column in columns]
+        if not any(_CSV_SPECIAL.search("".join(column)) for column in texts):
+            return "".join(map(_CSV_LINE.format, map(",".join, zip(*texts, strict=True)))).encode("utf-8")
+        return cls._rows(zip(*columns, strict=True))
+
     def begin(self, meta: OutputMeta) -> bytes:
         return "\ufeff".encode("utf-8") + self._rows([self.COLUMNS])
 
@@ -218,8 +233,8 @@ class DebitFollowupCsvRenderer(BatchRenderer):
         blank = [""] * count
         account = payments.account or {}
         codes = payments.column("result_code")
-        return self._rows(
-            zip(
+        return self._columns(
+            [
                 [payments.file_id] * count,
                 payments.records,
                 payments.column("reconciliation_key"),
@@ -232,8 +247,7 @@ class DebitFollowupCsvRenderer(BatchRenderer):
                 ],
                 *(_or(account.get(part, blank), "") for part in ("bank_code", "branch_code", "account_type")),
                 [mask(number, "account") if number else "" for number in account.get("number", blank)],
-                strict=True,
-            )
+            ]
         )
 
     def end(self) -> bytes:

@@ -57,14 +57,14 @@ def _matches_batch(condition: RouteCondition, batch: CanonicalBatch) -> np.ndarr
 
 
 def _isin(values: list[Any], allowed: Sequence[Any]) -> np.ndarray:
-    """Which values are among ``allowed`` (each distinct value looked up once)."""
-    memo: dict[Any, bool] = {}
+    """Which values are among ``allowed``."""
     wanted = set(allowed)
-    return np.fromiter(
-        (memo[value] if value in memo else memo.setdefault(value, value in wanted) for value in values),
-        dtype=bool,
-        count=len(values),
-    )
+    distinct = set(values)
+    if distinct <= wanted:  # (a column of a few values: decided by them)
+        return np.ones(len(values), dtype=bool)
+    if distinct.isdisjoint(wanted):
+        return np.zeros(len(values), dtype=bool)
+    return np.fromiter(map(wanted.__contains__, values), dtype=bool, count=len(values))
 
 
 class Router:

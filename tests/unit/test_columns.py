@@ -238,3 +238,24 @@ def test_take_and_of():
     assert [again.model_at(row) for row in range(3)] == models
     assessment = Assessment.model_fields
     assert "posting_seq" not in assessment  # a class attribute, not a field
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.text(alphabet='ab1,"\r\nｱ漢 ', max_size=6),
+            st.integers(-5, 10**12),
+            st.text(alphabet="0123456789", max_size=4),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_csv_columns_are_written_as_the_csv_module_writes_them(rows):
+    """The follow-up list's rows joined with commas where nothing needs quoting, by the csv module
+    where something does: the same bytes either way."""
+    from adapters.renderers import DebitFollowupCsvRenderer
+
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    assert DebitFollowupCsvRenderer._columns(columns) == DebitFollowupCsvRenderer._rows(rows)
