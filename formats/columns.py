@@ -169,8 +169,8 @@ def decode_column(spec: FieldSpec, cols: np.ndarray) -> list[Any]:
     data = cols.tobytes()
     if isinstance(kind, (Text, Digits)) and len(cols) and bool((cols[:, -1] != _SPACE).all()):
         if bool(((cols > 0) & (cols < 0x80)).all()):  # ASCII, nothing to strip: numpy makes the strings
-            values: list[Any] = np.frombuffer(data, dtype=f"S{width}").astype(f"U{width}").tolist()
-            return values
+            strings: list[Any] = np.frombuffer(data, dtype=f"S{width}").astype(f"U{width}").tolist()
+            return strings
     if isinstance(kind, (Text, Digits)) and len(cols) and not bool(_LEAD_BYTES[cols].any()):
         # one character a byte (ASCII, half-width kana): the column decoded at once, then cut
         text = data.decode("cp932")
