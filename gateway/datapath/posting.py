@@ -63,7 +63,13 @@ import numpy as np
 
 from formats.errors import Reason
 from gateway.model.batch import CanonicalBatch
-from gateway.model.records import Payment, instalment_key, payment_notice_key
+from gateway.model.records import (
+    Payment,
+    instalment_key,
+    instalment_notice_key,
+    instalment_posting_key,
+    payment_notice_key,
+)
 from gateway.storage.ledger import PostingMatches, PostingRow
 
 __all__ = ["Flag", "PostingBook", "PostingDecision"]
@@ -186,7 +192,7 @@ class PostingBook:
             if isinstance(payment, Payment):
                 key, status = (
                     f"{payment.kind}:{payment.payment_key}",
-                    {"paid": "confirmed"}.get(payment.status, payment.status),
+                    _STATUS_POSTED.get(payment.status, payment.status),
                 )
             else:
                 key, status = payment.posting_key, "confirmed"
@@ -336,7 +342,7 @@ class PostingBook:
         in this file, not twice in this batch — is decided in bulk by its status alone (it is what
         nearly every record of a large file is). Every other record is decided one by one by
         :meth:`decide`, in file order, with what the ledger and the file hold for it read in that
-        same query. The decisions of the batch are then spilled to the ledger (``postings_pending``),
+        same query. The decisions of the batch are then spilled to the ledger (``postings_new``, ``postings_pending``),
         so the next batch's query sees them."""
         # given by the batch path (pipeline.py), which spills a batch at a time (``spill`` is None)
         assert self.matches is not None and self.spill_tuples is not None and self.spill_new is not None
@@ -423,6 +429,7 @@ def payment_posting_key(kind: str, payment_key: str | None) -> str | None:
     return None if payment_key is None else f"{kind}:{payment_key}"
 
 
+#: a payment's status as the posting book remembers it
 _STATUS_POSTED = {"paid": "confirmed"}
 
 
@@ -458,6 +465,6 @@ def _posting_columns(
     record = model.record  # type: ignore[attr-defined]  # every model with a posting_seq has one
     parts = [col(name) for name in ("municipality_code", "notice_number", "tax_item", "fiscal_year", "instalment")]
     instalments = [instalment_key(*values) for values in zip(*parts, strict=True)]
-    keys = [f"{record}:{instalment}:{number}" for instalment, number in zip(instalments, col(seq), strict=True)]
-    notices = [f"{record}:{number}" for number in col("notice_number")]
+    keys = [instalment_posting_key(record, key, number) for key, number in zip(instalments, col(seq), strict=True)]
+    notices = [instalment_notice_key(record, number) for number in col("notice_number")]
     return list(keys), notices, ["confirmed"] * len(rows), totals

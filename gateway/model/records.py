@@ -152,6 +152,16 @@ def payment_notice_key(notice_number: str | None, reconciliation_key: str) -> st
     return notice_number or reconciliation_key
 
 
+def instalment_notice_key(record: str, notice_number: str) -> str:
+    """:attr:`_NoticeInstalment.notice_key` from its fields (the batch path computes it from columns)."""
+    return f"{record}:{notice_number}"
+
+
+def instalment_posting_key(record: str, instalment: str, seq: int) -> str:
+    """:attr:`_NoticeInstalment.posting_key`: one version (its SEQ) of an instalment's record."""
+    return f"{record}:{instalment}:{seq}"
+
+
 def instalment_key(municipality_code: str, notice_number: str, tax_item: str, fiscal_year: int, instalment: str) -> str:
     """:attr:`_NoticeInstalment.instalment_key` from its fields (the batch path computes it from columns)."""
     return f"{municipality_code}:{notice_number}:{tax_item}:{fiscal_year}:{instalment}"
@@ -220,7 +230,7 @@ class _NoticeInstalment(BaseModel):
     @property
     def posting_key(self) -> str:
         """This version of the instalment's record: ``<record>:<instalment key>:<its SEQ>``."""
-        return f"{self.record}:{self.instalment_key}:{getattr(self, self.posting_seq)}"
+        return instalment_posting_key(self.record, self.instalment_key, getattr(self, self.posting_seq))
 
     #: the amounts the record's total is the sum of
     total_fields: ClassVar[tuple[str, ...]]
@@ -231,7 +241,7 @@ class _NoticeInstalment(BaseModel):
 
     @property
     def notice_key(self) -> str:
-        return f"{self.record}:{self.notice_number}"
+        return instalment_notice_key(self.record, self.notice_number)
 
 
 class Assessment(_NoticeInstalment):
